@@ -1,0 +1,58 @@
+/*
+ * hal.h - everything the portable core needs from a target, injected as function pointers.
+ *
+ * Two implementations: lib/hal_posix (native Linux node, simulated sensors driven by a
+ * scenario) and lib/hal_esp8266 (NodeMCU on Arduino core 3.x). The core never includes an
+ * Arduino or POSIX header; timing-critical pin work (the DHT22 bit stream, the HC-SR04 echo)
+ * lives behind this interface, decoding and validation live in the core (lib/sensors).
+ */
+#ifndef NODE_HAL_H
+#define NODE_HAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HAL_DHT22_OK       0
+#define HAL_DHT22_TIMEOUT  (-1) /* the sensor did not answer or a bit edge never came */
+
+typedef struct node_hal node_hal;
+
+struct node_hal {
+    void *ctx;
+
+    /* Monotonic milliseconds since start (wraps after 49 days; compare with subtraction). */
+    uint32_t (*millis)(void *ctx);
+    /* Wall clock in ms since the Unix epoch, or 0 while the clock is not set (no NTP yet). */
+    int64_t (*epoch_ms)(void *ctx);
+    /* 32 random bits (reconnect jitter). */
+    uint32_t (*random32)(void *ctx);
+    /* One log line, without newline. */
+    void (*log)(void *ctx, const char *line);
+
+    /* Reads, increments and stores the boot counter; called once at start. Makes `seq`
+       unique across reboots. */
+    uint32_t (*next_boot_count)(void *ctx);
+    /* 1 when the network link (WiFi) is up; the session does not try to connect while it is 0. */
+    int (*link_up)(void *ctx);
+    /* Signal strength in dBm (0 when unknown). */
+    int (*wifi_rssi)(void *ctx);
+    /* Restart the node (control message "reset"). */
+    void (*restart)(void *ctx);
+
+    /* Sensors and actuators. */
+    int (*pir_level)(void *ctx);                   /* raw PIR output level, 0 or 1 */
+    int (*dht22_read)(void *ctx, uint8_t frame[5]);/* the 40-bit frame, or HAL_DHT22_TIMEOUT */
+    int32_t (*hcsr04_echo_us)(void *ctx);          /* echo pulse width in us, <0 on timeout (30 ms) */
+    void (*led_set)(void *ctx, int on);            /* logical on/off; the HAL knows GPIO2 is active low */
+    void (*buzzer_set)(void *ctx, int on);
+};
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# The project's test command (README: `npm test`): builds the native node and the C++ unit tests,
+# runs them under ctest, cross-compiles the portable core for the ESP8266 (xtensa-lx106),
+# type-checks the host tools and runs the mocha suites (real Mosquitto, real TLS on loopback).
+# Ends with one line "tests: N passed, N failed" summing ctest and mocha.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh || { echo "tests: 0 passed, 1 failed"; exit 1; }
+
+jobs=$(nproc 2>/dev/null || echo 2)
+log_dir=$(mktemp -d)
+passed=0 failed=0 skipped=0
+step_fail() { echo "FAILED: $1"; failed=$((failed + 1)); }
+
+echo "== native build (cmake)"
+if cmake -S . -B build/native -DCMAKE_BUILD_TYPE=Debug >"$log_dir/cmake.log" 2>&1 &&
+   cmake --build build/native -j"$jobs" >"$log_dir/build.log" 2>&1; then
+  echo "== ctest"
+  ctest --test-dir build/native --output-on-failure -j"$jobs" 2>&1 | tee "$log_dir/ctest.log"
+  # "100% tests passed, 0 tests failed out of 42"
+  line=$(grep -E 'tests passed, [0-9]+ tests failed out of [0-9]+' "$log_dir/ctest.log" | tail -1)
+  if [ -n "$line" ]; then
+    f=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\1/' <<<"$line")
+    t=$(sed -E 's/.* ([0-9]+) tests failed out of ([0-9]+).*/\2/' <<<"$line")
+    passed=$((passed + t - f)); failed=$((failed + f))
+  else
+    step_fail "ctest ran no tests"
+  fi
+else
+  cat "$log_dir/cmake.log" "$log_dir/build.log" 2>/dev/null | tail -60
+  step_fail "native build"
+fi
+
+echo "== xtensa-lx106 cross-compile of the portable core"
+if bash scripts/xtensa-build.sh >"$log_dir/xtensa.log" 2>&1; then
+  tail -3 "$log_dir/xtensa.log"; passed=$((passed + 1))
+else
+  tail -40 "$log_dir/xtensa.log"; step_fail "xtensa-lx106 build"
+fi
+
+echo "== typecheck host tools"
+if npx tsc --noEmit -p . 2>&1 | tail -40; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+  passed=$((passed + 1))
+else
+  step_fail "tsc --noEmit"
+fi
+
+echo "== mocha"
+npx mocha 2>&1 | tee "$log_dir/mocha.log"
+p=$(grep -Eo '^ *[0-9]+ passing' "$log_dir/mocha.log" | grep -Eo '[0-9]+' | tail -1)
+f=$(grep -Eo '^ *[0-9]+ failing' "$log_dir/mocha.log" | grep -Eo '[0-9]+' | tail -1)
+s=$(grep -Eo '^ *[0-9]+ pending' "$log_dir/mocha.log" | grep -Eo '[0-9]+' | tail -1)
+if [ -z "$p" ] && [ -z "$f" ]; then step_fail "mocha produced no summary"; fi
+passed=$((passed + ${p:-0})); failed=$((failed + ${f:-0})); skipped=$((skipped + ${s:-0}))
+
+rm -rf "$log_dir"
+echo
+if [ "$skipped" -gt 0 ]; then
+  echo "tests: $passed passed, $failed failed, $skipped skipped"
+else
+  echo "tests: $passed passed, $failed failed"
+fi
+[ "$failed" -eq 0 ]
