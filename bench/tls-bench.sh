@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+# TLS handshake cost of lib/tls (called from scripts/bench.sh, section "TLS handshake").
+# Makes a PKI with gen-certs in a temp dir, serves the broker certificate with openssl s_server
+# (session cache on, no tickets: BearSSL resumes by session id, as with Mosquitto) on a free
+# loopback port, and counts the CLIENT's instructions with callgrind for N full and N resumed
+# handshakes (each: connect, handshake, one application record, close_notify), with and
+# without a client certificate. Static RAM: sizeof(tls_transport) + record buffers, and the
+# xtensa-lx106 .data/.bss of lib/tls. Prints a markdown table.
+# Needs valgrind (not part of the tests; bench only): apt-get install valgrind.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${TLS_BENCH_N:-5}
+
+command -v valgrind >/dev/null || { echo "tls-bench: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
+build=build/bench-tls
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+cmake --build "$build" -j2 --target tls_bench >/dev/null
+
+tmp=$(mktemp -d /tmp/tls-bench.XXXXXX)
+server_pid=""
+cleanup() {
+  if [ -n "$server_pid" ]; then kill "$server_pid" 2>/dev/null || true; wait "$server_pid" 2>/dev/null || true; fi
+  exec 3>&- 2>/dev/null || true
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+npx ts-node host-tools/gen-certs.ts --dir "$tmp" --host localhost --host 127.0.0.1 --device bench01 >/dev/null
+certs="$tmp/certs"
+
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+# s_server closes the connection when its stdin ends: it reads a fifo we keep open on fd 3.
+mkfifo "$tmp/stdin"
+openssl s_server -accept "127.0.0.1:$port" -cert "$certs/server.crt" -key "$certs/server.key" \
+  -CAfile "$certs/ca.crt" -verify 2 -no_ticket -quiet <"$tmp/stdin" >"$tmp/s_server.log" 2>&1 &
+server_pid=$!
+exec 3>"$tmp/stdin"
+for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
+
+# Instructions of one callgrind run, collected only inside function $1.
+count() {
+  local fn=$1; shift
+  valgrind --tool=callgrind --callgrind-out-file="$tmp/cg.out" --toggle-collect="${fn}*" \
+    "$build/tls_bench" --port "$port" --host localhost --ca "$certs/ca.crt" "$@" 2>"$tmp/cg.err" >"$tmp/cg.txt" ||
+    { cat "$tmp/cg.err" "$tmp/cg.txt" >&2; exit 1; }
+  grep -Eo 'Collected : [0-9]+' "$tmp/cg.err" | grep -Eo '[0-9]+'
+}
+
+row() {
+  local label=$1; shift
+  local full resumed
+  full=$(count bench_full_handshakes --full "$N" --resumed 0 "$@")
+  resumed=$(count bench_resumed_handshakes --full 1 --resumed "$N" "$@")
+  printf '| %s | %s | %s |\n' "$label" "$((full / N))" "$((resumed / N))"
+}
+
+ram=$("$build/tls_bench" --port "$port" --host localhost --ca "$certs/ca.crt" --full 1 --resumed 1)
+ram512=$("$build/tls_bench" --port "$port" --host localhost --ca "$certs/ca.crt" --full 1 --resumed 1 --fragment 512)
+xt=$(bash scripts/xtensa-build.sh 2>/dev/null | grep 'lib_tls_' || true)
+xt_text=$(awk '{t+=$1} END {print t+0}' <<<"$xt")
+xt_ram=$(awk '{t+=$2+$3} END {print t+0}' <<<"$xt")
+# .rodata (string tables) is part of "text" above, but the ESP8266 keeps it in RAM (DRAM).
+mkdir -p "$tmp/xinc" && ln -s /usr/include/bearssl "$tmp/xinc/bearssl"
+rodata() {
+  local total=0 f n
+  for f in lib/tls/*.cpp; do
+    xtensa-lx106-elf-g++ "$@" -Os -mlongcalls -fno-exceptions -fno-rtti -std=gnu++11 -ffunction-sections \
+      -fdata-sections -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$tmp/xinc" -Ilib/tls -Ilib/node \
+      -c "$f" -o "$tmp/x.o"
+    n=$(xtensa-lx106-elf-size -A "$tmp/x.o" | awk '/rodata/ {s+=$2} END {print s+0}')
+    total=$((total + n))
+  done
+  echo "$total"
+}
+xt_rodata=$(rodata)
+xt_rodata_nohints=$(rodata -DTLS_ERROR_HINTS=0)
+
+echo "BearSSL $(dpkg-query -W -f='${Version}' libbearssl-dev 2>/dev/null || echo '?') (Debian libbearssl-dev), i15 RSA, m15 EC, aes_ct, ghash_ctmul32."
+echo
+echo "Client instructions per handshake (valgrind --tool=callgrind, mean of $N, server: openssl s_server with"
+echo "the gen-certs broker certificate, ECDHE + AES-128-GCM, TLS 1.2, max fragment 1024):"
+echo
+echo "| handshake | full | resumed |"
+echo "|---|---|---|"
+row "server auth (CA mode)"
+row "mutual TLS (RSA client key, i15)" --cert "$certs/devices/bench01.crt" --key "$certs/devices/bench01.key"
+echo
+echo "Static RAM: ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
+echo "lib/tls for xtensa-lx106 (-Os): text ${xt_text} B, data+bss ${xt_ram} B (BearSSL itself not included);"
+echo "of the text, .rodata ${xt_rodata} B (RAM on the ESP8266), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."

@@ -1,0 +1,95 @@
+/** Options of the demo (host-tools/demo.ts), parsed and validated apart from the shell. */
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { PROJECT_ROOT } from '../env';
+
+export type BrokerChoice = 'auto' | 'mosquitto' | 'aedes';
+
+export interface DemoOptions {
+  help: boolean;
+  /** How long to show the live summary; 0 = until Ctrl-C. */
+  seconds: number;
+  /** Where the demo's PKI lives (made once, reused). */
+  dir: string;
+  broker: BrokerChoice;
+  /** Web page port (0 = any free one). */
+  httpPort: number;
+  /** Broker port (0 = any free one). */
+  port: number;
+  intervalMs: number;
+  /** Plain MQTT instead of TLS (for a native node built without TLS). */
+  plain: boolean;
+  buildDir: string;
+  /** Redraw the summary in place (a terminal) or print a line now and then (a log). */
+  tty: boolean;
+}
+
+export const DEMO_USAGE = `Usage: npm start -- [options]     (or: npx ts-node host-tools/demo.ts [options])
+
+The whole system on this machine, no hardware: makes a PKI (once, in --dir), builds the native
+node, starts a broker on loopback (Mosquitto with the generated TLS config when it is installed,
+else an in-process aedes broker), runs three nodes with simulated sensors over TLS, runs the
+monitor (web page and /api/mqtt/stats), shows a live summary, prints the final stats JSON and
+shuts everything down.
+
+Options:
+  --seconds N       how long to run (default 30; 0 = until Ctrl-C)
+  --broker KIND     auto (default), mosquitto or aedes
+  --dir DIR         where the demo PKI lives (default build/demo; your certs/ is not touched)
+  --http-port PORT  monitor web page (default 8000; 0 = any free port)
+  --port PORT       broker TLS port (default 0 = any free port)
+  --interval-ms MS  node reading interval (default 1000)
+  --plain           plain MQTT instead of TLS (for a node built without TLS)
+  --build-dir DIR   CMake build dir of the native node (default build/native)
+  -h, --help        this text
+
+Exit codes: 0 ran and shut down cleanly, 1 a step failed, 2 bad option.`;
+
+export class UsageError extends Error {}
+
+function intArg(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
+  if (v === undefined) return dflt;
+  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+export function parseDemoArgs(argv: string[], isTty: boolean): DemoOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        seconds: { type: 'string' },
+        broker: { type: 'string' },
+        dir: { type: 'string' },
+        'http-port': { type: 'string' },
+        port: { type: 'string' },
+        'interval-ms': { type: 'string' },
+        plain: { type: 'boolean' },
+        'build-dir': { type: 'string' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    throw new UsageError((e as Error).message.split('\n')[0]);
+  }
+  const broker = values.broker ?? 'auto';
+  if (broker !== 'auto' && broker !== 'mosquitto' && broker !== 'aedes') {
+    throw new UsageError(`--broker: expected auto, mosquitto or aedes, got ${JSON.stringify(broker)}`);
+  }
+  if (values.dir !== undefined && values.dir.trim() === '') throw new UsageError('--dir: must not be empty');
+  return {
+    help: values.help === true,
+    seconds: intArg('--seconds', values.seconds, 30, 0, 86_400),
+    dir: path.resolve(values.dir ?? path.join(PROJECT_ROOT, 'build', 'demo')),
+    broker,
+    httpPort: intArg('--http-port', values['http-port'], 8000, 0, 65535),
+    port: intArg('--port', values.port, 0, 0, 65535),
+    intervalMs: intArg('--interval-ms', values['interval-ms'], 1000, 100, 60_000),
+    plain: values.plain === true,
+    buildDir: path.resolve(values['build-dir'] ?? path.join(PROJECT_ROOT, 'build', 'native')),
+    tty: isTty,
+  };
+}

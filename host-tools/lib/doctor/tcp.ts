@@ -1,0 +1,58 @@
+/** Check: a TCP connection to host:port opens (the guide's "Connection refused on Port 8883"). */
+import * as net from 'net';
+import { CheckResult } from './types';
+
+export async function checkTcp(address: string, port: number, timeoutMs: number, tlsExpected: boolean): Promise<CheckResult> {
+  const title = 'TCP connect';
+  const where = `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  const outcome = await new Promise<{ ok: true; ms: number } | { ok: false; code: string; message: string }>((resolve) => {
+    const t0 = Date.now();
+    const sock = net.connect({ host: address, port });
+    const timer = setTimeout(() => {
+      sock.destroy();
+      resolve({ ok: false, code: 'ETIMEDOUT', message: `no answer within ${timeoutMs} ms` });
+    }, timeoutMs);
+    sock.once('connect', () => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve({ ok: true, ms: Date.now() - t0 });
+    });
+    sock.once('error', (e: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      resolve({ ok: false, code: e.code ?? 'error', message: e.message });
+    });
+  });
+  if (outcome.ok) return { id: 'tcp', title, status: 'pass', summary: `${where} accepts connections (${outcome.ms} ms)` };
+  const listenerHint = tlsExpected ? `listener ${port} with cafile/certfile/keyfile` : `listener ${port}`;
+  if (outcome.code === 'ECONNREFUSED') {
+    return {
+      id: 'tcp',
+      title,
+      status: 'fail',
+      summary: `connection refused by ${where}: nothing listens there`,
+      fix:
+        `Is Mosquitto running and listening on ${port}? On the broker: \`sudo ss -tlnp | grep ${port}\`; ` +
+        `its config needs \`${listenerHint}\`; see \`sudo journalctl -u mosquitto\` for why it did not start. ` +
+        `Check MQTT_BROKER_PORT (TLS is usually 8883, plain 1883).`,
+    };
+  }
+  if (outcome.code === 'ETIMEDOUT') {
+    return {
+      id: 'tcp',
+      title,
+      status: 'fail',
+      summary: `connection to ${where} timed out (${outcome.message})`,
+      fix:
+        `A firewall drops the packets, or the host is down or on another network. On the broker allow the port ` +
+        `(\`sudo ufw allow ${port}/tcp\`), and check MQTT_BROKER_HOST is the broker's current address.`,
+    };
+  }
+  return {
+    id: 'tcp',
+    title,
+    status: 'fail',
+    summary: `cannot connect to ${where}: ${outcome.code}`,
+    details: [outcome.message],
+    fix: `Check the network route to the broker (EHOSTUNREACH / ENETUNREACH mean no route) and MQTT_BROKER_HOST.`,
+  };
+}

@@ -1,0 +1,8 @@
+/** flash-size: measuring the ESP8266 firmware's size (see host-tools/flash-size.ts --help). */
+export * from './elf-size';
+export * from './linker-map';
+export * from './report';
+export { parseArgs, HELP, UsageError } from './options';
+export type { FlashSizeOptions, Command, EnvName } from './options';
+export { runFlashSize, EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT, EXIT_BUILD_FAILED } from './cli';
+export { crossBuild, debianBearsslSource, BuildError, ROM_HELPERS } from './cross-build';

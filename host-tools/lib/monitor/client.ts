@@ -1,0 +1,180 @@
+/**
+ * The monitor's MQTT side: one mqtt.js connection (QoS 1, clean session off with a stable client
+ * id so the broker queues readings while the monitor is away, automatic reconnect) that feeds
+ * every message through the pure parser and stats. TLS version and cipher are read from the live
+ * socket after each connect, not assumed from the settings.
+ */
+import { EventEmitter } from 'events';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as tls from 'tls';
+import mqtt, { IClientOptions, MqttClient } from 'mqtt';
+import { MqttSettings } from '../env';
+import { MONITOR_TOPICS, NodeEvent, parseMessage } from './payload';
+import { DEFAULT_SEQ_LAYOUT, SeqLayout } from './seq';
+import {
+  ConnectionInfo,
+  DEFAULT_STALE_MS,
+  DeviceJson,
+  MonitorState,
+  StatsJson,
+  devicesJson,
+  ingest,
+  newMonitorState,
+  statsJson,
+} from './stats';
+
+export interface MonitorOptions {
+  /** Stable across runs, so the broker keeps the session (default monitor-<hostname>). */
+  clientId?: string;
+  layout?: SeqLayout;
+  staleMs?: number;
+  reconnectPeriodMs?: number;
+  connectTimeoutMs?: number;
+  now?: () => number;
+}
+
+export function defaultClientId(): string {
+  return `monitor-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '') || 'host'}`;
+}
+
+/** mqtt.js hands the TLS fields on to tls.connect, including the ones it does not type. */
+export type MonitorClientOptions = IClientOptions & Pick<tls.ConnectionOptions, 'minVersion'>;
+
+/** mqtt.js options from the settings. Reads the certificate files (throws if unreadable). */
+export function clientOptions(s: MqttSettings, clientId: string, reconnectPeriodMs = 2000, connectTimeoutMs = 10_000): MonitorClientOptions {
+  const o: MonitorClientOptions = {
+    host: s.host,
+    port: s.port,
+    protocol: s.useTls ? 'mqtts' : 'mqtt',
+    protocolVersion: 4,
+    clientId,
+    clean: false,
+    keepalive: 30,
+    reconnectPeriod: reconnectPeriodMs,
+    connectTimeout: connectTimeoutMs,
+    username: s.username,
+    password: s.password,
+  };
+  if (s.useTls) {
+    o.rejectUnauthorized = !s.tlsInsecure;
+    o.minVersion = 'TLSv1.2';
+    // The SAN check needs the name the user typed; mqtt.js passes host as servername only for names.
+    if (!/^[\d.]+$/.test(s.host) && !s.host.includes(':')) o.servername = s.host;
+    if (s.caCert !== undefined) o.ca = fs.readFileSync(s.caCert);
+    if (s.clientCert !== undefined) o.cert = fs.readFileSync(s.clientCert);
+    if (s.clientKey !== undefined) o.key = fs.readFileSync(s.clientKey);
+  }
+  return o;
+}
+
+export class Monitor extends EventEmitter {
+  private client: MqttClient | null = null;
+  private state: MonitorState = newMonitorState();
+  private readonly conn: ConnectionInfo;
+  private readonly clientId: string;
+  private readonly now: () => number;
+  private connects = 0;
+
+  constructor(
+    private readonly settings: MqttSettings,
+    private readonly opts: MonitorOptions = {},
+  ) {
+    super();
+    this.clientId = opts.clientId ?? defaultClientId();
+    this.now = opts.now ?? Date.now;
+    this.conn = {
+      broker: `${settings.useTls ? 'mqtts' : 'mqtt'}://${settings.host}:${settings.port}`,
+      client_id: this.clientId,
+      connected: false,
+      tls_enabled: settings.useTls,
+      tls_mutual: settings.useTls && settings.clientCert !== undefined,
+      tls_insecure: settings.useTls && settings.tlsInsecure,
+      tls_version: null,
+      cipher: null,
+      qos_level: 1,
+      reconnects: 0,
+      last_error: null,
+      connected_since: null,
+    };
+  }
+
+  /** Starts connecting (and reconnecting); resolves at once. Listen for 'connect' / 'error'. */
+  start(): void {
+    const c = mqtt.connect(clientOptions(this.settings, this.clientId, this.opts.reconnectPeriodMs, this.opts.connectTimeoutMs));
+    this.client = c;
+    c.on('connect', () => {
+      this.connects += 1;
+      this.conn.reconnects = this.connects - 1;
+      this.conn.connected = true;
+      this.conn.last_error = null;
+      this.conn.connected_since = new Date(this.now()).toISOString();
+      const sock = c.stream;
+      if (sock instanceof tls.TLSSocket) {
+        this.conn.tls_version = sock.getProtocol();
+        this.conn.cipher = sock.getCipher()?.name ?? null;
+        // The broker accepted our certificate if we sent one; say so only when it really happened.
+        this.conn.tls_mutual = this.settings.clientCert !== undefined && sock.getCertificate() !== null;
+      }
+      // With a resumed session (connack.sessionPresent) the broker still has our subscriptions;
+      // subscribing again is harmless and covers a broker that lost its persistence.
+      c.subscribe(MONITOR_TOPICS, { qos: 1 }, (err, granted) => {
+        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        if (err) this.fail(`subscribing to ${MONITOR_TOPICS.join(' and ')} failed: ${err.message} (does the ACL let ${this.settings.username ?? 'this user'} read them?)`);
+        else if (refused.length > 0) this.fail(`broker refused the subscription to ${refused.join(', ')} (ACL)`);
+        else this.emit('subscribed');
+      });
+      this.emit('connect');
+    });
+    c.on('message', (topic, payload) => {
+      const ev = parseMessage(topic, payload);
+      this.state = ingest(this.state, ev, this.now(), this.opts.layout ?? DEFAULT_SEQ_LAYOUT);
+      this.emit('event', ev);
+    });
+    c.on('close', () => {
+      if (this.conn.connected) this.emit('disconnect');
+      this.conn.connected = false;
+      this.conn.tls_version = null;
+      this.conn.cipher = null;
+    });
+    c.on('error', (err) => this.fail(err.message));
+  }
+
+  private fail(msg: string): void {
+    this.conn.last_error = msg;
+    this.emit('mqtt-error', msg);
+  }
+
+  /** Resolves on the first 'subscribed', rejects with the last error after timeoutMs. */
+  waitSubscribed(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off('subscribed', ok);
+        reject(new Error(`no connection to ${this.conn.broker} within ${timeoutMs} ms${this.conn.last_error ? `: ${this.conn.last_error}` : ''}`));
+      }, timeoutMs);
+      const ok = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.once('subscribed', ok);
+    });
+  }
+
+  stats(): StatsJson {
+    return statsJson(this.state, { ...this.conn }, this.now(), this.opts.staleMs ?? DEFAULT_STALE_MS);
+  }
+
+  devices(): DeviceJson[] {
+    return devicesJson(this.state, this.now(), this.opts.staleMs ?? DEFAULT_STALE_MS);
+  }
+
+  /** Disconnects cleanly (the broker keeps the session for next time). */
+  stop(): Promise<void> {
+    const c = this.client;
+    this.client = null;
+    if (c === null) return Promise.resolve();
+    return new Promise((resolve) => c.end(false, {}, () => resolve()));
+  }
+}
+
+export type { NodeEvent };

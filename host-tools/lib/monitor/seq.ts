@@ -1,0 +1,158 @@
+/**
+ * Delivery accounting from the nodes' `seq`. A node numbers its readings: `seq` grows by one per
+ * reading and never repeats across reboots because the boot counter sits in its high bits
+ * (seq = boot << bootShift | counter). So a backend can tell, without trusting anyone's publish
+ * count, how many readings it should have (expected) and how many it got (received):
+ *  - a jump forward inside one boot = a gap (readings lost, or not arrived yet);
+ *  - a seq seen before = a duplicate (QoS 1 is at-least-once; a retransmission after a reconnect);
+ *  - a seq that fills an earlier gap = a late arrival (the gap closes);
+ *  - a new boot number = the node restarted; counting starts again at its first reading.
+ * Pure functions over a small record; `missing` is bounded so a wild seq cannot eat memory.
+ */
+
+export interface SeqLayout {
+  /** Bits of the per-boot counter; the boot counter is above them. 0 = no boot field. */
+  bootShift: number;
+  /** The counter of a boot's first reading: after a reboot we saw, readings count from here. */
+  firstCounter?: number;
+}
+
+/** The firmware's layout (lib/node/node_app.h: seq = boot_count << 32 | n, n = 1, 2, 3 ... per boot). */
+export const DEFAULT_SEQ_LAYOUT: SeqLayout = { bootShift: 32, firstCounter: 1 };
+
+/** Gaps remembered individually (to recognise late arrivals); beyond this they stay counted. */
+const MAX_TRACKED_MISSING = 4096;
+
+export interface SeqState {
+  /** Boot number of the current epoch, null before the first reading. */
+  boot: number | null;
+  /** Lowest and highest counter seen in this boot. */
+  first: number;
+  max: number;
+  /** Counters between first and max not received yet (bounded). */
+  missing: Set<number>;
+  /** Gaps no longer tracked one by one (overflow of `missing`, or from earlier boots). */
+  lostUntracked: number;
+  /** Totals over all boots seen. */
+  received: number;
+  duplicates: number;
+  bootChanges: number;
+  /** Messages from an older boot arriving after a newer one (counted, not used for reliability). */
+  stale: number;
+  /** Expected readings from closed (earlier) boots. */
+  expectedClosed: number;
+  receivedClosed: number;
+}
+
+export function newSeqState(): SeqState {
+  return {
+    boot: null,
+    first: 0,
+    max: 0,
+    missing: new Set<number>(),
+    lostUntracked: 0,
+    received: 0,
+    duplicates: 0,
+    bootChanges: 0,
+    stale: 0,
+    expectedClosed: 0,
+    receivedClosed: 0,
+  };
+}
+
+export function splitSeq(seq: number, layout: SeqLayout): { boot: number; counter: number } {
+  if (layout.bootShift <= 0) return { boot: 0, counter: seq };
+  const unit = 2 ** layout.bootShift; // not `<<`: seq may exceed 32 bits
+  return { boot: Math.floor(seq / unit), counter: seq % unit };
+}
+
+function addMissing(s: SeqState, from: number, to: number): void {
+  for (let c = from; c <= to; c++) {
+    if (s.missing.size >= MAX_TRACKED_MISSING) {
+      s.lostUntracked += to - c + 1;
+      return;
+    }
+    s.missing.add(c);
+  }
+}
+
+/** Readings of the current boot received so far, and expected so far. */
+function currentEpoch(s: SeqState): { expected: number; received: number } {
+  if (s.boot === null) return { expected: 0, received: 0 };
+  const expected = s.max - s.first + 1;
+  return { expected, received: expected - s.missing.size - s.lostUntracked };
+}
+
+/** Accounts one reading's seq. Returns the new state (the argument is not modified). */
+export function recordSeq(prev: SeqState, seq: number, layout: SeqLayout = DEFAULT_SEQ_LAYOUT): SeqState {
+  const s: SeqState = { ...prev, missing: new Set(prev.missing) };
+  const { boot, counter } = splitSeq(seq, layout);
+  if (s.boot === null || boot > s.boot) {
+    const rebooted = s.boot !== null;
+    if (rebooted) {
+      const e = currentEpoch(s);
+      s.expectedClosed += e.expected;
+      s.receivedClosed += e.received;
+      s.bootChanges += 1;
+    }
+    s.boot = boot;
+    s.missing = new Set<number>();
+    s.lostUntracked = 0;
+    s.max = counter;
+    // The first boot we see starts where we joined; a reboot we saw starts at the firmware's
+    // first counter, so readings lost right after the reboot count as gaps.
+    const start = rebooted && layout.firstCounter !== undefined ? Math.min(layout.firstCounter, counter) : counter;
+    s.first = start;
+    addMissing(s, start, counter - 1);
+    s.received += 1;
+    return s;
+  }
+  if (boot < s.boot) {
+    s.stale += 1;
+    return s;
+  }
+  if (counter > s.max) {
+    addMissing(s, s.max + 1, counter - 1);
+    s.max = counter;
+    s.received += 1;
+  } else if (counter < s.first) {
+    // Arrived out of order before the first one we saw: the window grows backwards.
+    addMissing(s, counter + 1, s.first - 1);
+    s.first = counter;
+    s.received += 1;
+  } else if (s.missing.delete(counter)) {
+    s.received += 1;
+  } else {
+    s.duplicates += 1;
+  }
+  return s;
+}
+
+export interface SeqSummary {
+  expected: number;
+  received: number;
+  gaps: number;
+  duplicates: number;
+  boot_changes: number;
+  /** received / expected in percent, floored to 2 decimals (99.999 must not show as 100); null before any seq. */
+  reliability_percentage: number | null;
+}
+
+export function reliability(received: number, expected: number): number | null {
+  if (expected <= 0) return null;
+  return Math.floor((received / expected) * 10000) / 100;
+}
+
+export function summarizeSeq(s: SeqState): SeqSummary {
+  const e = currentEpoch(s);
+  const expected = s.expectedClosed + e.expected;
+  const received = s.receivedClosed + e.received;
+  return {
+    expected,
+    received,
+    gaps: expected - received,
+    duplicates: s.duplicates,
+    boot_changes: s.bootChanges,
+    reliability_percentage: reliability(received, expected),
+  };
+}

@@ -1,0 +1,188 @@
+/**
+ * The monitor's state and the JSON it serves, as pure functions: `ingest` folds one parsed
+ * message in, `statsJson` / `devicesJson` render what `/api/mqtt/stats` and `/api/devices`
+ * return. The clock is a parameter so tests can drive time.
+ */
+import { NodeEvent, Reading } from './payload';
+import { DEFAULT_SEQ_LAYOUT, SeqLayout, SeqState, newSeqState, recordSeq, reliability, summarizeSeq } from './seq';
+
+export interface DeviceState {
+  id: string;
+  location: string | null;
+  /** From the retained devices/<id>/status (the will says `offline`); null until one arrives. */
+  status: 'online' | 'offline' | null;
+  lastSeenMs: number | null;
+  messages: number;
+  malformed: number;
+  reading: Reading;
+  readingAtMs: number | null;
+  seq: SeqState;
+  lastSeq: number | null;
+}
+
+export interface MonitorState {
+  devices: Map<string, DeviceState>;
+  messagesReceived: number;
+  malformedMessages: number;
+  lastMalformed: string | null;
+}
+
+export function newMonitorState(): MonitorState {
+  return { devices: new Map(), messagesReceived: 0, malformedMessages: 0, lastMalformed: null };
+}
+
+function newDevice(id: string): DeviceState {
+  return {
+    id,
+    location: null,
+    status: null,
+    lastSeenMs: null,
+    messages: 0,
+    malformed: 0,
+    reading: {},
+    readingAtMs: null,
+    seq: newSeqState(),
+    lastSeq: null,
+  };
+}
+
+/** Folds one event in. Returns a new state; the argument is left as it was. */
+export function ingest(prev: MonitorState, ev: NodeEvent, nowMs: number, layout: SeqLayout = DEFAULT_SEQ_LAYOUT): MonitorState {
+  const st: MonitorState = { ...prev, devices: new Map(prev.devices), messagesReceived: prev.messagesReceived + 1 };
+  if (ev.kind === 'malformed') {
+    st.malformedMessages += 1;
+    st.lastMalformed = `${ev.topic}: ${ev.reason}`;
+    if (ev.device === null) return st;
+  }
+  const old = st.devices.get(ev.device as string) ?? newDevice(ev.device as string);
+  const d: DeviceState = { ...old, messages: old.messages + 1 };
+  switch (ev.kind) {
+    case 'malformed':
+      d.malformed += 1;
+      break;
+    case 'status':
+      // A retained status is delivered on subscribe, maybe long after it was set: it says
+      // online/offline but not "seen now", so last_seen is left alone.
+      d.status = ev.online ? 'online' : 'offline';
+      break;
+    case 'reading':
+      d.lastSeenMs = nowMs;
+      d.reading = { ...d.reading, ...ev.reading };
+      d.readingAtMs = nowMs;
+      break;
+    case 'combined':
+      d.lastSeenMs = nowMs;
+      d.reading = { ...d.reading, ...ev.reading };
+      d.readingAtMs = nowMs;
+      if (ev.location !== null) d.location = ev.location;
+      if (ev.seq !== null) {
+        d.seq = recordSeq(d.seq, ev.seq, layout);
+        d.lastSeq = ev.seq;
+      }
+      break;
+  }
+  st.devices.set(d.id, d);
+  return st;
+}
+
+/** With no status message yet, a device that spoke within this window counts as online. */
+export const DEFAULT_STALE_MS = 30_000;
+
+export interface DeviceJson {
+  device_id: string;
+  location: string | null;
+  online: boolean;
+  status: 'online' | 'offline' | null;
+  last_seen: string | null;
+  seconds_since_seen: number | null;
+  messages_received: number;
+  malformed_messages: number;
+  last_seq: number | null;
+  readings_expected: number;
+  readings_received: number;
+  seq_gaps: number;
+  duplicates: number;
+  boot_changes: number;
+  reliability_percentage: number | null;
+  last_reading: Reading;
+}
+
+export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STALE_MS): DeviceJson {
+  const seq = summarizeSeq(d.seq);
+  const recent = d.lastSeenMs !== null && nowMs - d.lastSeenMs <= staleMs;
+  return {
+    device_id: d.id,
+    location: d.location,
+    online: d.status !== null ? d.status === 'online' : recent,
+    status: d.status,
+    last_seen: d.lastSeenMs === null ? null : new Date(d.lastSeenMs).toISOString(),
+    seconds_since_seen: d.lastSeenMs === null ? null : Math.max(0, Math.round((nowMs - d.lastSeenMs) / 100) / 10),
+    messages_received: d.messages,
+    malformed_messages: d.malformed,
+    last_seq: d.lastSeq,
+    readings_expected: seq.expected,
+    readings_received: seq.received,
+    seq_gaps: seq.gaps,
+    duplicates: seq.duplicates,
+    boot_changes: seq.boot_changes,
+    reliability_percentage: seq.reliability_percentage,
+    last_reading: d.reading,
+  };
+}
+
+export function devicesJson(st: MonitorState, nowMs: number, staleMs = DEFAULT_STALE_MS): DeviceJson[] {
+  return [...st.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((d) => deviceJson(d, nowMs, staleMs));
+}
+
+/** What the live MQTT connection reports; filled in by the client, not by the pure code. */
+export interface ConnectionInfo {
+  broker: string;
+  client_id: string;
+  connected: boolean;
+  tls_enabled: boolean;
+  tls_mutual: boolean;
+  tls_insecure: boolean;
+  /** Read from the live TLS socket (e.g. "TLSv1.3"), null when not connected over TLS. */
+  tls_version: string | null;
+  cipher: string | null;
+  qos_level: 0 | 1 | 2;
+  reconnects: number;
+  last_error: string | null;
+  connected_since: string | null;
+}
+
+export interface StatsJson extends ConnectionInfo {
+  messages_received: number;
+  malformed_messages: number;
+  readings_expected: number;
+  readings_received: number;
+  reliability_percentage: number | null;
+  devices_online: number;
+  devices_total: number;
+  devices: Record<string, DeviceJson>;
+  generated_at: string;
+}
+
+export function statsJson(st: MonitorState, conn: ConnectionInfo, nowMs: number, staleMs = DEFAULT_STALE_MS): StatsJson {
+  const list = devicesJson(st, nowMs, staleMs);
+  let expected = 0;
+  let received = 0;
+  for (const d of list) {
+    expected += d.readings_expected;
+    received += d.readings_received;
+  }
+  const devices: Record<string, DeviceJson> = {};
+  for (const d of list) devices[d.device_id] = d;
+  return {
+    ...conn,
+    messages_received: st.messagesReceived,
+    malformed_messages: st.malformedMessages,
+    readings_expected: expected,
+    readings_received: received,
+    reliability_percentage: reliability(received, expected),
+    devices_online: list.filter((d) => d.online).length,
+    devices_total: list.length,
+    devices,
+    generated_at: new Date(nowMs).toISOString(),
+  };
+}

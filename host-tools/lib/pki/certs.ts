@@ -1,0 +1,289 @@
+/**
+ * X.509 issuing with node-forge: the CA, the broker (server) certificate and the per-device and
+ * backend client certificates. Pure functions: nothing here touches the file system, so tests can
+ * issue deliberately bad certificates (expired, wrong name, foreign CA, self-signed) the same way.
+ */
+import crypto from 'node:crypto';
+import forge from 'node-forge';
+import { classifyHost } from './validate';
+import { PkiError } from './errors';
+
+export type PrivateKey = forge.pki.rsa.PrivateKey;
+export type Certificate = forge.pki.Certificate;
+
+/** A certificate with its private key, as objects and as PEM text. */
+export interface Issued {
+  cert: Certificate;
+  key: PrivateKey;
+  certPem: string;
+  keyPem: string;
+}
+
+export const DEFAULT_KEY_BITS = 2048;
+export const CA_DAYS = 3650;
+export const SERVER_DAYS = 180;
+export const DEVICE_DAYS = 825;
+const ORG = 'esp8266-mqtt-tls';
+const DAY_MS = 86_400_000;
+/** Devices learn the time from NTP and may be slightly behind: start validity a little in the past. */
+const BACKDATE_MS = 3_600_000;
+
+/** RSA key pair; forge uses Node's native generator here, so 2048 bits take well under a second. */
+export function generateKey(bits: number = DEFAULT_KEY_BITS): PrivateKey {
+  return forge.pki.rsa.generateKeyPair({ bits, e: 0x10001 }).privateKey;
+}
+
+export function publicKeyOf(key: PrivateKey): forge.pki.rsa.PublicKey {
+  return forge.pki.setRsaPublicKey(key.n, key.e);
+}
+
+/** forge writes PEM with CRLF line ends; openssl, Mosquitto and C string literals want LF. */
+function lf(pem: string): string {
+  return pem.replace(/\r\n/g, '\n');
+}
+
+export function keyToPem(key: PrivateKey): string {
+  return lf(forge.pki.privateKeyToPem(key));
+}
+
+export function certToPem(cert: Certificate): string {
+  return lf(forge.pki.certificateToPem(cert));
+}
+
+export function certToDer(cert: Certificate): Buffer {
+  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), 'binary');
+}
+
+/** Parses a PEM certificate; `what` names it in the error. */
+export function parseCertPem(pem: string, what: string): Certificate {
+  try {
+    return forge.pki.certificateFromPem(pem);
+  } catch (err) {
+    throw new PkiError(`${what} is not a PEM RSA certificate (${err instanceof Error ? err.message : String(err)})`);
+  }
+}
+
+/** Parses a PEM RSA private key (PKCS#1 or unencrypted PKCS#8); `what` names it in the error. */
+export function parseKeyPem(pem: string, what: string): PrivateKey {
+  let key: PrivateKey | null = null;
+  try {
+    key = forge.pki.privateKeyFromPem(pem) as PrivateKey | null;
+  } catch {
+    key = null;
+  }
+  if (!key || !key.n) throw new PkiError(`${what} is not an unencrypted PEM RSA private key`);
+  return key;
+}
+
+/** True when `key` is the private half of the certificate's public key. */
+export function keyMatchesCert(key: PrivateKey, cert: Certificate): boolean {
+  const pub = cert.publicKey as forge.pki.rsa.PublicKey;
+  return pub.n !== undefined && pub.n.equals(key.n) && pub.e.equals(key.e);
+}
+
+/** A positive, random, 16-byte serial (RFC 5280: unique per CA, at most 20 bytes, positive). */
+function randomSerial(): string {
+  const bytes = crypto.randomBytes(16);
+  bytes[0] = (bytes[0] & 0x7f) | 0x01;
+  return bytes.toString('hex');
+}
+
+function subject(cn: string, ou?: string): forge.pki.CertificateField[] {
+  const attrs: forge.pki.CertificateField[] = [{ name: 'organizationName', value: ORG }];
+  if (ou) attrs.push({ name: 'organizationalUnitName', value: ou });
+  attrs.push({ name: 'commonName', value: cn });
+  return attrs;
+}
+
+export interface Validity {
+  /** Explicit start; default one hour ago. */
+  notBefore?: Date;
+  /** Explicit end; default notBefore + backdate + days. */
+  notAfter?: Date;
+  /** Days of validity from now when notAfter is not given. */
+  days?: number;
+}
+
+function applyValidity(cert: Certificate, v: Validity, defaultDays: number, now: Date = new Date()): void {
+  cert.validity.notBefore = v.notBefore ?? new Date(now.getTime() - BACKDATE_MS);
+  cert.validity.notAfter = v.notAfter ?? new Date(now.getTime() + (v.days ?? defaultDays) * DAY_MS);
+  // X.509 times have whole seconds; forge would silently drop the milliseconds anyway.
+  cert.validity.notBefore.setMilliseconds(0);
+  cert.validity.notAfter.setMilliseconds(0);
+}
+
+function ski(key: PrivateKey): string {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKeyOf(key);
+  return cert.generateSubjectKeyIdentifier().getBytes();
+}
+
+function sign(cert: Certificate, issuerKey: PrivateKey): void {
+  cert.sign(issuerKey, forge.md.sha256.create());
+}
+
+function finish(cert: Certificate, key: PrivateKey): Issued {
+  return { cert, key, certPem: certToPem(cert), keyPem: keyToPem(key) };
+}
+
+export interface CaOptions extends Validity {
+  commonName?: string;
+  key?: PrivateKey;
+  bits?: number;
+}
+
+/** A root CA: basicConstraints CA:TRUE critical, keyUsage keyCertSign + cRLSign, 10 years. */
+export function createCa(opts: CaOptions = {}): Issued {
+  const key = opts.key ?? generateKey(opts.bits ?? DEFAULT_KEY_BITS);
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKeyOf(key);
+  cert.serialNumber = randomSerial();
+  applyValidity(cert, opts, CA_DAYS);
+  // A date in the name tells CAs apart when one is replaced with --new-ca.
+  const cn = opts.commonName ?? `MQTT TLS CA ${new Date().toISOString().slice(0, 10)}`;
+  cert.setSubject(subject(cn));
+  cert.setIssuer(subject(cn));
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  sign(cert, key);
+  return finish(cert, key);
+}
+
+/** The issuing side of a CA: its certificate and key. */
+export interface Signer {
+  cert: Certificate;
+  key: PrivateKey;
+}
+
+function issuerExtensions(ca: Signer): forge.pki.CertificateField[] {
+  return [{ name: 'authorityKeyIdentifier', keyIdentifier: ski(ca.key) } as forge.pki.CertificateField];
+}
+
+/** Splits host values into DNS names and IP addresses (throws on invalid ones). */
+export function splitHosts(hosts: readonly string[]): { dns: string[]; ips: string[] } {
+  const dns: string[] = [];
+  const ips: string[] = [];
+  for (const h of hosts) (classifyHost(h) === 'ip' ? ips : dns).push(h);
+  return { dns, ips };
+}
+
+export interface ServerCertOptions extends Validity {
+  /** DNS names and IP addresses for the subjectAltName (the first DNS name is also the CN). */
+  hosts: readonly string[];
+  /** Keep this key (renewal keeps the SPKI pin); default a new RSA-2048 key. */
+  key?: PrivateKey;
+  commonName?: string;
+}
+
+function serverExtensions(hosts: readonly string[]): forge.pki.CertificateField[] {
+  const { dns, ips } = splitHosts(hosts);
+  const altNames = [...dns.map((value) => ({ type: 2, value })), ...ips.map((ip) => ({ type: 7, ip }))];
+  return [
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames },
+    { name: 'subjectKeyIdentifier' },
+  ] as forge.pki.CertificateField[];
+}
+
+function serverCn(opts: ServerCertOptions): string {
+  if (opts.hosts.length === 0) throw new PkiError('a broker certificate needs at least one host');
+  return opts.commonName ?? splitHosts(opts.hosts).dns[0] ?? opts.hosts[0];
+}
+
+/** The broker certificate: CA:FALSE, digitalSignature + keyEncipherment, serverAuth, SAN with names and IPs. */
+export function issueServerCert(ca: Signer, opts: ServerCertOptions): Issued {
+  const key = opts.key ?? generateKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKeyOf(key);
+  cert.serialNumber = randomSerial();
+  applyValidity(cert, opts, SERVER_DAYS);
+  cert.setSubject(subject(serverCn(opts), 'broker'));
+  cert.setIssuer(ca.cert.subject.attributes);
+  cert.setExtensions([...serverExtensions(opts.hosts), ...issuerExtensions(ca)]);
+  sign(cert, ca.key);
+  return finish(cert, key);
+}
+
+/** A self-signed (no CA) server certificate for the right names: what a device must refuse. */
+export function selfSignedServerCert(opts: ServerCertOptions): Issued {
+  const key = opts.key ?? generateKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKeyOf(key);
+  cert.serialNumber = randomSerial();
+  applyValidity(cert, opts, SERVER_DAYS);
+  cert.setSubject(subject(serverCn(opts), 'broker'));
+  cert.setIssuer(subject(serverCn(opts), 'broker'));
+  cert.setExtensions(serverExtensions(opts.hosts));
+  sign(cert, key);
+  return finish(cert, key);
+}
+
+export interface ClientCertOptions extends Validity {
+  /** The device id (or "backend"): the certificate's CN. */
+  id: string;
+  key?: PrivateKey;
+  /** Organizational unit (default "devices"). */
+  ou?: string;
+}
+
+/** A client certificate: CA:FALSE, digitalSignature + keyEncipherment, clientAuth, CN = id. */
+export function issueClientCert(ca: Signer, opts: ClientCertOptions): Issued {
+  const key = opts.key ?? generateKey();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKeyOf(key);
+  cert.serialNumber = randomSerial();
+  applyValidity(cert, opts, DEVICE_DAYS);
+  cert.setSubject(subject(opts.id, opts.ou ?? 'devices'));
+  cert.setIssuer(ca.cert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false, critical: true },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', clientAuth: true },
+    { name: 'subjectKeyIdentifier' },
+    ...issuerExtensions(ca),
+  ] as forge.pki.CertificateField[]);
+  sign(cert, ca.key);
+  return finish(cert, key);
+}
+
+/** True when `cert` carries a valid signature by `ca` (and names it as issuer). */
+export function signedBy(cert: Certificate, ca: Certificate): boolean {
+  try {
+    return ca.verify(cert);
+  } catch {
+    return false;
+  }
+}
+
+/** One spelling per address: IPv6 in its short RFC 5952 form ("::1", not forge's "0:0:0:0:0:0:0:1"). */
+export function canonicalIp(ip: string): string {
+  return ip.includes(':') ? new URL(`http://[${ip}]/`).hostname.replace(/^\[|\]$/g, '') : ip;
+}
+
+/** The SAN entries of a certificate as text: DNS names and IP addresses. */
+export function sanOf(cert: Certificate): { dns: string[]; ips: string[] } {
+  const ext = cert.getExtension('subjectAltName') as { altNames?: { type: number; value?: string; ip?: string }[] } | undefined;
+  const dns: string[] = [];
+  const ips: string[] = [];
+  for (const n of ext?.altNames ?? []) {
+    if (n.type === 2 && n.value !== undefined) dns.push(n.value);
+    if (n.type === 7 && n.ip !== undefined) ips.push(canonicalIp(n.ip));
+  }
+  return { dns, ips };
+}
+
+/** The certificate's CN, or '' if it has none. */
+export function commonNameOf(cert: Certificate): string {
+  const field = cert.subject.getField('CN') as { value?: string } | null;
+  return field?.value ?? '';
+}
+
+/** "O=..., CN=..." for people. */
+export function subjectText(cert: Certificate): string {
+  return cert.subject.attributes.map((a) => `${a.shortName ?? a.name}=${String(a.value)}`).join(', ');
+}

@@ -1,0 +1,371 @@
+/**
+ * One gen-certs run: load what exists (the CA above all), issue what is missing or must change,
+ * render the header and broker files, and write everything at once (files.ts).
+ *
+ * Idempotent on purpose: a second run with the same options changes no certificate, because
+ * devices in the field hold the CA, the broker fingerprint and the SPKI pin in flash.
+ */
+import fs from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import {
+  Certificate,
+  DEVICE_DAYS,
+  Issued,
+  PrivateKey,
+  SERVER_DAYS,
+  Signer,
+  certToDer,
+  canonicalIp,
+  certToPem,
+  commonNameOf,
+  createCa,
+  generateKey,
+  issueClientCert,
+  issueServerCert,
+  keyMatchesCert,
+  keyToPem,
+  parseCertPem,
+  parseKeyPem,
+  sanOf,
+  signedBy,
+  splitHosts,
+  subjectText,
+} from './certs';
+import { PkiError } from './errors';
+import { MODE_PUBLIC, MODE_SECRET, OutputFile, commitFiles, readInput } from './files';
+import { fingerprints } from './fingerprints';
+import { cBytes, cString, cStringLines, rsaComponents, trustAnchor } from './bearssl';
+import { passwdFile, randomPassword } from './passwd';
+import { render } from './render';
+import { defaultHosts } from './hosts';
+import { Layout, deviceCrt, deviceKey, layout } from './layout';
+import { classifyHost, parseDays, validateDeviceId } from './validate';
+
+export const DEFAULT_DEVICE = 'node01';
+export const BACKEND_USER = 'backend';
+export const DEFAULT_PORT = 8883;
+
+export interface GenerateOptions {
+  /** Output root (certs/, include/, .env go under it). */
+  dir: string;
+  /** Broker DNS names and IPs; default those of the existing broker certificate, else defaultHosts(). */
+  hosts?: string[];
+  /** Devices to add (existing ones from credentials.json are kept); default node01 on a first run. */
+  devices?: string[];
+  /** The device include/certs.h is rendered for; default the first --device, else the first known. */
+  headerDevice?: string;
+  /** Validity of broker certificates issued in this run (default 180). */
+  days?: number;
+  /** Validity of device and backend certificates issued in this run (default 825). */
+  deviceDays?: number;
+  mtls?: boolean;
+  migration?: boolean;
+  /** Replace the CA (every device must be re-flashed): the caller must warn loudly. */
+  newCa?: boolean;
+  /** Re-issue broker, backend and device certificates, keeping their keys and the CA. */
+  renew?: boolean;
+  /** Render the Mosquitto config for files installed under this prefix (e.g. /etc/mosquitto). */
+  installPrefix?: string;
+  /** TLS port for the config, the header and .env (default 8883). */
+  port?: number;
+  /** MQTT_BROKER_HOST in .env (default localhost: the backend usually runs on the broker's machine). */
+  envHost?: string;
+  /** Refuse to write secrets to paths git would track (default true; skipped outside a git work tree). */
+  gitGuard?: boolean;
+}
+
+export interface GenerateResult {
+  layout: Layout;
+  caCreated: boolean;
+  /** What was (re-)issued in this run, e.g. ["server", "backend", "node01"]. */
+  issued: string[];
+  devices: string[];
+  headerDevice: string;
+  hosts: string[];
+  /** Rendered install steps (also written to certs/mosquitto/INSTALL.md). */
+  installSteps: string;
+  passwords: Record<string, string>;
+  written: string[];
+}
+
+interface Existing {
+  cert?: Certificate;
+  key?: PrivateKey;
+}
+
+function exists(file: string): boolean {
+  return fs.existsSync(file);
+}
+
+function loadExisting(crtPath: string, keyPath: string, what: string): Existing {
+  const out: Existing = {};
+  if (exists(keyPath)) out.key = parseKeyPem(readInput(keyPath, `${what} key`), `${what} key ${keyPath}`);
+  if (exists(crtPath)) out.cert = parseCertPem(readInput(crtPath, `${what} certificate`), `${what} certificate ${crtPath}`);
+  return out;
+}
+
+function loadCa(l: Layout): Issued | undefined {
+  const hasCrt = exists(l.caCrt);
+  const hasKey = exists(l.caKey);
+  if (!hasCrt && !hasKey) return undefined;
+  if (!hasCrt) throw new PkiError(`CA key ${l.caKey} exists but the CA certificate ${l.caCrt} is missing (restore it, or use --new-ca)`);
+  const certPem = readInput(l.caCrt, 'CA certificate');
+  const cert = parseCertPem(certPem, `CA certificate ${l.caCrt}`);
+  if (!hasKey) throw new PkiError(`cannot read CA key ${l.caKey}: missing (restore it, or use --new-ca)`);
+  const keyPem = readInput(l.caKey, 'CA key');
+  const key = parseKeyPem(keyPem, `CA key ${l.caKey}`);
+  if (!keyMatchesCert(key, cert)) throw new PkiError(`CA key ${l.caKey} does not match the CA certificate ${l.caCrt}`);
+  return { cert, key, certPem, keyPem };
+}
+
+function loadCredentials(file: string): Record<string, string> {
+  if (!exists(file)) return {};
+  const text = readInput(file, 'credentials');
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new PkiError(`credentials file ${file} is not valid JSON`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new PkiError(`credentials file ${file} is not a JSON object`);
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof v !== 'string' || v.length === 0) throw new PkiError(`credentials file ${file}: the password of "${k}" is not a non-empty string`);
+    out[k] = v;
+  }
+  return out;
+}
+
+
+
+/** True when the certificate's SAN holds exactly these names and addresses. */
+function sameHosts(cert: Certificate, hosts: readonly string[]): boolean {
+  const want = splitHosts(hosts);
+  const have = sanOf(cert);
+  const norm = (dns: string[], ips: string[]): string =>
+    [...dns.map((d) => `dns:${d.toLowerCase()}`), ...ips.map((i) => `ip:${canonicalIp(i)}`)].sort().join(',');
+  return norm(want.dns, want.ips) === norm(have.dns, have.ips);
+}
+
+function usable(e: Existing, ca: Signer, now: Date): e is Required<Existing> {
+  return (
+    e.cert !== undefined &&
+    e.key !== undefined &&
+    keyMatchesCert(e.key, e.cert) &&
+    signedBy(e.cert, ca.cert) &&
+    e.cert.validity.notAfter.getTime() > now.getTime()
+  );
+}
+
+function unique<T>(items: readonly T[]): T[] {
+  return [...new Set(items)];
+}
+
+function gitGuard(dir: string, secrets: readonly string[]): void {
+  const top = spawnSync('git', ['-C', dir, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' });
+  if (top.status !== 0) return; // not in a git work tree (or no git): nothing can be committed by accident
+  const res = spawnSync('git', ['-C', dir, 'check-ignore', '--', ...secrets], { encoding: 'utf8' });
+  const ignored = new Set(res.stdout.split('\n').filter((s) => s.length > 0));
+  const exposed = secrets.filter((s) => !ignored.has(s));
+  if (exposed.length > 0) {
+    throw new PkiError(`refusing to write secret ${exposed[0]}: git would track it (add it to .gitignore)`);
+  }
+}
+
+/**
+ * Without --host, the names of the existing broker certificate stay: a plain re-run must not drop a
+ * name (say pi.local) that devices in the field connect to. Defaults apply to the first run only.
+ */
+function existingHosts(l: Layout): string[] | undefined {
+  if (!exists(l.serverCrt)) return undefined;
+  const { dns, ips } = sanOf(parseCertPem(readInput(l.serverCrt, 'broker certificate'), `broker certificate ${l.serverCrt}`));
+  const hosts = [...dns, ...ips];
+  return hosts.length > 0 ? hosts : undefined;
+}
+
+/** Checks every option before anything is read or written. */
+export function validateOptions(opts: GenerateOptions): void {
+  for (const h of opts.hosts ?? []) classifyHost(h);
+  for (const d of opts.devices ?? []) validateDeviceId(d);
+  if (opts.headerDevice !== undefined) validateDeviceId(opts.headerDevice);
+  if (opts.days !== undefined) parseDays('--days', String(opts.days));
+  if (opts.deviceDays !== undefined) parseDays('--device-days', String(opts.deviceDays));
+  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) {
+    throw new PkiError(`invalid --port "${opts.port}": expected 1-65535`);
+  }
+  if (opts.installPrefix !== undefined && !opts.installPrefix.startsWith('/')) {
+    throw new PkiError(`invalid --install-prefix "${opts.installPrefix}": must be an absolute path`);
+  }
+  if (opts.envHost !== undefined) classifyHost(opts.envHost);
+}
+
+export function generate(opts: GenerateOptions): GenerateResult {
+  validateOptions(opts);
+  const now = new Date();
+  const l = layout(opts.dir);
+  const hosts = unique(opts.hosts && opts.hosts.length > 0 ? opts.hosts : (existingHosts(l) ?? defaultHosts()));
+  const port = opts.port ?? DEFAULT_PORT;
+
+  // 1. The CA: reused unless --new-ca. A silently new CA would orphan every flashed device.
+  const existingCa = opts.newCa ? undefined : loadCa(l);
+  const caCreated = existingCa === undefined;
+  const ca: Issued = existingCa ?? createCa();
+  const forceIssue = caCreated || opts.renew === true;
+
+  // 2. Who exists: devices from credentials.json plus the requested ones.
+  const creds = loadCredentials(l.credentials);
+  const known = Object.keys(creds).filter((k) => k !== BACKEND_USER);
+  for (const k of known) validateDeviceId(k);
+  let devices = unique([...known, ...(opts.devices ?? []), ...(opts.headerDevice ? [opts.headerDevice] : [])]);
+  if (devices.length === 0) devices = [DEFAULT_DEVICE];
+  const headerDevice = opts.headerDevice ?? opts.devices?.[0] ?? devices[0];
+  const passwords: Record<string, string> = {};
+  for (const user of [...devices, BACKEND_USER]) passwords[user] = creds[user] ?? randomPassword();
+
+  const files: OutputFile[] = [];
+  const issued: string[] = [];
+  const secret = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_SECRET });
+  const pub = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_PUBLIC });
+
+  if (caCreated) {
+    pub(l.caCrt, ca.certPem);
+    secret(l.caKey, ca.keyPem);
+  }
+
+  // 3. Broker, backend and devices: keep what is valid, issue what is missing or must change.
+  const obtain = (name: string, crt: string, keyPath: string, issue: (key: PrivateKey | undefined) => Issued, fits: (c: Certificate) => boolean): Issued => {
+    const e = loadExisting(crt, keyPath, name);
+    if (!forceIssue && usable(e, ca, now) && fits(e.cert)) {
+      return { cert: e.cert, key: e.key, certPem: certToPem(e.cert), keyPem: keyToPem(e.key) };
+    }
+    const out = issue(e.key);
+    issued.push(name);
+    pub(crt, out.certPem);
+    if (!e.key) secret(keyPath, out.keyPem);
+    return out;
+  };
+  const server = obtain(
+    'server',
+    l.serverCrt,
+    l.serverKey,
+    (key) => issueServerCert(ca, { hosts, key, days: opts.days ?? SERVER_DAYS }),
+    (c) => sameHosts(c, hosts),
+  );
+  obtain(
+    BACKEND_USER,
+    l.backendCrt,
+    l.backendKey,
+    (key) => issueClientCert(ca, { id: BACKEND_USER, ou: 'backend', key, days: opts.deviceDays ?? DEVICE_DAYS }),
+    (c) => commonNameOf(c) === BACKEND_USER,
+  );
+  const deviceCerts: Record<string, Issued> = {};
+  for (const id of devices) {
+    deviceCerts[id] = obtain(
+      id,
+      deviceCrt(l, id),
+      deviceKey(l, id),
+      (key) => issueClientCert(ca, { id, key: key ?? generateKey(), days: opts.deviceDays ?? DEVICE_DAYS }),
+      (c) => commonNameOf(c) === id,
+    );
+  }
+
+  // 4. Credentials and the broker's files.
+  const credsOut: Record<string, string> = {};
+  for (const id of devices) credsOut[id] = passwords[id];
+  credsOut[BACKEND_USER] = passwords[BACKEND_USER];
+  secret(l.credentials, JSON.stringify(credsOut, null, 2) + '\n');
+
+  const generatedAt = now.toISOString();
+  const prefix = opts.installPrefix?.replace(/\/+$/, '');
+  const confPaths = prefix
+    ? { caFile: `${prefix}/certs/ca.crt`, certFile: `${prefix}/certs/server.crt`, keyFile: `${prefix}/certs/server.key`, passwdFile: `${prefix}/passwd`, aclFile: `${prefix}/acl` }
+    : { caFile: l.caCrt, certFile: l.serverCrt, keyFile: l.serverKey, passwdFile: l.passwd, aclFile: l.acl };
+  pub(l.mosquittoConf, render('mosquitto_tls.conf', { generatedAt, port, mtls: opts.mtls === true, migration: opts.migration === true, ...confPaths }));
+  secret(l.passwd, passwdFile([...devices.map((d) => [d, passwords[d]] as const), [BACKEND_USER, passwords[BACKEND_USER]] as const]));
+  pub(l.acl, render('acl', { generatedAt, backend: BACKEND_USER, devices }));
+  const installSteps = render('install-steps', {
+    generatedAt,
+    prefix: prefix ?? '/etc/mosquitto',
+    prefixed: prefix !== undefined,
+    certsDir: l.certsDir,
+    host: hosts.includes('localhost') ? 'localhost' : hosts[0],
+    port,
+    migration: opts.migration === true,
+  });
+  pub(l.installSteps, installSteps);
+
+  // 5. The backend's .env and the device header.
+  secret(
+    l.env,
+    render('env', {
+      generatedAt,
+      host: opts.envHost ?? 'localhost',
+      port,
+      caFile: l.caCrt,
+      clientCert: l.backendCrt,
+      clientKey: l.backendKey,
+      username: BACKEND_USER,
+      password: passwords[BACKEND_USER],
+    }),
+  );
+  secret(l.certsH, renderCertsH({ ca: ca.cert, server: server.cert, device: deviceCerts[headerDevice], deviceId: headerDevice, password: passwords[headerDevice], port, mtls: opts.mtls === true, generatedAt }));
+
+  if (opts.gitGuard !== false) gitGuard(l.dir, files.filter((f) => f.mode === MODE_SECRET).map((f) => f.path));
+  commitFiles(files);
+  return { layout: l, caCreated, issued, devices, headerDevice, hosts, installSteps, passwords, written: files.map((f) => f.path) };
+}
+
+export interface CertsHInput {
+  ca: Certificate;
+  server: Certificate;
+  device: Issued;
+  deviceId: string;
+  password: string;
+  port: number;
+  mtls: boolean;
+  generatedAt: string;
+}
+
+/** The text of include/certs.h (docs/architecture.md, "Contract: include/certs.h"). */
+export function renderCertsH(i: CertsHInput): string {
+  const ta = trustAnchor(i.ca);
+  const fp = fingerprints(certToDer(i.server));
+  const key = rsaComponents(i.device.key);
+  const { dns, ips } = sanOf(i.server);
+  const strList = (items: string[]): string => (items.length > 0 ? items.map((s) => `"${cString(s)}"`).join(', ') : '0');
+  const secs = (d: Date): number => Math.floor(d.getTime() / 1000);
+  return render('certs.h', {
+    deviceId: i.deviceId,
+    username: i.deviceId,
+    password: cString(i.password),
+    port: i.port,
+    mtls: i.mtls ? 1 : 0,
+    generatedAt: i.generatedAt,
+    caSubject: subjectText(i.ca),
+    caPem: cStringLines(certToPem(i.ca)),
+    taDn: cBytes(ta.dn),
+    taN: cBytes(ta.n),
+    taE: cBytes(ta.e),
+    brokerSubject: subjectText(i.server),
+    sha1: cBytes(fp.sha1),
+    sha256: cBytes(fp.sha256),
+    spki: cBytes(fp.spkiSha256),
+    hostCount: dns.length,
+    hostArraySize: Math.max(1, dns.length),
+    hosts: strList(dns),
+    ipCount: ips.length,
+    ipArraySize: Math.max(1, ips.length),
+    ips: strList(ips),
+    brokerNotAfter: secs(i.server.validity.notAfter),
+    brokerNotAfterIso: i.server.validity.notAfter.toISOString(),
+    clientNotAfter: secs(i.device.cert.validity.notAfter),
+    clientNotAfterIso: i.device.cert.validity.notAfter.toISOString(),
+    clientDer: cBytes(certToDer(i.device.cert)),
+    keyBits: key.nBits,
+    keyP: cBytes(key.p),
+    keyQ: cBytes(key.q),
+    keyDp: cBytes(key.dp),
+    keyDq: cBytes(key.dq),
+    keyIq: cBytes(key.iq),
+  });
+}

@@ -1,0 +1,130 @@
+/** gen-certs command line → options, with one-line errors for every bad input. */
+import { parseArgs } from 'node:util';
+import { PkiError } from './errors';
+import { GenerateOptions } from './generate';
+import { parseDays } from './validate';
+
+export const DEFAULT_WARN_DAYS = 30;
+
+export type Command =
+  | { kind: 'help' }
+  | { kind: 'generate'; options: GenerateOptions }
+  | { kind: 'check'; dir: string; warnDays: number };
+
+export const HELP = `Usage: npx ts-node host-tools/gen-certs.ts [options]
+
+Makes the CA, the broker certificate, per-device client certificates and MQTT passwords,
+include/certs.h for one device, the Mosquitto TLS config, passwd and ACL, and .env for the
+backend. With no options: a broker on this machine and one device, node01. Running it again
+keeps the CA, the keys and every certificate that is still right (devices hold them in flash).
+
+Options:
+  --dir DIR             output root (default: the project root); see docs/architecture.md
+  --host NAME|IP        broker DNS name or IP address for the certificate's subjectAltName;
+                        repeatable (default: this machine's hostname, <hostname>.local,
+                        localhost, 127.0.0.1 and its non-loopback IPv4 addresses; later
+                        runs without --host keep the names of the existing certificate)
+  --device ID           add a device (repeatable; default node01); ID is the MQTT client id,
+                        username and topic level: letters, digits, "-", "_", at most 23
+  --header-device ID    render include/certs.h for this device (default: the first --device,
+                        else the first known device)
+  --days N              validity of a broker certificate issued in this run (default 180)
+  --device-days N       validity of device/backend certificates issued in this run (default 825)
+  --mtls                broker requires client certificates (require_certificate true)
+  --migration           also open plain MQTT on 1883 (zero-downtime migration to TLS)
+  --port N              TLS port for the config, certs.h and .env (default 8883)
+  --env-host HOST       MQTT_BROKER_HOST in .env (default localhost)
+  --install-prefix DIR  write the Mosquitto config for files installed under DIR
+                        (e.g. /etc/mosquitto); the install steps are printed either way
+  --renew               re-issue broker, backend and device certificates, keeping their keys
+                        (the SPKI pin stays valid) and the CA
+  --new-ca              replace the CA: EVERY DEVICE MUST BE RE-FLASHED afterwards
+  --check               list every certificate (subject, SANs, notAfter, days left); writes
+                        nothing; exit 1 if one is expired or expires within --warn-days
+  --warn-days N         threshold for --check (default ${DEFAULT_WARN_DAYS})
+  -h, --help            this text
+
+--mtls, --migration, --port, --env-host and --install-prefix shape the files of this run only:
+pass them again on every run that should keep them.
+
+Exit codes: 0 success, 1 --check found a problem, 2 bad input (nothing was written),
+3 unexpected failure.
+Keys (mode 0600) are never printed; they stay under DIR/certs, which git ignores.
+`;
+
+function parsePort(text: string): number {
+  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new PkiError(`invalid --port "${text}": expected 1-65535`);
+  return Number(text);
+}
+
+export function parseCommandLine(argv: readonly string[], defaultDir: string): Command {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        dir: { type: 'string' },
+        host: { type: 'string', multiple: true },
+        device: { type: 'string', multiple: true },
+        'header-device': { type: 'string' },
+        days: { type: 'string' },
+        'device-days': { type: 'string' },
+        mtls: { type: 'boolean' },
+        migration: { type: 'boolean' },
+        port: { type: 'string' },
+        'env-host': { type: 'string' },
+        'install-prefix': { type: 'string' },
+        renew: { type: 'boolean' },
+        'new-ca': { type: 'boolean' },
+        check: { type: 'boolean' },
+        'warn-days': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const msg = err instanceof Error ? err.message : String(err);
+    const opt = /'(-[^']*)'/.exec(msg)?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new PkiError(`unknown option ${opt ?? ''} (see --help)`);
+    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new PkiError(`unexpected argument ${opt ?? msg.split("'")[1] ?? ''} (see --help)`);
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = /'(--?[A-Za-z-]+)/.exec(msg)?.[1] ?? 'an option';
+      if (/ambiguous/.test(msg)) throw new PkiError(`option ${name}: its value starts with "-"; write it as ${name}=VALUE if that is meant`);
+      throw new PkiError(`option ${name} needs a value (see --help)`);
+    }
+    throw new PkiError(msg.split('\n')[0]);
+  }
+  const v = parsed.values;
+  if (v.help) return { kind: 'help' };
+  const dir = v.dir ?? defaultDir;
+  if (dir.length === 0) throw new PkiError('invalid --dir "": must not be empty');
+  if (v.check) {
+    const conflicting = ['host', 'device', 'header-device', 'days', 'device-days', 'mtls', 'migration', 'renew', 'new-ca', 'install-prefix', 'port', 'env-host'].filter(
+      (k) => v[k as keyof typeof v] !== undefined,
+    );
+    if (conflicting.length > 0) throw new PkiError(`--check only reads; it cannot be combined with --${conflicting[0]}`);
+    return { kind: 'check', dir, warnDays: v['warn-days'] !== undefined ? parseDays('--warn-days', v['warn-days']) : DEFAULT_WARN_DAYS };
+  }
+  if (v['warn-days'] !== undefined) throw new PkiError('--warn-days only applies to --check');
+  if (v.renew && v['new-ca']) throw new PkiError('--renew keeps the CA and --new-ca replaces it: use one of them');
+  return {
+    kind: 'generate',
+    options: {
+      dir,
+      hosts: v.host,
+      devices: v.device,
+      headerDevice: v['header-device'],
+      days: v.days !== undefined ? parseDays('--days', v.days) : undefined,
+      deviceDays: v['device-days'] !== undefined ? parseDays('--device-days', v['device-days']) : undefined,
+      mtls: v.mtls,
+      migration: v.migration,
+      port: v.port !== undefined ? parsePort(v.port) : undefined,
+      envHost: v['env-host'],
+      installPrefix: v['install-prefix'],
+      renew: v.renew,
+      newCa: v['new-ca'],
+    },
+  };
+}

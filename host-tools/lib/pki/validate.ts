@@ -1,0 +1,51 @@
+import net from 'node:net';
+import { PkiError } from './errors';
+
+/** Longest client id every MQTT 3.1.1 broker must accept (spec 3.1.3.1). */
+export const MAX_DEVICE_ID_LENGTH = 23;
+
+/** User names the tool uses itself, so a device may not take them. */
+export const RESERVED_IDS: readonly string[] = ['backend'];
+
+/**
+ * A device id is the MQTT client id, the username, a topic level, a file name and a C string,
+ * so it is limited to what is safe in all five: letters, digits, '-' and '_', 1..23 characters.
+ */
+export function validateDeviceId(id: string): string {
+  if (id.length === 0) throw new PkiError('invalid device id "": it must not be empty');
+  if (id.length > MAX_DEVICE_ID_LENGTH) {
+    throw new PkiError(`invalid device id "${id}": longer than ${MAX_DEVICE_ID_LENGTH} characters (MQTT client id limit)`);
+  }
+  const bad = /[^A-Za-z0-9_-]/.exec(id);
+  if (bad) {
+    throw new PkiError(`invalid device id "${id}": character "${bad[0]}" is not allowed (use letters, digits, "-" and "_"; "/", "+" and "#" break MQTT topics)`);
+  }
+  if (RESERVED_IDS.includes(id)) throw new PkiError(`invalid device id "${id}": the name is reserved for the backend user`);
+  return id;
+}
+
+export type HostKind = 'dns' | 'ip';
+
+/** Classifies a --host value as an IP address or a DNS name, or throws naming what is wrong. */
+export function classifyHost(host: string): HostKind {
+  if (host.length === 0) throw new PkiError('invalid host "": it must not be empty');
+  if (net.isIP(host) !== 0) return 'ip';
+  // Looks like an address but is not one: "300.1.2.3", "10.0.0", "fe80::g".
+  if (/^[0-9.]+$/.test(host) || host.includes(':')) throw new PkiError(`invalid IP address "${host}"`);
+  if (host.length > 253) throw new PkiError(`invalid host name "${host}": longer than 253 characters`);
+  for (const label of host.split('.')) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) {
+      throw new PkiError(`invalid host name "${host}": label "${label}" is not a valid DNS label (letters, digits, inner "-", 1-63 characters)`);
+    }
+  }
+  return 'dns';
+}
+
+/** Parses a positive whole number of days for the option named `option`. */
+export function parseDays(option: string, text: string): number {
+  if (!/^[0-9]+$/.test(text.trim())) throw new PkiError(`invalid ${option} "${text}": expected a whole number of days greater than 0`);
+  const days = Number(text.trim());
+  if (days <= 0) throw new PkiError(`invalid ${option} "${text}": must be greater than 0`);
+  if (days > 36500) throw new PkiError(`invalid ${option} "${text}": more than 100 years`);
+  return days;
+}

@@ -1,0 +1,140 @@
+/*
+ * config.example.h - settings of one ESP8266 sensor node.
+ *
+ * Copy to include/config.h (ignored by git: it holds your WiFi password) and edit:
+ *     cp include/config.example.h include/config.h
+ * The MQTT username/password, the device id and all TLS material come from include/certs.h,
+ * which `npx ts-node host-tools/gen-certs.ts` writes for one device; this file holds the rest.
+ *
+ * The native Linux node takes the same settings from its command line or environment
+ * (`build/native/mqtt_node --help`), not from this file.
+ *
+ * Every value is a #define wrapped in #ifndef, so a PlatformIO env or a -D flag can override it
+ * (platformio.ini sets NODE_USE_TLS and NODE_MQTT_PORT per env).
+ */
+#ifndef NODE_CONFIG_H
+#define NODE_CONFIG_H
+
+/* ---- WiFi ------------------------------------------------------------------------------ */
+#ifndef NODE_WIFI_SSID
+#define NODE_WIFI_SSID "your-ssid"
+#endif
+#ifndef NODE_WIFI_PASSWORD
+#define NODE_WIFI_PASSWORD "your-wifi-password"
+#endif
+
+/* ---- Broker ---------------------------------------------------------------------------- */
+/* Host name or IP of the Mosquitto broker. With TLS in CA mode this must be one of the names
+   or IPs in the broker certificate's subjectAltName (gen-certs --host / --ip), or the
+   connection is refused with BAD_SERVER_NAME. The node does not speak mDNS: "*.local" names
+   do not resolve, use the Pi's IP (gen-certs puts it in the SANs with --ip) or a DNS name. */
+#ifndef NODE_MQTT_HOST
+#define NODE_MQTT_HOST "192.168.1.10"
+#endif
+
+/* 1 = MQTT over TLS (BearSSL), 0 = plain MQTT (only during the migration to TLS). */
+#ifndef NODE_USE_TLS
+#define NODE_USE_TLS 1
+#endif
+
+#ifndef NODE_MQTT_PORT
+#if NODE_USE_TLS
+#define NODE_MQTT_PORT 8883
+#else
+#define NODE_MQTT_PORT 1883
+#endif
+#endif
+
+/* MQTT keepalive in seconds; a missing PINGRESP after this long triggers a reconnect. */
+#ifndef NODE_MQTT_KEEPALIVE_S
+#define NODE_MQTT_KEEPALIVE_S 30
+#endif
+
+/* ---- Identity -------------------------------------------------------------------------- */
+/* The device id is the certificate CN and MQTT username that gen-certs made for this node
+   (CERTS_DEVICE_ID in include/certs.h); topics are sensors/<kind>/<id>. Override only if you
+   know the broker ACL allows it. */
+#ifndef NODE_DEVICE_ID
+#define NODE_DEVICE_ID CERTS_DEVICE_ID
+#endif
+/* Free text, sent in the combined payload ("location"). */
+#ifndef NODE_LOCATION
+#define NODE_LOCATION "room-101"
+#endif
+
+/* ---- Readings -------------------------------------------------------------------------- */
+/* One reading every NODE_READ_INTERVAL_MS (a PIR rising edge publishes at once). The DHT22 is
+   never read more often than every 2 s whatever this says. */
+#ifndef NODE_READ_INTERVAL_MS
+#define NODE_READ_INTERVAL_MS 2000
+#endif
+
+/* Which topics a reading goes to: NODE_PUBLISH_COMBINED (sensors/combined/<id>),
+   NODE_PUBLISH_PER_SENSOR (sensors/pir|ultrasonic|dht22/<id>) or NODE_PUBLISH_BOTH (default,
+   what the existing backend expects). The names are lib/node/node_app.h's enum. */
+#ifndef NODE_PUBLISH_MODE
+#define NODE_PUBLISH_MODE NODE_PUBLISH_BOTH
+#endif
+
+/* ---- Pins (NodeMCU v2 labels in brackets) ---------------------------------------------- */
+#ifndef NODE_PIN_PIR
+#define NODE_PIN_PIR 14          /* D5: PIR OUT */
+#endif
+#ifndef NODE_PIN_HCSR04_TRIG
+#define NODE_PIN_HCSR04_TRIG 12  /* D6: HC-SR04 TRIG */
+#endif
+#ifndef NODE_PIN_HCSR04_ECHO
+#define NODE_PIN_HCSR04_ECHO 13  /* D7: HC-SR04 ECHO (5 V signal: use a divider to 3.3 V) */
+#endif
+#ifndef NODE_PIN_DHT22
+#define NODE_PIN_DHT22 4         /* D2: DHT22 DATA (10 k pull-up to 3.3 V) */
+#endif
+#ifndef NODE_PIN_LED
+#define NODE_PIN_LED 2           /* D4: on-board LED, active low */
+#endif
+#ifndef NODE_PIN_BUZZER
+#define NODE_PIN_BUZZER 5        /* D1: active buzzer module (sounds while the pin is high) */
+#endif
+
+/* ---- Time (TLS checks certificate dates against it) ------------------------------------ */
+#ifndef NODE_NTP_SERVER1
+#define NODE_NTP_SERVER1 "pool.ntp.org"
+#endif
+#ifndef NODE_NTP_SERVER2
+#define NODE_NTP_SERVER2 "time.nist.gov"
+#endif
+/* POSIX TZ string; only affects local-time printing, payload timestamps are UTC epoch ms. */
+#ifndef NODE_TZ
+#define NODE_TZ "UTC0"
+#endif
+
+/* ---- TLS (used when NODE_USE_TLS is 1) -------------------------------------------------- */
+/* How the broker is authenticated:
+   NODE_TLS_MODE_CA          full chain check against the CA in certs.h, name/IP check, dates
+   NODE_TLS_MODE_PIN         the broker's public key (SHA-256 of its SubjectPublicKeyInfo);
+                             survives certificate renewal as long as the key stays
+   NODE_TLS_MODE_FINGERPRINT SHA-256 of the broker certificate; update at every renewal
+   Only the material of the chosen mode is copied to RAM and linked. */
+#define NODE_TLS_MODE_CA          1
+#define NODE_TLS_MODE_PIN         2
+#define NODE_TLS_MODE_FINGERPRINT 3
+#ifndef NODE_TLS_MODE
+#define NODE_TLS_MODE NODE_TLS_MODE_CA
+#endif
+/* 1 = present the device certificate (Mosquitto `require_certificate true`). Default: what
+   gen-certs was told (CERTS_MTLS, --mtls). Costs ~1.5 KB of RAM for the certificate and key. */
+#ifndef NODE_TLS_MUTUAL
+#define NODE_TLS_MUTUAL CERTS_MTLS
+#endif
+/* Largest TLS record the node accepts; 1024 (default) or 512 to save RAM. The node asks the
+   broker for this with the max_fragment_length extension. */
+#ifndef NODE_TLS_MAX_FRAGMENT
+#define NODE_TLS_MAX_FRAGMENT 1024
+#endif
+/* 1 = also keep the TLS session in RTC memory, so a wake from deep sleep (or a reset) resumes it
+   instead of a full handshake. Reconnects within one run always resume. */
+#ifndef NODE_TLS_SESSION_IN_RTC
+#define NODE_TLS_SESSION_IN_RTC 0
+#endif
+
+#endif

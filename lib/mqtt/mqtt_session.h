@@ -1,0 +1,152 @@
+/*
+ * mqtt_session.h - an MQTT 3.1.1 client session that really delivers QoS 1.
+ *
+ * - CONNECT with clean session off, username/password, keepalive and a retained QoS 1 will
+ *   (`status_topic` = "offline"); "online" (retained, QoS 1) after every CONNACK.
+ * - A bounded queue of QoS 1 PUBLISH packets in static RAM (inside this struct, which the
+ *   caller places in static storage). Messages stay queued until PUBACK, across reconnects,
+ *   and are re-sent with DUP after a reconnect. When the queue is full the oldest message is
+ *   dropped and counted.
+ * - PINGREQ when the link has been quiet for the keepalive; no PINGRESP in time -> reconnect.
+ * - Reconnect with exponential backoff and jitter, capped (60 s by default).
+ * - SUBSCRIBE QoS 1 after every CONNACK (the broker keeps them with clean session off, but a
+ *   broker restart without persistence forgets them); incoming QoS 1 PUBLISH is acknowledged.
+ * - Any malformed or unexpected packet closes the connection.
+ *
+ * Nothing blocks except transport->open() (bounded by the transport). Drive it with
+ * mqtt_session_poll(now) from the main loop.
+ */
+#ifndef MQTT_SESSION_H
+#define MQTT_SESSION_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mqtt_packet.h"
+#include "transport.h"
+
+/* Queue capacity (messages) and the largest encoded PUBLISH a slot holds. Override per build:
+   the ESP8266 keeps the defaults (16 x 384 B = 6 KB), the native node may allow more. */
+#ifndef MQTT_QUEUE_SLOTS
+#define MQTT_QUEUE_SLOTS 16
+#endif
+#ifndef MQTT_SLOT_SIZE
+#define MQTT_SLOT_SIZE 384
+#endif
+/* Largest incoming packet: control messages and alerts are a few dozen bytes. */
+#ifndef MQTT_RX_SIZE
+#define MQTT_RX_SIZE 512
+#endif
+#define MQTT_TX_SIZE MQTT_SLOT_SIZE
+#define MQTT_MAX_SUBSCRIPTIONS 4
+#define MQTT_ACK_BACKLOG 8
+
+#define MQTT_DEFAULT_KEEPALIVE_S 30
+#define MQTT_DEFAULT_BACKOFF_MIN_MS 1000u
+#define MQTT_DEFAULT_BACKOFF_MAX_MS 60000u
+#define MQTT_DEFAULT_CONNECT_TIMEOUT_MS 15000u
+
+struct mqtt_session_config {
+    const char *host;
+    uint16_t port;
+    const char *client_id;
+    const char *username;             /* NULL: none */
+    const char *password;             /* NULL: none */
+    const char *status_topic;         /* will "offline" / "online"; NULL: none */
+    const char *subscriptions[MQTT_MAX_SUBSCRIPTIONS];
+    uint8_t subscription_count;
+    uint16_t keepalive_s;             /* 0: MQTT_DEFAULT_KEEPALIVE_S */
+    uint32_t ping_timeout_ms;         /* 0: half the keepalive, at least 1 s */
+    uint32_t connect_timeout_ms;      /* TCP/TLS up to CONNACK; 0: default */
+    uint32_t backoff_min_ms;          /* 0: default */
+    uint32_t backoff_max_ms;          /* 0: default (60 s) */
+    uint16_t queue_limit;             /* 0 or > MQTT_QUEUE_SLOTS: MQTT_QUEUE_SLOTS */
+};
+
+struct mqtt_session_callbacks {
+    void *ctx;
+    void (*log)(void *ctx, const char *line);
+    uint32_t (*random32)(void *ctx);
+    int (*link_up)(void *ctx);        /* NULL: always up */
+    void (*on_message)(void *ctx, const char *topic, uint16_t topic_len,
+                       const uint8_t *payload, size_t payload_len);
+    void (*on_connection)(void *ctx, int connected); /* NULL: not needed */
+};
+
+struct mqtt_session_stats {
+    uint32_t enqueued;       /* messages accepted by mqtt_session_publish */
+    uint32_t acked;          /* PUBACKs for them */
+    uint32_t dropped;        /* oldest messages dropped because the queue was full */
+    uint32_t retransmitted;  /* sent again with DUP after a reconnect */
+    uint32_t connects;       /* CONNACKs accepted */
+    uint32_t received;       /* PUBLISH packets received */
+};
+
+enum mqtt_session_state {
+    MQTT_STATE_WAITING = 0,  /* disconnected, next attempt at next_attempt_at */
+    MQTT_STATE_CONNECTING,   /* transport open, CONNECT sent or sending, waiting for CONNACK */
+    MQTT_STATE_CONNECTED
+};
+
+struct mqtt_slot {
+    uint16_t len;            /* 0: free */
+    uint16_t packet_id;
+    uint8_t sent;            /* sent at least once: a resend carries DUP */
+    uint8_t acked;           /* PUBACK came; waiting to be reclaimed from the ring */
+    uint8_t data[MQTT_SLOT_SIZE];
+};
+
+struct mqtt_session {
+    mqtt_session_config cfg;
+    mqtt_session_callbacks cb;
+    transport *t;
+
+    uint8_t state;
+    uint32_t state_since;
+    uint32_t next_attempt_at;
+    uint32_t attempts;            /* failed attempts since the last CONNACK */
+
+    /* Ring of queued messages, oldest at head. */
+    mqtt_slot slots[MQTT_QUEUE_SLOTS];
+    uint16_t head;
+    uint16_t count;
+    uint16_t cursor;              /* slots from head already sent on this connection */
+    uint16_t next_id;
+
+    uint8_t tx[MQTT_TX_SIZE];
+    uint16_t tx_len, tx_off;
+    uint8_t rx[MQTT_RX_SIZE];
+    uint16_t rx_len;
+
+    uint16_t acks[MQTT_ACK_BACKLOG]; /* PUBACKs we owe the broker */
+    uint8_t ack_count;
+
+    uint8_t need_subscribe, need_online;
+    uint16_t subscribe_id, online_id;
+    uint8_t ping_outstanding;
+    uint32_t ping_sent_at, last_tx, last_rx;
+
+    mqtt_session_stats stats;
+};
+
+/* Backoff before reconnect attempt number `attempt` (1 = first retry): base = min * 2^(attempt-1)
+   capped at max, and the result is uniform in [base/2, base] ("equal jitter", so nodes that lost
+   the broker together do not come back together). Always <= max_ms. */
+uint32_t mqtt_backoff_ms(uint32_t attempt, uint32_t min_ms, uint32_t max_ms, uint32_t rnd);
+
+/* Set up; connects on the first poll. `s` should live in static storage (it holds the queue). */
+void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg,
+                       const mqtt_session_callbacks *cb, transport *t, uint32_t now_ms);
+/* Do whatever is due: connect, send, receive, keepalive, timeouts. Never blocks (except open). */
+void mqtt_session_poll(mqtt_session *s, uint32_t now_ms);
+/* Queue a QoS 1 PUBLISH (sent as soon as connected). Returns MQTT_OK, or MQTT_ERR_ARG /
+   MQTT_ERR_BUFFER when the message could never fit a slot (nothing is dropped then). */
+int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payload,
+                         size_t len, int retain);
+int mqtt_session_connected(const mqtt_session *s);
+/* Messages waiting for PUBACK or not yet sent. */
+uint16_t mqtt_session_pending(const mqtt_session *s);
+/* Close the connection at once, without DISCONNECT (the broker then publishes the will). */
+void mqtt_session_abort(mqtt_session *s, uint32_t now_ms);
+
+#endif

@@ -1,0 +1,430 @@
+/*
+ * node_app.cpp - see node_app.h.
+ */
+#include "node_app.h"
+
+#include <string.h>
+
+#include "hcsr04.h"
+#include "text_buf.h"
+
+namespace {
+
+inline bool reached(uint32_t now, uint32_t at) { return (int32_t)(now - at) >= 0; }
+
+void log_line(node_app *a, const char *tag, const char *s1, const char *s2 = 0,
+              const char *s3 = 0, const char *s4 = 0) {
+    char line[192];
+    text_buf tb;
+    tb_init(&tb, line, sizeof line);
+    tb_str(&tb, tag);
+    tb_str(&tb, s1);
+    tb_str(&tb, s2);
+    tb_str(&tb, s3);
+    tb_str(&tb, s4);
+    a->hal->log(a->hal->ctx, line);
+}
+
+const char *u64_text(char *buf, size_t cap, uint64_t v) {
+    text_buf tb;
+    tb_init(&tb, buf, cap);
+    tb_u64(&tb, v);
+    return buf;
+}
+
+bool make_topic(char *out, const char *a, const char *id, const char *b) {
+    text_buf tb;
+    tb_init(&tb, out, NODE_TOPIC_LEN);
+    tb_str(&tb, a);
+    tb_str(&tb, id);
+    tb_str(&tb, b);
+    return !tb.overflow;
+}
+
+/* An id goes into topics and the client id: no MQTT wildcards, separators or control bytes. */
+const char *check_id(const char *id) {
+    if (!id || !*id) return "device id is empty";
+    size_t n = strlen(id);
+    if (n > NODE_MAX_ID_LEN) return "device id is longer than 23 characters (MQTT 3.1.1 client id limit)";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)id[i];
+        if (c <= 0x20 || c == 0x7f || c == '+' || c == '#' || c == '/')
+            return "device id contains a space, '/', '+', '#' or a control character";
+    }
+    return 0;
+}
+
+bool bytes_equal(const uint8_t *p, size_t n, const char *word) {
+    size_t w = strlen(word);
+    return n == w && memcmp(p, word, n) == 0;
+}
+
+/* Skip spaces, quotes-free: used by the small alert scanner. */
+size_t skip_ws(const uint8_t *p, size_t n, size_t i) {
+    while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
+    return i;
+}
+
+/* Position just after `"key"` followed by optional spaces and ':', or 0 if absent. */
+size_t find_key(const uint8_t *p, size_t n, const char *key) {
+    size_t k = strlen(key);
+    for (size_t i = 0; i + k + 2 <= n; i++) {
+        if (p[i] == '"' && memcmp(p + i + 1, key, k) == 0 && p[i + 1 + k] == '"') {
+            size_t j = skip_ws(p, n, i + k + 2);
+            if (j < n && p[j] == ':') return skip_ws(p, n, j + 1);
+        }
+    }
+    return 0;
+}
+
+void publish(node_app *a, const char *topic, size_t len) {
+    if (len == 0) {
+        a->payload_errors++;
+        log_line(a, "node: ", "payload for ", topic, " does not fit a queue slot, not sent");
+        return;
+    }
+    int rc = mqtt_session_publish(&a->session, topic, (const uint8_t *)a->payload, len, 0);
+    if (rc != MQTT_OK) {
+        a->payload_errors++;
+        log_line(a, "node: ", "cannot queue ", topic, ": ", mqtt_error_name(rc));
+    }
+}
+
+void take_reading(node_app *a, uint32_t now) {
+    const node_hal *h = a->hal;
+    /* The DHT22 needs 2 s between reads; in between, the last result stands. */
+    if (!a->dht_read_once || (uint32_t)(now - a->dht_read_at) >= DHT22_MIN_INTERVAL_MS) {
+        uint8_t frame[5] = {0, 0, 0, 0, 0};
+        a->dht_read_once = 1;
+        a->dht_read_at = now;
+        if (h->dht22_read(h->ctx, frame) != HAL_DHT22_OK) {
+            a->dht_status = DHT22_TIMEOUT;
+        } else {
+            a->dht_status = dht22_decode(frame, &a->dht_last);
+        }
+        if (a->dht_status != DHT22_OK) log_line(a, "sensor: ", "dht22 read failed: ", dht22_status_name(a->dht_status));
+    }
+
+    node_reading r;
+    memset(&r, 0, sizeof r);
+    a->counter++;
+    r.seq = ((uint64_t)a->boot_count << 32) | a->counter;
+    r.epoch_ms = h->epoch_ms(h->ctx);
+    r.pir = a->pir.level;
+    r.dht_ok = a->dht_status == DHT22_OK;
+    if (r.dht_ok) {
+        r.temperature_tenths = a->dht_last.temperature_tenths;
+        r.humidity_tenths = a->dht_last.humidity_tenths;
+    }
+    r.distance_tenths = hcsr04_distance_tenths(h->hcsr04_echo_us(h->ctx));
+    r.rssi = h->wifi_rssi(h->ctx);
+    a->last_reading_at = now;
+
+    {
+        char line[160];
+        text_buf tb;
+        tb_init(&tb, line, sizeof line);
+        tb_str(&tb, "sensor: reading seq=");
+        tb_u64(&tb, r.seq);
+        tb_str(&tb, " pir=");
+        tb_u64(&tb, r.pir);
+        tb_str(&tb, " distance_cm=");
+        if (r.distance_tenths == HCSR04_NO_READING) tb_str(&tb, "null");
+        else tb_tenths(&tb, r.distance_tenths);
+        tb_str(&tb, " temperature_c=");
+        if (r.dht_ok) tb_tenths(&tb, r.temperature_tenths);
+        else tb_str(&tb, "null");
+        tb_str(&tb, " humidity_percent=");
+        if (r.dht_ok) tb_tenths(&tb, r.humidity_tenths);
+        else tb_str(&tb, "null");
+        h->log(h->ctx, line);
+    }
+
+    uint8_t mode = a->cfg.publish_mode;
+    if (mode & NODE_PUBLISH_COMBINED) {
+        publish(a, a->t_combined,
+                node_format_combined(a->cfg.device_id, a->cfg.location, &r, a->payload, sizeof a->payload));
+    }
+    if (mode & NODE_PUBLISH_PER_SENSOR) {
+        a->payload[0] = r.pir ? '1' : '0';
+        publish(a, a->t_pir, 1);
+        publish(a, a->t_ultrasonic, node_format_distance(&r, a->payload, sizeof a->payload));
+        if (r.dht_ok) publish(a, a->t_dht, node_format_dht(a->cfg.device_id, &r, a->payload, sizeof a->payload));
+    }
+}
+
+void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len) {
+    node_app *a = (node_app *)ctx;
+    uint32_t now = a->hal->millis(a->hal->ctx);
+    if (topic_len == strlen(a->t_control) && memcmp(topic, a->t_control, topic_len) == 0) {
+        /* Accept the bare word, with surrounding white space or quotes ("reset" from a JSON-minded
+           backend). */
+        size_t b = 0, e = len;
+        while (b < e && (payload[b] == ' ' || payload[b] == '"' || payload[b] == '\n' || payload[b] == '\r')) b++;
+        while (e > b && (payload[e - 1] == ' ' || payload[e - 1] == '"' || payload[e - 1] == '\n' || payload[e - 1] == '\r')) e--;
+        if (bytes_equal(payload + b, e - b, "read_now")) {
+            log_line(a, "node: ", "control read_now");
+            a->read_now = 1;
+        } else if (bytes_equal(payload + b, e - b, "reset")) {
+            log_line(a, "node: ", "control reset: restarting in 1 s");
+            a->restart_pending = 1;
+            a->restart_at = now + NODE_RESET_DELAY_MS;
+        } else {
+            log_line(a, "node: ", "unknown control command ignored");
+        }
+        return;
+    }
+    if (topic_len == strlen(a->t_alert) && memcmp(topic, a->t_alert, topic_len) == 0) {
+        int activate = 0;
+        uint32_t duration = 0;
+        if (!node_parse_alert(payload, len, &activate, &duration)) {
+            log_line(a, "node: ", "fall alert payload not understood, ignored");
+            return;
+        }
+        char num[12];
+        if (activate) {
+            a->buzzer_on = 1;
+            a->buzzer_until = now + duration;
+            a->hal->buzzer_set(a->hal->ctx, 1);
+            log_line(a, "node: ", "fall alert: buzzer on for ", u64_text(num, sizeof num, duration), " ms");
+        } else {
+            if (a->buzzer_on) a->hal->buzzer_set(a->hal->ctx, 0);
+            a->buzzer_on = 0;
+            log_line(a, "node: ", "fall alert cleared: buzzer off");
+        }
+        return;
+    }
+    log_line(a, "node: ", "message on an unexpected topic ignored");
+}
+
+void on_connection(void *ctx, int connected) {
+    node_app *a = (node_app *)ctx;
+    a->connected = connected ? 1 : 0;
+}
+
+/* The session's callbacks reach the HAL through the app. */
+void cb_log(void *ctx, const char *line) {
+    node_app *a = (node_app *)ctx;
+    a->hal->log(a->hal->ctx, line);
+}
+uint32_t cb_random(void *ctx) {
+    node_app *a = (node_app *)ctx;
+    return a->hal->random32(a->hal->ctx);
+}
+int cb_link_up(void *ctx) {
+    node_app *a = (node_app *)ctx;
+    return a->hal->link_up(a->hal->ctx);
+}
+
+void set_led(node_app *a, uint8_t on) {
+    if (a->led_state == on) return;
+    a->led_state = on;
+    a->hal->led_set(a->hal->ctx, on);
+}
+
+} // namespace
+
+extern "C" {
+
+void node_config_defaults(node_config *cfg) {
+    memset(cfg, 0, sizeof *cfg);
+    cfg->location = "";
+    cfg->port = 1883;
+    cfg->interval_ms = NODE_DEFAULT_INTERVAL_MS;
+    cfg->publish_mode = NODE_PUBLISH_BOTH;
+    cfg->keepalive_s = MQTT_DEFAULT_KEEPALIVE_S;
+    cfg->backoff_min_ms = MQTT_DEFAULT_BACKOFF_MIN_MS;
+    cfg->backoff_max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
+    cfg->queue_limit = MQTT_QUEUE_SLOTS;
+    cfg->pir_stable_ms = PIR_DEFAULT_STABLE_MS;
+}
+
+size_t node_format_combined(const char *device_id, const char *location, const node_reading *r,
+                            char *buf, size_t cap) {
+    text_buf tb;
+    tb_init(&tb, buf, cap);
+    tb_str(&tb, "{\"device_id\":");
+    tb_json_str(&tb, device_id, strlen(device_id));
+    tb_str(&tb, ",\"location\":");
+    tb_json_str(&tb, location ? location : "", location ? strlen(location) : 0);
+    tb_str(&tb, ",\"seq\":");
+    tb_u64(&tb, r->seq);
+    tb_str(&tb, ",\"timestamp\":");
+    if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
+    else tb_str(&tb, "null");
+    tb_str(&tb, ",\"sensors\":{\"pir\":{\"motion_detected\":");
+    tb_str(&tb, r->pir ? "true" : "false");
+    tb_str(&tb, "},\"ultrasonic\":{\"distance_cm\":");
+    if (r->distance_tenths == HCSR04_NO_READING) tb_str(&tb, "null");
+    else tb_tenths(&tb, r->distance_tenths);
+    tb_str(&tb, "},\"dht22\":{\"temperature_c\":");
+    if (r->dht_ok) tb_tenths(&tb, r->temperature_tenths);
+    else tb_str(&tb, "null");
+    tb_str(&tb, ",\"humidity_percent\":");
+    if (r->dht_ok) tb_tenths(&tb, r->humidity_tenths);
+    else tb_str(&tb, "null");
+    tb_str(&tb, "}},\"wifi\":{\"rssi\":");
+    tb_i64(&tb, r->rssi);
+    tb_str(&tb, "}}");
+    return tb.overflow ? 0 : tb.len;
+}
+
+size_t node_format_dht(const char *device_id, const node_reading *r, char *buf, size_t cap) {
+    text_buf tb;
+    tb_init(&tb, buf, cap);
+    tb_str(&tb, "{\"device_id\":");
+    tb_json_str(&tb, device_id, strlen(device_id));
+    tb_str(&tb, ",\"temperature_c\":");
+    tb_tenths(&tb, r->temperature_tenths);
+    tb_str(&tb, ",\"humidity_percent\":");
+    tb_tenths(&tb, r->humidity_tenths);
+    tb_str(&tb, ",\"timestamp\":");
+    if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
+    else tb_str(&tb, "null");
+    tb_char(&tb, '}');
+    return tb.overflow ? 0 : tb.len;
+}
+
+size_t node_format_distance(const node_reading *r, char *buf, size_t cap) {
+    text_buf tb;
+    tb_init(&tb, buf, cap);
+    if (r->distance_tenths == HCSR04_NO_READING) tb_str(&tb, "-1");
+    else tb_tenths(&tb, r->distance_tenths);
+    return tb.overflow ? 0 : tb.len;
+}
+
+int node_parse_alert(const uint8_t *p, size_t n, int *activate, uint32_t *duration_ms) {
+    size_t i = find_key(p, n, "activate");
+    if (i == 0) return 0;
+    if (i + 4 <= n && memcmp(p + i, "true", 4) == 0) *activate = 1;
+    else if (i + 5 <= n && memcmp(p + i, "false", 5) == 0) *activate = 0;
+    else return 0;
+    *duration_ms = NODE_BUZZER_DEFAULT_MS;
+    size_t d = find_key(p, n, "duration");
+    if (d) {
+        if (d >= n || p[d] < '0' || p[d] > '9') return 0;
+        uint32_t v = 0;
+        while (d < n && p[d] >= '0' && p[d] <= '9') {
+            if (v < 1000000000u) v = v * 10 + (uint32_t)(p[d] - '0'); /* saturate: capped below anyway */
+            d++;
+        }
+        *duration_ms = v;
+    }
+    if (*duration_ms > NODE_BUZZER_MAX_MS) *duration_ms = NODE_BUZZER_MAX_MS;
+    return 1;
+}
+
+const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *hal, transport *t) {
+    memset(a, 0, sizeof *a);
+    a->cfg = *cfg;
+    a->hal = hal;
+    const char *err = check_id(cfg->device_id);
+    if (err) return err;
+    if (!cfg->location) a->cfg.location = "";
+    if (strlen(a->cfg.location) > NODE_MAX_LOCATION_LEN) return "location is longer than 64 bytes";
+    if (!cfg->host || !*cfg->host) return "broker host is empty";
+    if (cfg->port == 0) return "broker port is 0";
+    if (cfg->interval_ms < 100) return "interval is below 100 ms";
+    if (cfg->publish_mode < NODE_PUBLISH_COMBINED || cfg->publish_mode > NODE_PUBLISH_BOTH)
+        return "publish mode is not combined, per-sensor or both";
+    if (cfg->queue_limit == 0 || cfg->queue_limit > MQTT_QUEUE_SLOTS) return "queue size is 0 or above the build's MQTT_QUEUE_SLOTS";
+    if (cfg->backoff_min_ms == 0 || cfg->backoff_max_ms < cfg->backoff_min_ms) return "backoff limits: need 0 < min <= max";
+    if (cfg->backoff_max_ms > MQTT_DEFAULT_BACKOFF_MAX_MS) return "backoff maximum is above 60 s";
+
+    /* The widest reading this id and location can produce must fit a queue slot, or the
+       node would silently publish nothing. Check once, here, with every field at its widest. */
+    node_reading wide;
+    wide.seq = 0xffffffffffffffffull;
+    wide.epoch_ms = 9999999999999ll;
+    wide.pir = 1;
+    wide.dht_ok = 1;
+    wide.temperature_tenths = -400;
+    wide.humidity_tenths = 1000;
+    wide.distance_tenths = 4000;
+    wide.rssi = -100;
+    if (node_format_combined(a->cfg.device_id, a->cfg.location, &wide, a->payload, MQTT_SLOT_SIZE - 64) == 0)
+        return "device id and location are too long for one payload";
+
+    const char *id = a->cfg.device_id;
+    if (!make_topic(a->t_combined, "sensors/combined/", id, "") ||
+        !make_topic(a->t_pir, "sensors/pir/", id, "") ||
+        !make_topic(a->t_ultrasonic, "sensors/ultrasonic/", id, "") ||
+        !make_topic(a->t_dht, "sensors/dht22/", id, "") ||
+        !make_topic(a->t_status, "devices/", id, "/status") ||
+        !make_topic(a->t_control, "devices/", id, "/control") ||
+        !make_topic(a->t_alert, "alerts/fall/", id, ""))
+        return "device id too long for a topic";
+
+    pir_debounce_init(&a->pir, cfg->pir_stable_ms);
+    a->led_state = 0xff;
+    a->read_now = 1; /* first reading right away */
+    a->boot_count = hal->next_boot_count(hal->ctx);
+
+    mqtt_session_config sc;
+    memset(&sc, 0, sizeof sc);
+    sc.host = cfg->host;
+    sc.port = cfg->port;
+    sc.client_id = id;
+    sc.username = cfg->username ? cfg->username : id;
+    sc.password = cfg->password;
+    sc.status_topic = a->t_status;
+    sc.subscriptions[0] = a->t_control;
+    sc.subscriptions[1] = a->t_alert;
+    sc.subscription_count = 2;
+    sc.keepalive_s = cfg->keepalive_s;
+    sc.backoff_min_ms = cfg->backoff_min_ms;
+    sc.backoff_max_ms = cfg->backoff_max_ms;
+    sc.queue_limit = cfg->queue_limit;
+    mqtt_session_callbacks cb;
+    cb.ctx = a;
+    cb.log = cb_log;
+    cb.random32 = cb_random;
+    cb.link_up = cb_link_up;
+    cb.on_message = on_message;
+    cb.on_connection = on_connection;
+    uint32_t now = hal->millis(hal->ctx);
+    mqtt_session_init(&a->session, &sc, &cb, t, now);
+
+    char num[12];
+    log_line(a, "node: ", "started ", id);
+    log_line(a, "node: ", "boot count ", u64_text(num, sizeof num, a->boot_count));
+    return 0;
+}
+
+void node_app_read_now(node_app *a) { a->read_now = 1; }
+
+void node_app_poll(node_app *a) {
+    const node_hal *h = a->hal;
+    uint32_t now = h->millis(h->ctx);
+
+    int edge = pir_debounce_update(&a->pir, h->pir_level(h->ctx), now);
+    if (edge > 0) {
+        log_line(a, "sensor: ", "motion detected");
+        a->read_now = 1; /* a movement is news now, not at the next interval */
+    } else if (edge < 0) {
+        log_line(a, "sensor: ", "motion ended");
+    }
+
+    if (a->read_now || (uint32_t)(now - a->last_reading_at) >= a->cfg.interval_ms) {
+        a->read_now = 0;
+        take_reading(a, now);
+    }
+
+    if (a->buzzer_on && reached(now, a->buzzer_until)) {
+        a->buzzer_on = 0;
+        h->buzzer_set(h->ctx, 0);
+        log_line(a, "node: ", "buzzer off");
+    }
+    /* LED: blinks during an alert, otherwise on while connected to the broker. */
+    set_led(a, a->buzzer_on ? (uint8_t)((now / 250u) & 1u) : a->connected);
+
+    mqtt_session_poll(&a->session, now);
+
+    if (a->restart_pending && reached(now, a->restart_at)) {
+        a->restart_pending = 0;
+        log_line(a, "node: ", "restarting");
+        h->restart(h->ctx);
+    }
+}
+
+} // extern "C"

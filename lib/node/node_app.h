@@ -1,0 +1,138 @@
+/*
+ * node_app.h - the sensor node: readings, topics, JSON payloads, control and fall alerts.
+ *
+ * Both targets run exactly this; they differ only in the node_hal and transport they pass in.
+ *   static node_app app;                        // static: it holds the MQTT queue
+ *   node_config cfg; node_config_defaults(&cfg); cfg.device_id = ...;
+ *   const char *err = node_app_init(&app, &cfg, &hal, &transport);   // NULL or what is wrong
+ *   for (;;) node_app_poll(&app);               // Arduino: call it from loop()
+ *
+ * Topics (compatible with the existing backend):
+ *   sensors/combined/<id>   {"device_id","location","seq","timestamp","sensors":{...},"wifi":{"rssi"}}
+ *   sensors/pir/<id>        1 / 0
+ *   sensors/ultrasonic/<id> distance in cm, -1 when out of range
+ *   sensors/dht22/<id>      {"device_id","temperature_c","humidity_percent","timestamp"} (skipped on a failed read)
+ *   devices/<id>/status     online / offline (retained; offline is the will)
+ * Subscribed (QoS 1): devices/<id>/control ("reset", "read_now"), alerts/fall/<id>
+ * ({"activate":true,"duration":2000}: buzzer for that long, capped at 30 s).
+ *
+ * seq = boot_count << 32 | n, n = 1, 2, 3 ... per boot: within a boot it increases by one per
+ * reading, and it never repeats across reboots (the boot counter is stored by the HAL). It stays
+ * below 2^53 for 2 million boots, so JavaScript and Python backends read it exactly.
+ */
+#ifndef NODE_APP_H
+#define NODE_APP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dht22.h"
+#include "hal.h"
+#include "mqtt_session.h"
+#include "pir.h"
+#include "transport.h"
+
+#define NODE_MAX_ID_LEN 23        /* MQTT 3.1.1 guarantees client ids up to 23 bytes */
+#define NODE_MAX_LOCATION_LEN 64
+#define NODE_TOPIC_LEN 64
+#define NODE_DEFAULT_INTERVAL_MS 2000u
+#define NODE_BUZZER_MAX_MS 30000u
+#define NODE_BUZZER_DEFAULT_MS 5000u
+/* Delay between a "reset" command and the restart, so its PUBACK gets out first (otherwise
+   the broker would deliver the same "reset" again after the reboot). */
+#define NODE_RESET_DELAY_MS 1000u
+
+enum node_publish_mode {
+    NODE_PUBLISH_COMBINED = 1,
+    NODE_PUBLISH_PER_SENSOR = 2,
+    NODE_PUBLISH_BOTH = 3
+};
+
+struct node_config {
+    const char *device_id;
+    const char *location;
+    const char *host;
+    uint16_t port;
+    const char *username;          /* NULL: the device id */
+    const char *password;          /* NULL: none */
+    uint32_t interval_ms;          /* default 2000 */
+    uint8_t publish_mode;          /* default both, for compatibility */
+    uint16_t keepalive_s;          /* default 30 */
+    uint32_t backoff_min_ms;       /* default 1000 */
+    uint32_t backoff_max_ms;       /* default 60000 */
+    uint16_t queue_limit;          /* default MQTT_QUEUE_SLOTS */
+    uint32_t pir_stable_ms;        /* default 50 */
+};
+
+/* One reading, as published. */
+struct node_reading {
+    uint64_t seq;
+    int64_t epoch_ms;              /* 0: clock not set -> "timestamp":null */
+    uint8_t pir;
+    uint8_t dht_ok;
+    int16_t temperature_tenths;
+    uint16_t humidity_tenths;
+    int32_t distance_tenths;       /* HCSR04_NO_READING when out of range */
+    int32_t rssi;
+};
+
+struct node_app {
+    node_config cfg;
+    const node_hal *hal;
+    mqtt_session session;
+
+    char t_combined[NODE_TOPIC_LEN], t_pir[NODE_TOPIC_LEN], t_ultrasonic[NODE_TOPIC_LEN],
+        t_dht[NODE_TOPIC_LEN], t_status[NODE_TOPIC_LEN], t_control[NODE_TOPIC_LEN],
+        t_alert[NODE_TOPIC_LEN];
+
+    uint32_t boot_count;
+    uint32_t counter;              /* readings this boot */
+    uint32_t last_reading_at;
+    uint8_t read_now;
+
+    pir_debounce pir;
+    uint8_t dht_read_once;
+    uint32_t dht_read_at;
+    dht22_status dht_status;
+    dht22_reading dht_last;
+
+    uint8_t buzzer_on;
+    uint32_t buzzer_until;
+    uint8_t led_state;             /* 0xff: unknown, forces the first write */
+    uint8_t connected;
+    uint8_t restart_pending;
+    uint32_t restart_at;
+
+    uint32_t payload_errors;       /* payloads that did not fit a queue slot */
+    char payload[MQTT_SLOT_SIZE];
+};
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+void node_config_defaults(node_config *cfg);
+/* Validate the config, build the topics, read the boot counter, set up the session.
+   Returns NULL, or a one-line message naming what is wrong ("device id ..."). */
+const char *node_app_init(node_app *app, const node_config *cfg, const node_hal *hal, transport *t);
+/* Everything that is due: sensors, readings, buzzer, LED, MQTT. Never blocks. */
+void node_app_poll(node_app *app);
+/* Take and publish a reading now (also what "read_now" and a PIR rising edge do). */
+void node_app_read_now(node_app *app);
+
+/* Payload builders (pure; used by the app and the unit tests). Each returns the length, or 0
+   when the result would not fit `cap` (nothing usable is left in buf then). */
+size_t node_format_combined(const char *device_id, const char *location, const node_reading *r,
+                            char *buf, size_t cap);
+size_t node_format_dht(const char *device_id, const node_reading *r, char *buf, size_t cap);
+size_t node_format_distance(const node_reading *r, char *buf, size_t cap);
+
+/* Parse a fall alert payload. Returns 1 if it is one: *activate and *duration_ms (default
+   NODE_BUZZER_DEFAULT_MS, capped at NODE_BUZZER_MAX_MS). 0 for anything else. */
+int node_parse_alert(const uint8_t *payload, size_t len, int *activate, uint32_t *duration_ms);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

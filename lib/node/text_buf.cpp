@@ -1,0 +1,79 @@
+/* text_buf.cpp - see text_buf.h. */
+#include "text_buf.h"
+
+#include <string.h>
+
+void tb_init(text_buf *b, char *p, size_t cap) {
+    b->p = p;
+    b->cap = cap;
+    b->len = 0;
+    b->overflow = cap == 0;
+    if (cap) p[0] = 0;
+}
+
+void tb_char(text_buf *b, char c) {
+    if (b->len + 1 >= b->cap) { b->overflow = true; return; }
+    b->p[b->len++] = c;
+    b->p[b->len] = 0;
+}
+
+void tb_strn(text_buf *b, const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++) tb_char(b, s[i]);
+}
+
+void tb_str(text_buf *b, const char *s) {
+    if (s) tb_strn(b, s, strlen(s));
+}
+
+void tb_u64(text_buf *b, uint64_t v) {
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + (int)(v % 10));
+        v /= 10;
+    } while (v);
+    while (n) tb_char(b, tmp[--n]);
+}
+
+void tb_i64(text_buf *b, int64_t v) {
+    if (v < 0) {
+        tb_char(b, '-');
+        tb_u64(b, (uint64_t)(-(v + 1)) + 1); /* no overflow on INT64_MIN */
+    } else {
+        tb_u64(b, (uint64_t)v);
+    }
+}
+
+void tb_tenths(text_buf *b, int32_t tenths) {
+    if (tenths < 0) {
+        tb_char(b, '-');
+        tenths = -tenths;
+    }
+    tb_u64(b, (uint64_t)(tenths / 10));
+    tb_char(b, '.');
+    tb_char(b, (char)('0' + tenths % 10));
+}
+
+void tb_json_str(text_buf *b, const char *s, size_t n) {
+    static const char hex[] = "0123456789abcdef";
+    tb_char(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"': tb_str(b, "\\\""); break;
+        case '\\': tb_str(b, "\\\\"); break;
+        case '\n': tb_str(b, "\\n"); break;
+        case '\r': tb_str(b, "\\r"); break;
+        case '\t': tb_str(b, "\\t"); break;
+        default:
+            if (c < 0x20 || c == 0x7f) {
+                tb_str(b, "\\u00");
+                tb_char(b, hex[c >> 4]);
+                tb_char(b, hex[c & 15]);
+            } else {
+                tb_char(b, (char)c); /* UTF-8 bytes pass through unchanged */
+            }
+        }
+    }
+    tb_char(b, '"');
+}

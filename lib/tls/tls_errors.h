@@ -1,0 +1,35 @@
+/*
+ * tls_errors.h - every way a TLS connection can fail, as a stable name and a fix.
+ *
+ * BearSSL reports numbers (54 means "expired OR not yet valid"); users see names in the log
+ * and tests assert them, so the names here are a contract: X509_EXPIRED, X509_NOT_YET_VALID,
+ * X509_BAD_SERVER_NAME, X509_BAD_SERVER_IP, X509_NOT_TRUSTED, PIN_MISMATCH,
+ * FINGERPRINT_MISMATCH, CLOCK_NOT_SET, TLS_VERSION_UNSUPPORTED, SERVER_ALERT_<name>, and
+ * BearSSL's own error names (without the BR_ERR_ prefix) for the rest.
+ */
+#ifndef TLS_ERRORS_H
+#define TLS_ERRORS_H
+
+#include <stdint.h>
+
+/* Failures the transport decides itself, on top of BearSSL's error codes. */
+typedef enum tls_reason {
+    TLS_REASON_NONE = 0,
+    TLS_REASON_BEARSSL,            /* use the BearSSL error code */
+    TLS_REASON_CLOCK_NOT_SET,      /* CA mode and the wall clock is not set (no NTP yet) */
+    TLS_REASON_NOT_YET_VALID,      /* BearSSL said "expired"; the broker cert starts in the future */
+    TLS_REASON_EXPIRED,            /* BearSSL said "expired"; the broker cert ended in the past */
+    TLS_REASON_BAD_SERVER_IP,      /* connected by IP; no iPAddress SAN matches */
+    TLS_REASON_PIN_MISMATCH,       /* SHA-256 of the SPKI differs from the pin */
+    TLS_REASON_FINGERPRINT_MISMATCH,/* SHA-256 of the certificate differs from the fingerprint */
+    TLS_REASON_VERSION,            /* the server does not speak TLS 1.2 */
+    TLS_REASON_CLOSED_IN_HANDSHAKE,/* TCP closed before the handshake finished, without an alert */
+    TLS_REASON_BAD_CONFIG          /* the transport is configured wrongly (no CA, no pin, buffer) */
+} tls_reason;
+
+/* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. */
+const char *tls_error_name(tls_reason reason, int bearssl_err);
+/* One line telling the user what to do about it ("" if there is nothing useful to say). */
+const char *tls_error_hint(tls_reason reason, int bearssl_err);
+
+#endif

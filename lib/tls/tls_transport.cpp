@@ -1,0 +1,490 @@
+/*
+ * tls_transport.cpp - BearSSL client engine driven without blocking (see tls_transport.h).
+ *
+ * The engine is a state machine over two buffers: records to send (SENDREC), room for
+ * records received (RECVREC), plaintext to read (RECVAPP) and room for plaintext to write
+ * (SENDAPP). pump() moves bytes between it and the lower transport until neither side can
+ * make progress, so every call returns at once, as transport.h requires.
+ */
+#include "tls_transport.h"
+
+#include <string.h>
+
+/* ---------------------------------------------------------------- small helpers */
+
+/* Log lines are built without printf: it is large on the ESP8266 and this is all we need. */
+typedef struct {
+    char buf[200];
+    size_t n;
+} line_buf;
+
+static void lb_str(line_buf *l, const char *s)
+{
+    while (s != NULL && *s != '\0' && l->n + 1 < sizeof l->buf) l->buf[l->n++] = *s++;
+    l->buf[l->n] = '\0';
+}
+
+static void lb_uint(line_buf *l, uint32_t v)
+{
+    char tmp[11];
+    int i = 0;
+    do {
+        tmp[i++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (i > 0 && l->n + 1 < sizeof l->buf) l->buf[l->n++] = tmp[--i];
+    l->buf[l->n] = '\0';
+}
+
+static void lb_hex(line_buf *l, const uint8_t *p, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < len && l->n + 2 < sizeof l->buf; i++) {
+        l->buf[l->n++] = digits[p[i] >> 4];
+        l->buf[l->n++] = digits[p[i] & 15];
+    }
+    l->buf[l->n] = '\0';
+}
+
+static void tls_log(const tls_transport *t, const line_buf *l)
+{
+    if (t->cfg != NULL && t->cfg->log != NULL) t->cfg->log(t->cfg->hal_ctx, l->buf);
+}
+
+static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
+{
+    const uint8_t *p = (const uint8_t *)data;
+    for (size_t i = 0; i < len; i++) {
+        h ^= p[i];
+        h *= 16777619u;
+    }
+    return h;
+}
+
+#define SESSION_MAGIC 0x544c5331u /* "TLS1" */
+#define FNV_BASIS 2166136261u
+
+static uint32_t blob_check(const tls_session_blob *b)
+{
+    return fnv1a(FNV_BASIS, b, offsetof(tls_session_blob, check));
+}
+
+/* ---------------------------------------------------------------- EC: P-256 + X25519 */
+
+/* br_ec_all_m15 would also bring P-384/P-521 code; a two-curve dispatcher keeps the flash
+   to what we announce (the engine advertises exactly supported_curves). */
+static const br_ec_impl *ec_for(int curve)
+{
+    return curve == BR_EC_curve25519 ? &br_ec_c25519_m15 : &br_ec_p256_m15;
+}
+static const unsigned char *ec_generator(int curve, size_t *len) { return ec_for(curve)->generator(curve, len); }
+static const unsigned char *ec_order(int curve, size_t *len) { return ec_for(curve)->order(curve, len); }
+static size_t ec_xoff(int curve, size_t *len) { return ec_for(curve)->xoff(curve, len); }
+static uint32_t ec_mul(unsigned char *G, size_t Glen, const unsigned char *x, size_t xlen, int curve)
+{
+    return ec_for(curve)->mul(G, Glen, x, xlen, curve);
+}
+static size_t ec_mulgen(unsigned char *R, const unsigned char *x, size_t xlen, int curve)
+{
+    return ec_for(curve)->mulgen(R, x, xlen, curve);
+}
+static uint32_t ec_muladd(unsigned char *A, const unsigned char *B, size_t len, const unsigned char *x,
+                          size_t xlen, const unsigned char *y, size_t ylen, int curve)
+{
+    return ec_for(curve)->muladd(A, B, len, x, xlen, y, ylen, curve);
+}
+
+/* ---------------------------------------------------------------- failure bookkeeping */
+
+static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err)
+{
+    if (t->failed) return t->result; /* the first cause is the one that matters */
+    t->failed = 1;
+    t->result = result;
+    t->reason = reason;
+    t->bearssl_err = bearssl_err;
+
+    line_buf l = {{0}, 0};
+    if (reason == TLS_REASON_CLOCK_NOT_SET) {
+        lb_str(&l, "tls: clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)");
+    } else if (result == TRANSPORT_ERR_TLS || result == TRANSPORT_ERR_CONFIG) {
+        lb_str(&l, t->handshake_done ? "tls: connection failed: " : "tls: handshake failed: ");
+        lb_str(&l, tls_error_name(reason, bearssl_err));
+        if (reason == TLS_REASON_BEARSSL || bearssl_err != 0) {
+            lb_str(&l, " (BearSSL error ");
+            lb_uint(&l, (uint32_t)bearssl_err);
+            lb_str(&l, ")");
+        }
+        const char *hint = tls_error_hint(reason, bearssl_err);
+        if (*hint != '\0') {
+            lb_str(&l, ": ");
+            lb_str(&l, hint);
+        }
+    } else {
+        return result; /* plain I/O errors are named by the lower transport */
+    }
+    tls_log(t, &l);
+    return result;
+}
+
+/* The engine closed: find the best name for why. */
+static int engine_closed(tls_transport *t)
+{
+    const int err = br_ssl_engine_last_error(&t->cc.eng);
+    if (err == BR_ERR_OK) {
+        if (!t->handshake_done) return fail(t, TRANSPORT_ERR_TLS, TLS_REASON_CLOSED_IN_HANDSHAKE, 0);
+        t->failed = 1;
+        t->result = TRANSPORT_ERR_CLOSED; /* close_notify: an orderly close */
+        return TRANSPORT_ERR_CLOSED;
+    }
+    tls_reason reason = TLS_REASON_BEARSSL;
+    if (t->x509.reason != TLS_REASON_NONE) {
+        reason = t->x509.reason;
+    } else if (!t->handshake_done) {
+        /* A server that speaks only TLS <= 1.1 answers our 1.2-only hello either with its
+           own version (BearSSL: UNSUPPORTED_VERSION) or, finding no 1.2 suite to pick, with
+           an alert in a record of its older version: the record header tells. */
+        const uint16_t rec_version = t->rx_head_len == 3
+                                         ? (uint16_t)((t->rx_head[1] << 8) | t->rx_head[2]) : 0;
+        const int alert = err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT;
+        if (err == BR_ERR_UNSUPPORTED_VERSION || err == BR_ERR_RECV_FATAL_ALERT + 70 ||
+            (alert && rec_version >= 0x0300 && rec_version < 0x0303 && rec_version != 0x0301)) {
+            reason = TLS_REASON_VERSION;
+        }
+    }
+    return fail(t, TRANSPORT_ERR_TLS, reason, err);
+}
+
+static void on_handshake_done(tls_transport *t)
+{
+    t->handshake_done = 1;
+    t->handshakes++;
+
+    br_ssl_session_parameters p;
+    br_ssl_engine_get_session_parameters(&t->cc.eng, &p);
+    /* BearSSL has no "resumed" flag: an abbreviated handshake is one where the server
+       accepted the session id we offered. */
+    t->resumed = t->offered_resume && p.session_id_len > 0 &&
+                 p.session_id_len == t->session.params.session_id_len &&
+                 memcmp(p.session_id, t->session.params.session_id, p.session_id_len) == 0;
+    if (t->resumed) t->resumptions++;
+
+    if (p.session_id_len > 0) {
+        t->session.magic = SESSION_MAGIC;
+        t->session.peer = t->peer;
+        t->session.params = p;
+        t->session.check = blob_check(&t->session);
+    } else {
+        t->session.magic = 0; /* the server keeps no session cache: nothing to resume */
+    }
+
+    line_buf l = {{0}, 0};
+    lb_str(&l, t->resumed ? "tls: handshake ok (session resumed, id " : "tls: handshake ok (full handshake, id ");
+    lb_hex(&l, p.session_id, p.session_id_len < 8 ? p.session_id_len : 8);
+    lb_str(&l, p.cipher_suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+                   ? ", TLS1.2 ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
+                   : ", TLS1.2 ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    lb_str(&l, ", max fragment ");
+    lb_uint(&l, (uint32_t)t->max_fragment);
+    lb_str(&l, ")");
+    tls_log(t, &l);
+}
+
+/* Moves records between the engine and the lower transport until nothing moves. */
+static int pump(tls_transport *t)
+{
+    br_ssl_engine_context *eng = &t->cc.eng;
+    if (t->failed) return t->result;
+    if (!t->open) return TRANSPORT_ERR_CLOSED;
+
+    for (;;) {
+        unsigned st = br_ssl_engine_current_state(eng);
+        if (st & BR_SSL_CLOSED) return engine_closed(t);
+        if (!t->handshake_done && (st & (BR_SSL_SENDAPP | BR_SSL_RECVAPP))) on_handshake_done(t);
+
+        int moved = 0;
+        if (st & BR_SSL_SENDREC) {
+            size_t len;
+            unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
+            int32_t n = t->lower->write(t->lower, buf, len);
+            if (n < 0) return fail(t, n, TLS_REASON_NONE, 0);
+            if (n > 0) {
+                br_ssl_engine_sendrec_ack(eng, (size_t)n);
+                moved = 1;
+            }
+        }
+        if (st & BR_SSL_RECVREC) {
+            size_t len;
+            unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
+            int32_t n = t->lower->read(t->lower, buf, len);
+            if (n < 0) {
+                if (!t->handshake_done && n == TRANSPORT_ERR_CLOSED) {
+                    return fail(t, TRANSPORT_ERR_TLS, TLS_REASON_CLOSED_IN_HANDSHAKE, 0);
+                }
+                return fail(t, n, TLS_REASON_NONE, 0);
+            }
+            if (n > 0) {
+                for (int32_t i = 0; i < n && t->rx_head_len < sizeof t->rx_head; i++) {
+                    t->rx_head[t->rx_head_len++] = buf[i];
+                }
+                br_ssl_engine_recvrec_ack(eng, (size_t)n);
+                moved = 1;
+            }
+        }
+        if (!moved) return 0;
+    }
+}
+
+/* ---------------------------------------------------------------- transport functions */
+
+static tls_transport *tls_of(transport *t) { return (tls_transport *)(void *)t; }
+static const tls_transport *tls_of_c(const transport *t) { return (const tls_transport *)(const void *)t; }
+
+static void t_close(transport *base)
+{
+    tls_transport *t = tls_of(base);
+    if (t->open) {
+        if (!t->failed && t->handshake_done) {
+            /* Best effort close_notify; a session that ends cleanly stays resumable. */
+            br_ssl_engine_close(&t->cc.eng);
+            (void)pump(t);
+        }
+        t->lower->close(t->lower);
+        t->open = 0;
+    }
+}
+
+static int t_open(transport *base, const char *host, uint16_t port)
+{
+    tls_transport *t = tls_of(base);
+    const tls_config *cfg = t->cfg;
+    t_close(base);
+
+    if (t->unusable) return TRANSPORT_ERR_CONFIG;
+    t->failed = 0;
+    t->result = 0;
+    t->reason = TLS_REASON_NONE;
+    t->bearssl_err = 0;
+    t->handshake_done = 0;
+    t->resumed = 0;
+    t->offered_resume = 0;
+    t->rx_head_len = 0;
+
+    const char *name = cfg->server_name != NULL ? cfg->server_name : host;
+    if (name == NULL || strlen(name) >= sizeof t->verify_name) {
+        return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
+    }
+    memcpy(t->verify_name, name, strlen(name) + 1);
+
+    int64_t now_s = 0;
+    if (cfg->mode == TLS_MODE_CA) {
+        /* Refuse before connecting: without the time, BearSSL would report the broker's
+           valid certificate as expired (error 54) and send the user the wrong way. */
+        const int64_t ms = cfg->epoch_ms != NULL ? cfg->epoch_ms(cfg->hal_ctx) : 0;
+        now_s = ms / 1000;
+        if (now_s < TLS_CLOCK_FLOOR_S) return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_CLOCK_NOT_SET, 0);
+    }
+
+    uint32_t peer = fnv1a(FNV_BASIS, &cfg->mode, sizeof cfg->mode);
+    peer = fnv1a(peer, host, strlen(host) + 1);
+    peer = fnv1a(peer, &port, sizeof port);
+    peer = fnv1a(peer, t->verify_name, strlen(t->verify_name) + 1);
+    /* and what was trusted: a session verified under one pin or CA is not offered under another */
+    if (cfg->mode == TLS_MODE_PIN) peer = fnv1a(peer, cfg->pin_sha256, 32);
+    if (cfg->mode == TLS_MODE_FINGERPRINT) peer = fnv1a(peer, cfg->fingerprint_sha256, 32);
+    for (size_t i = 0; cfg->mode == TLS_MODE_CA && i < cfg->trust_anchor_count; i++) {
+        peer = fnv1a(peer, cfg->trust_anchors[i].dn.data, cfg->trust_anchors[i].dn.len);
+    }
+    t->peer = peer;
+
+    int r = t->lower->open(t->lower, host, port);
+    if (r < 0) {
+        t->failed = 1;
+        t->result = r;
+        return r; /* the lower transport names it (ECONNREFUSED, ...) */
+    }
+    t->open = 1;
+
+    tls_x509_prepare(&t->x509, t->verify_name, now_s);
+
+    br_ssl_engine_context *eng = &t->cc.eng;
+    if (cfg->random32 != NULL) {
+        uint32_t seed[8];
+        for (int i = 0; i < 8; i++) seed[i] = cfg->random32(cfg->hal_ctx);
+        br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
+    }
+    const int resume = t->session.magic == SESSION_MAGIC && t->session.peer == peer;
+    if (resume) br_ssl_engine_set_session_parameters(eng, &t->session.params);
+    t->offered_resume = (uint8_t)resume;
+    /* SNI carries names only (RFC 6066): by IP the client sends none. */
+    const char *sni = t->x509.ip_len != 0 ? NULL : t->verify_name;
+    if (!br_ssl_client_reset(&t->cc, sni, resume)) {
+        return fail(t, TRANSPORT_ERR_TLS, TLS_REASON_BEARSSL, br_ssl_engine_last_error(eng));
+    }
+    r = pump(t);
+    return r < 0 ? r : 0;
+}
+
+static int32_t t_read(transport *base, uint8_t *buf, size_t len)
+{
+    tls_transport *t = tls_of(base);
+    int r = pump(t);
+    if (r < 0) return r;
+    br_ssl_engine_context *eng = &t->cc.eng;
+    if (!(br_ssl_engine_current_state(eng) & BR_SSL_RECVAPP)) return 0;
+    size_t avail;
+    unsigned char *app = br_ssl_engine_recvapp_buf(eng, &avail);
+    if (avail > len) avail = len;
+    if (avail > 0x7fffffff) avail = 0x7fffffff;
+    memcpy(buf, app, avail);
+    br_ssl_engine_recvapp_ack(eng, avail);
+    (void)pump(t); /* room freed: let the engine take the next record */
+    return (int32_t)avail;
+}
+
+static int32_t t_write(transport *base, const uint8_t *buf, size_t len)
+{
+    tls_transport *t = tls_of(base);
+    int r = pump(t);
+    if (r < 0) return r;
+    /* The credential rule: nothing the application writes (the MQTT CONNECT carries the
+       password) leaves before the handshake, certificate check included, has succeeded. */
+    if (!t->handshake_done) return 0;
+    br_ssl_engine_context *eng = &t->cc.eng;
+    if (!(br_ssl_engine_current_state(eng) & BR_SSL_SENDAPP)) return 0;
+    size_t room;
+    unsigned char *app = br_ssl_engine_sendapp_buf(eng, &room);
+    if (room > len) room = len;
+    if (room > 0x7fffffff) room = 0x7fffffff;
+    memcpy(app, buf, room);
+    br_ssl_engine_sendapp_ack(eng, room);
+    /* MQTT packets are small and latency matters more than record count: send now. */
+    br_ssl_engine_flush(eng, 0);
+    r = pump(t);
+    if (r < 0) return r;
+    return (int32_t)room;
+}
+
+static const char *t_error_name(const transport *base)
+{
+    const tls_transport *t = tls_of_c(base);
+    if (t->result == 0) return "";
+    if (t->reason == TLS_REASON_NONE) return t->lower->error_name(t->lower);
+    return tls_error_name(t->reason, t->bearssl_err);
+}
+
+static const char *t_error_hint(const transport *base)
+{
+    const tls_transport *t = tls_of_c(base);
+    if (t->result == 0) return "";
+    if (t->reason == TLS_REASON_NONE) return t->lower->error_hint(t->lower);
+    return tls_error_hint(t->reason, t->bearssl_err);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg,
+                       uint8_t *buf, size_t buf_len)
+{
+    memset(t, 0, sizeof *t);
+    t->base.open = t_open;
+    t->base.read = t_read;
+    t->base.write = t_write;
+    t->base.close = t_close;
+    t->base.error_name = t_error_name;
+    t->base.error_hint = t_error_hint;
+    t->lower = lower;
+    t->cfg = cfg;
+
+    /* The largest standard maximum fragment that fits both record buffers. */
+    static const size_t frags[] = {4096, 2048, 1024, 512};
+    for (size_t i = 0; i < sizeof frags / sizeof frags[0]; i++) {
+        if (buf_len >= TLS_BUFFER_SIZE(frags[i])) {
+            t->max_fragment = frags[i];
+            break;
+        }
+    }
+    const int ok_mode =
+        (cfg->mode == TLS_MODE_CA && cfg->trust_anchors != NULL && cfg->trust_anchor_count > 0) ||
+        (cfg->mode == TLS_MODE_PIN && cfg->pin_sha256 != NULL) ||
+        (cfg->mode == TLS_MODE_FINGERPRINT && cfg->fingerprint_sha256 != NULL);
+    const int has_key = (cfg->client_rsa_key != NULL) + (cfg->client_ec_key != NULL);
+    const int ok_mtls = cfg->client_chain == NULL ? has_key == 0
+                                                  : (cfg->client_chain_len > 0 && has_key == 1);
+    if (lower == NULL || buf == NULL || t->max_fragment == 0 || !ok_mode || !ok_mtls) {
+        t->unusable = 1;
+        return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
+    }
+
+    t->ec.supported_curves = ((uint32_t)1 << BR_EC_secp256r1) | ((uint32_t)1 << BR_EC_curve25519);
+    t->ec.generator = ec_generator;
+    t->ec.order = ec_order;
+    t->ec.xoff = ec_xoff;
+    t->ec.mul = ec_mul;
+    t->ec.mulgen = ec_mulgen;
+    t->ec.muladd = ec_muladd;
+
+    const uint8_t *expected = cfg->mode == TLS_MODE_PIN ? cfg->pin_sha256 : cfg->fingerprint_sha256;
+    tls_x509_init(&t->x509, cfg->mode, cfg->trust_anchors, cfg->trust_anchor_count, expected, &t->ec);
+
+    /* Set up explicitly rather than br_ssl_client_init_full(), which links every suite. */
+    static const uint16_t suites[] = {
+        BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+        BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
+    };
+    br_ssl_client_context *cc = &t->cc;
+    br_ssl_engine_context *eng = &cc->eng;
+    br_ssl_client_zero(cc);
+    br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+    br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
+    br_ssl_engine_set_x509(eng, &t->x509.vtable);
+    br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+    br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+    br_ssl_engine_set_ec(eng, &t->ec);
+    br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i15_vrfy_asn1);
+    br_ssl_engine_set_rsavrfy(eng, &br_rsa_i15_pkcs1_vrfy);
+    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
+    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);
+    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul32);
+
+    if (cfg->client_rsa_key != NULL) {
+        br_ssl_client_set_single_rsa(cc, cfg->client_chain, cfg->client_chain_len,
+                                     cfg->client_rsa_key, &br_rsa_i15_pkcs1_sign);
+    } else if (cfg->client_ec_key != NULL) {
+        br_ssl_client_set_single_ec(cc, cfg->client_chain, cfg->client_chain_len, cfg->client_ec_key,
+                                    BR_KEYTYPE_SIGN, 0, &t->ec, &br_ecdsa_i15_sign_asn1);
+    }
+
+    const size_t out_len = t->max_fragment + TLS_OUT_OVERHEAD;
+    br_ssl_engine_set_buffers_bidi(eng, buf + out_len, buf_len - out_len, buf, out_len);
+    if (br_ssl_engine_last_error(eng) != BR_ERR_OK) {
+        t->unusable = 1;
+        return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BEARSSL, br_ssl_engine_last_error(eng));
+    }
+    return 0;
+}
+
+int tls_transport_handshake_done(const tls_transport *t) { return t->handshake_done; }
+int tls_transport_resumed(const tls_transport *t) { return t->handshake_done && t->resumed; }
+
+int tls_transport_save_session(const tls_transport *t, tls_session_blob *out)
+{
+    if (t->session.magic != SESSION_MAGIC) return 0;
+    *out = t->session;
+    return 1;
+}
+
+int tls_transport_load_session(tls_transport *t, const tls_session_blob *in)
+{
+    if (in->magic != SESSION_MAGIC || in->check != blob_check(in) ||
+        in->params.session_id_len == 0 || in->params.session_id_len > 32) {
+        return -1; /* RTC memory after power loss holds garbage: never offer that */
+    }
+    t->session = *in;
+    return 0;
+}
+
+void tls_transport_forget_session(tls_transport *t)
+{
+    memset(&t->session, 0, sizeof t->session);
+}

@@ -1,0 +1,129 @@
+/*
+ * tls_transport.h - TLS 1.2 (BearSSL) over another transport (plain TCP), as a transport.
+ *
+ * Usage (all memory is the caller's, normally static):
+ *
+ *     static uint8_t tls_buf[TLS_BUFFER_SIZE(1024)];
+ *     static tls_transport tls;
+ *     tls_config cfg = {};   // mode, trust anchor / pin / fingerprint, optional client cert
+ *     tls_transport_init(&tls, &tcp, &cfg, tls_buf, sizeof tls_buf);
+ *     session uses &tls.base like any transport.
+ *
+ * Choices (each costs ESP8266 flash or RAM, so only what Mosquitto needs):
+ *   - TLS 1.2 only; ECDHE_ECDSA / ECDHE_RSA with AES-128-GCM; curves P-256 and X25519.
+ *   - i15 RSA, m15 EC, constant-time AES (aes_ct) and GHASH (ctmul32) on both targets,
+ *     so instruction counts on the host track the work on the chip.
+ *   - The buffer decides the maximum fragment (512, 1024, 2048 or 4096 bytes of plaintext
+ *     per record); BearSSL then asks the broker for that maximum fragment length.
+ *   - The session is kept after each full handshake and offered on the next open() to the
+ *     same peer; tls_transport_save_session()/load_session() carry it across a deep sleep
+ *     (RTC memory) or a restart.
+ *   - No application byte is written before the handshake, including the certificate check,
+ *     has succeeded: write() accepts nothing until then.
+ */
+#ifndef TLS_TRANSPORT_H
+#define TLS_TRANSPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <bearssl/bearssl.h>
+
+#include "../node/transport.h"
+#include "tls_errors.h"
+#include "tls_x509.h"
+
+/* BearSSL's worst-case record overheads (ssl_engine.c: MAX_IN_OVERHEAD, MAX_OUT_OVERHEAD). */
+#define TLS_IN_OVERHEAD  325
+#define TLS_OUT_OVERHEAD 85
+/* Bytes of buffer for a maximum fragment of `frag` bytes (512, 1024, 2048 or 4096). */
+#define TLS_BUFFER_SIZE(frag) ((frag) + TLS_IN_OVERHEAD + (frag) + TLS_OUT_OVERHEAD)
+#define TLS_DEFAULT_FRAGMENT 1024
+
+/* A wall clock before this (2020-01-01) was never set: an ESP8266 without NTP counts from 1970. */
+#define TLS_CLOCK_FLOOR_S 1577836800LL
+
+typedef struct tls_config {
+    tls_mode mode;
+
+    /* CA mode: the trust anchor(s), e.g. from certs.h (CERTS_TA_*) or the credentials loader. */
+    const br_x509_trust_anchor *trust_anchors;
+    size_t trust_anchor_count;
+    /* PIN mode: SHA-256 of the broker's DER SubjectPublicKeyInfo (CERTS_BROKER_SPKI_SHA256). */
+    const uint8_t *pin_sha256;
+    /* FINGERPRINT mode: SHA-256 of the broker's DER certificate (CERTS_BROKER_SHA256_FINGERPRINT). */
+    const uint8_t *fingerprint_sha256;
+
+    /* Name or IP literal the certificate must match; NULL: the host given to open(). */
+    const char *server_name;
+
+    /* Mutual TLS (optional): the client chain and exactly one private key. */
+    const br_x509_certificate *client_chain;
+    size_t client_chain_len;
+    const br_rsa_private_key *client_rsa_key;
+    const br_ec_private_key *client_ec_key; /* P-256 only */
+
+    /* From the HAL (same signatures as node_hal; ctx is passed to each). */
+    void *hal_ctx;
+    int64_t (*epoch_ms)(void *ctx);     /* required in CA mode; 0 = clock not set */
+    void (*log)(void *ctx, const char *line);
+    uint32_t (*random32)(void *ctx);    /* optional extra entropy mixed into BearSSL's PRNG */
+} tls_config;
+
+/* The session to resume, in a form that can sit in RTC memory or a file: checked on load. */
+typedef struct tls_session_blob {
+    uint32_t magic;
+    uint32_t peer;                       /* hash of mode, host, port and the verified name */
+    br_ssl_session_parameters params;
+    uint32_t check;                      /* FNV-1a over everything above */
+} tls_session_blob;
+
+typedef struct tls_transport {
+    transport base;                      /* first: the session holds a transport * */
+    transport *lower;
+    const tls_config *cfg;
+    br_ssl_client_context cc;
+    tls_x509_ctx x509;
+    br_ec_impl ec;                       /* P-256 + X25519 only */
+    size_t max_fragment;
+
+    tls_session_blob session;            /* valid when session.magic is set */
+    uint32_t peer;                       /* peer hash of the current connection */
+    char verify_name[64];                /* copy: the caller's host string may not live on */
+
+    uint8_t unusable;                    /* init found the configuration wrong */
+    uint8_t open;                        /* lower transport open */
+    uint8_t handshake_done;
+    uint8_t offered_resume;
+    uint8_t resumed;
+    uint8_t failed;
+    uint8_t rx_head[3];                  /* first record header bytes from the server */
+    uint8_t rx_head_len;
+
+    int result;                          /* TRANSPORT_ERR_* of the failure, 0 if none */
+    tls_reason reason;
+    int bearssl_err;
+    uint32_t handshakes;                 /* completed handshakes, full + resumed */
+    uint32_t resumptions;
+} tls_transport;
+
+/*
+ * Sets the transport up over `lower` with `buf` as the record buffers (TLS_BUFFER_SIZE(512)
+ * at least; the largest maximum fragment that fits is used). `cfg` must outlive the
+ * transport. Returns 0, or TRANSPORT_ERR_CONFIG (logged, error_name() says why).
+ */
+int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg,
+                       uint8_t *buf, size_t buf_len);
+
+/* 1 once the current connection's handshake has completed; 1 if it resumed a session. */
+int tls_transport_handshake_done(const tls_transport *t);
+int tls_transport_resumed(const tls_transport *t);
+
+/* Copies the resumable session out (1) or says there is none (0). */
+int tls_transport_save_session(const tls_transport *t, tls_session_blob *out);
+/* Offers a saved session on the next open() to the same peer; 0, or -1 if the blob is invalid. */
+int tls_transport_load_session(tls_transport *t, const tls_session_blob *in);
+/* Forgets the session (the next handshake is a full one). */
+void tls_transport_forget_session(tls_transport *t);
+
+#endif

@@ -1,0 +1,158 @@
+/*
+ * tls_x509.cpp - the br_x509_class wrapper (see tls_x509.h).
+ */
+#include "tls_x509.h"
+
+#include <string.h>
+
+static tls_x509_ctx *self(const br_x509_class **ctx)
+{
+    /* BearSSL passes a pointer to our vtable field, which is the first member. */
+    return (tls_x509_ctx *)(void *)ctx;
+}
+
+static void x_start_chain(const br_x509_class **ctx, const char *server_name)
+{
+    (void)server_name; /* the SNI name; we verify what tls_x509_prepare() was given */
+    tls_x509_ctx *x = self(ctx);
+    x->cert_index = 0;
+    x->reason = TLS_REASON_NONE;
+    if (x->mode == TLS_MODE_CA) {
+        x->u.minimal.vtable->start_chain(&x->u.minimal.vtable, x->name);
+    }
+}
+
+static void x_start_cert(const br_x509_class **ctx, uint32_t length)
+{
+    tls_x509_ctx *x = self(ctx);
+    if (x->mode == TLS_MODE_CA) {
+        x->u.minimal.vtable->start_cert(&x->u.minimal.vtable, length);
+    }
+    if (x->cert_index == 0) {
+        tls_cert_walker_init(&x->walker, x->ip, x->ip_len);
+        br_sha256_init(&x->cert_hash);
+        if (x->mode != TLS_MODE_CA) br_x509_decoder_init(&x->u.decoder, 0, 0);
+    }
+}
+
+static void x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
+{
+    tls_x509_ctx *x = self(ctx);
+    if (x->mode == TLS_MODE_CA) {
+        x->u.minimal.vtable->append(&x->u.minimal.vtable, buf, len);
+    }
+    if (x->cert_index == 0) {
+        tls_cert_walker_push(&x->walker, buf, len);
+        if (x->mode == TLS_MODE_FINGERPRINT) br_sha256_update(&x->cert_hash, buf, len);
+        if (x->mode != TLS_MODE_CA) br_x509_decoder_push(&x->u.decoder, buf, len);
+    }
+}
+
+static void x_end_cert(const br_x509_class **ctx)
+{
+    tls_x509_ctx *x = self(ctx);
+    if (x->mode == TLS_MODE_CA) {
+        x->u.minimal.vtable->end_cert(&x->u.minimal.vtable);
+    }
+    x->cert_index++;
+}
+
+static unsigned end_chain_ca(tls_x509_ctx *x)
+{
+    unsigned err = x->u.minimal.vtable->end_chain(&x->u.minimal.vtable);
+    const tls_cert_walker *w = &x->walker;
+    if (err == BR_ERR_X509_EXPIRED && w->validity_found == 3) {
+        /* BearSSL has one code for both; the end-entity dates tell which it is. If they
+           are fine, a CA certificate is out of date and the generic name stays. */
+        int v = tls_validity_check(x->now, w->not_before, w->not_after);
+        if (v < 0) x->reason = TLS_REASON_NOT_YET_VALID;
+        if (v > 0) x->reason = TLS_REASON_EXPIRED;
+        return err;
+    }
+    if (err != 0) return err;
+    if (x->ip_len != 0) {
+        /* The chain is trusted; now the address: only an iPAddress SAN may vouch for it
+           (RFC 6125: no CN, no dNSName holding the IP as text). */
+        if (w->error || !w->done || !w->ip_match) {
+            x->reason = TLS_REASON_BAD_SERVER_IP;
+            return BR_ERR_X509_BAD_SERVER_NAME;
+        }
+    }
+    return 0;
+}
+
+static unsigned x_end_chain(const br_x509_class **ctx)
+{
+    tls_x509_ctx *x = self(ctx);
+    if (x->cert_index == 0) return BR_ERR_X509_EMPTY_CHAIN;
+    if (x->mode == TLS_MODE_CA) return end_chain_ca(x);
+
+    int derr = br_x509_decoder_last_error(&x->u.decoder);
+    if (derr != 0) return (unsigned)derr;
+    if (x->mode == TLS_MODE_PIN) {
+        if (!x->walker.spki_done || !tls_sha256_equal(x->walker.spki_sha256, x->expected)) {
+            x->reason = TLS_REASON_PIN_MISMATCH;
+            return BR_ERR_X509_NOT_TRUSTED;
+        }
+        return 0;
+    }
+    uint8_t fp[32];
+    br_sha256_out(&x->cert_hash, fp);
+    if (!tls_sha256_equal(fp, x->expected)) {
+        x->reason = TLS_REASON_FINGERPRINT_MISMATCH;
+        return BR_ERR_X509_NOT_TRUSTED;
+    }
+    return 0;
+}
+
+static const br_x509_pkey *x_get_pkey(const br_x509_class *const *ctx, unsigned *usages)
+{
+    tls_x509_ctx *x = (tls_x509_ctx *)(void *)ctx;
+    if (x->mode == TLS_MODE_CA) {
+        return x->u.minimal.vtable->get_pkey(&x->u.minimal.vtable, usages);
+    }
+    /* Pinned key: it may be used for key exchange and signing, as with br_x509_knownkey. */
+    if (usages != NULL) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
+    return br_x509_decoder_get_pkey(&x->u.decoder);
+}
+
+static const br_x509_class TLS_X509_VTABLE = {
+    sizeof(tls_x509_ctx),
+    x_start_chain,
+    x_start_cert,
+    x_append,
+    x_end_cert,
+    x_end_chain,
+    x_get_pkey,
+};
+
+void tls_x509_init(tls_x509_ctx *x, tls_mode mode, const br_x509_trust_anchor *tas,
+                   size_t ta_count, const uint8_t *expected, const br_ec_impl *ec)
+{
+    memset(x, 0, sizeof *x);
+    x->vtable = &TLS_X509_VTABLE;
+    x->mode = mode;
+    x->expected = expected;
+    if (mode == TLS_MODE_CA) {
+        /* The same implementations as the handshake (i15 RSA, m15 EC); SHA-256 only, which
+           is what gen-certs signs with: every extra hash costs flash on the chip. */
+        br_x509_minimal_init(&x->u.minimal, &br_sha256_vtable, tas, ta_count);
+        br_x509_minimal_set_rsa(&x->u.minimal, br_rsa_i15_pkcs1_vrfy);
+        br_x509_minimal_set_ecdsa(&x->u.minimal, ec, br_ecdsa_i15_vrfy_asn1);
+        br_x509_minimal_set_hash(&x->u.minimal, br_sha256_ID, &br_sha256_vtable);
+    }
+}
+
+void tls_x509_prepare(tls_x509_ctx *x, const char *verify_name, int64_t now_s)
+{
+    x->ip_len = (uint8_t)tls_parse_ip(verify_name, x->ip);
+    /* By IP the minimal engine gets no name (it would look for a dNSName and fail); the IP
+       is then checked by the wrapper against iPAddress SANs. */
+    x->name = x->ip_len != 0 ? NULL : verify_name;
+    x->now = now_s;
+    if (x->mode == TLS_MODE_CA) {
+        uint32_t days, secs;
+        tls_epoch_to_bearssl(now_s, &days, &secs);
+        br_x509_minimal_set_time(&x->u.minimal, days, secs);
+    }
+}

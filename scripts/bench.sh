@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The project's benchmarks (`npm run bench`): measures, then rewrites bench/results.md (committed).
+# Speed and size targets live here, never in timed unit tests.
+#
+# One section per measurement: a function bench_<name> that prints Markdown on stdout and
+# returns non-zero if the measurement itself failed. To add one, write the function and add its
+# name to SECTIONS. Each section's output is captured on its own, so one failing section is
+# reported in the results and does not hide the others.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/bootstrap.sh >&2 || exit 1
+
+SECTIONS=(flash_size tls_handshake)
+
+# ---- flash and RAM of the ESP8266 firmware (host-tools/flash-size.ts) ---------------------
+bench_flash_size() {
+  local env
+  echo "## ESP8266 flash and RAM"
+  echo
+  if [ -f .pio/build/nodemcuv2/firmware.elf ]; then
+    echo "A PlatformIO build exists: whole-image sizes from xtensa-lx106-elf-size."
+  else
+    echo "No PlatformIO build here (CI cannot download PlatformIO platforms), so this is the"
+    echo "cross-compiled estimate of our part of the image: the portable core, lib/tls and the"
+    echo "BearSSL code they reach, per module, at -Os with --gc-sections (flash-size --help)."
+  fi
+  for env in nodemcuv2 nodemcuv2_plain; do
+    echo
+    echo "### env \`$env\`"
+    echo
+    echo "\`npx ts-node host-tools/flash-size.ts --env $env\`"
+    echo
+    echo '```'
+    npx ts-node host-tools/flash-size.ts --env "$env" 2>/dev/null
+    local rc=$?
+    echo '```'
+    # 1 = over a limit: a result worth recording, not a failed measurement.
+    [ "$rc" -le 1 ] || return 1
+  done
+}
+
+# ---- TLS handshake cost and RAM of lib/tls (owner: tls; bench/tls-bench.sh) -------------
+# Client instructions per full and resumed handshake under callgrind (needs valgrind, which
+# is not a test dependency: apt-get install valgrind), against openssl s_server on loopback.
+bench_tls_handshake() {
+  echo "## TLS handshake (lib/tls)"
+  echo
+  echo "\`bash bench/tls-bench.sh\`"
+  echo
+  bash bench/tls-bench.sh
+}
+
+# ---- run every section, then write the results --------------------------------------------
+out=$(mktemp)
+trap 'rm -f "$out" "$out.section"' EXIT
+failed=0
+{
+  echo "# Benchmarks"
+  echo
+  echo "Written by \`npm run bench\` (scripts/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'),"
+  echo "commit $(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo ' + uncommitted changes'),"
+  echo "$(nproc) CPU, $(uname -sm). Only numbers measured by the commands shown."
+} >"$out"
+for s in "${SECTIONS[@]}"; do
+  echo "bench: $s" >&2
+  if "bench_$s" >"$out.section"; then
+    { echo; cat "$out.section"; } >>"$out"
+  else
+    failed=1
+    { echo; cat "$out.section"; echo; echo "**$s: the measurement failed (see the bench log).**"; } >>"$out"
+    echo "bench: $s FAILED" >&2
+  fi
+done
+mkdir -p bench
+cp "$out" bench/results.md
+echo "bench: wrote bench/results.md" >&2
+exit "$failed"

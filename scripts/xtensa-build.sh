@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Cross-compiles every .cpp of the portable core (lib/mqtt, lib/sensors, lib/node, lib/tls) for the
+# ESP8266 with Debian's xtensa-lx106-elf-g++ and the firmware's flags, so CI proves the core builds
+# for the chip without PlatformIO. Prints one summary line with the object sizes.
+# BearSSL: the cross compiler gets an include dir holding only a `bearssl` symlink to
+# /usr/include/bearssl, never -I/usr/include (that would pull the host's glibc headers in).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+cxx=xtensa-lx106-elf-g++
+size=xtensa-lx106-elf-size
+command -v "$cxx" >/dev/null || { echo "xtensa-build: $cxx not found (apt-get install gcc-xtensa-lx106)" >&2; exit 1; }
+
+out=$(mktemp -d /tmp/xtensa-build.XXXXXX)
+trap 'rm -rf "$out"' EXIT
+mkdir -p "$out/inc"
+ln -s /usr/include/bearssl "$out/inc/bearssl"
+
+flags=(-Os -mlongcalls -Wall -Wextra -Werror -fno-exceptions -fno-rtti -std=gnu++11
+       -ffunction-sections -fdata-sections
+       -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$out/inc")
+dirs=(lib/mqtt lib/sensors lib/node lib/tls)
+for d in "${dirs[@]}"; do [ -d "$d" ] && flags+=(-I"$d"); done
+[ -d include ] && flags+=(-Iinclude)
+
+mapfile -t sources < <(for d in "${dirs[@]}"; do [ -d "$d" ] && find "$d" -name '*.cpp'; done | sort)
+[ ${#sources[@]} -gt 0 ] || { echo "xtensa-build: no sources found" >&2; exit 1; }
+
+objs=()
+for src in "${sources[@]}"; do
+  obj="$out/$(echo "$src" | tr '/' '_').o"
+  "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+  objs+=("$obj")
+done
+
+# Per-object sizes, then the one-line summary (text = flash, data+bss = RAM).
+"$size" "${objs[@]}" | sed "s#$out/##"
+read -r text data bss < <("$size" "${objs[@]}" | awk 'NR>1 {t+=$1; d+=$2; b+=$3} END {print t, d, b}')
+echo "xtensa-lx106: ${#objs[@]} files compiled, text ${text} B, data ${data} B, bss ${bss} B"

@@ -1,0 +1,300 @@
+/*
+ * main.cpp - the native node: the portable core (lib/node, lib/mqtt, lib/sensors) on the POSIX
+ * HAL with simulated sensors. Used by the tests, the harness, the demo and the benchmarks.
+ *
+ *   mqtt_node --id node01 --host 127.0.0.1 --scenario readings.txt
+ *   NODE_PASSWORD=... mqtt_node --id node01 ...
+ *
+ * Exit status: 0 after SIGTERM/SIGINT, 2 for bad flags or settings (one line on stderr naming
+ * what is wrong), 1 for a runtime failure.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "native_options.h"
+#include "native_transport.h"
+#include "node_app.h"
+#include "posix_hal.h"
+
+namespace {
+
+enum kind { K_STR, K_U32, K_U16, K_FLAG, K_MODE, K_TLS, K_I64 };
+
+struct opt_def {
+    const char *flag;
+    const char *env;
+    kind k;
+    void *dst;
+    uint32_t min, max;
+    const char *arg;
+    const char *help;
+};
+
+native_options o;
+volatile sig_atomic_t stop_signal = 0;
+int password_from_flag = 0;
+
+opt_def defs[] = {
+    {"--host", "NODE_HOST", K_STR, &o.host, 0, 0, "HOST", "broker host name or IP (default 127.0.0.1)"},
+    {"--port", "NODE_PORT", K_U16, &o.port, 1, 65535, "PORT", "broker port (default 1883 plain, 8883 with TLS)"},
+    {"--id", "NODE_ID", K_STR, &o.id, 0, 0, "ID", "device id: client id, MQTT user and topic part (required, <= 23 chars)"},
+    {"--location", "NODE_LOCATION", K_STR, &o.location, 0, 0, "TEXT", "location put in the combined payload"},
+    {"--username", "NODE_USERNAME", K_STR, &o.username, 0, 0, "USER", "MQTT username (default: the id)"},
+    {"--password", "NODE_PASSWORD", K_STR, &o.password, 0, 0, "PASS", "MQTT password; prefer NODE_PASSWORD (a flag shows in ps)"},
+    {"--interval-ms", "NODE_INTERVAL_MS", K_U32, &o.interval_ms, 100, 86400000, "MS", "reading interval (default 2000)"},
+    {"--publish-mode", "NODE_PUBLISH_MODE", K_MODE, &o.publish_mode, 0, 0, "MODE", "combined, per-sensor or both (default both)"},
+    {"--scenario", "NODE_SCENARIO", K_STR, &o.scenario, 0, 0, "FILE|-", "sensor scenario file, or - for stdin (default: constant readings)"},
+    {"--state-dir", "NODE_STATE_DIR", K_STR, &o.state_dir, 0, 0, "DIR", "where the boot counter is kept (default $XDG_STATE_HOME or ~/.local/state, /esp8266-mqtt-tls)"},
+    {"--keepalive", "NODE_KEEPALIVE", K_U16, &o.keepalive_s, 1, 65535, "S", "MQTT keepalive in seconds (default 30)"},
+    {"--backoff-min-ms", "NODE_BACKOFF_MIN_MS", K_U32, &o.backoff_min_ms, 1, 60000, "MS", "first reconnect delay (default 1000)"},
+    {"--backoff-max-ms", "NODE_BACKOFF_MAX_MS", K_U32, &o.backoff_max_ms, 1, 60000, "MS", "reconnect delay cap (default and maximum 60000)"},
+    {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N", "QoS 1 messages kept until acknowledged (default 16, as on the chip)"},
+    {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
+    {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "plain, ca, pin or fingerprint (default plain)"},
+    {"--mtls", "NODE_MTLS", K_FLAG, &o.mtls, 0, 0, 0, "send a client certificate (--cert, --key)"},
+    {"--ca", "NODE_CA", K_STR, &o.ca_file, 0, 0, "FILE", "CA certificate (PEM) for --tls ca"},
+    {"--cert", "NODE_CERT", K_STR, &o.cert_file, 0, 0, "FILE", "client certificate (PEM) for --mtls"},
+    {"--key", "NODE_KEY", K_STR, &o.key_file, 0, 0, "FILE", "client private key (PEM) for --mtls"},
+    {"--pin", "NODE_PIN", K_STR, &o.pin_hex, 0, 0, "HEX", "SHA-256 of the broker's public key (SPKI) for --tls pin"},
+    {"--fingerprint", "NODE_FINGERPRINT", K_STR, &o.fingerprint_hex, 0, 0, "HEX", "SHA-256 of the broker's certificate for --tls fingerprint"},
+    {"--server-name", "NODE_SERVER_NAME", K_STR, &o.server_name, 0, 0, "NAME", "name or IP to verify and send as SNI (default: --host)"},
+    {"--tls-buffer", "NODE_TLS_BUFFER", K_U32, &o.tls_buffer, 512, 4096, "BYTES", "TLS maximum fragment length: 512, 1024 (default), 2048 or 4096"},
+    {"--clock", "NODE_CLOCK", K_I64, &o.clock_s, 0, 0, "EPOCH_S", "wall clock at start in Unix seconds, for tests (0: not set)"},
+};
+const size_t n_defs = sizeof defs / sizeof defs[0];
+
+void usage(FILE *f) {
+    fprintf(f,
+            "usage: mqtt_node --id ID [options]\n"
+            "The native sensor node: the firmware's core with simulated sensors, publishing QoS 1\n"
+            "readings to an MQTT broker. Every option can also come from the environment variable\n"
+            "shown (the flag wins). Logs go to stderr, one event per line (mqtt:, tls:, sensor:, node:).\n\n");
+    for (size_t i = 0; i < n_defs; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%s%s", defs[i].flag, defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
+        fprintf(f, "  %-28s %s [%s]\n", left, defs[i].help, defs[i].env);
+    }
+    fprintf(f, "  %-28s %s\n", "--help", "this text");
+    fprintf(f,
+            "\nScenario lines: pir 0|1, dht TEMP HUM, dht fail, dht badsum, distance CM, distance none,\n"
+            "rssi DBM, link up|down, wait MS, # comment.\n"
+            "Exit status: 0 after SIGTERM/SIGINT, 2 for bad options, 1 for a runtime failure.\n");
+}
+
+[[noreturn]] void fail(const char *what, const char *why, const char *value) {
+    if (value) fprintf(stderr, "mqtt_node: %s: %s (got '%s')\n", what, why, value);
+    else fprintf(stderr, "mqtt_node: %s: %s\n", what, why);
+    exit(2);
+}
+
+void set_value(const opt_def &d, const char *v, const char *source) {
+    char *end = 0;
+    switch (d.k) {
+    case K_STR:
+        if (!*v) fail(source, "must not be empty", v);
+        *(const char **)d.dst = v;
+        break;
+    case K_U32:
+    case K_U16: {
+        errno = 0;
+        unsigned long x = strtoul(v, &end, 10);
+        if (!*v || *end || errno || *v == '-' || x < d.min || x > d.max) {
+            char why[64];
+            snprintf(why, sizeof why, "expected a whole number %u..%u", (unsigned)d.min, (unsigned)d.max);
+            fail(source, why, v);
+        }
+        if (d.k == K_U32) *(uint32_t *)d.dst = (uint32_t)x;
+        else *(uint16_t *)d.dst = (uint16_t)x;
+        break;
+    }
+    case K_I64: {
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        if (!*v || *end || errno || x < 0 || x > 32503680000LL) fail(source, "expected Unix seconds (0..32503680000)", v);
+        *(int64_t *)d.dst = x;
+        o.clock_override = 1;
+        break;
+    }
+    case K_FLAG:
+        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0) *(int *)d.dst = 1;
+        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0) *(int *)d.dst = 0;
+        else fail(source, "expected 1/true or 0/false", v);
+        break;
+    case K_MODE:
+        if (strcmp(v, "combined") == 0) o.publish_mode = NODE_PUBLISH_COMBINED;
+        else if (strcmp(v, "per-sensor") == 0) o.publish_mode = NODE_PUBLISH_PER_SENSOR;
+        else if (strcmp(v, "both") == 0) o.publish_mode = NODE_PUBLISH_BOTH;
+        else fail(source, "expected combined, per-sensor or both", v);
+        break;
+    case K_TLS:
+        if (strcmp(v, "plain") == 0) o.tls = NATIVE_TLS_PLAIN;
+        else if (strcmp(v, "ca") == 0) o.tls = NATIVE_TLS_CA;
+        else if (strcmp(v, "pin") == 0) o.tls = NATIVE_TLS_PIN;
+        else if (strcmp(v, "fingerprint") == 0) o.tls = NATIVE_TLS_FINGERPRINT;
+        else fail(source, "expected plain, ca, pin or fingerprint", v);
+        break;
+    }
+}
+
+/* 32 bytes of hex, with or without colons (openssl prints "AB:CD:..."). */
+bool sha256_hex(const char *v) {
+    int digits = 0;
+    for (const char *p = v; *p; p++) {
+        if (*p == ':') continue;
+        bool hex = (*p >= '0' && *p <= '9') || (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
+        if (!hex) return false;
+        digits++;
+    }
+    return digits == 64;
+}
+
+void parse(int argc, char **argv) {
+    memset(&o, 0, sizeof o);
+    for (size_t i = 0; i < n_defs; i++) {
+        const char *v = getenv(defs[i].env);
+        if (v && *v) set_value(defs[i], v, defs[i].env);
+    }
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            usage(stdout);
+            exit(0);
+        }
+        const char *eq = strchr(a, '=');
+        size_t name_len = eq ? (size_t)(eq - a) : strlen(a);
+        const opt_def *d = 0;
+        for (size_t j = 0; j < n_defs; j++) {
+            if (strlen(defs[j].flag) == name_len && strncmp(defs[j].flag, a, name_len) == 0) d = &defs[j];
+        }
+        if (!d) fail(a, "unknown option (see --help)", 0);
+        if (d->k == K_FLAG && !eq) {
+            *(int *)d->dst = 1;
+            continue;
+        }
+        const char *v = eq ? eq + 1 : (i + 1 < argc ? argv[++i] : 0);
+        if (!v) fail(d->flag, "needs a value", 0);
+        if (d->dst == &o.password) password_from_flag = 1;
+        set_value(*d, v, d->flag);
+    }
+
+    if (!o.id) fail("--id", "is required (or NODE_ID)", 0);
+    if (!o.host) o.host = "127.0.0.1";
+    if (!o.port) o.port = o.tls == NATIVE_TLS_PLAIN ? 1883 : 8883;
+    if (!o.interval_ms) o.interval_ms = NODE_DEFAULT_INTERVAL_MS;
+    if (!o.publish_mode) o.publish_mode = NODE_PUBLISH_BOTH;
+    if (!o.keepalive_s) o.keepalive_s = MQTT_DEFAULT_KEEPALIVE_S;
+    if (!o.backoff_min_ms) o.backoff_min_ms = MQTT_DEFAULT_BACKOFF_MIN_MS;
+    if (!o.backoff_max_ms) o.backoff_max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
+    if (o.backoff_min_ms > o.backoff_max_ms) fail("--backoff-min-ms", "is larger than --backoff-max-ms", 0);
+    if (!o.queue) o.queue = 16;
+    if (!o.connect_timeout_ms) o.connect_timeout_ms = 5000;
+    if (!o.tls_buffer) o.tls_buffer = 1024;
+    /* The TLS max_fragment_length extension knows only these sizes (RFC 6066). */
+    if (o.tls_buffer != 512 && o.tls_buffer != 1024 && o.tls_buffer != 2048 && o.tls_buffer != 4096)
+        fail("--tls-buffer", "must be 512, 1024, 2048 or 4096 (the TLS maximum fragment length)", 0);
+    if (!o.server_name) o.server_name = o.host;
+    if (!o.state_dir) {
+        static char dir[512];
+        const char *xdg = getenv("XDG_STATE_HOME");
+        const char *home = getenv("HOME");
+        if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/esp8266-mqtt-tls", xdg);
+        else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/state/esp8266-mqtt-tls", home);
+        else fail("--state-dir", "is required when neither XDG_STATE_HOME nor HOME is set", 0);
+        o.state_dir = dir;
+    }
+    /* The TLS settings are checked here, so the transport gets a consistent set. */
+    if (o.tls == NATIVE_TLS_PLAIN && (o.mtls || o.ca_file || o.pin_hex || o.fingerprint_hex))
+        fail("--tls", "is plain, but TLS options were given (--mtls/--ca/--pin/--fingerprint)", 0);
+    if (o.tls == NATIVE_TLS_CA && !o.ca_file) fail("--tls ca", "needs --ca FILE", 0);
+    if (o.tls == NATIVE_TLS_PIN && !o.pin_hex) fail("--tls pin", "needs --pin HEX", 0);
+    if (o.tls == NATIVE_TLS_FINGERPRINT && !o.fingerprint_hex) fail("--tls fingerprint", "needs --fingerprint HEX", 0);
+    if (o.pin_hex && !sha256_hex(o.pin_hex)) fail("--pin", "expected 64 hex digits (SHA-256)", o.pin_hex);
+    if (o.fingerprint_hex && !sha256_hex(o.fingerprint_hex))
+        fail("--fingerprint", "expected 64 hex digits (SHA-256)", o.fingerprint_hex);
+    if (o.mtls && (!o.cert_file || !o.key_file)) fail("--mtls", "needs --cert FILE and --key FILE", 0);
+}
+
+void on_signal(int sig) { stop_signal = sig; }
+
+node_app app; /* static storage: holds the MQTT queue, as on the chip */
+posix_hal hal;
+
+} // namespace
+
+int main(int argc, char **argv) {
+    parse(argc, argv);
+
+    posix_hal_options ho;
+    memset(&ho, 0, sizeof ho);
+    ho.device_id = o.id;
+    ho.state_dir = o.state_dir;
+    ho.clock_override = o.clock_override;
+    ho.clock_s = o.clock_s;
+    ho.scenario = o.scenario;
+    ho.argv = argv;
+    char err[600];
+    node_config cfg;
+    node_config_defaults(&cfg);
+    cfg.device_id = o.id;
+    cfg.location = o.location ? o.location : "";
+    cfg.host = o.host;
+    cfg.port = o.port;
+    cfg.username = o.username;
+    cfg.password = o.password;
+    cfg.interval_ms = o.interval_ms;
+    cfg.publish_mode = o.publish_mode;
+    cfg.keepalive_s = o.keepalive_s;
+    cfg.backoff_min_ms = o.backoff_min_ms;
+    cfg.backoff_max_ms = o.backoff_max_ms;
+    cfg.queue_limit = o.queue;
+    /* The id names the boot counter file, so check it before the HAL touches the disk;
+       node_app_init checks the rest. */
+    if (strlen(o.id) > NODE_MAX_ID_LEN || strpbrk(o.id, "/+# \t"))
+        fail("--id", "must be 1..23 characters without '/', '+', '#' or spaces", o.id);
+    if (posix_hal_init(&hal, &ho, err, sizeof err)) {
+        fprintf(stderr, "mqtt_node: %s\n", err);
+        return 2;
+    }
+
+    transport *t = native_transport_create(&o);
+    if (!t) return 2;
+
+    signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, 0);
+    sigaction(SIGINT, &sa, 0);
+
+    if (password_from_flag)
+        fprintf(stderr, "node: warning: --password is visible to other users in ps; prefer NODE_PASSWORD\n");
+    const char *why = node_app_init(&app, &cfg, &hal.hal, t);
+    if (why) {
+        fprintf(stderr, "mqtt_node: %s\n", why);
+        return 2;
+    }
+    fprintf(stderr, "node: broker %s port %u, publish mode %s, interval %u ms, queue %u\n", o.host,
+            (unsigned)o.port,
+            o.publish_mode == NODE_PUBLISH_COMBINED ? "combined"
+            : o.publish_mode == NODE_PUBLISH_PER_SENSOR ? "per-sensor" : "both",
+            (unsigned)o.interval_ms, (unsigned)o.queue);
+
+    while (!stop_signal) {
+        posix_hal_poll(&hal);
+        node_app_poll(&app);
+        /* 2 ms: well below any MQTT or sensor deadline, and idle enough for several nodes on
+           two cores. */
+        struct timespec ts = {0, 2000000};
+        nanosleep(&ts, 0);
+    }
+    /* No DISCONNECT on purpose: the broker then publishes the will ("offline"), which is the
+       truth for a node that stops. */
+    fprintf(stderr, "node: stopping on %s, %u message(s) still queued\n",
+            stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned)mqtt_session_pending(&app.session));
+    t->close(t);
+    return 0;
+}

@@ -1,0 +1,278 @@
+/**
+ * flash-size: the pure logic (size output, linker maps, limits, options) on fixed inputs, then
+ * the real thing: a firmware ELF made with the xtensa toolchain measured through --elf, and the
+ * portable core (+ lib/tls + BearSSL) cross-compiled and attributed per module.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  ESP8266_LIMITS,
+  EXIT_BAD_INPUT,
+  EXIT_OK,
+  EXIT_OVER_LIMIT,
+  EstimateReport,
+  PlatformioReport,
+  SizeParseError,
+  MapParseError,
+  UsageError,
+  checkLimits,
+  esp8266Usage,
+  moduleOfObject,
+  parseArgs,
+  parseLinkerMap,
+  parseSizeSysV,
+  runFlashSize,
+  sizesByModule,
+} from '../../host-tools/lib/flash-size';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+
+/* The shape xtensa-lx106-elf-size -A -d prints for an Arduino-core firmware.elf. */
+const PIO_SIZE = `firmware.elf  :
+section              size         addr
+.data                1520   1073643520
+.noinit                 0   1073645040
+.text1              27417   1075838976
+.irom0.text        296844   1075843088
+.text                 144   1075808256
+.rodata              4912   1073645040
+.bss                26112   1073649952
+.comment              158            0
+.xtensa.info           56            0
+.debug_frame        12345            0
+Total              369508
+`;
+
+describe('flash-size: xtensa-lx106-elf-size output', () => {
+  it('parses sections and sums them by where they live on the chip', () => {
+    const s = parseSizeSysV(PIO_SIZE);
+    assert.equal(s.length, 10);
+    assert.deepEqual(s[3], { name: '.irom0.text', size: 296844, addr: 1075843088 });
+    const u = esp8266Usage(s);
+    assert.equal(u.iram, 27417 + 144);
+    assert.equal(u.irom, 296844);
+    assert.equal(u.dram, 1520 + 4912 + 26112);
+    assert.equal(u.flash, 296844 + 27417 + 144 + 1520 + 4912);
+  });
+
+  it('judges each limit, and flags the one that is over', () => {
+    const u = esp8266Usage(parseSizeSysV(PIO_SIZE));
+    assert.ok(checkLimits(u).every((c) => c.ok));
+    const over = checkLimits({ ...u, bss: 80_000, dram: u.data + u.rodata + 80_000 });
+    const dram = over.find((c) => c.what === 'dram');
+    assert.ok(dram && !dram.ok && dram.fraction > 1);
+    assert.ok(over.filter((c) => c.what !== 'dram').every((c) => c.ok));
+    assert.equal(ESP8266_LIMITS.dramBytes, 81920);
+    assert.equal(ESP8266_LIMITS.flashBytes, 1048576);
+  });
+
+  it('rejects output that is not `size -A -d`', () => {
+    assert.throws(() => parseSizeSysV('   text	   data	    bss	    dec	    hex	filename\n 1 2 3 6 6 a.o\n'), SizeParseError);
+    assert.throws(() => parseSizeSysV('section size addr\n.text twelve 0\n'), SizeParseError);
+  });
+});
+
+/* A GNU ld map with every line shape the parser must handle, and a discarded section before the
+   memory map that must not count. */
+const MAP = `Archive member included to satisfy reference by file (symbol)
+
+Discarded input sections
+
+ .text.unused   0x00000000       0x40 /tmp/b/obj/lib/mqtt/mqtt_packet.o
+
+Memory Configuration
+
+Linker script and memory map
+
+LOAD /tmp/b/obj/entry.o
+.text           0x00400074     0x1000
+ *(.literal .text .literal.* .text.*)
+ .literal.flash_size_entry
+                0x00400074        0x8 /tmp/b/obj/entry.o
+                                  0xc (size before relaxing)
+ .text.flash_size_entry
+                0x0040007c       0x30 /tmp/b/obj/entry.o
+                0x0040007c                flash_size_entry
+ .text.mqtt_encode_connect
+                0x004000ac      0x120 /tmp/b/obj/lib/mqtt/mqtt_packet.o
+ .text.br_ssl_engine_init 0x004001cc 0x200 /tmp/b/obj/bearssl/ssl/ssl_engine.o
+ *fill*         0x004003cc        0x4 
+ .text          0x004003d0       0x10 /usr/lib/xtensa-lx106-elf/lib/release/libc.a(libc_string_memcpy.c.o)
+ .text.empty    0x004003e0        0x0 /tmp/b/obj/lib/node/node_app.o
+
+.rodata         0x00401074      0x100
+ .rodata.topics
+                0x00401074       0x40 /tmp/b/obj/lib/node/node_app.o
+ .rodata.str1.1
+                0x004010b4       0x20 /tmp/b/obj/lib/mqtt/mqtt_packet.o
+
+.bss            0x00402000      0x800
+ .bss.app       0x00402000      0x700 /tmp/b/obj/entry.o
+ COMMON         0x00402700       0x10 /tmp/b/obj/lib/tls/tls_transport.o
+
+.comment        0x00000000       0x40
+ .comment       0x00000000       0x40 /tmp/b/obj/entry.o
+`;
+
+describe('flash-size: linker map attribution', () => {
+  it('reads one-line and two-line entries, skips fill, symbols and discarded sections', () => {
+    const e = parseLinkerMap(MAP);
+    const sum = (obj: string): number => e.filter((x) => x.object.endsWith(obj)).reduce((a, x) => a + x.size, 0);
+    assert.equal(sum('entry.o'), 0x8 + 0x30 + 0x700);
+    assert.equal(sum('mqtt_packet.o'), 0x120 + 0x20, 'the discarded 0x40 must not count');
+    assert.equal(sum('ssl_engine.o'), 0x200);
+    assert.equal(sum('libc_string_memcpy.c.o)'), 0x10);
+    assert.equal(e.filter((x) => x.object.includes('node_app.o')).length, 1, 'zero-size sections are dropped');
+    assert.ok(!e.some((x) => x.outputSection === '.comment'), '.comment never reaches the chip');
+    const common = e.find((x) => x.inputSection === 'COMMON');
+    assert.equal(common?.kind, 'bss');
+  });
+
+  it('names modules by their directory under the object root, archives by their library', () => {
+    const root = '/tmp/b/obj';
+    assert.equal(moduleOfObject('/tmp/b/obj/lib/mqtt/mqtt_packet.o', root), 'lib/mqtt');
+    assert.equal(moduleOfObject('/tmp/b/obj/bearssl/ec/ec_p256_m15.o', root), 'bearssl/ec');
+    assert.equal(moduleOfObject('/tmp/b/obj/entry.o', root), '(entry)');
+    assert.equal(moduleOfObject('/usr/lib/x/libc.a(libc_string_memcpy.c.o)', root), 'libc');
+    assert.equal(moduleOfObject('/usr/lib/gcc/xtensa-lx106-elf/12.2.0/libgcc.a(_divsi3.o)', root), 'libgcc');
+  });
+
+  it('sums per module and per kind', () => {
+    const mods = sizesByModule(parseLinkerMap(MAP), (o) => moduleOfObject(o, '/tmp/b/obj'));
+    const byName = new Map(mods.map((m) => [m.module, m]));
+    assert.deepEqual(byName.get('lib/mqtt'), { module: 'lib/mqtt', code: 0x120, rodata: 0x20, data: 0, bss: 0 });
+    assert.deepEqual(byName.get('(entry)'), { module: '(entry)', code: 0x38, rodata: 0, data: 0, bss: 0x700 });
+    assert.equal(byName.get('lib/tls')?.bss, 0x10);
+  });
+
+  it('refuses a file that is not a map', () => {
+    assert.throws(() => parseLinkerMap('hello\n'), MapParseError);
+  });
+});
+
+describe('flash-size: command line', () => {
+  it('parses the options and refuses bad ones by name', () => {
+    assert.deepEqual(parseArgs(['--env', 'nodemcuv2_plain', '--json']), {
+      kind: 'run',
+      options: { env: 'nodemcuv2_plain', estimate: false, json: true },
+    });
+    assert.deepEqual(parseArgs(['--help']), { kind: 'help' });
+    assert.throws(() => parseArgs(['--env', 'esp32']), (e: unknown) => e instanceof UsageError && /--env esp32/.test(e.message));
+    assert.throws(() => parseArgs(['--elf']), (e: unknown) => e instanceof UsageError && /--elf needs a value/.test(e.message));
+    assert.throws(() => parseArgs(['--elf', 'a.elf', '--estimate']), UsageError);
+    assert.throws(() => parseArgs(['--frobnicate']), (e: unknown) => e instanceof UsageError && /--frobnicate/.test(e.message));
+  });
+
+  it('answers bad input with one line on stderr, exit 2 and nothing on stdout', async () => {
+    for (const args of [['--env', 'esp32'], ['--elf', '/nonexistent/firmware.elf'], ['--root', os.tmpdir()]]) {
+      let out = '';
+      let err = '';
+      const code = await runFlashSize(args, { stdout: (t) => (out += t), stderr: (t) => (err += t) }, ROOT);
+      assert.equal(code, EXIT_BAD_INPUT, args.join(' '));
+      assert.equal(out, '');
+      assert.equal(err.trim().split('\n').length, 1, err);
+      assert.match(err, /^flash-size: /);
+    }
+  });
+
+  it('--help prints the usage and exits 0 (the real CLI)', () => {
+    const r = spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'host-tools', 'flash-size.ts'), '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Usage: npx ts-node host-tools\/flash-size.ts/);
+    assert.match(r.stdout, /Exit codes/);
+  });
+});
+
+describe('flash-size: real toolchain', function () {
+  this.timeout(300_000);
+  let tmp = '';
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'flash-size-test-'));
+  });
+  after(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** A small firmware-like ELF from the xtensa toolchain: flash code, IRAM code, data, bss. */
+  function makeElf(name: string, bssBytes: number): string {
+    const src = path.join(tmp, `${name}.c`);
+    fs.writeFileSync(
+      src,
+      [
+        '__attribute__((section(".irom0.text"))) int flash_fn(int x) { return x * 3 + 1; }',
+        'int iram_fn(int x) { return flash_fn(x) + 2; }',
+        'int counter = 5;',
+        'const char table[256] = {1, 2, 3};',
+        `char buffer[${bssBytes}];`,
+        'void _start(void) { buffer[0] = (char)iram_fn(counter + table[1]); }',
+      ].join('\n'),
+    );
+    const elf = path.join(tmp, `${name}.elf`);
+    const r = spawnSync('xtensa-lx106-elf-gcc', ['-Os', '-mlongcalls', '-nostdlib', '-nostartfiles', '-Wl,-e,_start', src, '-o', elf], {
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    return elf;
+  }
+
+  it('--elf measures a real xtensa ELF section by section', async () => {
+    let out = '';
+    const code = await runFlashSize(['--elf', makeElf('small', 1000), '--json'], { stdout: (t) => (out += t), stderr: () => undefined }, ROOT);
+    assert.equal(code, EXIT_OK);
+    const r = JSON.parse(out) as PlatformioReport;
+    assert.equal(r.kind, 'platformio');
+    assert.ok(r.usage.irom > 0, 'flash_fn is in .irom0.text');
+    assert.ok(r.usage.iram > 0, 'the rest of the code is in .text');
+    assert.equal(r.usage.bss, 1000);
+    assert.ok(r.usage.data >= 4 && r.usage.rodata >= 256);
+  });
+
+  it('--elf exits 1 and says OVER when the RAM does not fit', async () => {
+    let out = '';
+    const code = await runFlashSize(['--elf', makeElf('big', 90 * 1024)], { stdout: (t) => (out += t), stderr: () => undefined }, ROOT);
+    assert.equal(code, EXIT_OVER_LIMIT);
+    assert.match(out, /OVER dram/);
+    assert.match(out, /ok {3}flash/);
+  });
+
+  it('estimates the plain build: the portable core cross-compiled, per module', async () => {
+    let out = '';
+    const code = await runFlashSize(['--env', 'nodemcuv2_plain', '--json', '--estimate'], { stdout: (t) => (out += t), stderr: () => undefined }, ROOT);
+    assert.equal(code, EXIT_OK);
+    const r = JSON.parse(out) as EstimateReport;
+    assert.equal(r.kind, 'estimate');
+    assert.equal(r.tls, false);
+    const mods = new Map(r.modules.map((m) => [m.module, m]));
+    for (const m of ['lib/mqtt', 'lib/node', 'lib/sensors']) assert.ok((mods.get(m)?.code ?? 0) > 0, `${m} has code`);
+    assert.ok(!r.modules.some((m) => m.module.startsWith('bearssl') || m.module === 'lib/tls'), 'no TLS in the plain build');
+    /* The MQTT queue lives in the node_app the entry holds: static RAM, not heap. */
+    assert.ok((mods.get('(entry)')?.bss ?? 0) > 4096);
+    assert.equal(r.flash, r.total.code + r.total.rodata + r.total.data + r.alignment);
+    assert.ok(r.limits.every((c) => c.ok));
+  });
+
+  it('estimates the TLS build: lib/tls and only the BearSSL parts it reaches', async () => {
+    let out = '';
+    let err = '';
+    const code = await runFlashSize(['--env', 'nodemcuv2', '--json', '--estimate'], { stdout: (t) => (out += t), stderr: (t) => (err += t) }, ROOT);
+    assert.equal(code, EXIT_OK, err);
+    const r = JSON.parse(out) as EstimateReport;
+    const mods = new Map(r.modules.map((m) => [m.module, m]));
+    for (const m of ['lib/tls', 'bearssl/ssl', 'bearssl/ec', 'bearssl/x509', 'bearssl/symcipher']) {
+      assert.ok((mods.get(m)?.code ?? 0) > 0, `${m} has code`);
+    }
+    const plainLike = (mods.get('lib/mqtt')?.code ?? 0) + (mods.get('lib/node')?.code ?? 0);
+    const bearssl = r.modules.filter((m) => m.module.startsWith('bearssl/')).reduce((a, m) => a + m.code, 0);
+    assert.ok(bearssl > plainLike, 'TLS costs more code than MQTT and the app together');
+    /* --gc-sections kept only what the node reaches: far less than all of BearSSL (~280 files). */
+    assert.ok(bearssl < 200 * 1024, `bearssl code ${bearssl} B`);
+  });
+});

@@ -1,0 +1,218 @@
+// The monitor end to end: real Mosquitto over TLS with the generated PKI (the backend logs in
+// with its client certificate and password), simulated nodes publishing the firmware's topics,
+// /api/mqtt/stats and /api/devices over HTTP, a broker restart (persistent session: readings
+// published while the monitor was away still arrive), and the live page in headless Chromium.
+import { strict as assert } from 'assert';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import mqtt, { MqttClient } from 'mqtt';
+import { chromium } from 'playwright-core';
+import { loadSettings } from '../../host-tools/lib/env';
+import { Monitor } from '../../host-tools/lib/monitor/client';
+import { RunningServer, startHttp } from '../../host-tools/lib/monitor/server';
+import { DeviceJson, StatsJson } from '../../host-tools/lib/monitor/stats';
+import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { Pki, makePki } from '../helpers/pki';
+
+const SEQ = (boot: number, counter: number): number => boot * 2 ** 32 + counter; // the firmware's layout
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+async function getJson<T>(url: string): Promise<T> {
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  assert.match(res.headers.get('content-type') ?? '', /application\/json/);
+  return (await res.json()) as T;
+}
+
+describe('monitor: live against Mosquitto over TLS', function () {
+  this.timeout(90_000);
+  let pki: Pki;
+  let broker: Mosquitto;
+  let monitor: Monitor;
+  let http: RunningServer;
+  const nodes: MqttClient[] = [];
+
+  function node(id: string): Promise<MqttClient> {
+    const c = mqtt.connect({
+      host: 'localhost',
+      port: broker.port,
+      protocol: 'mqtts',
+      ca: fs.readFileSync(pki.caCrt),
+      clientId: id,
+      username: id,
+      password: pki.devices[id].password,
+      clean: false,
+      reconnectPeriod: 200,
+      will: { topic: `devices/${id}/status`, payload: Buffer.from('offline'), qos: 1, retain: true },
+    });
+    nodes.push(c);
+    // As the firmware does: `online` (retained) after every CONNACK, the will says `offline`.
+    c.on('connect', () => void c.publishAsync(`devices/${id}/status`, 'online', { qos: 1, retain: true }).catch(() => undefined));
+    return new Promise((resolve, reject) => {
+      c.once('connect', () => resolve(c));
+      c.once('error', reject);
+    });
+  }
+
+  function combined(c: MqttClient, id: string, seq: number, t = 21.5): Promise<void> {
+    const payload = JSON.stringify({
+      device_id: id, location: `room ${id}`, seq, timestamp: Date.now(),
+      sensors: { pir: { motion_detected: false }, ultrasonic: { distance_cm: 120.5 }, dht22: { temperature_c: t, humidity_percent: 40.2 } },
+      wifi: { rssi: -61 },
+    });
+    return c.publishAsync(`sensors/combined/${id}`, payload, { qos: 1 }).then(() => undefined);
+  }
+
+  before(async () => {
+    pki = await makePki({ devices: ['node01', 'node02'] });
+    broker = await startMosquitto({ confFile: pki.mosquittoConf });
+    const settings = loadSettings({ file: pki.env, env: { MQTT_BROKER_PORT: String(broker.port) } });
+    monitor = new Monitor(settings, { clientId: 'monitor-test', reconnectPeriodMs: 200 });
+    monitor.start();
+    await monitor.waitSubscribed(20_000);
+    http = await startHttp(monitor, '127.0.0.1', 0);
+  });
+  after(async () => {
+    for (const c of nodes) c.end(true);
+    await monitor?.stop();
+    await http?.close();
+    await broker?.cleanup();
+    pki?.cleanup();
+  });
+
+  it('reports the live TLS session and the nodes, with reliability from seq', async () => {
+    const n1 = await node('node01');
+    const n2 = await node('node02');
+    for (let c = 0; c < 5; c++) await combined(n1, 'node01', SEQ(7, c));
+    await combined(n1, 'node01', SEQ(7, 4)); // a QoS 1 redelivery
+    for (const c of [0, 1, 3]) await combined(n2, 'node02', SEQ(2, c)); // seq 2 lost
+    await n2.publishAsync('sensors/pir/node02', '1', { qos: 1 });
+    await n2.publishAsync('sensors/ultrasonic/node02', '-1', { qos: 1 });
+
+    const stats = await until('all readings in the stats', async () => {
+      const s = await getJson<StatsJson>(`${http.url}api/mqtt/stats`);
+      return s.messages_received >= 13 ? s : undefined;
+    });
+    assert.equal(stats.connected, true);
+    assert.equal(stats.tls_enabled, true);
+    assert.equal(stats.tls_mutual, true, 'the backend presented its client certificate');
+    assert.match(stats.tls_version ?? '', /^TLSv1\.[23]$/);
+    assert.ok(stats.cipher !== null && stats.cipher.length > 0, 'cipher from the socket');
+    assert.equal(stats.qos_level, 1);
+    assert.equal(stats.readings_expected, 9);
+    assert.equal(stats.readings_received, 8);
+    assert.equal(stats.reliability_percentage, 88.88);
+    const d1 = stats.devices.node01;
+    assert.equal(d1.online, true);
+    assert.equal(d1.duplicates, 1);
+    assert.equal(d1.seq_gaps, 0);
+    assert.equal(d1.reliability_percentage, 100);
+    assert.equal(d1.last_reading.temperature_c, 21.5);
+    assert.ok(d1.last_seen !== null && Date.now() - Date.parse(d1.last_seen) < 60_000);
+    const d2 = stats.devices.node02;
+    assert.equal(d2.seq_gaps, 1);
+    assert.equal(d2.last_reading.pir, true);
+    assert.equal(d2.last_reading.distance_cm, null, '-1 on the per-sensor topic means out of range');
+
+    const devices = await getJson<DeviceJson[]>(`${http.url}api/devices`);
+    assert.deepEqual(devices.map((d) => d.device_id), ['node01', 'node02']);
+  });
+
+  it('sees the will: a node that drops off is offline', async () => {
+    nodes[1].stream.destroy(); // no DISCONNECT: Mosquitto publishes the will
+    nodes[1].end(true);
+    await until('node02 offline', async () => {
+      const d = await getJson<DeviceJson[]>(`${http.url}api/devices`);
+      return d.find((x) => x.device_id === 'node02' && !x.online);
+    });
+  });
+
+  it('reconnects by itself after a broker restart', async () => {
+    await broker.stop();
+    await until('monitor noticed', () => (monitor.stats().connected ? undefined : true));
+    await broker.restart();
+    const n1 = nodes[0];
+    await until('node01 reconnected', () => (n1.connected ? true : undefined));
+    await until('monitor reconnected', () => (monitor.stats().connected ? true : undefined));
+    await combined(n1, 'node01', SEQ(7, 5), 22.5);
+    const s = await until('the next reading', () => {
+      const st = monitor.stats();
+      return st.devices.node01.last_seq === SEQ(7, 5) ? st : undefined;
+    });
+    assert.equal(s.reconnects, 1);
+    assert.equal(s.devices.node01.reliability_percentage, 100);
+    assert.equal(s.devices.node01.last_reading.temperature_c, 22.5);
+  });
+
+  it('keeps its session (clean session off): readings published while it was away arrive when it is back', async () => {
+    const settings = loadSettings({ file: pki.env, env: { MQTT_BROKER_PORT: String(broker.port) } });
+    const first = new Monitor(settings, { clientId: 'monitor-away' });
+    first.start();
+    await first.waitSubscribed(20_000);
+    await first.stop();
+    await combined(nodes[0], 'node01', SEQ(7, 6), 19.0);
+    const again = new Monitor(settings, { clientId: 'monitor-away' });
+    again.start();
+    try {
+      const s = await until('the queued reading', () => {
+        const st = again.stats();
+        return st.devices.node01?.last_seq === SEQ(7, 6) ? st : undefined;
+      });
+      assert.equal(s.devices.node01.last_reading.temperature_c, 19.0);
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('shows readings, online state and reliability on the live page (headless Chromium)', async () => {
+    const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'monitor-chromium-'));
+    const ctx = await chromium.launchPersistentContext(profile, {
+      executablePath: '/usr/bin/chromium',
+      headless: true,
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+    try {
+      const page = await ctx.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(http.url);
+      const row1 = page.locator('tr[data-device="node01"]');
+      await row1.waitFor({ timeout: 15_000 });
+      const cells = await row1.locator('td').allTextContents();
+      assert.equal(cells[0], 'node01');
+      assert.equal(cells[1], 'room node01');
+      assert.equal(cells[2], 'online');
+      assert.equal(cells[6], '19.0 °C', 'the last reading (the one queued while monitor-away was away reached this monitor too)');
+      assert.equal(cells[10], '100 %');
+      const cells2 = await page.locator('tr[data-device="node02"] td').allTextContents();
+      assert.equal(cells2[2], 'offline');
+      assert.equal(cells2[4], 'motion');
+      assert.equal(cells2[8], '1', 'one seq gap');
+      assert.match(await page.locator('#conn').textContent() ?? '', /^connected to mqtts:\/\/localhost:\d+$/);
+      assert.match(await page.locator('#tls').textContent() ?? '', /^TLSv1\.[23] \(mutual\)$/);
+      assert.equal(await page.locator('#online').textContent(), '1 / 2');
+      // It is live: a new reading shows up without a reload.
+      await combined(nodes[0], 'node01', SEQ(7, 7), 23.25);
+      await page.locator('tr[data-device="node01"] td:nth-child(7)', { hasText: '23.3 °C' }).waitFor({ timeout: 10_000 });
+      assert.deepEqual(errors, []);
+    } finally {
+      await ctx.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,232 @@
+/**
+ * The generated broker files in a real Mosquitto 2 on loopback: who gets in (device credentials
+ * over TLS, client certificates with --mtls) and who does not (anonymous, wrong password, a client
+ * that does not trust the CA), and the per-device ACL. Also the shared helper's restart().
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import mqtt, { MqttClient } from 'mqtt';
+import { createCa, issueClientCert, makePki, Pki, writeIssued } from '../helpers/pki';
+import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+
+interface Exec {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+function run(cmd: string, args: string[]): Promise<Exec> {
+  return new Promise((resolve) => {
+    execFile(cmd, args, { timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+      resolve({ code, stdout, stderr });
+    });
+  });
+}
+
+/** mosquitto_pub over TLS to the broker (QoS 1, so it returns after the broker's PUBACK). */
+function pub(port: number, args: string[]): Promise<Exec> {
+  return run('mosquitto_pub', ['-h', 'localhost', '-p', String(port), '-q', '1', ...args]);
+}
+
+interface Received {
+  topic: string;
+  payload: string;
+}
+
+/** An mqtt.js client that records every message it receives. */
+class Recorder {
+  readonly messages: Received[] = [];
+  constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload) => this.messages.push({ topic, payload: payload.toString() }));
+  }
+  /** Waits (generously) until a message on `topic` arrived; returns everything received up to it. */
+  async until(topic: string, timeoutMs = 15_000): Promise<Received[]> {
+    const deadline = Date.now() + timeoutMs;
+    while (!this.messages.some((m) => m.topic === topic)) {
+      if (Date.now() > deadline) throw new Error(`no message on ${topic} within ${timeoutMs} ms; got ${JSON.stringify(this.messages)}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.messages.slice(0, this.messages.findIndex((m) => m.topic === topic) + 1);
+  }
+}
+
+async function connect(port: number, pki: Pki, username: string, password: string, extra: mqtt.IClientOptions = {}): Promise<Recorder> {
+  const client = await mqtt.connectAsync({
+    host: 'localhost',
+    port,
+    protocol: 'mqtts',
+    protocolVersion: 4,
+    ca: fs.readFileSync(pki.caCrt),
+    username,
+    password,
+    reconnectPeriod: 0,
+    connectTimeout: 15_000,
+    ...extra,
+  });
+  return new Recorder(client);
+}
+
+describe('gen-certs output in a real Mosquitto (server-only TLS, --migration)', function () {
+  let pki: Pki;
+  let broker: Mosquitto;
+  let backend: Recorder;
+  let foreignCa: string;
+  let node01: string[];
+
+  before(async function () {
+    pki = await makePki({ devices: ['node01', 'node02'], migration: true });
+    broker = await startMosquitto({ confFile: pki.mosquittoConf });
+    backend = await connect(broker.port, pki, 'backend', pki.backendPassword);
+    await backend.client.subscribeAsync(['sensors/#', 'devices/+/status'], { qos: 1 });
+    foreignCa = writeIssued(pki.dir, 'foreign-ca', createCa({ commonName: 'Not our CA' })).crt;
+    node01 = ['--cafile', pki.caCrt, '-u', 'node01', '-P', pki.devices.node01.password];
+  });
+  after(async function () {
+    await backend?.client.endAsync();
+    await broker?.cleanup();
+    pki?.cleanup();
+  });
+
+  it('accepts mosquitto_pub --cafile with the device credentials; the backend receives the reading', async function () {
+    const r = await pub(broker.port, [...node01, '-t', 'sensors/pir/node01', '-m', '{"motion":1}']);
+    assert.equal(r.code, 0, r.stderr);
+    const got = await backend.until('sensors/pir/node01');
+    assert.equal(got[got.length - 1].payload, '{"motion":1}');
+  });
+
+  it('rejects an anonymous client', async function () {
+    const r = await pub(broker.port, ['--cafile', pki.caCrt, '-t', 'sensors/pir/node01', '-m', 'x']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not authorised/);
+  });
+
+  it('rejects a wrong password, and a device password used for another device', async function () {
+    let r = await pub(broker.port, ['--cafile', pki.caCrt, '-u', 'node01', '-P', `${pki.devices.node01.password}x`, '-t', 'sensors/pir/node01', '-m', 'x']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not authorised/);
+    r = await pub(broker.port, ['--cafile', pki.caCrt, '-u', 'node02', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node02', '-m', 'x']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not authorised/);
+  });
+
+  it('rejects a client that does not trust the CA (TLS fails before any credentials are sent)', async function () {
+    const r = await pub(broker.port, ['--cafile', foreignCa, '-u', 'node01', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node01', '-m', 'x']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /TLS error|certificate verify failed/i);
+  });
+
+  it('ACL: node01 cannot publish as node02 (the backend sees nothing), nor post node02 status', async function () {
+    backend.messages.length = 0;
+    for (const topic of ['sensors/pir/node02', 'devices/node02/status', 'sensors/pir']) {
+      const r = await pub(broker.port, [...node01, '-t', topic, '-m', 'forged']);
+      assert.equal(r.code, 0, r.stderr); // MQTT 3.1.1 has no way to refuse a PUBLISH: the broker drops it
+    }
+    const marker = await pub(broker.port, [...node01, '-t', 'devices/node01/status', '-m', 'online']);
+    assert.equal(marker.code, 0, marker.stderr);
+    const got = await backend.until('devices/node01/status');
+    assert.deepEqual(
+      got.map((m) => m.topic),
+      ['devices/node01/status'],
+    );
+  });
+
+  it('ACL: node01 subscribed to # receives only its own control topic, nothing of node02 or the readings', async function () {
+    const spy = await connect(broker.port, pki, 'node01', pki.devices.node01.password);
+    try {
+      await spy.client.subscribeAsync('#', { qos: 1 });
+      const n2 = ['--cafile', pki.caCrt, '-u', 'node02', '-P', pki.devices.node02.password];
+      const be = ['--cafile', pki.caCrt, '-u', 'backend', '-P', pki.backendPassword];
+      for (const [args, topic] of [
+        [n2, 'sensors/pir/node02'],
+        [n2, 'devices/node02/status'],
+        [be, 'devices/node02/control'],
+        [be, 'alerts/fall/node02'],
+      ] as const) {
+        const r = await pub(broker.port, [...args, '-t', topic, '-m', 'secret']);
+        assert.equal(r.code, 0, `${topic}: ${r.stderr}`);
+      }
+      // node02's own reading did reach the backend: the ACL blocked only node01's view of it.
+      await backend.until('sensors/pir/node02');
+      const r = await pub(broker.port, [...be, '-t', 'devices/node01/control', '-m', 'led on']);
+      assert.equal(r.code, 0, r.stderr);
+      const got = await spy.until('devices/node01/control');
+      assert.deepEqual(
+        got.map((m) => m.topic),
+        ['devices/node01/control'],
+      );
+    } finally {
+      await spy.client.endAsync();
+    }
+  });
+
+  it('--migration: the plain listener (1883 in the config) takes the same credentials and still refuses anonymous', async function () {
+    assert.ok(broker.plainPort, 'no plain listener');
+    let r = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.plainPort), '-q', '1', '-u', 'node01', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node01', '-m', 'plain']);
+    assert.equal(r.code, 0, r.stderr);
+    r = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.plainPort), '-q', '1', '-t', 'sensors/pir/node01', '-m', 'plain']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /not authorised/);
+  });
+});
+
+describe('gen-certs --mtls in a real Mosquitto', function () {
+  let pki: Pki;
+  let broker: Mosquitto;
+  let creds: string[];
+
+  before(async function () {
+    pki = await makePki({ devices: ['node01'], mtls: true });
+    broker = await startMosquitto({ confFile: pki.mosquittoConf });
+    creds = ['--cafile', pki.caCrt, '-u', 'node01', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node01', '-m', 'x'];
+  });
+  after(async function () {
+    await broker?.cleanup();
+    pki?.cleanup();
+  });
+
+  it('rejects a client without a certificate, even with the right password', async function () {
+    const r = await pub(broker.port, creds);
+    assert.notEqual(r.code, 0);
+    assert.match(broker.logs(), /peer did not return a certificate|certificate required/i);
+  });
+
+  it('rejects a client certificate from another CA', async function () {
+    const other = writeIssued(pki.dir, 'stranger', issueClientCert(createCa({ commonName: 'Rogue CA' }), { id: 'node01' }));
+    const r = await pub(broker.port, [...creds, '--cert', other.crt, '--key', other.key]);
+    assert.notEqual(r.code, 0);
+  });
+
+  it("accepts the device's generated certificate and key", async function () {
+    const r = await pub(broker.port, [...creds, '--cert', pki.devices.node01.crt, '--key', pki.devices.node01.key]);
+    assert.equal(r.code, 0, r.stderr);
+  });
+});
+
+describe('test helper startMosquitto: restart() keeps persistent sessions and queued QoS 1 messages', function () {
+  let broker: Mosquitto;
+  after(async function () {
+    await broker?.cleanup();
+  });
+
+  it('a message published while a clean=false subscriber is away is delivered after a broker restart', async function () {
+    broker = await startMosquitto({ conf: 'listener 1883\nallow_anonymous true' });
+    assert.equal(broker.port, broker.plainPort);
+    const opts = { host: '127.0.0.1', port: broker.port, protocolVersion: 4 as const, clientId: 'persist-test', clean: false, reconnectPeriod: 0 };
+    const sub = await mqtt.connectAsync(opts);
+    await sub.subscribeAsync('sensors/#', { qos: 1 });
+    await sub.endAsync();
+    const r = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.port), '-q', '1', '-t', 'sensors/dht/node01', '-m', 'queued']);
+    assert.equal(r.code, 0, r.stderr);
+    await broker.restart();
+    const again = new Recorder(mqtt.connect(opts));
+    try {
+      const got = await again.until('sensors/dht/node01');
+      assert.equal(got[0].payload, 'queued');
+    } finally {
+      await again.client.endAsync();
+    }
+    assert.match(broker.logs(), /Saving in-memory database/);
+  });
+});

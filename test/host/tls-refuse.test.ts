@@ -1,0 +1,155 @@
+/**
+ * Issue 4, must-refuse cases: the native node (lib/tls) against `openssl s_server` serving an odd
+ * broker certificate (or only TLS 1.1). Each case asserts
+ *  - the named error in the node's log ("tls: handshake failed: NAME (BearSSL error N): hint"),
+ *  - that no application-data record (so no MQTT CONNECT with its password) left the node: a
+ *    TLS-record proxy between node and server counts them, and s_server's own output (it echoes
+ *    what it receives) shows no CONNECT,
+ *  - that the node never reports an MQTT connection.
+ * The good certificate through the same path connects (so the refusals are not a broken setup).
+ * Wrong pin / fingerprint against the genuine broker are in tls-node.test.ts.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import {
+  createCa,
+  generateKey,
+  issueServerCert,
+  makePki,
+  Pki,
+  PrivateKey,
+  selfSignedServerCert,
+  TEST_HOSTS,
+  writeIssued,
+} from '../helpers/pki';
+import { NativeNode, startNode } from '../helpers/native-node';
+import { appDataFromClient, SServer, startSServer, startTlsProxy, TlsProxy, until } from './tls-support';
+
+const DAY_MS = 86400e3;
+
+describe('TLS node (lib/tls) refuses odd brokers by name, before any CONNECT', function () {
+  this.timeout(120000);
+  let pki: Pki;
+  let dir: string;
+  let key: PrivateKey; // one RSA key for every odd certificate: key generation is the slow part
+  const servers: SServer[] = [];
+  const proxies: TlsProxy[] = [];
+  const nodes: NativeNode[] = [];
+
+  before(async () => {
+    pki = await makePki({ devices: ['node01'] });
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-refuse-'));
+    key = generateKey();
+  });
+
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) await n.cleanup();
+    for (const p of proxies.splice(0)) await p.close();
+    for (const s of servers.splice(0)) await s.stop();
+  });
+
+  after(() => {
+    pki?.cleanup();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Serves crt/key with s_server behind a record-counting proxy; runs the node against it. */
+  async function attempt(
+    files: { crt: string; key: string },
+    host: string,
+    nodeArgs: string[],
+    serverArgs: string[] = [],
+  ): Promise<{ node: NativeNode; proxy: TlsProxy; server: SServer }> {
+    const server = await startSServer(files.crt, files.key, serverArgs);
+    servers.push(server);
+    const proxy = await startTlsProxy(server.port);
+    proxies.push(proxy);
+    const node = startNode(
+      ['--id', 'node01', '--host', host, '--port', String(proxy.port), '--backoff-min-ms', '200', '--backoff-max-ms', '1000', ...nodeArgs],
+      { env: { NODE_PASSWORD: pki.devices.node01.password } },
+    );
+    nodes.push(node);
+    return { node, proxy, server };
+  }
+
+  async function assertRefused(
+    files: { crt: string; key: string },
+    host: string,
+    name: string,
+    nodeArgs: string[] = ['--tls', 'ca', '--ca', pki.caCrt],
+    serverArgs: string[] = [],
+  ): Promise<string> {
+    const { node, proxy, server } = await attempt(files, host, nodeArgs, serverArgs);
+    const line = await node.waitFor(/^tls: handshake failed: /);
+    assert.match(line, new RegExp(`^tls: handshake failed: ${name} \\(BearSSL error \\d+\\)`), node.log());
+    await until(() => proxy.conns.length > 0 && proxy.conns[0].closed, 'the refused connection to close');
+    for (const c of proxy.conns) assert.equal(appDataFromClient(c), 0, `no application data on the wire (records ${c.clientRecordTypes.join(',')})`);
+    assert.doesNotMatch(server.output(), /MQTT/, 's_server received no MQTT CONNECT');
+    assert.equal(node.matching(/^mqtt: connected/).length, 0);
+    return line;
+  }
+
+  it('the good broker certificate through the same path connects (control case)', async () => {
+    const { node, proxy, server } = await attempt({ crt: pki.serverCrt, key: pki.serverKey }, 'localhost', ['--tls', 'ca', '--ca', pki.caCrt]);
+    await node.waitFor(/^tls: handshake ok/);
+    // s_server is no MQTT broker, but it shows that the CONNECT goes out once verification passed.
+    await until(() => server.output().includes('MQTT'), 'the CONNECT at s_server');
+    assert.ok(appDataFromClient(proxy.conns[0]) > 0);
+  });
+
+  it('certificate from another CA: X509_NOT_TRUSTED', async () => {
+    const other = createCa({ commonName: 'Some Other CA', key });
+    const files = writeIssued(dir, 'other-ca', issueServerCert(other, { hosts: TEST_HOSTS, key }));
+    const line = await assertRefused(files, 'localhost', 'X509_NOT_TRUSTED');
+    assert.match(line, /check the CA/);
+  });
+
+  it('expired certificate: X509_EXPIRED', async () => {
+    const files = writeIssued(dir, 'expired', issueServerCert(pki.ca, {
+      hosts: TEST_HOSTS, key, notBefore: new Date(Date.now() - 10 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS),
+    }));
+    const line = await assertRefused(files, 'localhost', 'X509_EXPIRED');
+    assert.match(line, /renew/);
+  });
+
+  it('not yet valid certificate: X509_NOT_YET_VALID', async () => {
+    const files = writeIssued(dir, 'future', issueServerCert(pki.ca, {
+      hosts: TEST_HOSTS, key, notBefore: new Date(Date.now() + DAY_MS), notAfter: new Date(Date.now() + 10 * DAY_MS),
+    }));
+    const line = await assertRefused(files, 'localhost', 'X509_NOT_YET_VALID');
+    assert.match(line, /clock/);
+  });
+
+  it('host name not in the SANs: X509_BAD_SERVER_NAME', async () => {
+    const files = writeIssued(dir, 'other-name', issueServerCert(pki.ca, { hosts: ['broker.example', '10.9.9.9'], key }));
+    await assertRefused(files, 'localhost', 'X509_BAD_SERVER_NAME');
+  });
+
+  it('IP not in the iPAddress SANs: X509_BAD_SERVER_IP (checked, not skipped)', async () => {
+    // The certificate names the host by DNS (and as CN) but lists no IP: connecting by IP must fail.
+    const files = writeIssued(dir, 'no-ip', issueServerCert(pki.ca, { hosts: ['localhost', '10.9.9.9'], key }));
+    const line = await assertRefused(files, '127.0.0.1', 'X509_BAD_SERVER_IP');
+    assert.match(line, /iPAddress SAN/);
+  });
+
+  it('self-signed certificate for the right name: X509_NOT_TRUSTED', async () => {
+    const files = writeIssued(dir, 'self-signed', selfSignedServerCert({ hosts: TEST_HOSTS, key }));
+    await assertRefused(files, 'localhost', 'X509_NOT_TRUSTED');
+  });
+
+  it('a TLS 1.1-only server: TLS_VERSION_UNSUPPORTED', async () => {
+    const line = await assertRefused({ crt: pki.serverCrt, key: pki.serverKey }, 'localhost', 'TLS_VERSION_UNSUPPORTED',
+      ['--tls', 'ca', '--ca', pki.caCrt], ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0']);
+    assert.match(line, /tls_version tlsv1\.2/);
+  });
+
+  it('clock not set: refuses TLS before connecting, with a log line that says so', async () => {
+    const { node, proxy } = await attempt({ crt: pki.serverCrt, key: pki.serverKey }, 'localhost', ['--tls', 'ca', '--ca', pki.caCrt, '--clock', '0']);
+    await node.waitFor(/^tls: clock not set \(no NTP time yet\): refusing TLS/);
+    await node.waitFor(/^mqtt: connect failed: CLOCK_NOT_SET/);
+    assert.equal(proxy.conns.length, 0, 'no TCP connection was even opened');
+  });
+});

@@ -1,0 +1,191 @@
+/**
+ * Support for the tls-*.test.ts suites (issue 4): a TLS-record-aware TCP proxy and an
+ * `openssl s_server` runner.
+ *
+ * The proxy sits between the native node and the server (Mosquitto or s_server) and parses the
+ * TLS record headers in both directions, without decrypting anything. That gives two facts
+ * no log can fake:
+ *  - how many application-data records (content type 23) the node sent on a connection: the
+ *    MQTT CONNECT with the password can only travel in one, so a refused connection must show 0;
+ *  - the session id the node offered in its ClientHello and the one the server answered in its
+ *    ServerHello: equal and non-empty means the server resumed the session (RFC 5246 7.4.1.3).
+ * Written here rather than with a library because no npm package parses raw TLS records.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import net from 'node:net';
+
+import { freePort } from '../helpers/mosquitto';
+
+const RECORD_HANDSHAKE = 22;
+const RECORD_APPLICATION_DATA = 23;
+
+/** What the proxy saw on one connection. */
+export interface ConnStats {
+  /** Content types of the node's records, in order. */
+  clientRecordTypes: number[];
+  /** Content types of the server's records, in order. */
+  serverRecordTypes: number[];
+  /** Session id in the node's ClientHello (hex, '' if empty), once seen. */
+  clientHelloSessionId?: string;
+  /** Session id in the server's ServerHello (hex), once seen. */
+  serverHelloSessionId?: string;
+  /** Record-layer version of the server's first record (e.g. 0x0303). */
+  serverFirstRecordVersion?: number;
+  closed: boolean;
+}
+
+export function appDataFromClient(s: ConnStats): number {
+  return s.clientRecordTypes.filter((t) => t === RECORD_APPLICATION_DATA).length;
+}
+
+/** True when the server accepted the session id the node offered (an abbreviated handshake). */
+export function resumed(s: ConnStats): boolean {
+  return !!s.clientHelloSessionId && s.clientHelloSessionId === s.serverHelloSessionId;
+}
+
+/** Parses a byte stream into TLS records as it arrives. */
+class RecordParser {
+  private buf = Buffer.alloc(0);
+  constructor(private readonly onRecord: (type: number, version: number, body: Buffer) => void) {}
+
+  push(chunk: Buffer): void {
+    this.buf = Buffer.concat([this.buf, chunk]);
+    while (this.buf.length >= 5) {
+      const len = this.buf.readUInt16BE(3);
+      if (this.buf.length < 5 + len) return;
+      this.onRecord(this.buf[0], this.buf.readUInt16BE(1), this.buf.subarray(5, 5 + len));
+      this.buf = this.buf.subarray(5 + len);
+    }
+  }
+}
+
+/** Session id of a ClientHello (msgType 1) or ServerHello (msgType 2) at the start of a handshake record. */
+function helloSessionId(body: Buffer, msgType: number): string | undefined {
+  // handshake header (type 1, length 3), version 2, random 32, session_id_len 1
+  if (body.length < 4 + 2 + 32 + 1 || body[0] !== msgType) return undefined;
+  const idLen = body[4 + 2 + 32];
+  const start = 4 + 2 + 32 + 1;
+  if (body.length < start + idLen) return undefined;
+  return body.subarray(start, start + idLen).toString('hex');
+}
+
+export interface TlsProxy {
+  port: number;
+  /** One entry per accepted connection, in order. */
+  conns: ConnStats[];
+  /** Cuts every open connection (both sides), as a network drop would. */
+  dropAll(): void;
+  close(): Promise<void>;
+}
+
+/** A proxy on a free 127.0.0.1 port that forwards to 127.0.0.1:targetPort. */
+export async function startTlsProxy(targetPort: number): Promise<TlsProxy> {
+  const conns: ConnStats[] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((down) => {
+    const stats: ConnStats = { clientRecordTypes: [], serverRecordTypes: [], closed: false };
+    conns.push(stats);
+    const up = net.connect(targetPort, '127.0.0.1');
+    sockets.add(down);
+    sockets.add(up);
+    const fromClient = new RecordParser((type, _version, body) => {
+      stats.clientRecordTypes.push(type);
+      if (type === RECORD_HANDSHAKE && stats.clientHelloSessionId === undefined) {
+        stats.clientHelloSessionId = helloSessionId(body, 1);
+      }
+    });
+    const fromServer = new RecordParser((type, version, body) => {
+      if (stats.serverFirstRecordVersion === undefined) stats.serverFirstRecordVersion = version;
+      stats.serverRecordTypes.push(type);
+      if (type === RECORD_HANDSHAKE && stats.serverHelloSessionId === undefined) {
+        stats.serverHelloSessionId = helloSessionId(body, 2);
+      }
+    });
+    down.on('data', (c: Buffer) => {
+      fromClient.push(c);
+      up.write(c);
+    });
+    up.on('data', (c: Buffer) => {
+      fromServer.push(c);
+      down.write(c);
+    });
+    const end = (): void => {
+      stats.closed = true;
+      down.destroy();
+      up.destroy();
+      sockets.delete(down);
+      sockets.delete(up);
+    };
+    down.on('close', end);
+    up.on('close', end);
+    down.on('error', end);
+    up.on('error', end);
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  return {
+    port,
+    conns,
+    dropAll: () => {
+      for (const s of sockets) s.destroy();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+export interface SServer {
+  port: number;
+  /** Everything s_server printed (it echoes received application data to stdout). */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+/**
+ * `openssl s_server` serving crt/key on a free 127.0.0.1 port, session cache on and tickets
+ * off (BearSSL resumes by session id). Its stdin stays open: s_server drops the connection
+ * when stdin ends.
+ */
+export async function startSServer(crt: string, key: string, extra: string[] = []): Promise<SServer> {
+  const port = await freePort();
+  const proc: ChildProcess = spawn(
+    'openssl',
+    ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', crt, '-key', key, '-no_ticket', ...extra],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  proc.stdout?.on('data', (c: Buffer) => (out += c.toString('latin1')));
+  proc.stderr?.on('data', (c: Buffer) => (out += c.toString('latin1')));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const t0 = Date.now();
+  while (!out.includes('ACCEPT')) {
+    if (proc.exitCode !== null || Date.now() - t0 > 15000) {
+      proc.kill('SIGKILL');
+      throw new Error(`openssl s_server did not start: ${out}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  return {
+    port,
+    output: () => out,
+    stop: async () => {
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      await exited;
+    },
+  };
+}
+
+/** Polls until `pred` holds or `timeoutMs` passes (then throws with `what`). */
+export async function until(pred: () => boolean, what: string, timeoutMs = 15000): Promise<void> {
+  const t0 = Date.now();
+  while (!pred()) {
+    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

@@ -1,0 +1,450 @@
+/* Unit tests for mqtt_session: connect, the QoS 1 queue (ack, retransmit with DUP after a
+   reconnect, overflow), keepalive, refusals by name, incoming QoS 1, malformed input, backoff. */
+#include <stdlib.h>
+
+#include "check.h"
+#include "fake_transport.h"
+#include "mqtt_session.h"
+
+static char log_text[16384];
+static uint32_t rnd_value = 0;
+static char last_topic[128];
+static char last_payload[256];
+static int messages = 0;
+static int connection_events = 0;
+
+static void t_log(void *, const char *line) {
+    size_t n = strlen(log_text);
+    snprintf(log_text + n, sizeof log_text - n, "%s\n", line);
+}
+static uint32_t t_random(void *) { return rnd_value; }
+static void t_message(void *, const char *topic, uint16_t tl, const uint8_t *p, size_t n) {
+    messages++;
+    snprintf(last_topic, sizeof last_topic, "%.*s", (int)tl, topic);
+    snprintf(last_payload, sizeof last_payload, "%.*s", (int)n, (const char *)p);
+}
+static void t_connection(void *, int) { connection_events++; }
+
+static mqtt_session s; /* static, as on the chip */
+static fake_transport ft;
+
+static void setup(uint16_t queue_limit = 0) {
+    log_text[0] = 0;
+    messages = 0;
+    connection_events = 0;
+    rnd_value = 0;
+    fake_init(&ft);
+    mqtt_session_config c;
+    memset(&c, 0, sizeof c);
+    c.host = "127.0.0.1";
+    c.port = 1883;
+    c.client_id = "node01";
+    c.username = "node01";
+    c.password = "pw";
+    c.status_topic = "devices/node01/status";
+    c.subscriptions[0] = "devices/node01/control";
+    c.subscriptions[1] = "alerts/fall/node01";
+    c.subscription_count = 2;
+    c.keepalive_s = 10;
+    c.backoff_min_ms = 1000;
+    c.backoff_max_ms = 60000;
+    c.queue_limit = queue_limit;
+    mqtt_session_callbacks cb;
+    memset(&cb, 0, sizeof cb);
+    cb.log = t_log;
+    cb.random32 = t_random;
+    cb.on_message = t_message;
+    cb.on_connection = t_connection;
+    mqtt_session_init(&s, &c, &cb, &ft.t, 0);
+}
+
+/* Connect at time `now`, answer CONNACK, and take CONNECT, SUBSCRIBE and "online". */
+static void connect_and_settle(uint32_t now) {
+    mqtt_session_poll(&s, now);
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_CONNECT);
+    fake_connack(&ft, 0);
+    mqtt_session_poll(&s, now);
+    CHECK(mqtt_session_connected(&s));
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_SUBSCRIBE);
+    uint8_t codes[2] = {1, 1};
+    uint8_t b[8];
+    int32_t n = mqtt_encode_suback(b, sizeof b, p.packet_id, codes, 2);
+    fake_push(&ft, b, (size_t)n);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    CHECK(p.publish.retain && p.publish.qos == 1);
+    fake_puback(&ft, p.packet_id);
+    mqtt_session_poll(&s, now);
+}
+
+static void publish_text(const char *topic, const char *text) {
+    CHECK_EQ(mqtt_session_publish(&s, topic, (const uint8_t *)text, strlen(text), 0), MQTT_OK);
+}
+
+static void test_connect_packet() {
+    setup();
+    mqtt_session_poll(&s, 0);
+    CHECK_EQ(ft.opens, 1);
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_CONNECT);
+    CHECK_EQ(p.connect.clean_session, 0);
+    CHECK_EQ(p.connect.keepalive_s, 10);
+    CHECK_EQ(p.connect.will_qos, 1);
+    CHECK_EQ(p.connect.will_retain, 1);
+    CHECK_EQ(p.connect.will_payload_len, 7);
+    CHECK(memcmp(p.connect.will_payload, "offline", 7) == 0);
+    CHECK_EQ(p.username_len, 6);
+    CHECK_EQ(p.password_len, 2);
+    CHECK(!mqtt_session_connected(&s));
+    fake_connack(&ft, 0);
+    mqtt_session_poll(&s, 5);
+    CHECK(mqtt_session_connected(&s));
+    CHECK(strstr(log_text, "mqtt: connected") != 0);
+    /* SUBSCRIBE QoS 1 to both topics, then "online" retained QoS 1. */
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_SUBSCRIBE);
+    CHECK_EQ(p.sub_count, 2);
+    CHECK_EQ(p.sub_qos, 1);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    CHECK(p.publish.topic_len == 21 && memcmp(p.publish.topic, "devices/node01/status", 21) == 0);
+    CHECK(p.publish.payload_len == 6 && memcmp(p.publish.payload, "online", 6) == 0);
+    CHECK_EQ(p.publish.retain, 1);
+    CHECK_EQ(p.publish.qos, 1);
+}
+
+static void test_connack_refusals_by_name() {
+    const char *names[] = {"", "UNACCEPTABLE_PROTOCOL_VERSION", "IDENTIFIER_REJECTED", "SERVER_UNAVAILABLE",
+                           "BAD_USERNAME_OR_PASSWORD", "NOT_AUTHORIZED"};
+    for (uint8_t rc = 1; rc <= 5; rc++) {
+        setup();
+        mqtt_session_poll(&s, 0);
+        fake_connack(&ft, rc);
+        mqtt_session_poll(&s, 1);
+        CHECK(!mqtt_session_connected(&s));
+        CHECK_EQ(ft.closes, 1);
+        char want[96];
+        snprintf(want, sizeof want, "mqtt: connect refused: %s", names[rc]);
+        CHECK(strstr(log_text, want) != 0);
+    }
+}
+
+static void test_queue_ack() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    publish_text("sensors/pir/node01", "1");
+    publish_text("sensors/pir/node01", "0");
+    publish_text("sensors/ultrasonic/node01", "123.4");
+    CHECK_EQ(mqtt_session_pending(&s), 3);
+    mqtt_session_poll(&s, 10);
+    mqtt_packet p;
+    uint16_t ids[3];
+    for (int i = 0; i < 3; i++) {
+        CHECK(fake_take(&ft, &p));
+        CHECK_EQ(p.type, MQTT_PUBLISH);
+        CHECK_EQ(p.publish.qos, 1);
+        CHECK_EQ(p.publish.dup, 0);
+        CHECK_EQ(p.publish.retain, 0);
+        ids[i] = p.packet_id;
+    }
+    CHECK(ids[0] != ids[1] && ids[1] != ids[2] && ids[0] != ids[2]);
+    CHECK(!fake_take(&ft, &p));
+    fake_puback(&ft, ids[0]);
+    fake_puback(&ft, ids[1]);
+    mqtt_session_poll(&s, 20);
+    CHECK_EQ(mqtt_session_pending(&s), 1);
+    fake_puback(&ft, ids[2]);
+    fake_puback(&ft, 999); /* unknown id: ignored */
+    mqtt_session_poll(&s, 30);
+    CHECK_EQ(mqtt_session_pending(&s), 0);
+    CHECK_EQ(s.stats.acked, 3);
+    CHECK(mqtt_session_connected(&s));
+}
+
+static void test_retransmit_with_dup_after_reconnect() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    publish_text("sensors/combined/node01", "{\"seq\":1}");
+    publish_text("sensors/combined/node01", "{\"seq\":2}");
+    mqtt_session_poll(&s, 10);
+    mqtt_packet p;
+    uint16_t ids[2];
+    for (int i = 0; i < 2; i++) {
+        CHECK(fake_take(&ft, &p));
+        ids[i] = p.packet_id;
+        CHECK_EQ(p.publish.dup, 0);
+    }
+    fake_puback(&ft, ids[0]);
+    ft.read_error = TRANSPORT_ERR_CLOSED; /* the broker goes away after acking the first one */
+    mqtt_session_poll(&s, 20);
+    /* PUBACK for #1 was read before the close. */
+    CHECK(!mqtt_session_connected(&s));
+    CHECK_EQ(mqtt_session_pending(&s), 1);
+    CHECK(strstr(log_text, "closed by broker") != 0);
+
+    /* Queued while offline: no DUP, since it was never sent. */
+    publish_text("sensors/combined/node01", "{\"seq\":3}");
+    rnd_value = 0; /* backoff: [500, 1000] ms for the first retry; rnd 0 -> 500 */
+    mqtt_session_poll(&s, 400);
+    CHECK_EQ(ft.opens, 1); /* still backing off */
+    mqtt_session_poll(&s, 520);
+    CHECK_EQ(ft.opens, 2);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_CONNECT);
+    fake_connack(&ft, 0);
+    mqtt_session_poll(&s, 530);
+    CHECK(fake_take(&ft, &p)); /* SUBSCRIBE */
+    CHECK_EQ(p.type, MQTT_SUBSCRIBE);
+    CHECK(fake_take(&ft, &p)); /* online */
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    CHECK_EQ(p.packet_id, ids[1]);
+    CHECK_EQ(p.publish.dup, 1);
+    CHECK(p.publish.payload_len == 9 && memcmp(p.publish.payload, "{\"seq\":2}", 9) == 0);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.publish.dup, 0);
+    CHECK(memcmp(p.publish.payload, "{\"seq\":3}", 9) == 0);
+    uint16_t id3 = p.packet_id;
+    fake_puback(&ft, ids[1]);
+    fake_puback(&ft, id3);
+    mqtt_session_poll(&s, 540);
+    CHECK_EQ(mqtt_session_pending(&s), 0);
+    CHECK_EQ(s.stats.retransmitted, 1);
+    CHECK(strstr(log_text, "with DUP") != 0);
+}
+
+static void test_overflow_drops_oldest() {
+    setup(4);
+    ft.open_result = TRANSPORT_ERR_IO; /* broker unreachable: everything queues */
+    mqtt_session_poll(&s, 0);
+    char text[8];
+    for (int i = 1; i <= 6; i++) {
+        snprintf(text, sizeof text, "%d", i);
+        publish_text("sensors/pir/node01", text);
+    }
+    CHECK_EQ(mqtt_session_pending(&s), 4);
+    CHECK_EQ(s.stats.dropped, 2);
+    CHECK(strstr(log_text, "queue full, dropped the oldest message (2 dropped so far)") != 0);
+    CHECK(strstr(log_text, "connect failed: ECONNREFUSED") != 0);
+    ft.open_result = 0;
+    connect_and_settle(100000);
+    mqtt_packet p;
+    for (int i = 3; i <= 6; i++) {
+        CHECK(fake_take(&ft, &p));
+        CHECK_EQ(p.type, MQTT_PUBLISH);
+        CHECK_EQ(p.publish.payload[0], '0' + i);
+    }
+    CHECK(!fake_take(&ft, &p));
+
+    /* A message that can never fit a slot is refused and costs nobody its place. */
+    static uint8_t huge[MQTT_SLOT_SIZE];
+    memset(huge, 'x', sizeof huge);
+    CHECK_EQ(mqtt_session_publish(&s, "sensors/pir/node01", huge, sizeof huge, 0), MQTT_ERR_BUFFER);
+    CHECK_EQ(s.stats.dropped, 2);
+}
+
+static void test_partial_writes() {
+    setup();
+    ft.write_limit = 1; /* a congested link: one byte per write */
+    for (uint32_t t = 0; t < 200 && !mqtt_session_connected(&s); t++) {
+        mqtt_session_poll(&s, t);
+        if (t == 100) fake_connack(&ft, 0);
+    }
+    CHECK(mqtt_session_connected(&s));
+    publish_text("sensors/pir/node01", "1");
+    for (uint32_t t = 200; t < 800; t++) mqtt_session_poll(&s, t);
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_CONNECT);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_SUBSCRIBE);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH); /* online */
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    CHECK(p.publish.payload_len == 1 && p.publish.payload[0] == '1');
+}
+
+static void test_keepalive_and_ping_timeout() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    mqtt_session_poll(&s, 9000);
+    mqtt_packet p;
+    CHECK(!fake_take(&ft, &p)); /* not yet: keepalive is 10 s */
+    mqtt_session_poll(&s, 10000);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PINGREQ);
+    uint8_t resp[2];
+    mqtt_encode_pingresp(resp, sizeof resp);
+    fake_push(&ft, resp, 2);
+    mqtt_session_poll(&s, 10100);
+    CHECK(mqtt_session_connected(&s));
+    /* Next ping goes unanswered: after the ping timeout (half the keepalive) we reconnect. */
+    mqtt_session_poll(&s, 20100);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PINGREQ);
+    mqtt_session_poll(&s, 25000);
+    CHECK(mqtt_session_connected(&s));
+    mqtt_session_poll(&s, 25100);
+    CHECK(!mqtt_session_connected(&s));
+    CHECK(strstr(log_text, "mqtt: ping timeout") != 0);
+}
+
+static void test_stalled_link_is_dropped() {
+    setup();
+    connect_and_settle(0);
+    ft.write_blocked = true; /* half-open TCP: the send buffer is full, nothing comes back */
+    publish_text("sensors/pir/node01", "1");
+    for (uint32_t t = 0; t < 14900; t += 100) mqtt_session_poll(&s, t);
+    CHECK(mqtt_session_connected(&s));
+    mqtt_session_poll(&s, 15000); /* keepalive 10 s + ping timeout 5 s */
+    CHECK(!mqtt_session_connected(&s));
+    CHECK(strstr(log_text, "no traffic from broker") != 0);
+    CHECK_EQ(mqtt_session_pending(&s), 1); /* the reading is still queued */
+}
+
+static void test_connack_timeout() {
+    setup();
+    mqtt_session_poll(&s, 0);
+    mqtt_session_poll(&s, MQTT_DEFAULT_CONNECT_TIMEOUT_MS - 1);
+    CHECK_EQ(ft.closes, 0);
+    mqtt_session_poll(&s, MQTT_DEFAULT_CONNECT_TIMEOUT_MS);
+    CHECK_EQ(ft.closes, 1);
+    CHECK(strstr(log_text, "no CONNACK in time") != 0);
+}
+
+static void test_incoming_qos1_is_acked() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    uint8_t b[128];
+    mqtt_publish in;
+    memset(&in, 0, sizeof in);
+    in.topic = "alerts/fall/node01";
+    in.topic_len = (uint16_t)strlen(in.topic);
+    in.payload = (const uint8_t *)"{\"activate\":true,\"duration\":2000}";
+    in.payload_len = strlen((const char *)in.payload);
+    in.qos = 1;
+    in.packet_id = 77;
+    int32_t n = mqtt_encode_publish(b, sizeof b, &in);
+    fake_push(&ft, b, (size_t)n);
+    mqtt_session_poll(&s, 50);
+    CHECK_EQ(messages, 1);
+    CHECK_STR(last_topic, "alerts/fall/node01");
+    CHECK_STR(last_payload, "{\"activate\":true,\"duration\":2000}");
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBACK);
+    CHECK_EQ(p.packet_id, 77);
+
+    /* Twelve at once (more than the ack backlog): every one acked, in order. */
+    ft.out_taken = ft.out_len;
+    for (uint16_t i = 0; i < 12; i++) {
+        in.packet_id = (uint16_t)(100 + i);
+        n = mqtt_encode_publish(b, sizeof b, &in);
+        fake_push(&ft, b, (size_t)n);
+    }
+    for (int i = 0; i < 5; i++) mqtt_session_poll(&s, 60 + (uint32_t)i);
+    for (uint16_t i = 0; i < 12; i++) {
+        CHECK(fake_take(&ft, &p));
+        CHECK_EQ(p.type, MQTT_PUBACK);
+        CHECK_EQ(p.packet_id, 100 + i);
+    }
+    CHECK_EQ(messages, 13);
+}
+
+static void expect_close_on(const uint8_t *bytes, size_t n, const char *what) {
+    setup();
+    connect_and_settle(0);
+    fake_push(&ft, bytes, n);
+    mqtt_session_poll(&s, 10);
+    if (mqtt_session_connected(&s)) fprintf(stderr, "  still connected after: %s\n", what);
+    CHECK(!mqtt_session_connected(&s));
+    CHECK_EQ(ft.closes, 1);
+}
+
+static void test_malformed_closes_connection() {
+    const uint8_t five_byte_len[] = {0x30, 0x80, 0x80, 0x80, 0x80, 0x01};
+    expect_close_on(five_byte_len, sizeof five_byte_len, "5-byte remaining length");
+    CHECK(strstr(log_text, "malformed packet from broker: MALFORMED") != 0);
+    const uint8_t reserved[] = {0xf0, 0x00};
+    expect_close_on(reserved, sizeof reserved, "type 15");
+    const uint8_t pubrel[] = {0x62, 0x02, 0x00, 0x01};
+    expect_close_on(pubrel, sizeof pubrel, "PUBREL");
+    const uint8_t connect_from_broker[] = {0xe0, 0x00}; /* DISCONNECT from a broker is illegal in 3.1.1 */
+    expect_close_on(connect_from_broker, sizeof connect_from_broker, "DISCONNECT");
+    const uint8_t second_connack[] = {0x20, 0x02, 0x00, 0x00};
+    expect_close_on(second_connack, sizeof second_connack, "second CONNACK");
+    const uint8_t topic_past_end[] = {0x30, 0x04, 0x00, 0x09, 'a', 'b'};
+    expect_close_on(topic_past_end, sizeof topic_past_end, "topic length past the packet");
+    /* A packet bigger than the receive buffer: refused as soon as its header is known. */
+    const uint8_t too_big[] = {0x30, 0x80, 0x10, 0x00, 0x01, 'a'}; /* remaining 2048 */
+    expect_close_on(too_big, sizeof too_big, "2 KB packet");
+    CHECK(strstr(log_text, "larger than the receive buffer") != 0);
+    /* Oversize topic. */
+    const size_t tl = MQTT_MAX_TOPIC_LEN + 1;
+    uint8_t big_topic[5 + tl];
+    big_topic[0] = 0x30;
+    big_topic[1] = (uint8_t)(0x80 | ((2 + tl) & 0x7f));
+    big_topic[2] = (uint8_t)((2 + tl) >> 7);
+    big_topic[3] = 0;
+    big_topic[4] = (uint8_t)tl;
+    memset(big_topic + 5, 't', tl);
+    expect_close_on(big_topic, sizeof big_topic, "oversize topic");
+    CHECK(strstr(log_text, "TOO_LARGE") != 0);
+}
+
+static void test_backoff_bounds() {
+    const uint32_t rnds[] = {0, 1, 12345, 0x7fffffffu, 0xffffffffu};
+    uint32_t prev_base = 0;
+    for (uint32_t attempt = 1; attempt <= 40; attempt++) {
+        uint32_t base = 1000;
+        for (uint32_t i = 1; i < attempt && base < 60000; i++) base = base * 2 > 60000 ? 60000 : base * 2;
+        CHECK(base >= prev_base);
+        prev_base = base;
+        for (size_t r = 0; r < sizeof rnds / sizeof rnds[0]; r++) {
+            uint32_t d = mqtt_backoff_ms(attempt, 1000, 60000, rnds[r]);
+            CHECK(d >= base / 2);
+            CHECK(d <= base);
+            CHECK(d <= 60000);
+        }
+    }
+    /* The cap is reached and never passed; defaults are 1 s .. 60 s. */
+    CHECK_EQ(mqtt_backoff_ms(7, 1000, 60000, 0xffffffffu) <= 60000, 1);
+    CHECK_EQ(mqtt_backoff_ms(200, 0, 0, 0), 30000);
+    CHECK_EQ(mqtt_backoff_ms(200, 0, 0, 30000), 60000);
+    CHECK_EQ(mqtt_backoff_ms(1, 0, 0, 0), 500);
+    /* Jitter really spreads: many random values give many different delays. */
+    uint32_t x = 1, lo = 0xffffffffu, hi = 0;
+    for (int i = 0; i < 1000; i++) {
+        x = x * 1664525u + 1013904223u;
+        uint32_t d = mqtt_backoff_ms(10, 1000, 60000, x);
+        if (d < lo) lo = d;
+        if (d > hi) hi = d;
+    }
+    CHECK(lo < 32000 && hi > 58000);
+}
+
+int main() {
+    RUN(test_connect_packet);
+    RUN(test_connack_refusals_by_name);
+    RUN(test_queue_ack);
+    RUN(test_retransmit_with_dup_after_reconnect);
+    RUN(test_overflow_drops_oldest);
+    RUN(test_partial_writes);
+    RUN(test_keepalive_and_ping_timeout);
+    RUN(test_stalled_link_is_dropped);
+    RUN(test_connack_timeout);
+    RUN(test_incoming_qos1_is_acked);
+    RUN(test_malformed_closes_connection);
+    RUN(test_backoff_bounds);
+    return check_summary("test_mqtt_session");
+}

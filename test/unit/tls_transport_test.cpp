@@ -1,0 +1,459 @@
+/*
+ * tls_transport_test.cpp - the TLS transport end to end, in one process: the client under
+ * test (lib/tls) talks through a fake lower transport straight into a BearSSL *server*
+ * engine, so every byte the server receives is visible. This lets the tests assert what a
+ * network test cannot see directly: that write() accepts nothing and the server receives
+ * no application byte before verification succeeded, and that each failure gets its name.
+ *
+ * The PKI (EC P-256 CA for 30 days, broker certificate for 60 days with SANs DNS:broker.test,
+ * IP:127.0.0.1, IP:::1) is made with openssl in a mkdtemp directory at start and removed at the end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "credentials_posix.h"
+#include "tls_transport.h"
+
+/* ---------------------------------------------------------------- the server side */
+
+static br_ssl_server_context srv;
+static br_ssl_session_cache_lru srv_cache;
+static uint8_t srv_cache_store[4096];
+static uint8_t srv_buf[BR_SSL_BUFSIZE_BIDI];
+static uint8_t srv_app[4096];   /* application bytes the server received */
+static size_t srv_app_len;
+static tls_credentials srv_creds;
+
+static void server_drain_app(void)
+{
+    unsigned st = br_ssl_engine_current_state(&srv.eng);
+    if (st & BR_SSL_RECVAPP) {
+        size_t len;
+        uint8_t *p = br_ssl_engine_recvapp_buf(&srv.eng, &len);
+        if (len > sizeof srv_app - srv_app_len) len = sizeof srv_app - srv_app_len;
+        memcpy(srv_app + srv_app_len, p, len);
+        srv_app_len += len;
+        br_ssl_engine_recvapp_ack(&srv.eng, len);
+    }
+}
+
+static void server_start(void)
+{
+    br_ssl_server_init_full_ec(&srv, srv_creds.chain, srv_creds.chain_len, BR_KEYTYPE_EC, &srv_creds.ec);
+    br_ssl_session_cache_lru_init(&srv_cache, srv_cache_store, sizeof srv_cache_store);
+    br_ssl_server_set_cache(&srv, &srv_cache.vtable);
+    br_ssl_engine_set_buffer(&srv.eng, srv_buf, sizeof srv_buf, 1);
+}
+
+/* ---------------------------------------------------------------- the fake lower transport */
+
+typedef struct {
+    transport base;
+    int open_calls;
+    int is_open;
+    int hold; /* 1: the server's bytes are "still on the wire" (read() returns 0) */
+} pipe_transport;
+
+static int p_open(transport *t, const char *, uint16_t)
+{
+    pipe_transport *p = (pipe_transport *)t;
+    p->open_calls++;
+    p->is_open = 1;
+    srv_app_len = 0;
+    br_ssl_server_reset(&srv);
+    return 0;
+}
+
+static int32_t p_write(transport *t, const uint8_t *buf, size_t len)
+{
+    (void)t;
+    unsigned st = br_ssl_engine_current_state(&srv.eng);
+    if (st & BR_SSL_CLOSED) return TRANSPORT_ERR_CLOSED;
+    if (!(st & BR_SSL_RECVREC)) return 0;
+    size_t room;
+    uint8_t *p = br_ssl_engine_recvrec_buf(&srv.eng, &room);
+    if (room > len) room = len;
+    memcpy(p, buf, room);
+    br_ssl_engine_recvrec_ack(&srv.eng, room);
+    server_drain_app();
+    return (int32_t)room;
+}
+
+static int32_t p_read(transport *t, uint8_t *buf, size_t len)
+{
+    if (((pipe_transport *)t)->hold) return 0;
+    server_drain_app();
+    unsigned st = br_ssl_engine_current_state(&srv.eng);
+    if (st & BR_SSL_SENDREC) {
+        size_t avail;
+        uint8_t *p = br_ssl_engine_sendrec_buf(&srv.eng, &avail);
+        if (avail > len) avail = len;
+        memcpy(buf, p, avail);
+        br_ssl_engine_sendrec_ack(&srv.eng, avail);
+        return (int32_t)avail;
+    }
+    if (st & BR_SSL_CLOSED) return TRANSPORT_ERR_CLOSED;
+    return 0;
+}
+
+static void p_close(transport *t) { ((pipe_transport *)t)->is_open = 0; }
+static const char *p_error_name(const transport *) { return "PIPE"; }
+static const char *p_error_hint(const transport *) { return ""; }
+
+static pipe_transport lower = {{p_open, p_read, p_write, p_close, p_error_name, p_error_hint}, 0, 0, 0};
+
+/* ---------------------------------------------------------------- client fixtures */
+
+static tls_credentials cli_creds;
+static uint8_t cli_buf[TLS_BUFFER_SIZE(1024)];
+static tls_transport tls;
+static tls_config cfg;
+static int64_t clock_s;
+static char last_log[256];
+static int log_lines;
+
+static int64_t fake_epoch_ms(void *) { return clock_s * 1000; }
+static void capture_log(void *, const char *line)
+{
+    snprintf(last_log, sizeof last_log, "%s", line);
+    log_lines++;
+}
+
+static uint8_t pin[32], fingerprint[32];
+static char dir[64];
+
+static void base_config(tls_mode mode)
+{
+    memset(&cfg, 0, sizeof cfg);
+    cfg.mode = mode;
+    cfg.trust_anchors = cli_creds.anchors;
+    cfg.trust_anchor_count = cli_creds.anchor_count;
+    cfg.pin_sha256 = pin;
+    cfg.fingerprint_sha256 = fingerprint;
+    cfg.epoch_ms = fake_epoch_ms;
+    cfg.log = capture_log;
+    clock_s = (int64_t)time(NULL);
+    last_log[0] = '\0';
+}
+
+/* Drives the connection until the handshake is over. Returns 0 (done), or the error. */
+static int handshake(void)
+{
+    for (int i = 0; i < 200; i++) {
+        uint8_t b[16];
+        int32_t r = tls.base.read(&tls.base, b, sizeof b);
+        if (r < 0) return r;
+        if (tls_transport_handshake_done(&tls)) return 0;
+    }
+    return -100;
+}
+
+static int connect_to(const char *host)
+{
+    lower.hold = 1; /* the server's first flight has not arrived yet */
+    int r = tls.base.open(&tls.base, host, 8883);
+    if (r != 0) {
+        lower.hold = 0;
+        return r;
+    }
+    /* The credential rule: before the handshake is over, write() takes nothing. */
+    static const uint8_t secret[] = "CONNECT password=secret";
+    CHECK_EQ(tls.base.write(&tls.base, secret, sizeof secret - 1), 0);
+    CHECK_EQ(srv_app_len, 0);
+    lower.hold = 0;
+    r = handshake();
+    if (r != 0) {
+        /* still nothing: the failed connection carried no application byte */
+        CHECK(tls.base.write(&tls.base, secret, sizeof secret - 1) < 0);
+        CHECK_EQ(srv_app_len, 0);
+    }
+    return r;
+}
+
+static int exchange(void)
+{
+    static const uint8_t msg[] = "hello broker";
+    int32_t n = tls.base.write(&tls.base, msg, sizeof msg - 1);
+    if (n != (int32_t)(sizeof msg - 1)) return -1;
+    for (int i = 0; i < 10; i++) {
+        uint8_t b[8];
+        (void)tls.base.read(&tls.base, b, sizeof b);
+    }
+    return srv_app_len == sizeof msg - 1 && memcmp(srv_app, msg, srv_app_len) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- tests */
+
+static void test_ca_by_name_and_resume()
+{
+    base_config(TLS_MODE_CA);
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    CHECK(strstr(last_log, "tls: handshake ok (full handshake") != NULL);
+    CHECK(strstr(last_log, "max fragment 1024") != NULL);
+    CHECK_EQ(exchange(), 0);
+
+    /* the server answers: the client reads it */
+    static const uint8_t reply[] = "CONNACK";
+    size_t room;
+    uint8_t *p = br_ssl_engine_sendapp_buf(&srv.eng, &room);
+    memcpy(p, reply, sizeof reply - 1);
+    br_ssl_engine_sendapp_ack(&srv.eng, sizeof reply - 1);
+    br_ssl_engine_flush(&srv.eng, 0);
+    uint8_t got[16];
+    int32_t n = 0;
+    for (int i = 0; i < 10 && n == 0; i++) n = tls.base.read(&tls.base, got, sizeof got);
+    CHECK_EQ(n, sizeof reply - 1);
+    CHECK(memcmp(got, reply, sizeof reply - 1) == 0);
+    tls.base.close(&tls.base);
+
+    /* reconnect: the session is offered and the server resumes it */
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 1);
+    CHECK(strstr(last_log, "tls: handshake ok (session resumed") != NULL);
+    CHECK_EQ(exchange(), 0);
+    tls.base.close(&tls.base);
+
+    /* another peer never gets this peer's session */
+    CHECK_EQ(connect_to("127.0.0.1"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    tls.base.close(&tls.base);
+}
+
+static void test_ca_by_ip()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("127.0.0.1"), 0);
+    CHECK_EQ(exchange(), 0);
+    tls.base.close(&tls.base);
+    CHECK_EQ(connect_to("::1"), 0);
+    tls.base.close(&tls.base);
+
+    /* an IP not in the iPAddress SANs is refused by name, and nothing reaches the server */
+    CHECK_EQ(connect_to("10.1.2.3"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_BAD_SERVER_IP");
+    CHECK(strstr(tls.base.error_hint(&tls.base), "iPAddress SAN") != NULL);
+    CHECK(strstr(last_log, "tls: handshake failed: X509_BAD_SERVER_IP") != NULL);
+    CHECK_EQ(tls.base.write(&tls.base, (const uint8_t *)"x", 1), TRANSPORT_ERR_TLS);
+    CHECK_EQ(srv_app_len, 0);
+    tls.base.close(&tls.base);
+
+    /* a --server-name override is what gets checked, not the host connected to */
+    cfg.server_name = "10.1.2.3";
+    CHECK_EQ(connect_to("127.0.0.1"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_BAD_SERVER_IP");
+    cfg.server_name = "127.0.0.1";
+    CHECK_EQ(connect_to("localhost"), 0);
+    tls.base.close(&tls.base);
+}
+
+static void test_ca_wrong_name()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("other.test"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_BAD_SERVER_NAME");
+    CHECK_EQ(srv_app_len, 0);
+    tls.base.close(&tls.base);
+}
+
+static void test_time_checks()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    const int64_t now = clock_s;
+
+    /* clock not set: refused before any byte is sent, with a log line that says so */
+    clock_s = 0;
+    const int opens = lower.open_calls;
+    CHECK_EQ(tls.base.open(&tls.base, "broker.test", 8883), TRANSPORT_ERR_CONFIG);
+    CHECK_EQ(lower.open_calls, opens);
+    CHECK_STR(tls.base.error_name(&tls.base), "CLOCK_NOT_SET");
+    CHECK(strstr(last_log, "tls: clock not set") != NULL);
+    clock_s = 1000; /* an ESP8266 counting from 1970 without NTP */
+    CHECK_EQ(tls.base.open(&tls.base, "broker.test", 8883), TRANSPORT_ERR_CONFIG);
+    CHECK_STR(tls.base.error_name(&tls.base), "CLOCK_NOT_SET");
+
+    /* the broker certificate is valid from about now for 60 days, its CA for 30 */
+    clock_s = now - 3 * 86400;
+    CHECK_EQ(connect_to("broker.test"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_NOT_YET_VALID");
+    CHECK(strstr(last_log, "tls: handshake failed: X509_NOT_YET_VALID") != NULL);
+    clock_s = now + 61 * 86400;
+    CHECK_EQ(connect_to("broker.test"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_EXPIRED");
+    CHECK(strstr(tls.base.error_hint(&tls.base), "broker certificate has expired") != NULL);
+    /* the CA's own dates do not count: a trust anchor is a name and a key (BearSSL, as
+       RFC 5280 6.1.1 (d)), so a broker certificate that outlives its CA is still accepted */
+    clock_s = now + 40 * 86400;
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+    /* inside both validity periods */
+    clock_s = now + 5 * 86400;
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+}
+
+static void test_pin_and_fingerprint()
+{
+    base_config(TLS_MODE_PIN);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    clock_s = 0; /* pinning needs no clock */
+    CHECK_EQ(connect_to("anything"), 0);
+    CHECK_EQ(exchange(), 0);
+    tls.base.close(&tls.base);
+    pin[0] ^= 1;
+    CHECK_EQ(connect_to("anything"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "PIN_MISMATCH");
+    CHECK_EQ(srv_app_len, 0);
+    pin[0] ^= 1;
+
+    base_config(TLS_MODE_FINGERPRINT);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("anything"), 0);
+    tls.base.close(&tls.base);
+    fingerprint[31] ^= 0x80;
+    CHECK_EQ(connect_to("anything"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "FINGERPRINT_MISMATCH");
+    CHECK_EQ(srv_app_len, 0);
+    fingerprint[31] ^= 0x80;
+}
+
+static void test_session_blob()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    tls_session_blob blob;
+    CHECK_EQ(tls_transport_save_session(&tls, &blob), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+    CHECK_EQ(tls_transport_save_session(&tls, &blob), 1);
+
+    /* a fresh transport (the node after deep sleep) resumes from the blob */
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(tls_transport_load_session(&tls, &blob), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 1);
+    tls.base.close(&tls.base);
+
+    /* RTC memory garbage is rejected */
+    tls_session_blob bad = blob;
+    bad.params.master_secret[5] ^= 1;
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(tls_transport_load_session(&tls, &bad), -1);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    tls.base.close(&tls.base);
+
+    /* forget: full handshake again */
+    tls_transport_forget_session(&tls);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    tls.base.close(&tls.base);
+}
+
+static void test_bad_config()
+{
+    base_config(TLS_MODE_CA);
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, TLS_BUFFER_SIZE(512) - 1), TRANSPORT_ERR_CONFIG);
+    CHECK_STR(tls.base.error_name(&tls.base), "TLS_BAD_CONFIG");
+    CHECK_EQ(tls.base.open(&tls.base, "broker.test", 8883), TRANSPORT_ERR_CONFIG);
+    cfg.trust_anchor_count = 0;
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), TRANSPORT_ERR_CONFIG);
+    base_config(TLS_MODE_PIN);
+    cfg.pin_sha256 = NULL;
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), TRANSPORT_ERR_CONFIG);
+    base_config(TLS_MODE_CA);
+    cfg.client_chain = cli_creds.chain; /* a chain without a key */
+    cfg.client_chain_len = 1;
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), TRANSPORT_ERR_CONFIG);
+
+    /* 512-byte fragments: smaller buffers, still a working connection */
+    static uint8_t small[TLS_BUFFER_SIZE(512)];
+    base_config(TLS_MODE_CA);
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, small, sizeof small), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK(strstr(last_log, "max fragment 512") != NULL);
+    CHECK_EQ(exchange(), 0);
+    tls.base.close(&tls.base);
+}
+
+static void test_credentials_errors()
+{
+    static tls_credentials c;
+    tls_credentials_init(&c);
+    char path[128];
+    CHECK_EQ(tls_credentials_load_ca(&c, "/nonexistent/ca.crt"), -1);
+    CHECK(strstr(c.error, "/nonexistent/ca.crt: ") == c.error);
+    snprintf(path, sizeof path, "%s/server.key", dir);
+    CHECK_EQ(tls_credentials_load_ca(&c, path), -1);
+    CHECK(strstr(c.error, "no CERTIFICATE") != NULL);
+    snprintf(path, sizeof path, "%s/junk.pem", dir);
+    FILE *f = fopen(path, "w");
+    fputs("hello\n", f);
+    fclose(f);
+    CHECK_EQ(tls_credentials_load_ca(&c, path), -1);
+    CHECK(strstr(c.error, "no PEM object") != NULL);
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static int sh(const char *cmd)
+{
+    char full[1024];
+    snprintf(full, sizeof full, "cd %s && %s >/dev/null 2>&1", dir, cmd);
+    return system(full);
+}
+
+int main()
+{
+    snprintf(dir, sizeof dir, "/tmp/tls_transport_test.XXXXXX");
+    if (mkdtemp(dir) == NULL) return 1;
+    int r = 0;
+    r |= sh("openssl ecparam -name prime256v1 -genkey -noout -out ca.key");
+    r |= sh("openssl req -x509 -new -key ca.key -subj /CN=UnitCA -days 30 -out ca.crt");
+    r |= sh("openssl ecparam -name prime256v1 -genkey -noout -out server.key");
+    r |= sh("openssl req -new -key server.key -subj /CN=broker.test -out server.csr");
+    char ext[128];
+    snprintf(ext, sizeof ext, "%s/ext", dir);
+    FILE *f = fopen(ext, "w");
+    if (f == NULL) return 1;
+    fputs("subjectAltName=DNS:broker.test,IP:127.0.0.1,IP:::1\n", f);
+    fclose(f);
+    r |= sh("openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out server.crt");
+    CHECK_EQ(r, 0);
+
+    char ca[128], crt[128], key[128];
+    snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+    snprintf(crt, sizeof crt, "%s/server.crt", dir);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    tls_credentials_init(&srv_creds);
+    tls_credentials_init(&cli_creds);
+    CHECK_EQ(tls_credentials_load_client(&srv_creds, crt, key), 0);
+    CHECK_EQ(srv_creds.key_type, BR_KEYTYPE_EC);
+    CHECK_EQ(tls_credentials_load_ca(&cli_creds, ca), 0);
+    CHECK_EQ(cli_creds.anchor_count, 1);
+    CHECK_EQ(cli_creds.anchors[0].flags, BR_X509_TA_CA);
+    CHECK_EQ(tls_credentials_cert_hashes(&cli_creds, crt, fingerprint, pin), 0);
+
+    server_start();
+    RUN(test_ca_by_name_and_resume);
+    RUN(test_ca_by_ip);
+    RUN(test_ca_wrong_name);
+    RUN(test_time_checks);
+    RUN(test_pin_and_fingerprint);
+    RUN(test_session_blob);
+    RUN(test_bad_config);
+    RUN(test_credentials_errors);
+
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    if (system(rm) != 0) fprintf(stderr, "could not remove %s\n", dir);
+    return check_summary("tls_transport_test");
+}
