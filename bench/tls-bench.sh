@@ -71,6 +71,15 @@ rodata() {
   done
   echo "$total"
 }
+# sizeof on the chip (32-bit pointers), read from a deliberate template error of the cross compiler.
+cat >"$tmp/sz.cpp" <<'CPP'
+#include "tls_transport.h"
+template <int N> struct size_is;
+size_is<sizeof(tls_transport)> a;
+CPP
+sz_err=$(xtensa-lx106-elf-g++ -std=gnu++11 -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$tmp/xinc" \
+  -Ilib/tls -Ilib/node -c "$tmp/sz.cpp" -o /dev/null 2>&1 || true)
+xt_sizeof=$(grep -Eo 'size_is<[0-9]+>' <<<"$sz_err" | head -1 | grep -Eo '[0-9]+' || echo '?')
 xt_rodata=$(rodata)
 xt_rodata_nohints=$(rodata -DTLS_ERROR_HINTS=0)
 
@@ -84,6 +93,7 @@ echo "|---|---|---|"
 row "server auth (CA mode)"
 row "mutual TLS (RSA client key, i15)" --cert "$certs/devices/bench01.crt" --key "$certs/devices/bench01.key"
 echo
-echo "Static RAM: ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
+echo "Static RAM on the host (x86-64): ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
+echo "On the ESP8266: tls_transport ${xt_sizeof} B + buffers 2458 B (max fragment 1024) or 1434 B (512)."
 echo "lib/tls for xtensa-lx106 (-Os): text ${xt_text} B, data+bss ${xt_ram} B (BearSSL itself not included);"
 echo "of the text, .rodata ${xt_rodata} B (RAM on the ESP8266), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."

@@ -33,7 +33,16 @@ for src in "${sources[@]}"; do
   objs+=("$obj")
 done
 
+# The node's static RAM on the chip: the whole app (MQTT queue, buffers, topics) with the chip's
+# default queue size, as the ESP8266 entry point declares it (`static node_app app;`).
+ram=""
+if [ -f lib/node/node_app.h ]; then
+  printf '#include "node_app.h"\nnode_app xtensa_build_app;\n' > "$out/ram_probe.cpp"
+  "$cxx" "${flags[@]}" -c "$out/ram_probe.cpp" -o "$out/ram_probe.o"
+  ram=", node_app static RAM $("$size" "$out/ram_probe.o" | awk 'NR==2 {print $2 + $3}') B"
+fi
+
 # Per-object sizes, then the one-line summary (text = flash, data+bss = RAM).
 "$size" "${objs[@]}" | sed "s#$out/##"
 read -r text data bss < <("$size" "${objs[@]}" | awk 'NR>1 {t+=$1; d+=$2; b+=$3} END {print t, d, b}')
-echo "xtensa-lx106: ${#objs[@]} files compiled, text ${text} B, data ${data} B, bss ${bss} B"
+echo "xtensa-lx106: ${#objs[@]} files compiled, text ${text} B, data ${data} B, bss ${bss} B${ram}"

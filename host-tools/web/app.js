@@ -44,8 +44,9 @@ function render(stats) {
     cell(tr, d.online ? 'online' : 'offline', d.online ? 'state-online' : 'state-offline');
     cell(tr, ago(d.seconds_since_seen));
     cell(tr, r.pir === undefined || r.pir === null ? '–' : r.pir ? 'motion' : 'none');
-    cell(tr, fmt(r.distance_cm, ' cm', 1));
-    cell(tr, fmt(r.temperature_c, ' °C', 1));
+    // null (present) = the sensor failed this time; undefined = no reading yet.
+    cell(tr, r.distance_cm === null ? 'no echo' : fmt(r.distance_cm, ' cm', 1));
+    cell(tr, r.temperature_c === null ? 'DHT22 failed' : fmt(r.temperature_c, ' °C', 1));
     cell(tr, fmt(r.humidity_percent, ' %', 1));
     cell(tr, String(d.seq_gaps));
     cell(tr, String(d.duplicates));

@@ -59,7 +59,7 @@ bool bytes_equal(const uint8_t *p, size_t n, const char *word) {
     return n == w && memcmp(p, word, n) == 0;
 }
 
-/* Skip spaces, quotes-free: used by the small alert scanner. */
+/* Skip JSON white space (the alert scanner). */
 size_t skip_ws(const uint8_t *p, size_t n, size_t i) {
     while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n')) i++;
     return i;

@@ -166,7 +166,7 @@ const char *tls_error_hint(tls_reason reason, int err)
     case TLS_REASON_CLOSED_IN_HANDSHAKE:
         return "the broker closed the connection during the handshake: check the port (8883) and the Mosquitto log";
     case TLS_REASON_BAD_CONFIG:
-        return "TLS is not configured completely: check the CA / pin / fingerprint and client certificate settings";
+        return "TLS is not configured completely: check the CA / pin / fingerprint, the client certificate and key, the buffer size (TLS_BUFFER_SIZE(512) at least) and the broker name (63 characters at most)";
     case TLS_REASON_BEARSSL:
         break;
     }

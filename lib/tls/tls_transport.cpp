@@ -14,7 +14,7 @@
 
 /* Log lines are built without printf: it is large on the ESP8266 and this is all we need. */
 typedef struct {
-    char buf[200];
+    char buf[300]; /* the longest name + hint fits */
     size_t n;
 } line_buf;
 

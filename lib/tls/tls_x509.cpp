@@ -150,6 +150,7 @@ void tls_x509_prepare(tls_x509_ctx *x, const char *verify_name, int64_t now_s)
        is then checked by the wrapper against iPAddress SANs. */
     x->name = x->ip_len != 0 ? NULL : verify_name;
     x->now = now_s;
+    x->reason = TLS_REASON_NONE; /* a verdict of the previous connection must not name this one's failure */
     if (x->mode == TLS_MODE_CA) {
         uint32_t days, secs;
         tls_epoch_to_bearssl(now_s, &days, &secs);

@@ -137,6 +137,17 @@ describe('doctor: checks against real brokers', function () {
     assert.match(hs.fix ?? '', /8883/);
   });
 
+  it('MQTT_USE_TLS=false against a plain listener: a warning (clear text), CONNECT still checked', async () => {
+    const b = await broker('listener 1883\nallow_anonymous true');
+    const r = await diagnose(settings(pki, { MQTT_USE_TLS: 'false', MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(b.port) }));
+    const tlsCheck = byId(r, 'tls-handshake');
+    assert.equal(tlsCheck.status, 'warn');
+    assert.match(tlsCheck.summary, /clear text/);
+    assert.equal(byId(r, 'mqtt-connect').status, 'pass');
+    assert.equal(r.some((x) => x.id === 'chain'), false, 'no certificate checks without TLS');
+    assert.equal(failed(r), false);
+  });
+
   it('chain: a broker certificate from another CA, and a self-signed one', async () => {
     const other = createCa({ commonName: 'Someone Else CA' });
     const foreign = writeIssued(work, 'foreign', issueServerCert(other, { hosts: ['localhost', '127.0.0.1'] }));

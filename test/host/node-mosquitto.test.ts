@@ -202,7 +202,7 @@ describe('native node with real Mosquitto (plain listener, generated passwd + AC
     const t0 = Date.now();
     await n.waitFor(/^node: buzzer off/, { since: mark, timeoutMs: 10000 });
     const took = Date.now() - t0;
-    assert.ok(took >= 1000, `buzzer sounded for about 1.5 s (off after ${took} ms)`);
+    assert.ok(took >= 700, `buzzer sounded for about 1.5 s, not a blink (off after ${took} ms)`);
     // Readings continued while the buzzer sounded: non-blocking.
     assert.ok(n.matching(/^sensor: reading/, mark).length >= 1);
 

@@ -378,8 +378,34 @@ describe('gen-certs: certificates and files (openssl)', function () {
       assert.match(r.stderr, /WARNING: --new-ca replaces the CA/);
       assert.match(r.stderr, /re-flashed/);
       assert.notEqual(openssl.fingerprint(certsDir(dir, 'ca.crt'), 'sha256'), caFp);
+      const kept = fs.readdirSync(certsDir(dir)).filter((f) => f.startsWith('ca.replaced-'));
+      assert.equal(kept.length, 2, `old CA not kept: ${kept.join(', ')}`);
+      const oldCrt = kept.find((f) => f.endsWith('.crt')) ?? '';
+      assert.equal(openssl.fingerprint(certsDir(dir, oldCrt), 'sha256'), caFp);
+      assert.equal(mode(certsDir(dir, kept.find((f) => f.endsWith('.key')) ?? '')).toString(8), '600');
       for (const crt of ['server.crt', 'devices/node01.crt', 'devices/node02.crt', 'backend.crt']) {
         assert.match(openssl.verify(certsDir(dir, 'ca.crt'), certsDir(dir, crt)), /: OK/);
+      }
+    });
+  });
+
+  describe('validity options on later runs', function () {
+    it('--days N re-issues the broker certificate (same key) once; the same --days again changes nothing', function () {
+      const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-days-'));
+      try {
+        assert.equal(genCerts(['--dir', d, '--host', 'localhost']).code, 0);
+        const pin = openssl.spkiSha256(certsDir(d, 'server.crt'));
+        let r = genCerts(['--dir', d, '--days', '90']);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stdout, /issued: server\n/);
+        assert.ok(Math.abs(daysBetween(new Date(), openssl.notAfter(certsDir(d, 'server.crt'))) - 90) < 0.1);
+        assert.equal(openssl.spkiSha256(certsDir(d, 'server.crt')), pin);
+        r = genCerts(['--dir', d, '--days', '90']);
+        assert.match(r.stdout, /issued: nothing/);
+        r = genCerts(['--dir', d, '--device-days', '30']);
+        assert.match(r.stdout, /issued: backend, node01\n/);
+      } finally {
+        fs.rmSync(d, { recursive: true, force: true });
       }
     });
   });

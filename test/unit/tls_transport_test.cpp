@@ -384,6 +384,21 @@ static void test_bad_config()
     tls.base.close(&tls.base);
 }
 
+static void test_old_tls_version()
+{
+    /* A server that stops at TLS 1.1 answers our 1.2-only hello with its own version. */
+    br_ssl_engine_set_versions(&srv.eng, BR_TLS10, BR_TLS11);
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("broker.test"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "TLS_VERSION_UNSUPPORTED");
+    CHECK(strstr(tls.base.error_hint(&tls.base), "tlsv1.2") != NULL);
+    tls.base.close(&tls.base);
+    server_start(); /* back to TLS 1.0-1.2 (a fresh server context, as after a broker restart) */
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+}
+
 static void test_credentials_errors()
 {
     static tls_credentials c;
@@ -450,6 +465,7 @@ int main()
     RUN(test_pin_and_fingerprint);
     RUN(test_session_blob);
     RUN(test_bad_config);
+    RUN(test_old_tls_version);
     RUN(test_credentials_errors);
 
     char rm[128];

@@ -33,7 +33,8 @@ export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string)
     if (o.newCa) {
       io.stderr(
         '\n*** WARNING: --new-ca replaces the CA. Every device flashed with the old certs.h will be\n' +
-          '*** unable to connect until it is re-flashed, and every client needs the new ca.crt. ***\n\n',
+          '*** unable to connect until it is re-flashed, and every client needs the new ca.crt.\n' +
+          '*** The old CA is kept as certs/ca.replaced-<time>.crt/.key. ***\n\n',
       );
     }
     const r = generate(o);

@@ -19,7 +19,6 @@ import {
   certToPem,
   commonNameOf,
   createCa,
-  generateKey,
   issueClientCert,
   issueServerCert,
   keyMatchesCert,
@@ -54,9 +53,9 @@ export interface GenerateOptions {
   devices?: string[];
   /** The device include/certs.h is rendered for; default the first --device, else the first known. */
   headerDevice?: string;
-  /** Validity of broker certificates issued in this run (default 180). */
+  /** Validity of the broker certificate (default 180); a certificate issued for another lifetime is re-issued. */
   days?: number;
-  /** Validity of device and backend certificates issued in this run (default 825). */
+  /** Validity of device and backend certificates (default 825); as for days. */
   deviceDays?: number;
   mtls?: boolean;
   migration?: boolean;
@@ -147,6 +146,12 @@ function sameHosts(cert: Certificate, hosts: readonly string[]): boolean {
   return norm(want.dns, want.ips) === norm(have.dns, have.ips);
 }
 
+/** True unless `days` was asked for and the certificate was issued for another lifetime. */
+function lifetimeIs(cert: Certificate, days: number | undefined): boolean {
+  if (days === undefined) return true;
+  return Math.round((cert.validity.notAfter.getTime() - cert.validity.notBefore.getTime()) / 86_400_000) === days;
+}
+
 function usable(e: Existing, ca: Signer, now: Date): e is Required<Existing> {
   return (
     e.cert !== undefined &&
@@ -228,6 +233,11 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const pub = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_PUBLIC });
 
   if (caCreated) {
+    // --new-ca keeps the replaced CA next to the new one: devices still trusting it can be moved
+    // over gradually, and an accidental --new-ca can be undone by renaming two files.
+    const stamp = now.toISOString().replace(/[:.]/g, '-');
+    if (exists(l.caCrt)) pub(l.caCrt.replace(/\.crt$/, `.replaced-${stamp}.crt`), readInput(l.caCrt, 'CA certificate'));
+    if (exists(l.caKey)) secret(l.caKey.replace(/\.key$/, `.replaced-${stamp}.key`), readInput(l.caKey, 'CA key'));
     pub(l.caCrt, ca.certPem);
     secret(l.caKey, ca.keyPem);
   }
@@ -249,14 +259,14 @@ export function generate(opts: GenerateOptions): GenerateResult {
     l.serverCrt,
     l.serverKey,
     (key) => issueServerCert(ca, { hosts, key, days: opts.days ?? SERVER_DAYS }),
-    (c) => sameHosts(c, hosts),
+    (c) => sameHosts(c, hosts) && lifetimeIs(c, opts.days),
   );
   obtain(
     BACKEND_USER,
     l.backendCrt,
     l.backendKey,
     (key) => issueClientCert(ca, { id: BACKEND_USER, ou: 'backend', key, days: opts.deviceDays ?? DEVICE_DAYS }),
-    (c) => commonNameOf(c) === BACKEND_USER,
+    (c) => commonNameOf(c) === BACKEND_USER && lifetimeIs(c, opts.deviceDays),
   );
   const deviceCerts: Record<string, Issued> = {};
   for (const id of devices) {
@@ -264,8 +274,8 @@ export function generate(opts: GenerateOptions): GenerateResult {
       id,
       deviceCrt(l, id),
       deviceKey(l, id),
-      (key) => issueClientCert(ca, { id, key: key ?? generateKey(), days: opts.deviceDays ?? DEVICE_DAYS }),
-      (c) => commonNameOf(c) === id,
+      (key) => issueClientCert(ca, { id, key, days: opts.deviceDays ?? DEVICE_DAYS }),
+      (c) => commonNameOf(c) === id && lifetimeIs(c, opts.deviceDays),
     );
   }
 

@@ -26,10 +26,11 @@ Options:
                         runs without --host keep the names of the existing certificate)
   --device ID           add a device (repeatable; default node01); ID is the MQTT client id,
                         username and topic level: letters, digits, "-", "_", at most 23
-  --header-device ID    render include/certs.h for this device (default: the first --device,
-                        else the first known device)
-  --days N              validity of a broker certificate issued in this run (default 180)
-  --device-days N       validity of device/backend certificates issued in this run (default 825)
+  --header-device ID    render include/certs.h for this device, adding it if new (default:
+                        the first --device, else the first known device)
+  --days N              validity of the broker certificate (default 180); re-issues it (same
+                        key) when it was issued for another number of days
+  --device-days N       the same for device and backend certificates (default 825)
   --mtls                broker requires client certificates (require_certificate true)
   --migration           also open plain MQTT on 1883 (zero-downtime migration to TLS)
   --port N              TLS port for the config, certs.h and .env (default 8883)
