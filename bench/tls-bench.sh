@@ -53,6 +53,15 @@ row() {
   printf '| %s | %s | %s |\n' "$label" "$((full / N))" "$((resumed / N))"
 }
 
+# Peak stack of the whole client process (x86-64, massif snapshots: approximate, includes start-up).
+peak_stack() {
+  valgrind --tool=massif --stacks=yes --massif-out-file="$tmp/massif.out" \
+    "$build/tls_bench" --port "$port" --host localhost --ca "$certs/ca.crt" --full 1 --resumed 1 "$@" >/dev/null 2>&1 || true
+  grep -Eo 'mem_stacks_B=[0-9]+' "$tmp/massif.out" | cut -d= -f2 | sort -n | tail -1
+}
+stack_ca=$(peak_stack)
+stack_mtls=$(peak_stack --cert "$certs/devices/bench01.crt" --key "$certs/devices/bench01.key")
+
 ram=$("$build/tls_bench" --port "$port" --host localhost --ca "$certs/ca.crt" --full 1 --resumed 1)
 ram512=$("$build/tls_bench" --port "$port" --host localhost --ca "$certs/ca.crt" --full 1 --resumed 1 --fragment 512)
 xt=$(bash scripts/xtensa-build.sh 2>/dev/null | grep 'lib_tls_' || true)
@@ -95,5 +104,7 @@ row "mutual TLS (RSA client key, i15)" --cert "$certs/devices/bench01.crt" --key
 echo
 echo "Static RAM on the host (x86-64): ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
 echo "On the ESP8266: tls_transport ${xt_sizeof} B + buffers 2458 B (max fragment 1024) or 1434 B (512)."
+echo "Peak stack (valgrind --tool=massif --stacks=yes, x86-64, whole process): ${stack_ca} B server auth, ${stack_mtls} B mutual TLS:"
+echo "over the ESP8266's 4 KB loop stack: the chip build should run the engine calls on the Arduino core's BearSSL stack (hook: TLS_ENGINE_WRAPPERS)."
 echo "lib/tls for xtensa-lx106 (-Os): text ${xt_text} B, data+bss ${xt_ram} B (BearSSL itself not included);"
 echo "of the text, .rodata ${xt_rodata} B (RAM on the ESP8266), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."

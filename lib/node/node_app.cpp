@@ -314,14 +314,11 @@ int node_parse_alert(const uint8_t *p, size_t n, int *activate, uint32_t *durati
     return 1;
 }
 
-const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *hal, transport *t) {
-    memset(a, 0, sizeof *a);
-    a->cfg = *cfg;
-    a->hal = hal;
+const char *node_config_check(const node_config *cfg) {
     const char *err = check_id(cfg->device_id);
     if (err) return err;
-    if (!cfg->location) a->cfg.location = "";
-    if (strlen(a->cfg.location) > NODE_MAX_LOCATION_LEN) return "location is longer than 64 bytes";
+    const char *location = cfg->location ? cfg->location : "";
+    if (strlen(location) > NODE_MAX_LOCATION_LEN) return "location is longer than 64 bytes";
     if (!cfg->host || !*cfg->host) return "broker host is empty";
     if (cfg->port == 0) return "broker port is 0";
     if (cfg->interval_ms < 100) return "interval is below 100 ms";
@@ -342,8 +339,20 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
     wide.humidity_tenths = 1000;
     wide.distance_tenths = 4000;
     wide.rssi = -100;
-    if (node_format_combined(a->cfg.device_id, a->cfg.location, &wide, a->payload, MQTT_SLOT_SIZE - 64) == 0)
+    /* A scratch copy on the stack: this runs once, at start. */
+    char probe[MQTT_SLOT_SIZE - 64];
+    if (node_format_combined(cfg->device_id, location, &wide, probe, sizeof probe) == 0)
         return "device id and location are too long for one payload";
+    return 0;
+}
+
+const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *hal, transport *t) {
+    memset(a, 0, sizeof *a);
+    const char *err = node_config_check(cfg);
+    if (err) return err;
+    a->cfg = *cfg;
+    a->hal = hal;
+    if (!cfg->location) a->cfg.location = "";
 
     const char *id = a->cfg.device_id;
     if (!make_topic(a->t_combined, "sensors/combined/", id, "") ||

@@ -112,6 +112,8 @@ extern "C" {
 #endif
 
 void node_config_defaults(node_config *cfg);
+/* Check a config without touching anything (no HAL calls): NULL, or a one-line message. */
+const char *node_config_check(const node_config *cfg);
 /* Validate the config, build the topics, read the boot counter, set up the session.
    Returns NULL, or a one-line message naming what is wrong ("device id ..."). */
 const char *node_app_init(node_app *app, const node_config *cfg, const node_hal *hal, transport *t);

@@ -10,6 +10,17 @@
 
 #include <string.h>
 
+/*
+ * The engine calls below run the handshake (RSA, ECDHE, ECDSA), which needs more stack than the
+ * ESP8266's 4 KB loop stack has; the Arduino core runs BearSSL on its own stack through
+ * "stack thunks". A platform can name a header that #defines the br_ssl_engine_* / br_ssl_client_reset
+ * calls used in this file to such wrappers (-DTLS_ENGINE_WRAPPERS='"tls_thunks.h"'), so this file
+ * stays free of Arduino headers.
+ */
+#ifdef TLS_ENGINE_WRAPPERS
+#include TLS_ENGINE_WRAPPERS
+#endif
+
 /* ---------------------------------------------------------------- small helpers */
 
 /* Log lines are built without printf: it is large on the ESP8266 and this is all we need. */

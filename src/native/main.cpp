@@ -251,10 +251,14 @@ int main(int argc, char **argv) {
     cfg.backoff_min_ms = o.backoff_min_ms;
     cfg.backoff_max_ms = o.backoff_max_ms;
     cfg.queue_limit = o.queue;
-    /* The id names the boot counter file, so check it before the HAL touches the disk;
-       node_app_init checks the rest. */
+    /* Check everything before the HAL touches the disk (the boot counter): bad input leaves
+       nothing behind. The id also names the boot counter file. */
     if (strlen(o.id) > NODE_MAX_ID_LEN || strpbrk(o.id, "/+# \t"))
         fail("--id", "must be 1..23 characters without '/', '+', '#' or spaces", o.id);
+    if (const char *bad = node_config_check(&cfg)) {
+        fprintf(stderr, "mqtt_node: %s\n", bad);
+        return 2;
+    }
     if (posix_hal_init(&hal, &ho, err, sizeof err)) {
         fprintf(stderr, "mqtt_node: %s\n", err);
         return 2;

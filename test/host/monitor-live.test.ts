@@ -179,6 +179,21 @@ describe('monitor: live against Mosquitto over TLS', function () {
     }
   });
 
+  it('reports tls_mutual false when it connects without a client certificate', async () => {
+    const settings = loadSettings({ file: pki.env, env: { MQTT_BROKER_PORT: String(broker.port), MQTT_CLIENT_CERT: '', MQTT_CLIENT_KEY: '' } });
+    const m = new Monitor(settings, { clientId: 'monitor-server-only' });
+    m.start();
+    try {
+      await m.waitSubscribed(20_000);
+      const s = m.stats();
+      assert.equal(s.tls_enabled, true);
+      assert.equal(s.tls_mutual, false);
+      assert.match(s.tls_version ?? '', /^TLSv1\.[23]$/);
+    } finally {
+      await m.stop();
+    }
+  });
+
   it('shows readings, online state and reliability on the live page (headless Chromium)', async () => {
     const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'monitor-chromium-'));
     const ctx = await chromium.launchPersistentContext(profile, {

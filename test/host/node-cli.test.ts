@@ -54,6 +54,7 @@ describe('native node command line', function () {
     ['tls buffer too small', ['--id', 'n1', '--tls-buffer', '256'], /--tls-buffer: expected a whole number 512\.\.4096/],
     ['tls buffer not a fragment size', ['--id', 'n1', '--tls-buffer', '1500'], /--tls-buffer: must be 512, 1024, 2048 or 4096/],
     ['queue too large', ['--id', 'n1', '--queue', '1000'], /--queue: expected a whole number 1\.\.64/],
+    ['location too long', ['--id', 'n1', '--location', 'x'.repeat(65)], /^mqtt_node: location is longer than 64 bytes$/],
   ];
   for (const [name, args, want] of badCases) {
     it(`refuses ${name} with one line and exit 2`, async () => {

@@ -115,6 +115,22 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
     await waitReading('node01', since);
   });
 
+  it('CA mode by IPv6 literal: ::1 is matched against the iPAddress SAN (16 bytes)', async () => {
+    const conf = fs.readFileSync(pki.mosquittoConf, 'utf8').replace(/^listener 8883$/m, 'listener 8883 ::1');
+    assert.match(conf, /^listener 8883 ::1$/m);
+    const b6 = await startMosquitto({ conf });
+    try {
+      const seen = b6.logs().length;
+      const n = startTlsNode('node01', b6.port, ['--host', '::1', '--tls', 'ca', '--ca', pki.caCrt]);
+      await n.waitFor(/^tls: handshake ok \(full handshake/);
+      await n.waitFor(/^mqtt: connected/);
+      await b6.waitForLog(/New client connected from ::1:\d+ as node01/, { since: seen });
+      await n.cleanup();
+    } finally {
+      await b6.cleanup();
+    }
+  });
+
   it('PIN mode (SHA-256 of the broker SPKI) delivers readings', async () => {
     const since = readings.length;
     const n = startTlsNode('node01', broker.port, ['--host', '127.0.0.1', '--tls', 'pin', '--pin', spkiSha256]);

@@ -399,6 +399,38 @@ static void test_old_tls_version()
     tls.base.close(&tls.base);
 }
 
+static int sh(const char *cmd)
+{
+    char full[1024];
+    snprintf(full, sizeof full, "cd %s && { %s ; } >/dev/null 2>&1", dir, cmd); /* cmd may redirect itself */
+    return system(full);
+}
+
+static void test_credentials_formats()
+{
+    static tls_credentials c;
+    char path[128], crt[128];
+    /* PKCS#8 RSA key ("PRIVATE KEY", what openssl genpkey writes) */
+    CHECK_EQ(sh("openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa8.key"), 0);
+    CHECK_EQ(sh("openssl req -x509 -new -key rsa8.key -subj /CN=dev -days 1 -out rsa8.crt"), 0);
+    /* CRLF line ends (node-forge and Windows write them) */
+    CHECK_EQ(sh("sed 's/$/\\r/' ca.crt > ca-crlf.crt"), 0);
+    tls_credentials_init(&c);
+    snprintf(crt, sizeof crt, "%s/rsa8.crt", dir);
+    snprintf(path, sizeof path, "%s/rsa8.key", dir);
+    CHECK_EQ(tls_credentials_load_client(&c, crt, path), 0);
+    CHECK_EQ(c.key_type, BR_KEYTYPE_RSA);
+    CHECK_EQ(c.rsa.n_bitlen, 1024);
+    CHECK_EQ(c.chain_len, 1);
+    /* the key's DER was only a scratch copy: nothing of it is left behind the key parts */
+    CHECK(c.used < 1024 + 5 * 80);
+    snprintf(path, sizeof path, "%s/ca-crlf.crt", dir);
+    CHECK_EQ(tls_credentials_load_ca(&c, path), 0);
+    CHECK_EQ(c.anchor_count, 1);
+    CHECK(c.anchors[0].dn.len == cli_creds.anchors[0].dn.len &&
+          memcmp(c.anchors[0].dn.data, cli_creds.anchors[0].dn.data, c.anchors[0].dn.len) == 0);
+}
+
 static void test_credentials_errors()
 {
     static tls_credentials c;
@@ -418,13 +450,6 @@ static void test_credentials_errors()
 }
 
 /* ---------------------------------------------------------------- setup */
-
-static int sh(const char *cmd)
-{
-    char full[1024];
-    snprintf(full, sizeof full, "cd %s && %s >/dev/null 2>&1", dir, cmd);
-    return system(full);
-}
 
 int main()
 {
@@ -466,6 +491,7 @@ int main()
     RUN(test_session_blob);
     RUN(test_bad_config);
     RUN(test_old_tls_version);
+    RUN(test_credentials_formats);
     RUN(test_credentials_errors);
 
     char rm[128];

@@ -114,7 +114,9 @@ export class Monitor extends EventEmitter {
         this.conn.tls_version = sock.getProtocol();
         this.conn.cipher = sock.getCipher()?.name ?? null;
         // The broker accepted our certificate if we sent one; say so only when it really happened.
-        this.conn.tls_mutual = this.settings.clientCert !== undefined && sock.getCertificate() !== null;
+        // (getCertificate() is {} when no local certificate was used.)
+        const own = sock.getCertificate();
+        this.conn.tls_mutual = own !== null && Object.keys(own).length > 0;
       }
       // With a resumed session (connack.sessionPresent) the broker still has our subscriptions;
       // subscribing again is harmless and covers a broker that lost its persistence.
