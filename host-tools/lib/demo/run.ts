@@ -28,6 +28,17 @@ const rel = (p: string): string => (p.startsWith(PROJECT_ROOT + path.sep) ? path
 
 class StepError extends Error {}
 
+/** What a newcomer just saw, and where to go from here. */
+const nextSteps = (plain: boolean): string => `
+What ran: three copies of the firmware's C++ core (the same sources the ESP8266 runs, with simulated
+sensors) published QoS 1 readings over ${plain ? 'plain MQTT' : 'TLS'}; the monitor counted them by their seq numbers.
+Next, with real hardware:
+  npx ts-node host-tools/gen-certs.ts --host <your Pi's name or IP>   PKI, Mosquitto config, include/certs.h, .env
+  pio run -e nodemcuv2 -t upload                                      flash a NodeMCU
+  npx ts-node host-tools/doctor.ts                                    check the broker set-up, with fixes
+  npx ts-node host-tools/monitor.ts                                   live page and /api/mqtt/stats on :8000
+`;
+
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = (): void => {
@@ -163,6 +174,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     io.out(`\ndemo: final stats (what GET ${http.url}api/mqtt/stats returns):\n`);
     io.out(`${JSON.stringify(final, null, 2)}\n`);
     io.out(`${renderLogLine(final, (Date.now() - start) / 1000).replace(/^demo: \[[^\]]*\]/, 'demo: result:')}\n`);
+    io.out(nextSteps(o.plain));
     if (final.devices_online < DEMO_DEVICES.length || final.readings_received === 0) {
       code = 1;
       io.err(`demo: expected ${DEMO_DEVICES.length} nodes online with readings; got ${final.devices_online} online, ${final.readings_received} readings\n`);

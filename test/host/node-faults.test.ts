@@ -1,0 +1,213 @@
+/**
+ * The native node against a raw TCP peer that plays a broken broker: faults a real Mosquitto
+ * cannot be made to produce (silence after CONNACK, malformed packets, odd CONNACK codes).
+ * Each case asserts what the node logs and that it closes and reconnects rather than hangs.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+
+import { NativeNode, startNode } from '../helpers/native-node';
+
+interface FakeBroker {
+  port: number;
+  connections: number;
+  /** Bytes of every CONNECT-bearing first packet, per connection. */
+  firstPackets: Buffer[];
+  close(): Promise<void>;
+}
+
+/** Accepts connections; on the first bytes of each, calls `onConnect(socket, n)` (n = 1, 2, ...). */
+function fakeBroker(onConnect: (s: net.Socket, n: number) => void): Promise<FakeBroker> {
+  const sockets = new Set<net.Socket>();
+  const fb: FakeBroker = { port: 0, connections: 0, firstPackets: [], close: async () => undefined };
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => undefined);
+    let first = true;
+    s.on('data', (d) => {
+      if (!first) return;
+      first = false;
+      fb.connections++;
+      fb.firstPackets.push(d);
+      onConnect(s, fb.connections);
+    });
+  });
+  return new Promise((resolve) => {
+    server.listen(0, '127.0.0.1', () => {
+      const a = server.address();
+      fb.port = typeof a === 'object' && a ? a.port : 0;
+      fb.close = () =>
+        new Promise((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        });
+      resolve(fb);
+    });
+  });
+}
+
+const CONNACK_OK = Buffer.from([0x20, 0x02, 0x00, 0x00]);
+
+interface Publish {
+  dup: boolean;
+  qos: number;
+  retain: boolean;
+  topic: string;
+  id: number;
+  payload: string;
+}
+
+/** Splits a byte stream into MQTT packets and decodes the PUBLISHes (enough for these checks). */
+class PacketReader {
+  private buf = Buffer.alloc(0);
+  readonly publishes: Publish[] = [];
+  feed(d: Buffer): void {
+    this.buf = Buffer.concat([this.buf, d]);
+    for (;;) {
+      let rem = 0;
+      let mult = 1;
+      let i = 1;
+      for (; i < this.buf.length && i <= 4; i++) {
+        rem += (this.buf[i] & 0x7f) * mult;
+        mult *= 128;
+        if (!(this.buf[i] & 0x80)) break;
+      }
+      if (i >= this.buf.length || this.buf.length < i + 1 + rem) return;
+      const p = this.buf.subarray(0, i + 1 + rem);
+      this.buf = this.buf.subarray(i + 1 + rem);
+      if (p[0] >> 4 === 3) {
+        const body = p.subarray(i + 1);
+        const tl = body.readUInt16BE(0);
+        const qos = (p[0] >> 1) & 3;
+        const id = qos ? body.readUInt16BE(2 + tl) : 0;
+        this.publishes.push({
+          dup: (p[0] & 8) !== 0,
+          qos,
+          retain: (p[0] & 1) !== 0,
+          topic: body.subarray(2, 2 + tl).toString('utf8'),
+          id,
+          payload: body.subarray(2 + tl + (qos ? 2 : 0)).toString('utf8'),
+        });
+      }
+    }
+  }
+}
+
+describe('native node against a misbehaving peer', function () {
+  this.timeout(30000);
+  const nodes: NativeNode[] = [];
+  const brokers: FakeBroker[] = [];
+  afterEach(async () => {
+    for (const n of nodes.splice(0)) await n.cleanup();
+    for (const b of brokers.splice(0)) await b.close();
+  });
+
+  const run = (port: number, extra: string[] = []): NativeNode => {
+    const n = startNode(['--id', 'fault01', '--port', String(port), '--backoff-min-ms', '100', '--backoff-max-ms', '300', ...extra], {
+      env: { NODE_PASSWORD: 'pw' },
+    });
+    nodes.push(n);
+    return n;
+  };
+
+  it('sends CONNECT with clean session off, credentials, keepalive and the offline will', async () => {
+    const b = await fakeBroker((s) => s.write(CONNACK_OK));
+    brokers.push(b);
+    const n = run(b.port, ['--keepalive', '7']);
+    await n.waitFor(/^mqtt: connected/);
+    const p = b.firstPackets[0];
+    assert.equal(p[0], 0x10, 'CONNECT');
+    // Variable header: 00 04 'MQTT' 04 flags keepalive(2)
+    const at = p.indexOf(Buffer.from('MQTT'));
+    assert.equal(p[at + 4], 4, 'protocol level 4 (3.1.1)');
+    const flags = p[at + 5];
+    assert.equal(flags & 0x02, 0, 'clean session off');
+    assert.equal(flags & 0x04, 0x04, 'will');
+    assert.equal((flags >> 3) & 3, 1, 'will QoS 1');
+    assert.equal(flags & 0x20, 0x20, 'will retained');
+    assert.equal(flags & 0xc0, 0xc0, 'username and password');
+    assert.equal(p.readUInt16BE(at + 6), 7, 'keepalive');
+    assert.ok(p.includes(Buffer.from('devices/fault01/status')) && p.includes(Buffer.from('offline')));
+  });
+
+  it('reconnects when PINGRESP never comes', async () => {
+    const b = await fakeBroker((s) => s.write(CONNACK_OK)); // then silence
+    brokers.push(b);
+    const n = run(b.port, ['--keepalive', '1']);
+    await n.waitFor(/^mqtt: connected/);
+    await n.waitFor(/^mqtt: ping timeout/, { timeoutMs: 10000 });
+    await n.waitFor(/^mqtt: disconnected \(ping timeout\), retry in \d+ ms/);
+    await n.waitFor(/^mqtt: connected/, { since: n.lines.findIndex((l) => l.startsWith('mqtt: ping timeout')) });
+    assert.ok(b.connections >= 2);
+  });
+
+  const malformed: Array<[string, Buffer, RegExp]> = [
+    ['a remaining length over 4 bytes', Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), /malformed packet from broker: MALFORMED/],
+    ['a reserved packet type', Buffer.from([0xf0, 0x00]), /malformed packet from broker: UNEXPECTED_TYPE/],
+    ['a topic length past the packet', Buffer.from([0x30, 0x04, 0x00, 0x40, 0x61, 0x62]), /malformed packet from broker: MALFORMED/],
+    ['a packet larger than the receive buffer', Buffer.from([0x30, 0xff, 0x7f, 0x00, 0x01, 0x61]), /larger than the receive buffer/],
+  ];
+  for (const [name, bytes, want] of malformed) {
+    it(`closes the connection on ${name} and reconnects`, async () => {
+      const b = await fakeBroker((s, k) => {
+        s.write(CONNACK_OK);
+        if (k === 1) setTimeout(() => s.write(bytes), 100);
+      });
+      brokers.push(b);
+      const n = run(b.port);
+      await n.waitFor(/^mqtt: connected/);
+      await n.waitFor(want);
+      await n.waitFor(/^mqtt: disconnected \(protocol error\)/);
+      const mark = n.lines.length;
+      await n.waitFor(/^mqtt: connected/, { since: mark });
+      assert.equal(n.exitCode(), null);
+    });
+  }
+
+  it('re-sends an unacknowledged reading with DUP and the same packet id after a reconnect', async () => {
+    const readers: PacketReader[] = [];
+    const sockets: net.Socket[] = [];
+    const b = await fakeBroker((s, k) => {
+      const r = new PacketReader();
+      readers.push(r);
+      sockets.push(s);
+      r.feed(b.firstPackets[k - 1]);
+      s.on('data', (d) => r.feed(d));
+      s.write(CONNACK_OK); // never a PUBACK on the first connection
+    });
+    brokers.push(b);
+    const n = run(b.port, ['--publish-mode', 'combined', '--interval-ms', '60000']);
+    await n.waitFor(/^mqtt: connected/);
+    const t0 = Date.now();
+    while (!readers[0]?.publishes.some((p) => p.topic === 'sensors/combined/fault01')) {
+      assert.ok(Date.now() - t0 < 10000, 'first reading sent');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const first = readers[0].publishes.find((p) => p.topic === 'sensors/combined/fault01');
+    assert.ok(first);
+    assert.equal(first.dup, false);
+    assert.equal(first.qos, 1);
+    sockets[0].destroy(); // the broker vanishes before acknowledging
+    await n.waitFor(/^mqtt: retransmit packet id \d+ with DUP/, { timeoutMs: 10000 });
+    while (!readers[1]?.publishes.some((p) => p.topic === 'sensors/combined/fault01')) {
+      assert.ok(Date.now() - t0 < 15000, 'reading re-sent');
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const again = readers[1].publishes.find((p) => p.topic === 'sensors/combined/fault01');
+    assert.ok(again);
+    assert.equal(again.dup, true);
+    assert.equal(again.id, first.id);
+    assert.equal(again.payload, first.payload);
+    // "online" (retained, QoS 1) follows every CONNACK.
+    assert.ok(readers[1].publishes.some((p) => p.topic === 'devices/fault01/status' && p.payload === 'online' && p.retain && p.qos === 1));
+  });
+
+  it('names CONNACK refusal codes', async () => {
+    const b = await fakeBroker((s, k) => s.write(Buffer.from([0x20, 0x02, 0x00, k === 1 ? 0x02 : 0x03])));
+    brokers.push(b);
+    const n = run(b.port);
+    await n.waitFor(/^mqtt: connect refused: IDENTIFIER_REJECTED$/);
+    await n.waitFor(/^mqtt: connect refused: SERVER_UNAVAILABLE$/);
+  });
+});
