@@ -5,6 +5,30 @@
 
 #include <string.h>
 
+/*
+ * br_x509_decoder_init() has two signatures: BearSSL 0.6 (Debian's libbearssl-dev) and upstream
+ * BearSSL take (ctx, append_dn, append_dn_ctx); the ESP8266 Arduino core's fork (bearssl-esp8266)
+ * adds an issuer-DN callback and its context. No macro tells them apart:
+ * BR_FEATURE_X509_TIME_CALLBACK marks upstream's X.509 time callback, which newer upstream
+ * headers define together with the 3-argument form. So C++ overload resolution picks the call
+ * that matches the signature the headers declare (the other, inline, is never called or emitted).
+ * We want neither DN: only the key (PIN / FINGERPRINT modes) is read from the decoder.
+ */
+typedef void (*tls_dn_sink)(void *ctx, const void *buf, size_t len);
+
+static inline void decoder_init(void (*init)(br_x509_decoder_context *, tls_dn_sink, void *),
+                                br_x509_decoder_context *d)
+{
+    init(d, 0, 0);
+}
+
+static inline void decoder_init(void (*init)(br_x509_decoder_context *, tls_dn_sink, void *,
+                                             tls_dn_sink, void *),
+                                br_x509_decoder_context *d)
+{
+    init(d, 0, 0, 0, 0);
+}
+
 static tls_x509_ctx *self(const br_x509_class **ctx)
 {
     /* BearSSL passes a pointer to our vtable field, which is the first member. */
@@ -31,7 +55,7 @@ static void x_start_cert(const br_x509_class **ctx, uint32_t length)
     if (x->cert_index == 0) {
         tls_cert_walker_init(&x->walker, x->ip, x->ip_len);
         br_sha256_init(&x->cert_hash);
-        if (x->mode != TLS_MODE_CA) br_x509_decoder_init(&x->u.decoder, 0, 0);
+        if (x->mode != TLS_MODE_CA) decoder_init(br_x509_decoder_init, &x->u.decoder);
     }
 }
 

@@ -259,13 +259,14 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mqtt_node: %s\n", bad);
         return 2;
     }
+    /* The transport reads and checks --ca/--cert/--key/--pin/... (files, PEM, hex), so it comes
+       before the HAL bumps the boot counter: a bad credential exits without writing state. */
+    transport *t = native_transport_create(&o);
+    if (!t) return 2;
     if (posix_hal_init(&hal, &ho, err, sizeof err)) {
         fprintf(stderr, "mqtt_node: %s\n", err);
         return 2;
     }
-
-    transport *t = native_transport_create(&o);
-    if (!t) return 2;
 
     signal(SIGPIPE, SIG_IGN);
     struct sigaction sa;

@@ -7,7 +7,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 
-import { runNode } from '../helpers/native-node';
+import { runNode, startNode } from '../helpers/native-node';
+import { makePki, Pki } from '../helpers/pki';
 
 describe('TLS node options (bad input)', function () {
   this.timeout(60000);
@@ -50,5 +51,82 @@ describe('TLS node options (bad input)', function () {
     const r = await runNode(['--id', 'node01', '--port', '1', '--state-dir', dir, '--tls', 'pin', '--pin', 'ab'.repeat(32), '--mtls',
       '--cert', path.join(dir, 'junk.txt'), '--key', path.join(dir, 'junk.txt')]);
     expectOneLine(r, /^mqtt_node: --cert\/--key: .*junk\.txt: no PEM object found/);
+  });
+});
+
+/*
+ * The node reads and checks its TLS credentials before the HAL bumps the boot counter
+ * (<state-dir>/<id>.boot): a run that stops on a bad --ca/--cert/--key must not have used up a
+ * boot number or created the state dir (DEVELOPERS.md: bad input leaves nothing half-written).
+ */
+describe('TLS node options: bad input leaves the boot counter alone', function () {
+  this.timeout(60000);
+  let pki: Pki;
+  let tmp: string;
+  let junk: string;
+
+  before(async () => {
+    pki = await makePki({ devices: ['node01'] });
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-cli-boot-'));
+    junk = path.join(tmp, 'junk.txt');
+    fs.writeFileSync(junk, 'hello\n');
+  });
+
+  after(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    pki.cleanup();
+  });
+
+  const badRuns = (): Array<{ args: string[]; error: RegExp }> => [
+    { args: ['--tls', 'ca', '--ca', path.join(tmp, 'missing.crt')], error: /^mqtt_node: --ca: .*missing\.crt: No such file or directory$/ },
+    { args: ['--tls', 'ca', '--ca', junk], error: /^mqtt_node: --ca: .*junk\.txt: no PEM object found/ },
+    { args: ['--tls', 'ca', '--ca', pki.caCrt, '--mtls', '--cert', pki.devices.node01.crt, '--key', junk], error: /^mqtt_node: --cert\/--key: .*junk\.txt: no PEM object found/ },
+    { args: ['--tls', 'ca', '--ca', pki.caCrt, '--mtls', '--cert', pki.devices.node01.crt, '--key', path.join(tmp, 'missing.key')], error: /^mqtt_node: --cert\/--key: .*missing\.key: No such file or directory$/ },
+  ];
+
+  const expectRefused = (r: { code: number | null; err: string }, error: RegExp): void => {
+    assert.equal(r.code, 2, r.err);
+    const lines = r.err.trim().split('\n');
+    assert.equal(lines.length, 1, r.err);
+    assert.match(lines[0], error);
+  };
+
+  it('creates no state dir and no counter when there was none', async () => {
+    const state = path.join(tmp, 'fresh-state');
+    for (const b of badRuns()) {
+      expectRefused(await runNode(['--id', 'node01', '--port', '1', '--state-dir', state, ...b.args]), b.error);
+      assert.ok(!fs.existsSync(state), `${b.args.join(' ')}: the state dir was created`);
+    }
+  });
+
+  it('leaves an existing counter byte-for-byte unchanged (no rewrite, no .tmp)', async () => {
+    const state = path.join(tmp, 'old-state');
+    fs.mkdirSync(state);
+    const boot = path.join(state, 'node01.boot');
+    fs.writeFileSync(boot, '41\n');
+    const before = fs.statSync(boot);
+    for (const b of badRuns()) {
+      expectRefused(await runNode(['--id', 'node01', '--port', '1', '--state-dir', state, ...b.args]), b.error);
+      assert.equal(fs.readFileSync(boot, 'utf8'), '41\n', `${b.args.join(' ')}: the counter changed`);
+      const after = fs.statSync(boot);
+      assert.equal(after.mtimeMs, before.mtimeMs, `${b.args.join(' ')}: the counter was rewritten`);
+      assert.equal(after.ino, before.ino, `${b.args.join(' ')}: the counter was replaced`);
+      assert.deepEqual(fs.readdirSync(state), ['node01.boot']);
+    }
+  });
+
+  it('does count the boot once the credentials are good (so the checks above can fail)', async () => {
+    const state = path.join(tmp, 'good-state');
+    fs.mkdirSync(state);
+    fs.writeFileSync(path.join(state, 'node01.boot'), '41\n');
+    const n = startNode(['--id', 'node01', '--port', '1', '--tls', 'ca', '--ca', pki.caCrt, '--mtls',
+      '--cert', pki.devices.node01.crt, '--key', pki.devices.node01.key], { stateDir: state });
+    try {
+      await n.waitFor(/^mqtt: connecting to /, { timeoutMs: 20000 });
+    } finally {
+      await n.stop();
+      await n.cleanup();
+    }
+    assert.equal(fs.readFileSync(path.join(state, 'node01.boot'), 'utf8'), '42\n');
   });
 });
