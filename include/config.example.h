@@ -25,9 +25,9 @@
 
 /* ---- Broker ---------------------------------------------------------------------------- */
 /* Host name or IP of the Mosquitto broker. With TLS in CA mode this must be one of the names
-   or IPs in the broker certificate's subjectAltName (gen-certs --host / --ip), or the
+   or IPs in the broker certificate's subjectAltName (gen-certs --host, which takes names and IPs), or the
    connection is refused with BAD_SERVER_NAME. The node does not speak mDNS: "*.local" names
-   do not resolve, use the Pi's IP (gen-certs puts it in the SANs with --ip) or a DNS name. */
+   do not resolve, use the Pi's IP (gen-certs --host 192.168.1.10 puts it in the SANs) or a DNS name. */
 #ifndef NODE_MQTT_HOST
 #define NODE_MQTT_HOST "192.168.1.10"
 #endif

@@ -60,6 +60,12 @@ typedef struct {
     size_t len;
 } pem_object;
 
+/* "CERTIFICATE" or the older "X509 CERTIFICATE" label. */
+static int pem_is_certificate(const pem_object *o)
+{
+    return strcmp(o->name, "CERTIFICATE") == 0 || strcmp(o->name, "X509 CERTIFICATE") == 0;
+}
+
 /* Decodes every PEM object of a file into the arena. Returns the count, or -1. */
 static int read_pem(tls_credentials *c, const char *path, pem_object *objs, int max_objs)
 {
@@ -211,7 +217,7 @@ int tls_credentials_load_ca(tls_credentials *c, const char *pem_path)
     if (n < 0) return -1;
     int added = 0;
     for (int i = 0; i < n; i++) {
-        if (strcmp(objs[i].name, "CERTIFICATE") != 0 && strcmp(objs[i].name, "X509 CERTIFICATE") != 0) continue;
+        if (!pem_is_certificate(&objs[i])) continue;
         if (add_anchor(c, pem_path, objs[i].der, objs[i].len) != 0) return -1;
         added++;
     }
@@ -272,7 +278,7 @@ int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const
     if (n < 0) return -1;
     c->chain_len = 0;
     for (int i = 0; i < n; i++) {
-        if (strcmp(objs[i].name, "CERTIFICATE") != 0 && strcmp(objs[i].name, "X509 CERTIFICATE") != 0) continue;
+        if (!pem_is_certificate(&objs[i])) continue;
         c->chain[c->chain_len].data = objs[i].der;
         c->chain[c->chain_len].data_len = objs[i].len;
         c->chain_len++;
@@ -329,25 +335,27 @@ int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_
     const size_t mark = c->used;
     int n = read_pem(c, pem_path, objs, TLS_CRED_MAX_CHAIN);
     if (n < 0) return -1;
-    int r = -1;
-    for (int i = 0; i < n && r != 0; i++) {
-        if (strcmp(objs[i].name, "CERTIFICATE") != 0) continue;
-        br_sha256_context h;
-        br_sha256_init(&h);
-        br_sha256_update(&h, objs[i].der, objs[i].len);
-        br_sha256_out(&h, fingerprint);
-        static tls_cert_walker w;
-        tls_cert_walker_init(&w, NULL, 0);
-        tls_cert_walker_push(&w, objs[i].der, objs[i].len);
-        if (!w.done || w.error || !w.spki_done) {
-            set_error(c, pem_path, "certificate could not be decoded");
-            c->used = mark;
-            return -1;
-        }
-        memcpy(spki, w.spki_sha256, 32);
-        r = 0;
+    const pem_object *cert = NULL;
+    for (int i = 0; i < n && cert == NULL; i++) {
+        if (pem_is_certificate(&objs[i])) cert = &objs[i];
     }
+    if (cert == NULL) {
+        set_error(c, pem_path, "no CERTIFICATE in the PEM file");
+        c->used = mark;
+        return -1;
+    }
+    br_sha256_context h;
+    br_sha256_init(&h);
+    br_sha256_update(&h, cert->der, cert->len);
+    br_sha256_out(&h, fingerprint);
+    static tls_cert_walker w;
+    tls_cert_walker_init(&w, NULL, 0);
+    tls_cert_walker_push(&w, cert->der, cert->len);
     c->used = mark;
-    if (r != 0) set_error(c, pem_path, "no CERTIFICATE in the PEM file");
-    return r;
+    if (!w.done || w.error || !w.spki_done) {
+        set_error(c, pem_path, "certificate could not be decoded");
+        return -1;
+    }
+    memcpy(spki, w.spki_sha256, 32);
+    return 0;
 }

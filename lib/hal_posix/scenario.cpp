@@ -46,6 +46,9 @@ const char *scenario_parse_line(const char *line, scenario_cmd *out) {
     size_t n = strlen(line);
     if (n >= sizeof buf) return "line too long";
     memcpy(buf, line, n + 1);
+    /* A '#' starts a comment, on its own line or after a command. */
+    char *hash = strchr(buf, '#');
+    if (hash) *hash = 0;
     char *words[4] = {0, 0, 0, 0};
     int count = 0;
     for (char *p = strtok(buf, " \t\r"); p; p = strtok(0, " \t\r")) {
@@ -54,7 +57,7 @@ const char *scenario_parse_line(const char *line, scenario_cmd *out) {
     }
     out->kind = SC_NONE;
     out->a = out->b = 0;
-    if (count == 0 || words[0][0] == '#') return 0;
+    if (count == 0) return 0;
     const char *cmd = words[0];
     if (strcmp(cmd, "pir") == 0) {
         if (count != 2 || !parse_int(words[1], 0, 1, &out->a)) return "expected: pir 0|1";
