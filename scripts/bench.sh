@@ -9,6 +9,12 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh >&2 || exit 1
+# valgrind counts the TLS handshake's instructions; only the benchmarks need it.
+if ! command -v valgrind >/dev/null 2>&1; then
+  sudo_cmd=()
+  [ "$(id -u)" -eq 0 ] || sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq valgrind >/dev/null || exit 1
+fi
 
 SECTIONS=(flash_size tls_handshake)
 
@@ -40,8 +46,8 @@ bench_flash_size() {
 }
 
 # ---- TLS handshake cost and RAM of lib/tls (owner: tls; bench/tls-bench.sh) -------------
-# Client instructions per full and resumed handshake under callgrind (needs valgrind, which
-# is not a test dependency: apt-get install valgrind), against openssl s_server on loopback.
+# Client instructions per full and resumed handshake under callgrind (valgrind, installed above),
+# against openssl s_server on loopback.
 bench_tls_handshake() {
   echo "## TLS handshake (lib/tls)"
   echo
