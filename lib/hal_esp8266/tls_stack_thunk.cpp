@@ -6,6 +6,7 @@
  */
 #include "tls_stack_thunk.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 
 #include <StackThunk.h>
@@ -56,8 +57,8 @@ make_stack_thunk(br_ssl_client_reset);
    call would run on a freed or NULL stack). */
 static void require_stack(const char *fn) {
     if (refs_held == 0) {
-        ets_printf("tls: %s called without a stack-thunk reference (would crash on the chip)\n",
-                   fn);
+        fprintf(stderr, "tls: %s called without a stack-thunk reference (would crash on the chip)\n",
+                fn);
         abort();
     }
 }

@@ -38,6 +38,7 @@ void node_certs_identity(node_identity *out) {
 
 #if NODE_USE_TLS
 
+#include "tls_stack_thunk.h"
 #include "tls_transport.h"
 
 static_assert(NODE_TLS_MODE_CA == TLS_MODE_CA && NODE_TLS_MODE_PIN == TLS_MODE_PIN &&
@@ -50,6 +51,9 @@ static_assert(NODE_TLS_MAX_FRAGMENT == 512 || NODE_TLS_MAX_FRAGMENT == 1024,
 static uint8_t tls_buf[TLS_BUFFER_SIZE(NODE_TLS_MAX_FRAGMENT)];
 static tls_transport tls;
 static tls_config tls_cfg;
+/* What the session talks to: `tls`, holding the core's BearSSL stack while a connection is
+   open (the handshake needs more stack than loop() has; lib/hal_esp8266/tls_engine_thunks.h). */
+static tls_stack_transport tls_on_thunk_stack;
 
 #if NODE_TLS_MODE == NODE_TLS_MODE_CA
 static unsigned char ta_dn[sizeof(CERTS_TA_DN)];
@@ -158,7 +162,8 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
         }
     }
 #endif
-    return &tls.base;
+    tls_stack_transport_init(&tls_on_thunk_stack, &tls.base);
+    return &tls_on_thunk_stack.base;
 }
 
 void node_certs_tls_poll(void) {

@@ -60,22 +60,19 @@ export interface DeviceFiles {
   password: string;
 }
 
-export interface Pki {
+/** The gen-certs output files a Pki names directly (the same paths as its `layout`). */
+const PKI_FILES = ['caCrt', 'caKey', 'serverCrt', 'serverKey', 'backendCrt', 'backendKey', 'mosquittoConf', 'passwd', 'acl', 'certsH', 'env'] as const;
+type PkiFiles = Pick<Layout, (typeof PKI_FILES)[number]>;
+
+function pkiFiles(l: Layout): PkiFiles {
+  return Object.fromEntries(PKI_FILES.map((k) => [k, l[k]])) as PkiFiles;
+}
+
+export interface Pki extends PkiFiles {
   dir: string;
   layout: Layout;
-  caCrt: string;
-  caKey: string;
-  serverCrt: string;
-  serverKey: string;
-  backendCrt: string;
-  backendKey: string;
   devices: Record<string, DeviceFiles>;
   backendPassword: string;
-  mosquittoConf: string;
-  passwd: string;
-  acl: string;
-  certsH: string;
-  env: string;
   /** The CA as a signer, to issue more certificates (e.g. issueServerCert(pki.ca, {...})). */
   ca: Signer;
   /** Removes the temp dir. */
@@ -107,19 +104,9 @@ export async function makePki(opts: MakePkiOptions = {}): Promise<Pki> {
     return {
       dir,
       layout: l,
-      caCrt: l.caCrt,
-      caKey: l.caKey,
-      serverCrt: l.serverCrt,
-      serverKey: l.serverKey,
-      backendCrt: l.backendCrt,
-      backendKey: l.backendKey,
+      ...pkiFiles(l),
       devices,
       backendPassword: r.passwords.backend,
-      mosquittoConf: l.mosquittoConf,
-      passwd: l.passwd,
-      acl: l.acl,
-      certsH: l.certsH,
-      env: l.env,
       ca,
       cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
     };

@@ -1,6 +1,6 @@
 /** Options of the demo (host-tools/demo.ts), parsed and validated apart from the shell. */
 import * as path from 'path';
-import { parseArgs } from 'util';
+import { UsageError, intArg, parseOptions } from '../cli/args';
 import { PROJECT_ROOT } from '../env';
 
 export type BrokerChoice = 'auto' | 'mosquitto' | 'aedes';
@@ -45,36 +45,25 @@ Options:
 
 Exit codes: 0 ran and shut down cleanly, 1 a step failed, 2 bad option.`;
 
-export class UsageError extends Error {}
-
-function intArg(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
+export { UsageError };
 
 export function parseDemoArgs(argv: string[], isTty: boolean): DemoOptions {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        seconds: { type: 'string' },
-        broker: { type: 'string' },
-        dir: { type: 'string' },
-        'http-port': { type: 'string' },
-        port: { type: 'string' },
-        'interval-ms': { type: 'string' },
-        plain: { type: 'boolean' },
-        'build-dir': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
-  }
+  const { values } = parseOptions({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      seconds: { type: 'string' },
+      broker: { type: 'string' },
+      dir: { type: 'string' },
+      'http-port': { type: 'string' },
+      port: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      plain: { type: 'boolean' },
+      'build-dir': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   const broker = values.broker ?? 'auto';
   if (broker !== 'auto' && broker !== 'mosquitto' && broker !== 'aedes') {
     throw new UsageError(`--broker: expected auto, mosquitto or aedes, got ${JSON.stringify(broker)}`);

@@ -1,5 +1,5 @@
 /** Argument parsing for host-tools/doctor.ts. */
-import { parseArgs } from 'util';
+import { intArg, parseOptions } from '../cli/args';
 
 export interface DoctorArgs {
   help: boolean;
@@ -32,35 +32,24 @@ Options:
 
 Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad option or .env value.`;
 
-export class UsageError extends Error {}
-
-function intArg(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
-  return Number(v);
-}
+export { UsageError } from '../cli/args';
 
 export function parseDoctorArgs(argv: string[]): DoctorArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        json: { type: 'boolean' },
-        env: { type: 'string' },
-        host: { type: 'string' },
-        port: { type: 'string' },
-        dir: { type: 'string' },
-        timeout: { type: 'string' },
-        'warn-days': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
-  }
+  const { values } = parseOptions({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      json: { type: 'boolean' },
+      env: { type: 'string' },
+      host: { type: 'string' },
+      port: { type: 'string' },
+      dir: { type: 'string' },
+      timeout: { type: 'string' },
+      'warn-days': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   return {
     help: values.help === true,
     json: values.json === true,

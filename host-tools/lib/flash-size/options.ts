@@ -1,4 +1,5 @@
 /** Command line of host-tools/flash-size.ts. Pure: argv in, options or an error out. */
+import { UsageError } from '../cli/args';
 
 export const HELP = `Usage: npx ts-node host-tools/flash-size.ts [options]
 
@@ -41,7 +42,7 @@ export interface FlashSizeOptions {
 
 export type Command = { kind: 'help' } | { kind: 'run'; options: FlashSizeOptions };
 
-export class UsageError extends Error {}
+export { UsageError };
 
 export function parseArgs(argv: readonly string[]): Command {
   const o: FlashSizeOptions = { env: 'nodemcuv2', estimate: false, json: false };

@@ -1,7 +1,7 @@
 /**
  * Argument parsing for host-tools/monitor.ts, kept apart from the shell so it can be tested.
  */
-import { parseArgs } from 'util';
+import { UsageError, intArg, parseOptions } from '../cli/args';
 
 export interface MonitorArgs {
   help: boolean;
@@ -35,35 +35,22 @@ Options:
 
 Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 runtime failure, 2 bad option or .env value.`;
 
-export class UsageError extends Error {}
-
-function intArg(name: string, v: string | undefined, dflt: number, min: number, max: number): number {
-  if (v === undefined) return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < min || Number(v) > max) {
-    throw new UsageError(`${name}: expected an integer ${min}-${max}, got ${JSON.stringify(v)}`);
-  }
-  return Number(v);
-}
+export { UsageError };
 
 export function parseMonitorArgs(argv: string[]): MonitorArgs {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        help: { type: 'boolean', short: 'h' },
-        env: { type: 'string' },
-        'http-host': { type: 'string' },
-        'http-port': { type: 'string' },
-        'client-id': { type: 'string' },
-        'seq-boot-shift': { type: 'string' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    throw new UsageError((e as Error).message.split('\n')[0]);
-  }
+  const { values } = parseOptions({
+    args: argv,
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      env: { type: 'string' },
+      'http-host': { type: 'string' },
+      'http-port': { type: 'string' },
+      'client-id': { type: 'string' },
+      'seq-boot-shift': { type: 'string' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
   const clientId = values['client-id'];
   if (clientId !== undefined && !/^[A-Za-z0-9_.-]{1,64}$/.test(clientId)) {
     throw new UsageError(`--client-id: use 1-64 letters, digits, '_', '-' or '.', got ${JSON.stringify(clientId)}`);

@@ -112,6 +112,15 @@ function applyValidity(cert: Certificate, v: Validity, defaultDays: number, now:
   cert.validity.notAfter.setMilliseconds(0);
 }
 
+/** A blank certificate for `key`: its public key, a fresh serial and the validity period. */
+function newCert(key: PrivateKey, v: Validity, defaultDays: number): Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKeyOf(key);
+  cert.serialNumber = randomSerial();
+  applyValidity(cert, v, defaultDays);
+  return cert;
+}
+
 function ski(key: PrivateKey): string {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKeyOf(key);
@@ -135,10 +144,7 @@ export interface CaOptions extends Validity {
 /** A root CA: basicConstraints CA:TRUE critical, keyUsage keyCertSign + cRLSign, 10 years. */
 export function createCa(opts: CaOptions = {}): Issued {
   const key = opts.key ?? generateKey(opts.bits ?? DEFAULT_KEY_BITS);
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKeyOf(key);
-  cert.serialNumber = randomSerial();
-  applyValidity(cert, opts, CA_DAYS);
+  const cert = newCert(key, opts, CA_DAYS);
   // A date in the name tells CAs apart when one is replaced with --new-ca.
   const cn = opts.commonName ?? `MQTT TLS CA ${new Date().toISOString().slice(0, 10)}`;
   cert.setSubject(subject(cn));
@@ -198,10 +204,7 @@ function serverCn(opts: ServerCertOptions): string {
 /** The broker certificate: CA:FALSE, digitalSignature + keyEncipherment, serverAuth, SAN with names and IPs. */
 export function issueServerCert(ca: Signer, opts: ServerCertOptions): Issued {
   const key = opts.key ?? generateKey();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKeyOf(key);
-  cert.serialNumber = randomSerial();
-  applyValidity(cert, opts, SERVER_DAYS);
+  const cert = newCert(key, opts, SERVER_DAYS);
   cert.setSubject(subject(serverCn(opts), 'broker'));
   cert.setIssuer(ca.cert.subject.attributes);
   cert.setExtensions([...serverExtensions(opts.hosts), ...issuerExtensions(ca)]);
@@ -212,10 +215,7 @@ export function issueServerCert(ca: Signer, opts: ServerCertOptions): Issued {
 /** A self-signed (no CA) server certificate for the right names: what a device must refuse. */
 export function selfSignedServerCert(opts: ServerCertOptions): Issued {
   const key = opts.key ?? generateKey();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKeyOf(key);
-  cert.serialNumber = randomSerial();
-  applyValidity(cert, opts, SERVER_DAYS);
+  const cert = newCert(key, opts, SERVER_DAYS);
   cert.setSubject(subject(serverCn(opts), 'broker'));
   cert.setIssuer(subject(serverCn(opts), 'broker'));
   cert.setExtensions(serverExtensions(opts.hosts));
@@ -234,10 +234,7 @@ export interface ClientCertOptions extends Validity {
 /** A client certificate: CA:FALSE, digitalSignature + keyEncipherment, clientAuth, CN = id. */
 export function issueClientCert(ca: Signer, opts: ClientCertOptions): Issued {
   const key = opts.key ?? generateKey();
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = publicKeyOf(key);
-  cert.serialNumber = randomSerial();
-  applyValidity(cert, opts, DEVICE_DAYS);
+  const cert = newCert(key, opts, DEVICE_DAYS);
   cert.setSubject(subject(opts.id, opts.ou ?? 'devices'));
   cert.setIssuer(ca.cert.subject.attributes);
   cert.setExtensions([

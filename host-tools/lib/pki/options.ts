@@ -1,5 +1,5 @@
 /** gen-certs command line → options, with one-line errors for every bad input. */
-import { parseArgs } from 'node:util';
+import { parseOptions } from '../cli/args';
 import { PkiError } from './errors';
 import { GenerateOptions } from './generate';
 import { parseDays } from './validate';
@@ -58,10 +58,24 @@ function parsePort(text: string): number {
   return Number(text);
 }
 
+/** node:util's parse errors, reworded as one PkiError line in gen-certs' own words. */
+function parseError(err: unknown): PkiError {
+  const code = (err as { code?: string }).code;
+  const msg = err instanceof Error ? err.message : String(err);
+  const opt = /'(-[^']*)'/.exec(msg)?.[1];
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new PkiError(`unknown option ${opt ?? ''} (see --help)`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new PkiError(`unexpected argument ${opt ?? msg.split("'")[1] ?? ''} (see --help)`);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    const name = /'(--?[A-Za-z-]+)/.exec(msg)?.[1] ?? 'an option';
+    if (/ambiguous/.test(msg)) return new PkiError(`option ${name}: its value starts with "-"; write it as ${name}=VALUE if that is meant`);
+    return new PkiError(`option ${name} needs a value (see --help)`);
+  }
+  return new PkiError(msg.split('\n')[0]);
+}
+
 export function parseCommandLine(argv: readonly string[], defaultDir: string): Command {
-  let parsed;
-  try {
-    parsed = parseArgs({
+  const parsed = parseOptions(
+    {
       args: [...argv],
       strict: true,
       allowPositionals: false,
@@ -83,20 +97,9 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
         'warn-days': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
-    });
-  } catch (err) {
-    const code = (err as { code?: string }).code;
-    const msg = err instanceof Error ? err.message : String(err);
-    const opt = /'(-[^']*)'/.exec(msg)?.[1];
-    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') throw new PkiError(`unknown option ${opt ?? ''} (see --help)`);
-    if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') throw new PkiError(`unexpected argument ${opt ?? msg.split("'")[1] ?? ''} (see --help)`);
-    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
-      const name = /'(--?[A-Za-z-]+)/.exec(msg)?.[1] ?? 'an option';
-      if (/ambiguous/.test(msg)) throw new PkiError(`option ${name}: its value starts with "-"; write it as ${name}=VALUE if that is meant`);
-      throw new PkiError(`option ${name} needs a value (see --help)`);
-    }
-    throw new PkiError(msg.split('\n')[0]);
-  }
+    },
+    parseError,
+  );
   const v = parsed.values;
   if (v.help) return { kind: 'help' };
   const dir = v.dir ?? defaultDir;
