@@ -89,6 +89,7 @@ void drop_connection(mqtt_session *s, uint32_t now, const char *why) {
     s->state_since = now;
     s->tx_len = s->tx_off = 0;
     s->rx_len = 0;
+    s->rx_skip = 0;
     s->ack_count = 0;     /* the broker re-sends unacknowledged QoS 1 on reconnect */
     s->ping_outstanding = 0;
     s->subscribe_id = s->online_id = 0;
@@ -173,6 +174,7 @@ void start_connect(mqtt_session *s, uint32_t now) {
     s->tx_len = (uint16_t)n;
     s->tx_off = 0;
     s->rx_len = 0;
+    s->rx_skip = 0;
     s->state = MQTT_STATE_CONNECTING;
     s->state_since = now;
     s->last_tx = s->last_rx = now;
@@ -271,11 +273,60 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
     }
 }
 
+enum oversize_result { OVERSIZE_SKIPPED, OVERSIZE_NEED_MORE, OVERSIZE_REFUSED };
+
+/* The packet at rx[0] is a PUBLISH of `total` bytes, more than rx holds. Once its topic and
+   packet id are in, owe the PUBACK and read past the rest (rx_skip): a control message we
+   cannot hold is lost either way, but closing the connection would make the broker re-send it
+   after every reconnect and keep the node offline for good. QoS 2 and broken headers: refused. */
+oversize_result skip_oversize_publish(mqtt_session *s, uint32_t total, uint32_t now) {
+    size_t hdr = 2;
+    while (s->rx[hdr - 1] & 0x80) hdr++; /* mqtt_frame_length saw all of the fixed header */
+    uint8_t qos = (uint8_t)((s->rx[0] >> 1) & 3);
+    if (qos > 1) return OVERSIZE_REFUSED;
+    if (s->rx_len < hdr + 2) return OVERSIZE_NEED_MORE;
+    uint16_t tl = (uint16_t)((s->rx[hdr] << 8) | s->rx[hdr + 1]);
+    size_t need = hdr + 2 + tl + (qos ? 2u : 0u);
+    if (tl == 0 || tl > MQTT_MAX_TOPIC_LEN || need > total) return OVERSIZE_REFUSED;
+    if (s->rx_len < need) return OVERSIZE_NEED_MORE; /* need <= 137 bytes: always fits rx */
+    uint16_t id = 0;
+    if (qos) {
+        id = (uint16_t)((s->rx[need - 2] << 8) | s->rx[need - 1]);
+        if (id == 0) return OVERSIZE_REFUSED;
+        s->acks[s->ack_count++] = id; /* the caller made sure there is room */
+    }
+    s->stats.oversize++;
+    s->last_rx = now;
+    char topic[MQTT_MAX_TOPIC_LEN + 1];
+    for (uint16_t i = 0; i < tl; i++) {
+        uint8_t c = s->rx[hdr + 2 + i];
+        topic[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c; /* a log line, not raw bytes */
+    }
+    topic[tl] = 0;
+    char num[24];
+    text_buf tb;
+    tb_init(&tb, num, sizeof num);
+    tb_u64(&tb, total);
+    session_log(s, "dropped a ", num, "-byte message on ", topic,
+                qos ? ": larger than the receive buffer (acknowledged)" : ": larger than the receive buffer");
+    s->rx_skip = total - s->rx_len;
+    s->rx_len = 0;
+    return OVERSIZE_SKIPPED;
+}
+
 /* Read what is there and handle every complete packet. false: the connection was closed. */
 bool receive(mqtt_session *s, uint32_t now) {
     for (;;) {
+        if (s->rx_skip && s->rx_len) {
+            /* The tail of an oversize PUBLISH: read past it. */
+            uint16_t d = s->rx_skip < s->rx_len ? (uint16_t)s->rx_skip : s->rx_len;
+            memmove(s->rx, s->rx + d, (size_t)(s->rx_len - d));
+            s->rx_len = (uint16_t)(s->rx_len - d);
+            s->rx_skip -= d;
+            s->last_rx = now;
+        }
         /* Hand complete packets to the handler first, while we can still owe an ack. */
-        while (s->rx_len > 0 && s->ack_count < MQTT_ACK_BACKLOG) {
+        while (s->rx_len > 0 && s->rx_skip == 0 && s->ack_count < MQTT_ACK_BACKLOG) {
             int32_t total = mqtt_frame_length(s->rx, s->rx_len);
             if (total == MQTT_NEED_MORE) break;
             if (total < 0) {
@@ -284,6 +335,11 @@ bool receive(mqtt_session *s, uint32_t now) {
                 return false;
             }
             if (total > (int32_t)sizeof s->rx) {
+                if (s->state == MQTT_STATE_CONNECTED && (s->rx[0] >> 4) == MQTT_PUBLISH) {
+                    oversize_result r = skip_oversize_publish(s, (uint32_t)total, now);
+                    if (r == OVERSIZE_NEED_MORE) break;
+                    if (r == OVERSIZE_SKIPPED) continue;
+                }
                 session_log(s, "packet from broker larger than the receive buffer");
                 drop_connection(s, now, "protocol error");
                 return false;
@@ -406,7 +462,12 @@ void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg,
 void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     if (s->state == MQTT_STATE_WAITING) {
         if (!reached(now, s->next_attempt_at)) return;
-        if (s->cb.link_up && !s->cb.link_up(s->cb.ctx)) return;
+        if (s->cb.link_up && !s->cb.link_up(s->cb.ctx)) {
+            /* Keep the due time at "now": reached() compares signed distances, so a due time
+               left 2^31 ms (24.9 days of WiFi outage) in the past would read as in the future. */
+            s->next_attempt_at = now;
+            return;
+        }
         start_connect(s, now);
         if (s->state == MQTT_STATE_WAITING) return;
     }

@@ -11,7 +11,9 @@
  * - Reconnect with exponential backoff and jitter, capped (60 s by default).
  * - SUBSCRIBE QoS 1 after every CONNACK (the broker keeps them with clean session off, but a
  *   broker restart without persistence forgets them); incoming QoS 1 PUBLISH is acknowledged.
- * - Any malformed or unexpected packet closes the connection.
+ * - Any malformed or unexpected packet closes the connection. A well-formed PUBLISH larger than
+ *   MQTT_RX_SIZE is acknowledged and read past (logged, counted in stats.oversize): closing
+ *   would not help, the broker would send it again after every reconnect.
  *
  * Nothing blocks except transport->open() (bounded by the transport). Drive it with
  * mqtt_session_poll(now) from the main loop.
@@ -80,6 +82,7 @@ struct mqtt_session_stats {
     uint32_t retransmitted;  /* sent again with DUP after a reconnect */
     uint32_t connects;       /* CONNACKs accepted */
     uint32_t received;       /* PUBLISH packets received */
+    uint32_t oversize;       /* PUBLISH packets larger than MQTT_RX_SIZE: acked (QoS 1), not delivered */
 };
 
 enum mqtt_session_state {
@@ -117,6 +120,7 @@ struct mqtt_session {
     uint16_t tx_len, tx_off;
     uint8_t rx[MQTT_RX_SIZE];
     uint16_t rx_len;
+    uint32_t rx_skip;             /* bytes of an oversize PUBLISH still to be read past */
 
     uint16_t acks[MQTT_ACK_BACKLOG]; /* PUBACKs we owe the broker */
     uint8_t ack_count;

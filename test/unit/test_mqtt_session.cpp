@@ -385,8 +385,10 @@ static void test_malformed_closes_connection() {
     expect_close_on(second_connack, sizeof second_connack, "second CONNACK");
     const uint8_t topic_past_end[] = {0x30, 0x04, 0x00, 0x09, 'a', 'b'};
     expect_close_on(topic_past_end, sizeof topic_past_end, "topic length past the packet");
-    /* A packet bigger than the receive buffer: refused as soon as its header is known. */
-    const uint8_t too_big[] = {0x30, 0x80, 0x10, 0x00, 0x01, 'a'}; /* remaining 2048 */
+    /* A non-PUBLISH packet bigger than the receive buffer: refused as soon as its header is
+       known (an oversize PUBLISH is skipped and acknowledged instead, see
+       test_oversize_publish_is_acked_and_skipped). */
+    const uint8_t too_big[] = {0x90, 0x80, 0x10, 0x00, 0x01, 0x01}; /* SUBACK, remaining 2048 */
     expect_close_on(too_big, sizeof too_big, "2 KB packet");
     CHECK(strstr(log_text, "larger than the receive buffer") != 0);
     /* Oversize topic. */
@@ -433,6 +435,101 @@ static void test_backoff_bounds() {
     CHECK(lo < 32000 && hi > 58000);
 }
 
+/* Review fixes ------------------------------------------------------------------------- */
+
+static int link_is_up = 1;
+static int t_link_up(void *) { return link_is_up; }
+
+/* WiFi down for longer than 2^31 ms (24.9 days): the retry time set before it went down must
+   still count as "due" when it comes back, not as 24.9 days in the future. */
+static void test_link_down_longer_than_half_the_clock() {
+    setup();
+    s.cb.link_up = t_link_up;
+    link_is_up = 0;
+    for (uint32_t t = 0; t < 0x80000000u; t += 0x08000000u) mqtt_session_poll(&s, t);
+    CHECK_EQ(ft.opens, 0);
+    link_is_up = 1;
+    mqtt_session_poll(&s, 0x80000010u);
+    CHECK_EQ(ft.opens, 1);
+    link_is_up = 1;
+}
+
+/* Keepalive and the ping timeout measured across the 32-bit millis() wrap. */
+static void test_keepalive_across_millis_wrap() {
+    setup();
+    const uint32_t t0 = 0xfffff000u; /* 4096 ms before the wrap */
+    s.next_attempt_at = t0;
+    connect_and_settle(t0);
+    ft.out_taken = ft.out_len;
+    mqtt_packet p;
+    mqtt_session_poll(&s, t0 + 9000u);
+    CHECK(!fake_take(&ft, &p));
+    mqtt_session_poll(&s, t0 + 10000u); /* wrapped: 5904 */
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PINGREQ);
+    mqtt_session_poll(&s, t0 + 14999u);
+    CHECK(mqtt_session_connected(&s));
+    mqtt_session_poll(&s, t0 + 15000u);
+    CHECK(!mqtt_session_connected(&s));
+}
+
+/* A valid QoS 1 PUBLISH larger than MQTT_RX_SIZE (someone sent a big payload to our control
+   topic). Closing the connection would not help: with clean session off the broker re-sends
+   it after every reconnect, so the node would never get online again. It must be read past
+   (across several polls and partial reads), acknowledged, and the stream must stay in sync. */
+static void test_oversize_publish_is_acked_and_skipped() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    static uint8_t big[MQTT_RX_SIZE + 700];
+    static uint8_t payload[MQTT_RX_SIZE + 500];
+    memset(payload, 'x', sizeof payload);
+    mqtt_publish in;
+    memset(&in, 0, sizeof in);
+    in.topic = "devices/node01/control";
+    in.topic_len = (uint16_t)strlen(in.topic);
+    in.payload = payload;
+    in.payload_len = sizeof payload;
+    in.qos = 1;
+    in.packet_id = 55;
+    int32_t n = mqtt_encode_publish(big, sizeof big, &in);
+    CHECK(n > MQTT_RX_SIZE);
+    uint8_t small[64];
+    in.payload = (const uint8_t *)"read_now";
+    in.payload_len = 8;
+    in.packet_id = 56;
+    int32_t m = mqtt_encode_publish(small, sizeof small, &in);
+    /* Arrives in three pieces, over three polls. */
+    size_t cut1 = 3, cut2 = 300;
+    fake_push(&ft, big, cut1);
+    mqtt_session_poll(&s, 10);
+    fake_push(&ft, big + cut1, cut2 - cut1);
+    mqtt_session_poll(&s, 20);
+    fake_push(&ft, big + cut2, (size_t)n - cut2);
+    fake_push(&ft, small, (size_t)m);
+    for (uint32_t t = 30; t < 60; t += 10) mqtt_session_poll(&s, t);
+    CHECK(mqtt_session_connected(&s));
+    CHECK_EQ(ft.closes, 0);
+    CHECK_EQ(messages, 1); /* only the small one reached the application */
+    CHECK_STR(last_payload, "read_now");
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBACK);
+    CHECK_EQ(p.packet_id, 55);
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBACK);
+    CHECK_EQ(p.packet_id, 56);
+    CHECK(strstr(log_text, "larger than the receive buffer") != 0);
+
+    /* An oversize QoS 2 PUBLISH is still refused (we never subscribe with QoS 2). */
+    in.payload = payload;
+    in.payload_len = sizeof payload;
+    in.packet_id = 57;
+    n = mqtt_encode_publish(big, sizeof big, &in);
+    big[0] = (uint8_t)((big[0] & ~0x06) | 0x04);
+    expect_close_on(big, (size_t)n, "oversize QoS 2 PUBLISH");
+}
+
 int main() {
     RUN(test_connect_packet);
     RUN(test_connack_refusals_by_name);
@@ -446,5 +543,8 @@ int main() {
     RUN(test_incoming_qos1_is_acked);
     RUN(test_malformed_closes_connection);
     RUN(test_backoff_bounds);
+    RUN(test_link_down_longer_than_half_the_clock);
+    RUN(test_keepalive_across_millis_wrap);
+    RUN(test_oversize_publish_is_acked_and_skipped);
     return check_summary("test_mqtt_session");
 }
