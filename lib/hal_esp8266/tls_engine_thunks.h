@@ -11,8 +11,8 @@
  * lies below that stack. The core's own BearSSL client has the same problem and solves it
  * with stack thunks (cores/esp8266/StackThunk.h): a thunk_<fn> switches the stack pointer to
  * a separate 6200-byte stack, calls <fn>, checks a canary and switches back. We reuse that
- * stack and those thunks (tls_stack_thunk.h holds the reference on the stack while a TLS
- * connection is open).
+ * stack and those thunks (tls_stack_thunk.h takes the node's reference on that stack in setup()
+ * and keeps it).
  *
  * Which calls: every engine entry point tls_transport.cpp calls that can run the handshake
  * or record crypto: the four buffer pairs, flush, close (close_notify is an encrypted record)

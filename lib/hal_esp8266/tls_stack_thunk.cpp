@@ -113,72 +113,11 @@ int thunk_br_ssl_client_reset(br_ssl_client_context *cc, const char *server_name
 
 #endif /* CORE_MOCK */
 
-/* ---------------------------------------------------------------- the wrapping transport */
+/* ---------------------------------------------------------------- the node's reference */
 
-static tls_stack_transport *self(transport *t) { return reinterpret_cast<tls_stack_transport *>(t); }
-static const tls_stack_transport *self(const transport *t) {
-    return reinterpret_cast<const tls_stack_transport *>(t);
-}
-
-static void take_stack(tls_stack_transport *s) {
-    if (!s->holds_stack) {
+void tls_stack_thunk_hold(void) {
+    if (refs_held == 0) {
         stack_thunk_add_ref();
-        s->holds_stack = 1;
-        refs_held++;
+        refs_held = 1;
     }
-}
-
-static void drop_stack(tls_stack_transport *s) {
-    if (s->holds_stack) {
-        stack_thunk_del_ref();
-        s->holds_stack = 0;
-        refs_held--;
-    }
-}
-
-static int st_open(transport *t, const char *host, uint16_t port) {
-    tls_stack_transport *s = self(t);
-    /* Before the TLS open(): it closes the previous connection (close_notify) and starts the
-       handshake (br_ssl_client_reset), both on the thunk stack. A failed open keeps the
-       reference: the session calls close() or open() next, and read/write on a failed TLS
-       transport return before any engine call. */
-    take_stack(s);
-    return s->tls->open(s->tls, host, port);
-}
-
-static void st_close(transport *t) {
-    tls_stack_transport *s = self(t);
-    s->tls->close(s->tls); /* may send close_notify: still on the thunk stack */
-    drop_stack(s);
-}
-
-static int32_t st_read(transport *t, uint8_t *buf, size_t len) {
-    tls_stack_transport *s = self(t);
-    return s->tls->read(s->tls, buf, len);
-}
-
-static int32_t st_write(transport *t, const uint8_t *buf, size_t len) {
-    tls_stack_transport *s = self(t);
-    return s->tls->write(s->tls, buf, len);
-}
-
-static const char *st_error_name(const transport *t) {
-    const tls_stack_transport *s = self(t);
-    return s->tls->error_name(s->tls);
-}
-
-static const char *st_error_hint(const transport *t) {
-    const tls_stack_transport *s = self(t);
-    return s->tls->error_hint(s->tls);
-}
-
-void tls_stack_transport_init(tls_stack_transport *s, transport *tls) {
-    s->base.open = st_open;
-    s->base.read = st_read;
-    s->base.write = st_write;
-    s->base.close = st_close;
-    s->base.error_name = st_error_name;
-    s->base.error_hint = st_error_hint;
-    s->tls = tls;
-    s->holds_stack = 0;
 }

@@ -46,12 +46,32 @@ const char *check_id(const char *id) {
     if (!id || !*id) return "device id is empty";
     size_t n = strlen(id);
     if (n > NODE_MAX_ID_LEN) return "device id is longer than 23 characters (MQTT 3.1.1 client id limit)";
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n;) {
         unsigned char c = (unsigned char)id[i];
         if (c <= 0x20 || c == 0x7f || c == '+' || c == '#' || c == '/')
             return "device id contains a space, '/', '+', '#' or a control character";
+        /* MQTT strings must be well-formed UTF-8 (MQTT-1.5.3-1); Mosquitto also refuses C1
+           controls and non-characters in them and closes the connection, so the node would
+           retry for ever with an id like that. */
+        uint32_t cp;
+        size_t k = utf8_decode(id + i, n - i, &cp);
+        if (k == 0) return "device id is not valid UTF-8";
+        if ((cp >= 0x80 && cp <= 0x9f) || (cp >= 0xfdd0 && cp <= 0xfdef) || (cp & 0xfffe) == 0xfffe)
+            return "device id contains a Unicode control character or non-character";
+        i += k;
     }
     return 0;
+}
+
+bool valid_utf8(const char *s) {
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;) {
+        uint32_t cp;
+        size_t k = utf8_decode(s + i, n - i, &cp);
+        if (k == 0) return false;
+        i += k;
+    }
+    return true;
 }
 
 bool bytes_equal(const uint8_t *p, size_t n, const char *word) {
@@ -319,6 +339,7 @@ const char *node_config_check(const node_config *cfg) {
     if (err) return err;
     const char *location = cfg->location ? cfg->location : "";
     if (strlen(location) > NODE_MAX_LOCATION_LEN) return "location is longer than 64 bytes";
+    if (!valid_utf8(location)) return "location is not valid UTF-8";
     if (!cfg->host || !*cfg->host) return "broker host is empty";
     if (cfg->port == 0) return "broker port is 0";
     if (cfg->interval_ms < 100) return "interval is below 100 ms";

@@ -54,11 +54,40 @@ void tb_tenths(text_buf *b, int32_t tenths) {
     tb_char(b, (char)('0' + tenths % 10));
 }
 
+size_t utf8_decode(const char *s, size_t n, uint32_t *cp) {
+    if (n == 0) return 0;
+    unsigned char c = (unsigned char)s[0];
+    if (c < 0x80) { *cp = c; return 1; }
+    size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+    if (k == 0 || c > 0xf4 || k > n) return 0; /* a stray continuation byte, 0xf5.., or cut short */
+    uint32_t v = c & (0x7fu >> k);
+    for (size_t j = 1; j < k; j++) {
+        unsigned char cc = (unsigned char)s[j];
+        if ((cc & 0xc0) != 0x80) return 0;
+        v = (v << 6) | (cc & 0x3fu);
+    }
+    static const uint32_t min_cp[5] = {0, 0, 0x80, 0x800, 0x10000}; /* shorter form exists: overlong */
+    if (v < min_cp[k] || v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) return 0;
+    *cp = v;
+    return k;
+}
+
 void tb_json_str(text_buf *b, const char *s, size_t n) {
     static const char hex[] = "0123456789abcdef";
     tb_char(b, '"');
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
+        if (c >= 0x80) {
+            uint32_t cp;
+            size_t k = utf8_decode(s + i, n - i, &cp);
+            if (k == 0) {
+                tb_str(b, "\\ufffd"); /* one replacement per ill-formed byte */
+            } else {
+                tb_strn(b, s + i, k);
+                i += k - 1;
+            }
+            continue;
+        }
         switch (c) {
         case '"': tb_str(b, "\\\""); break;
         case '\\': tb_str(b, "\\\\"); break;
@@ -71,7 +100,7 @@ void tb_json_str(text_buf *b, const char *s, size_t n) {
                 tb_char(b, hex[c >> 4]);
                 tb_char(b, hex[c & 15]);
             } else {
-                tb_char(b, (char)c); /* UTF-8 bytes pass through unchanged */
+                tb_char(b, (char)c);
             }
         }
     }

@@ -51,9 +51,6 @@ static_assert(NODE_TLS_MAX_FRAGMENT == 512 || NODE_TLS_MAX_FRAGMENT == 1024,
 static uint8_t tls_buf[TLS_BUFFER_SIZE(NODE_TLS_MAX_FRAGMENT)];
 static tls_transport tls;
 static tls_config tls_cfg;
-/* What the session talks to: `tls`, holding the core's BearSSL stack while a connection is
-   open (the handshake needs more stack than loop() has; lib/hal_esp8266/tls_engine_thunks.h). */
-static tls_stack_transport tls_on_thunk_stack;
 
 #if NODE_TLS_MODE == NODE_TLS_MODE_CA
 static unsigned char ta_dn[sizeof(CERTS_TA_DN)];
@@ -148,6 +145,9 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
     tls_cfg.log = hal->log;
     tls_cfg.random32 = hal->random32;
 
+    /* Before any engine call: BearSSL runs on the core's own stack from here on (allocated
+       now, in setup(), and kept; see tls_stack_thunk.h). */
+    tls_stack_thunk_hold();
     if (tls_transport_init(&tls, tcp, &tls_cfg, tls_buf, sizeof(tls_buf)) != 0) {
         *error = tls.base.error_name(&tls.base);
         return nullptr;
@@ -162,8 +162,7 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
         }
     }
 #endif
-    tls_stack_transport_init(&tls_on_thunk_stack, &tls.base);
-    return &tls_on_thunk_stack.base;
+    return &tls.base;
 }
 
 void node_certs_tls_poll(void) {

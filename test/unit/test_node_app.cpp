@@ -29,6 +29,26 @@ static bool string(jp &p, char *out = 0, size_t cap = 0) {
             return true;
         }
         if (c < 0x20) return false; /* raw control characters are invalid */
+        if (c >= 0x80) {
+            /* RFC 8259 8.1: JSON text is UTF-8. Decode the sequence and refuse ill-formed ones
+               (bad lead or continuation bytes, overlong forms, surrogates, above U+10FFFF). */
+            size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
+            if (k == 0 || c > 0xf4 || p.i + k - 1 > p.n) return false;
+            unsigned long cp = c & (0x7f >> k);
+            for (size_t j = 1; j < k; j++) {
+                unsigned char cc = (unsigned char)p.s[p.i + j - 1];
+                if ((cc & 0xc0) != 0x80) return false;
+                cp = (cp << 6) | (cc & 0x3f);
+            }
+            static const unsigned long min_cp[5] = {0, 0, 0x80, 0x800, 0x10000};
+            if (cp < min_cp[k] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+            if (out && o + k < cap) {
+                out[o++] = (char)c;
+                for (size_t j = 1; j < k; j++) out[o++] = p.s[p.i + j - 1];
+            }
+            p.i += k - 1;
+            continue;
+        }
         if (c == '\\') {
             if (p.i >= p.n) return false;
             char e = p.s[p.i++];
@@ -48,7 +68,12 @@ static bool string(jp &p, char *out = 0, size_t cap = 0) {
                     else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
                     else return false;
                 }
-                if (v > 0x7f) return false; /* we only ever escape ASCII control bytes */
+                /* We only ever escape ASCII control bytes, and U+FFFD for ill-formed input. */
+                if (v == 0xfffd) {
+                    if (out && o + 3 < cap) { out[o++] = '\xef'; out[o++] = '\xbf'; out[o++] = '\xbd'; }
+                    continue;
+                }
+                if (v > 0x7f) return false;
                 c = (unsigned char)v;
             } else {
                 return false;
@@ -458,9 +483,56 @@ static void test_app_control_and_alert() {
     CHECK_EQ(fh.restarts, 1);
 }
 
+/* Review fixes ------------------------------------------------------------------------- */
+
+/* JSON must be UTF-8 (RFC 8259 8.1): bytes that are not well-formed UTF-8 become U+FFFD,
+   well-formed multi-byte characters pass through. */
+static void test_json_escaping_of_ill_formed_utf8() {
+    char buf[MQTT_SLOT_SIZE];
+    node_reading r = sample();
+    const char *cases[] = {"\xff", "a\xc3", "\xc3(", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                           "\xe2\x82", "\x80x", "ok \xe2\x82\xac \xf0\x9f\x98\x80"};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t n = node_format_combined("node01", cases[i], &r, buf, sizeof buf);
+        CHECK(n > 0);
+        if (!valid_json(buf)) fprintf(stderr, "  invalid JSON for case %zu: %s\n", i, buf);
+        CHECK(valid_json(buf));
+    }
+    node_format_combined("node01", "a\xff" "b", &r, buf, sizeof buf);
+    CHECK(strstr(buf, "\"location\":\"a\\ufffdb\"") != 0);
+    node_format_combined("node01", "\xe2\x82\xac", &r, buf, sizeof buf);
+    CHECK(strstr(buf, "\"location\":\"\xe2\x82\xac\"") != 0); /* the euro sign stays as it is */
+}
+
+/* The device id is the MQTT client id, the username and part of every topic; Mosquitto closes
+   the connection on ill-formed UTF-8 or a C1 control character in it (MQTT-1.5.3-1), so the
+   node would retry for ever. Refuse such ids (and locations that are not UTF-8) at start. */
+static void test_ids_and_locations_must_be_utf8() {
+    node_config cfg;
+    node_config_defaults(&cfg);
+    cfg.host = "h";
+    const char *bad_ids[] = {"n\xff", "n\xc3", "\xc0\xaf", "n\xed\xa0\x80", "n\xc2\x85", "n\xef\xbf\xbe",
+                             "n\xf4\x90\x80\x80"};
+    for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
+        cfg.device_id = bad_ids[i];
+        const char *err = node_config_check(&cfg);
+        if (!err) fprintf(stderr, "  accepted bad id case %zu\n", i);
+        CHECK(err != 0);
+    }
+    cfg.device_id = "n\xc3\xa9" "01"; /* well-formed UTF-8 is fine */
+    CHECK(node_config_check(&cfg) == 0);
+    cfg.device_id = "node01";
+    cfg.location = "hall \xff";
+    CHECK(node_config_check(&cfg) != 0);
+    cfg.location = "K\xc3\xbc" "che, 1. Stock";
+    CHECK(node_config_check(&cfg) == 0);
+}
+
 int main() {
     RUN(test_combined_payload);
     RUN(test_escaping);
+    RUN(test_json_escaping_of_ill_formed_utf8);
+    RUN(test_ids_and_locations_must_be_utf8);
     RUN(test_alert_parsing);
     RUN(test_app_defaults_and_validation);
     RUN(test_app_readings_and_seq);
