@@ -89,7 +89,7 @@ void drop_connection(mqtt_session *s, uint32_t now, const char *why) {
     s->state_since = now;
     s->tx_len = s->tx_off = 0;
     s->rx_len = 0;
-    s->rx_skip = 0;
+    s->close_after_acks = 0;
     s->ack_count = 0;     /* the broker re-sends unacknowledged QoS 1 on reconnect */
     s->ping_outstanding = 0;
     s->subscribe_id = s->online_id = 0;
@@ -174,7 +174,7 @@ void start_connect(mqtt_session *s, uint32_t now) {
     s->tx_len = (uint16_t)n;
     s->tx_off = 0;
     s->rx_len = 0;
-    s->rx_skip = 0;
+    s->close_after_acks = 0;
     s->state = MQTT_STATE_CONNECTING;
     s->state_since = now;
     s->last_tx = s->last_rx = now;
@@ -258,7 +258,7 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
         }
         if (s->cb.on_message)
             s->cb.on_message(s->cb.ctx, p.publish.topic, p.publish.topic_len, p.publish.payload,
-                             p.publish.payload_len);
+                             p.publish.payload_len, p.publish.retain);
         return true;
     default: {
         /* CONNACK twice, CONNECT, SUBSCRIBE, PINGREQ, DISCONNECT: a broker never sends these. */
@@ -273,30 +273,26 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
     }
 }
 
-enum oversize_result { OVERSIZE_SKIPPED, OVERSIZE_NEED_MORE, OVERSIZE_REFUSED };
+enum oversize_result { OVERSIZE_ACKED, OVERSIZE_NEED_MORE, OVERSIZE_CLOSE_NOW };
 
-/* The packet at rx[0] is a PUBLISH of `total` bytes, more than rx holds. Once its topic and
-   packet id are in, owe the PUBACK and read past the rest (rx_skip): a control message we
-   cannot hold is lost either way, but closing the connection would make the broker re-send it
-   after every reconnect and keep the node offline for good. QoS 2 and broken headers: refused. */
-oversize_result skip_oversize_publish(mqtt_session *s, uint32_t total, uint32_t now) {
+/* The packet at rx[0] is a PUBLISH of `total` bytes, more than rx holds, so we close the
+   connection. A QoS 1 one is acknowledged first (once its topic and packet id are in): with
+   clean session off the broker would otherwise re-send it after every reconnect and the node
+   would never stay connected. The message itself is lost either way; it is logged and counted. */
+oversize_result ack_oversize_publish(mqtt_session *s, uint32_t total) {
     size_t hdr = 2;
     while (s->rx[hdr - 1] & 0x80) hdr++; /* mqtt_frame_length saw all of the fixed header */
     uint8_t qos = (uint8_t)((s->rx[0] >> 1) & 3);
-    if (qos > 1) return OVERSIZE_REFUSED;
+    if (qos != 1) return OVERSIZE_CLOSE_NOW; /* QoS 0 is not re-sent; QoS 2/3 is a protocol error */
     if (s->rx_len < hdr + 2) return OVERSIZE_NEED_MORE;
     uint16_t tl = (uint16_t)((s->rx[hdr] << 8) | s->rx[hdr + 1]);
-    size_t need = hdr + 2 + tl + (qos ? 2u : 0u);
-    if (tl == 0 || tl > MQTT_MAX_TOPIC_LEN || need > total) return OVERSIZE_REFUSED;
+    size_t need = hdr + 2 + tl + 2;
+    if (tl == 0 || tl > MQTT_MAX_TOPIC_LEN || need > total) return OVERSIZE_CLOSE_NOW;
     if (s->rx_len < need) return OVERSIZE_NEED_MORE; /* need <= 137 bytes: always fits rx */
-    uint16_t id = 0;
-    if (qos) {
-        id = (uint16_t)((s->rx[need - 2] << 8) | s->rx[need - 1]);
-        if (id == 0) return OVERSIZE_REFUSED;
-        s->acks[s->ack_count++] = id; /* the caller made sure there is room */
-    }
+    uint16_t id = (uint16_t)((s->rx[need - 2] << 8) | s->rx[need - 1]);
+    if (id == 0) return OVERSIZE_CLOSE_NOW;
+    s->acks[s->ack_count++] = id; /* the caller made sure there is room */
     s->stats.oversize++;
-    s->last_rx = now;
     char topic[MQTT_MAX_TOPIC_LEN + 1];
     for (uint16_t i = 0; i < tl; i++) {
         uint8_t c = s->rx[hdr + 2 + i];
@@ -307,26 +303,19 @@ oversize_result skip_oversize_publish(mqtt_session *s, uint32_t total, uint32_t 
     text_buf tb;
     tb_init(&tb, num, sizeof num);
     tb_u64(&tb, total);
-    session_log(s, "dropped a ", num, "-byte message on ", topic,
-                qos ? ": larger than the receive buffer (acknowledged)" : ": larger than the receive buffer");
-    s->rx_skip = total - s->rx_len;
-    s->rx_len = 0;
-    return OVERSIZE_SKIPPED;
+    session_log(s, "packet from broker larger than the receive buffer: a ", num, "-byte message on ", topic,
+                ", acknowledged and dropped");
+    s->close_after_acks = 1;
+    s->rx_len = 0; /* the rest of the stream is this packet: read no more of it */
+    return OVERSIZE_ACKED;
 }
 
 /* Read what is there and handle every complete packet. false: the connection was closed. */
 bool receive(mqtt_session *s, uint32_t now) {
+    if (s->close_after_acks) return true;
     for (;;) {
-        if (s->rx_skip && s->rx_len) {
-            /* The tail of an oversize PUBLISH: read past it. */
-            uint16_t d = s->rx_skip < s->rx_len ? (uint16_t)s->rx_skip : s->rx_len;
-            memmove(s->rx, s->rx + d, (size_t)(s->rx_len - d));
-            s->rx_len = (uint16_t)(s->rx_len - d);
-            s->rx_skip -= d;
-            s->last_rx = now;
-        }
         /* Hand complete packets to the handler first, while we can still owe an ack. */
-        while (s->rx_len > 0 && s->rx_skip == 0 && s->ack_count < MQTT_ACK_BACKLOG) {
+        while (s->rx_len > 0 && s->ack_count < MQTT_ACK_BACKLOG) {
             int32_t total = mqtt_frame_length(s->rx, s->rx_len);
             if (total == MQTT_NEED_MORE) break;
             if (total < 0) {
@@ -336,9 +325,9 @@ bool receive(mqtt_session *s, uint32_t now) {
             }
             if (total > (int32_t)sizeof s->rx) {
                 if (s->state == MQTT_STATE_CONNECTED && (s->rx[0] >> 4) == MQTT_PUBLISH) {
-                    oversize_result r = skip_oversize_publish(s, (uint32_t)total, now);
+                    oversize_result r = ack_oversize_publish(s, (uint32_t)total);
                     if (r == OVERSIZE_NEED_MORE) break;
-                    if (r == OVERSIZE_SKIPPED) continue;
+                    if (r == OVERSIZE_ACKED) return true;
                 }
                 session_log(s, "packet from broker larger than the receive buffer");
                 drop_connection(s, now, "protocol error");
@@ -497,6 +486,10 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
             drop_connection(s, now, (name && *name) ? name : "write error");
             return;
         }
+        if (s->close_after_acks && !tx_busy(s) && s->ack_count == 0) {
+            drop_connection(s, now, "protocol error"); /* the PUBACKs are out: now close */
+            return;
+        }
         if (!receive(s, now)) return;
         if (tx_busy(s) || s->state != MQTT_STATE_CONNECTED) return;
         next_tx(s, now);
@@ -511,6 +504,7 @@ int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payl
     /* Check the size before dropping anything: a message that can never fit must not cost
        an older one its place. Header: 1 type byte + up to 4 length bytes; +2 topic length,
        +2 packet id. */
+    if (len > MQTT_SLOT_SIZE) return MQTT_ERR_BUFFER; /* also keeps the sum below from wrapping */
     size_t rem = 2 + tlen + 2 + len;
     size_t need = 1 + (rem < 128 ? 1 : rem < 16384 ? 2 : 3) + rem;
     if (need > MQTT_SLOT_SIZE) return MQTT_ERR_BUFFER;

@@ -11,9 +11,9 @@
  * - Reconnect with exponential backoff and jitter, capped (60 s by default).
  * - SUBSCRIBE QoS 1 after every CONNACK (the broker keeps them with clean session off, but a
  *   broker restart without persistence forgets them); incoming QoS 1 PUBLISH is acknowledged.
- * - Any malformed or unexpected packet closes the connection. A well-formed PUBLISH larger than
- *   MQTT_RX_SIZE is acknowledged and read past (logged, counted in stats.oversize): closing
- *   would not help, the broker would send it again after every reconnect.
+ * - Any malformed or unexpected packet closes the connection, and so does one larger than
+ *   MQTT_RX_SIZE; a QoS 1 PUBLISH that is too large is acknowledged first (logged, counted in
+ *   stats.oversize), or the broker would send it again after every reconnect, for ever.
  *
  * Nothing blocks except transport->open() (bounded by the transport). Drive it with
  * mqtt_session_poll(now) from the main loop.
@@ -70,8 +70,9 @@ struct mqtt_session_callbacks {
     void (*log)(void *ctx, const char *line);
     uint32_t (*random32)(void *ctx);
     int (*link_up)(void *ctx);        /* NULL: always up */
+    /* `retained`: the broker sent a retained message because we (re)subscribed, not a new one. */
     void (*on_message)(void *ctx, const char *topic, uint16_t topic_len,
-                       const uint8_t *payload, size_t payload_len);
+                       const uint8_t *payload, size_t payload_len, int retained);
     void (*on_connection)(void *ctx, int connected); /* NULL: not needed */
 };
 
@@ -82,7 +83,7 @@ struct mqtt_session_stats {
     uint32_t retransmitted;  /* sent again with DUP after a reconnect */
     uint32_t connects;       /* CONNACKs accepted */
     uint32_t received;       /* PUBLISH packets received */
-    uint32_t oversize;       /* PUBLISH packets larger than MQTT_RX_SIZE: acked (QoS 1), not delivered */
+    uint32_t oversize;       /* QoS 1 PUBLISH larger than MQTT_RX_SIZE: acked, not delivered, then closed */
 };
 
 enum mqtt_session_state {
@@ -120,7 +121,7 @@ struct mqtt_session {
     uint16_t tx_len, tx_off;
     uint8_t rx[MQTT_RX_SIZE];
     uint16_t rx_len;
-    uint32_t rx_skip;             /* bytes of an oversize PUBLISH still to be read past */
+    uint8_t close_after_acks;     /* an oversize QoS 1 PUBLISH came: send the PUBACKs we owe, then close */
 
     uint16_t acks[MQTT_ACK_BACKLOG]; /* PUBACKs we owe the broker */
     uint8_t ack_count;

@@ -173,10 +173,17 @@ void take_reading(node_app *a, uint32_t now) {
     }
 }
 
-void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len) {
+void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len,
+                int retained) {
     node_app *a = (node_app *)ctx;
     uint32_t now = a->hal->millis(a->hal->ctx);
     if (topic_len == strlen(a->t_control) && memcmp(topic, a->t_control, topic_len) == 0) {
+        if (retained) {
+            /* The broker re-sends a retained message on every SUBSCRIBE, i.e. after every boot:
+               a retained "reset" would reboot the node for ever. A command is news, not state. */
+            log_line(a, "node: ", "retained control command ignored (clear it: publish an empty retained message)");
+            return;
+        }
         /* Accept the bare word, with surrounding white space or quotes ("reset" from a JSON-minded
            backend). */
         size_t b = 0, e = len;

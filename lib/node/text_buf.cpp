@@ -45,13 +45,15 @@ void tb_i64(text_buf *b, int64_t v) {
 }
 
 void tb_tenths(text_buf *b, int32_t tenths) {
-    if (tenths < 0) {
+    /* Magnitude in 64 bits: -INT32_MIN does not fit an int32_t. */
+    int64_t v = tenths;
+    if (v < 0) {
         tb_char(b, '-');
-        tenths = -tenths;
+        v = -v;
     }
-    tb_u64(b, (uint64_t)(tenths / 10));
+    tb_u64(b, (uint64_t)(v / 10));
     tb_char(b, '.');
-    tb_char(b, (char)('0' + tenths % 10));
+    tb_char(b, (char)('0' + (int)(v % 10)));
 }
 
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp) {

@@ -432,7 +432,7 @@ static void test_app_dht_failure_and_rate_limit() {
     CHECK(strstr(seen, "\"temperature_c\":-5.5") != 0);
 }
 
-static void push_publish(const char *topic, const char *payload, uint16_t id) {
+static void push_publish(const char *topic, const char *payload, uint16_t id, uint8_t retain = 0) {
     uint8_t b[256];
     mqtt_publish in;
     memset(&in, 0, sizeof in);
@@ -441,6 +441,7 @@ static void push_publish(const char *topic, const char *payload, uint16_t id) {
     in.payload = (const uint8_t *)payload;
     in.payload_len = strlen(payload);
     in.qos = 1;
+    in.retain = retain;
     in.packet_id = id;
     int32_t n = mqtt_encode_publish(b, sizeof b, &in);
     fake_push(&ft, b, (size_t)n);
@@ -528,16 +529,54 @@ static void test_ids_and_locations_must_be_utf8() {
     CHECK(node_config_check(&cfg) == 0);
 }
 
+/* tb_tenths negated its argument: INT32_MIN overflowed (undefined behaviour, UBSan aborts). */
+static void test_tenths_extremes() {
+    char t[32];
+    text_buf tb;
+    tb_init(&tb, t, sizeof t);
+    tb_tenths(&tb, (int32_t)0x80000000u);
+    CHECK_STR(t, "-214748364.8");
+    tb_init(&tb, t, sizeof t);
+    tb_tenths(&tb, 0x7fffffff);
+    CHECK_STR(t, "214748364.7");
+    tb_init(&tb, t, sizeof t);
+    tb_tenths(&tb, -400);
+    CHECK_STR(t, "-40.0");
+}
+
+/* A retained "reset" on the control topic (say `mosquitto_pub -r`) is delivered again on every
+   SUBSCRIBE, i.e. after every boot: the node would reboot every few seconds for ever (and each
+   boot rewrites the boot counter in flash). A retained message is a stale command, not news:
+   acknowledge it and ignore it. A live "reset" still restarts the node. */
+static void test_app_ignores_retained_control_commands() {
+    start_app(NODE_PUBLISH_COMBINED);
+    run_for(500);
+    int readings = count(seen, "sensors/combined/");
+    push_publish("devices/node01/control", "reset", 21, 1);
+    push_publish("devices/node01/control", "read_now", 22, 1);
+    run_for(2000);
+    CHECK_EQ(fh.restarts, 0);
+    CHECK(strstr(fh.log, "node: control read_now") == 0);
+    CHECK(count(seen, "sensors/combined/") <= readings + 1); /* at most the interval reading */
+    CHECK(acked_count >= 2 && acked_by_node[acked_count - 2] == 21 && acked_by_node[acked_count - 1] == 22);
+    CHECK(strstr(fh.log, "node: retained control command ignored") != 0);
+    push_publish("devices/node01/control", "reset", 23, 0);
+    run_for(1200);
+    CHECK_EQ(fh.restarts, 1);
+}
+
 int main() {
     RUN(test_combined_payload);
     RUN(test_escaping);
     RUN(test_json_escaping_of_ill_formed_utf8);
     RUN(test_ids_and_locations_must_be_utf8);
+    RUN(test_tenths_extremes);
     RUN(test_alert_parsing);
     RUN(test_app_defaults_and_validation);
     RUN(test_app_readings_and_seq);
     RUN(test_app_pir_edge_publishes_at_once);
     RUN(test_app_dht_failure_and_rate_limit);
     RUN(test_app_control_and_alert);
+    RUN(test_app_ignores_retained_control_commands);
     return check_summary("test_node_app");
 }
