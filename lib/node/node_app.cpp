@@ -177,13 +177,18 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
                 int retained) {
     node_app *a = (node_app *)ctx;
     uint32_t now = a->hal->millis(a->hal->ctx);
-    if (topic_len == strlen(a->t_control) && memcmp(topic, a->t_control, topic_len) == 0) {
-        if (retained) {
-            /* The broker re-sends a retained message on every SUBSCRIBE, i.e. after every boot:
-               a retained "reset" would reboot the node for ever. A command is news, not state. */
-            log_line(a, "node: ", "retained control command ignored (clear it: publish an empty retained message)");
-            return;
-        }
+    const int is_control = topic_len == strlen(a->t_control) && memcmp(topic, a->t_control, topic_len) == 0;
+    const int is_alert = topic_len == strlen(a->t_alert) && memcmp(topic, a->t_alert, topic_len) == 0;
+    if ((is_control || is_alert) && retained) {
+        /* The broker re-sends a retained message on every SUBSCRIBE, i.e. after every connect:
+           a retained "reset" would reboot the node for ever, a retained alert would sound a stale
+           fall again and again. Commands and alerts are news, not state; alerts sent while the
+           node was away still arrive, queued by its persistent session (not retained). */
+        log_line(a, "node: ", is_control ? "retained control command ignored" : "retained fall alert ignored",
+                 " (clear it: publish an empty retained message)");
+        return;
+    }
+    if (is_control) {
         /* Accept the bare word, with surrounding white space or quotes ("reset" from a JSON-minded
            backend). */
         size_t b = 0, e = len;
@@ -201,7 +206,7 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
         }
         return;
     }
-    if (topic_len == strlen(a->t_alert) && memcmp(topic, a->t_alert, topic_len) == 0) {
+    if (is_alert) {
         int activate = 0;
         uint32_t duration = 0;
         if (!node_parse_alert(payload, len, &activate, &duration)) {

@@ -282,7 +282,11 @@ static int t_open(transport *base, const char *host, uint16_t port)
     t->rx_head_len = 0;
 
     const char *name = cfg->server_name != NULL ? cfg->server_name : host;
-    if (name == NULL || strlen(name) >= sizeof t->verify_name) {
+    /* An empty name is refused in CA mode: BearSSL's minimal engine treats "" like NULL and
+       then checks no name at all, so any certificate from the CA (another device's, another
+       broker's) would be accepted. PIN/FINGERPRINT check no name anyway. */
+    if (host == NULL || name == NULL || strlen(name) >= sizeof t->verify_name ||
+        (cfg->mode == TLS_MODE_CA && name[0] == '\0')) {
         return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
     }
     memcpy(t->verify_name, name, strlen(name) + 1);
@@ -303,8 +307,20 @@ static int t_open(transport *base, const char *host, uint16_t port)
     /* and what was trusted: a session verified under one pin or CA is not offered under another */
     if (cfg->mode == TLS_MODE_PIN) peer = fnv1a(peer, cfg->pin_sha256, 32);
     if (cfg->mode == TLS_MODE_FINGERPRINT) peer = fnv1a(peer, cfg->fingerprint_sha256, 32);
+    /* A CA is its key, not its name: gen-certs re-run (or a reflash with a new certs.h) makes a
+       CA with the same DN and a new key, and a resumed session skips the certificate check, so
+       a session verified under the old anchor must not be offered under the new one. */
     for (size_t i = 0; cfg->mode == TLS_MODE_CA && i < cfg->trust_anchor_count; i++) {
-        peer = fnv1a(peer, cfg->trust_anchors[i].dn.data, cfg->trust_anchors[i].dn.len);
+        const br_x509_trust_anchor *ta = &cfg->trust_anchors[i];
+        peer = fnv1a(peer, ta->dn.data, ta->dn.len);
+        peer = fnv1a(peer, &ta->flags, sizeof ta->flags);
+        if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
+            peer = fnv1a(peer, ta->pkey.key.rsa.n, ta->pkey.key.rsa.nlen);
+            peer = fnv1a(peer, ta->pkey.key.rsa.e, ta->pkey.key.rsa.elen);
+        } else if (ta->pkey.key_type == BR_KEYTYPE_EC) {
+            peer = fnv1a(peer, &ta->pkey.key.ec.curve, sizeof ta->pkey.key.ec.curve);
+            peer = fnv1a(peer, ta->pkey.key.ec.q, ta->pkey.key.ec.qlen);
+        }
     }
     t->peer = peer;
 

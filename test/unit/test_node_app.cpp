@@ -565,6 +565,19 @@ static void test_app_ignores_retained_control_commands() {
     CHECK_EQ(fh.restarts, 1);
 }
 
+static void test_app_ignores_retained_fall_alerts() {
+    start_app(NODE_PUBLISH_COMBINED);
+    run_for(500);
+    push_publish("alerts/fall/node01", "{\"activate\":true,\"duration\":2000}", 31, 1);
+    run_for(200);
+    CHECK_EQ(fh.buzzer, 0);
+    CHECK(acked_count >= 1 && acked_by_node[acked_count - 1] == 31); /* still acknowledged */
+    CHECK(strstr(fh.log, "node: retained fall alert ignored") != 0);
+    push_publish("alerts/fall/node01", "{\"activate\":true,\"duration\":2000}", 32, 0);
+    run_for(200);
+    CHECK_EQ(fh.buzzer, 1); /* a live alert still sounds */
+}
+
 int main() {
     RUN(test_combined_payload);
     RUN(test_escaping);
@@ -578,5 +591,6 @@ int main() {
     RUN(test_app_dht_failure_and_rate_limit);
     RUN(test_app_control_and_alert);
     RUN(test_app_ignores_retained_control_commands);
+    RUN(test_app_ignores_retained_fall_alerts);
     return check_summary("test_node_app");
 }
