@@ -271,6 +271,15 @@ static int copy_key(tls_credentials *c, const char *path, const br_skey_decoder_
     return 0;
 }
 
+/* A failed key load gives the arena back from `mark` and zeroes it: the scratch DER (or a
+   half-copied key) must not stay behind in a buffer that lives as long as the process. */
+static int key_failed(tls_credentials *c, size_t mark)
+{
+    memset(c->arena + mark, 0, c->used - mark);
+    c->used = mark;
+    return -1;
+}
+
 int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const char *key_path)
 {
     pem_object objs[TLS_CRED_MAX_CHAIN];
@@ -292,15 +301,15 @@ int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const
        back afterwards: only the key components stay. */
     const size_t mark = c->used;
     n = read_pem(c, key_path, objs, 1);
-    if (n < 0) return -1;
+    if (n < 0) return key_failed(c, mark);
     if (strstr(objs[0].name, "ENCRYPTED") != NULL) {
         set_error(c, key_path, "the private key is encrypted; the node needs it unencrypted");
-        return -1;
+        return key_failed(c, mark);
     }
     if (strcmp(objs[0].name, "RSA PRIVATE KEY") != 0 && strcmp(objs[0].name, "EC PRIVATE KEY") != 0 &&
         strcmp(objs[0].name, "PRIVATE KEY") != 0) {
         set_error(c, key_path, "no private key in the PEM file");
-        return -1;
+        return key_failed(c, mark);
     }
     static br_skey_decoder_context kc; /* ~1.6 KB: static rather than on the stack */
     br_skey_decoder_init(&kc);
@@ -308,12 +317,17 @@ int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const
     if (br_skey_decoder_last_error(&kc) != 0) {
         memset(&kc, 0, sizeof kc);
         set_error(c, key_path, "private key could not be decoded");
-        return -1;
+        return key_failed(c, mark);
     }
     const size_t scratch_len = objs[0].len;
     int r = copy_key(c, key_path, &kc);
     memset(&kc, 0, sizeof kc); /* no second copy of the key lying around */
-    if (r != 0) return -1;
+    if (r != 0) {
+        c->key_type = 0;
+        memset(&c->rsa, 0, sizeof c->rsa);
+        memset(&c->ec, 0, sizeof c->ec);
+        return key_failed(c, mark);
+    }
     /* Move the key components down over the scratch DER. */
     const size_t key_bytes = c->used - (mark + scratch_len);
     memmove(c->arena + mark, c->arena + mark + scratch_len, key_bytes);

@@ -15,7 +15,9 @@ static int hex_value(char c)
     return -1;
 }
 
-/* Dotted quad, exactly four decimal parts 0..255; `*end` gets the first byte after it. */
+/* Dotted quad, exactly four decimal parts 0..255 without leading zeros (as inet_pton);
+   `*end` gets the first byte after it. "010" is refused because the resolver (inet_aton,
+   getaddrinfo) reads it as octal 8: we would check one address and connect to another. */
 static int parse_ipv4(const char *p, uint8_t out[4], const char **end)
 {
     for (int part = 0; part < 4; part++) {
@@ -26,6 +28,7 @@ static int parse_ipv4(const char *p, uint8_t out[4], const char **end)
         int digits = 0;
         unsigned v = 0;
         while (*p >= '0' && *p <= '9') {
+            if (digits == 1 && v == 0) return -1; /* leading zero */
             v = v * 10 + (unsigned)(*p - '0');
             if (++digits > 3 || v > 255) return -1;
             p++;

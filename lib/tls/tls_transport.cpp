@@ -322,6 +322,11 @@ static int t_open(transport *base, const char *host, uint16_t port)
             peer = fnv1a(peer, ta->pkey.key.ec.q, ta->pkey.key.ec.qlen);
         }
     }
+    /* and who we are: a session carries the client certificate it was made with, so a node
+       reconfigured to another device certificate (or none) starts afresh */
+    for (size_t i = 0; cfg->client_chain != NULL && i < cfg->client_chain_len; i++) {
+        peer = fnv1a(peer, cfg->client_chain[i].data, cfg->client_chain[i].data_len);
+    }
     t->peer = peer;
 
     int r = t->lower->open(t->lower, host, port);
@@ -463,6 +468,11 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
     br_ssl_engine_context *eng = &cc->eng;
     br_ssl_client_zero(cc);
     br_ssl_engine_set_versions(eng, BR_TLS12, BR_TLS12);
+    /* No renegotiation: Mosquitto never asks for one, and a second handshake on a live
+       connection (possibly with another certificate) is only attack surface. A HelloRequest
+       is answered with a no_renegotiation alert (an OpenSSL broker carries on, a BearSSL one
+       closes); either way no second handshake runs on this connection. */
+    br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
     br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
     br_ssl_engine_set_x509(eng, &t->x509.vtable);
     br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);

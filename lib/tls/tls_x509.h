@@ -10,6 +10,13 @@
  *   FINGERPRINT  SHA-256 of the end-entity DER certificate must equal the fingerprint.
  * PIN and FINGERPRINT identify the broker exactly, so (like BearSSL's known-key mode and
  * the ESP8266 core's setFingerprint) they check neither chain, name nor dates and need no clock.
+ * Dates, deliberately (reviewed): issue 4 puts the date check and the clock rule on the CA
+ * mode's list and its must-refuse "expired"/"not yet valid" cases on the CA path. A pin is the
+ * broker's key itself: whoever holds that key can mint a certificate with any dates, so checking
+ * them adds no security, while it would make a pinned node fail before NTP and on the day a
+ * self-signed certificate lapses although the key is unchanged. A fingerprint names one exact
+ * certificate the user chose; its dates are part of it. Only the end-entity (first) certificate
+ * is looked at in both modes; the rest of the chain the broker sends is ignored.
  */
 #ifndef TLS_X509_H
 #define TLS_X509_H

@@ -105,6 +105,16 @@ static void test_parse_ipv4()
     CHECK_EQ(ip(NULL, b), 0);
     /* a name made of digits and dots with a label is still a name */
     CHECK_EQ(ip("1.2.3.4.example", b), 0);
+    /* leading zeros: the resolver reads "010" as octal 8, so "192.168.1.010" would be checked
+       as .10 but connected to .8; such strings are not IPs here (then a DNS name, which no
+       iPAddress SAN can satisfy), as with inet_pton */
+    CHECK_EQ(ip("192.168.1.010", b), 0);
+    CHECK_EQ(ip("010.0.0.1", b), 0);
+    CHECK_EQ(ip("127.00.0.1", b), 0);
+    CHECK_EQ(ip("::ffff:10.0.0.01", b), 0);
+    CHECK_EQ(ip("0.0.0.0", b), 4);
+    CHECK_EQ(ip("10.0.0.0", b), 4);
+    CHECK(b[0] == 10 && b[3] == 0);
 }
 
 static void test_parse_ipv6()

@@ -41,13 +41,15 @@ static void server_drain_app(void)
     }
 }
 
-static void server_start(void)
+static void server_start_with(const tls_credentials *c)
 {
-    br_ssl_server_init_full_ec(&srv, srv_creds.chain, srv_creds.chain_len, BR_KEYTYPE_EC, &srv_creds.ec);
+    br_ssl_server_init_full_ec(&srv, c->chain, c->chain_len, BR_KEYTYPE_EC, &c->ec);
     br_ssl_session_cache_lru_init(&srv_cache, srv_cache_store, sizeof srv_cache_store);
     br_ssl_server_set_cache(&srv, &srv_cache.vtable);
     br_ssl_engine_set_buffer(&srv.eng, srv_buf, sizeof srv_buf, 1);
 }
+
+static void server_start(void) { server_start_with(&srv_creds); }
 
 /* ---------------------------------------------------------------- the fake lower transport */
 
@@ -399,6 +401,117 @@ static void test_old_tls_version()
     tls.base.close(&tls.base);
 }
 
+/* An empty name would reach BearSSL's minimal engine as "", which it treats like NULL: no
+   name check at all, so any certificate of the CA would do. CA mode refuses it up front. */
+static void test_empty_server_name()
+{
+    base_config(TLS_MODE_CA);
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
+    cfg.server_name = "";
+    const int opens = lower.open_calls;
+    srv_app_len = 0; /* (reset by the lower open(), which must not even happen here) */
+    CHECK_EQ(connect_to("other.test"), TRANSPORT_ERR_CONFIG);
+    CHECK_EQ(lower.open_calls, opens); /* refused before any TCP connect */
+    CHECK_STR(tls.base.error_name(&tls.base), "TLS_BAD_CONFIG");
+    CHECK_EQ(srv_app_len, 0);
+    CHECK_EQ(tls.base.open(&tls.base, "", 8883), TRANSPORT_ERR_CONFIG);
+    tls.base.close(&tls.base);
+
+    /* PIN mode checks no name anyway: an empty one is fine there */
+    base_config(TLS_MODE_PIN);
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
+    cfg.server_name = "";
+    CHECK_EQ(connect_to("other.test"), 0);
+    tls.base.close(&tls.base);
+}
+
+/* A CA with the same DN but another key (gen-certs run again, certs.h reflashed) must not be
+   handed a session that was verified under the old CA: resuming skips the certificate check. */
+static tls_credentials other_ca;
+static void test_resume_needs_same_anchor()
+{
+    CHECK_EQ(other_ca.anchor_count, 1);
+    CHECK(other_ca.anchors[0].dn.len == cli_creds.anchors[0].dn.len &&
+          memcmp(other_ca.anchors[0].dn.data, cli_creds.anchors[0].dn.data, other_ca.anchors[0].dn.len) == 0);
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+    tls_session_blob blob;
+    CHECK_EQ(tls_transport_save_session(&tls, &blob), 1);
+
+    /* the same anchor resumes (the control case) */
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(tls_transport_load_session(&tls, &blob), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 1);
+    tls.base.close(&tls.base);
+
+    /* after boot with a new CA of the same name: full handshake, and the broker is not trusted */
+    cfg.trust_anchors = other_ca.anchors;
+    cfg.trust_anchor_count = other_ca.anchor_count;
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(tls_transport_load_session(&tls, &blob), 0);
+    CHECK_EQ(connect_to("broker.test"), TRANSPORT_ERR_TLS);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_NOT_TRUSTED");
+    CHECK_EQ(srv_app_len, 0);
+    tls.base.close(&tls.base);
+
+    /* nor under another client identity (here: a client certificate where there was none) */
+    base_config(TLS_MODE_CA);
+    cfg.client_chain = srv_creds.chain;
+    cfg.client_chain_len = srv_creds.chain_len;
+    cfg.client_ec_key = &srv_creds.ec;
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
+    CHECK_EQ(tls_transport_load_session(&tls, &blob), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    tls.base.close(&tls.base);
+}
+
+/* By IP only an iPAddress SAN counts: not a dNSName that spells the IP, not the CN. */
+static tls_credentials dns_ip_creds, cn_ip_creds;
+static void test_ip_only_from_ip_san()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    server_start_with(&dns_ip_creds); /* SAN DNS:127.0.0.1, DNS:broker.test; CN=127.0.0.1 */
+    CHECK_EQ(connect_to("broker.test"), 0); /* control: a good certificate of the CA */
+    tls.base.close(&tls.base);
+    CHECK_EQ(connect_to("127.0.0.1"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_BAD_SERVER_IP");
+    CHECK_EQ(srv_app_len, 0);
+    tls.base.close(&tls.base);
+    server_start_with(&cn_ip_creds); /* no SAN at all; CN=127.0.0.1 */
+    CHECK_EQ(connect_to("127.0.0.1"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_BAD_SERVER_IP");
+    CHECK_EQ(srv_app_len, 0);
+    tls.base.close(&tls.base);
+    /* an IPv4-mapped IPv6 literal is 16 bytes and never matches the 4-byte IP:127.0.0.1 */
+    server_start();
+    CHECK_EQ(connect_to("::ffff:127.0.0.1"), TRANSPORT_ERR_TLS);
+    CHECK_STR(tls.base.error_name(&tls.base), "X509_BAD_SERVER_IP");
+    tls.base.close(&tls.base);
+    CHECK_EQ(connect_to("127.0.0.1"), 0);
+    tls.base.close(&tls.base);
+}
+
+/* A buffer between two sizes: the fragment the log announces is the one BearSSL asks for. */
+static void test_odd_buffer_size()
+{
+    static uint8_t odd[2000]; /* more than TLS_BUFFER_SIZE(512), less than TLS_BUFFER_SIZE(1024) */
+    base_config(TLS_MODE_CA);
+    CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, odd, sizeof odd), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK(strstr(last_log, "max fragment 512") != NULL);
+    CHECK_EQ(tls.cc.eng.max_frag_len, 512); /* what the client negotiated, as logged */
+    CHECK_EQ(srv.eng.peer_log_max_frag_len, 9); /* the server was asked for 2^9 */
+    CHECK_EQ(exchange(), 0);
+    tls.base.close(&tls.base);
+    server_start(); /* a BearSSL server keeps the negotiated fragment length across resets */
+}
+
 static int sh(const char *cmd)
 {
     char full[1024];
@@ -449,6 +562,61 @@ static void test_credentials_errors()
     CHECK(strstr(c.error, "no PEM object") != NULL);
 }
 
+/* A key that is refused must not stay behind in the credentials arena (it lives as long as the
+   process): the scratch copy of its DER is wiped on every failure path, not only on success. */
+static void test_credentials_key_not_left_behind()
+{
+    static tls_credentials c;
+    char crt[128], key[128], der[128];
+    CHECK_EQ(sh("openssl ecparam -name secp384r1 -genkey -noout -out p384.key"), 0);
+    CHECK_EQ(sh("openssl ec -in p384.key -outform DER -out p384.der"), 0);
+    snprintf(crt, sizeof crt, "%s/server.crt", dir);
+    snprintf(key, sizeof key, "%s/p384.key", dir);
+    snprintf(der, sizeof der, "%s/p384.der", dir);
+    static uint8_t key_der[512];
+    FILE *f = fopen(der, "rb");
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    const size_t der_len = fread(key_der, 1, sizeof key_der, f);
+    fclose(f);
+    CHECK(der_len > 100);
+
+    tls_credentials_init(&c);
+    CHECK_EQ(tls_credentials_load_client(&c, crt, key), -1);
+    CHECK(strstr(c.error, "P-256") != NULL);
+    CHECK_EQ(c.key_type, 0);
+    int found = 0;
+    for (size_t off = 0; off + der_len <= sizeof c.arena; off++) {
+        if (memcmp(c.arena + off, key_der, der_len) == 0) found = 1;
+    }
+    CHECK_EQ(found, 0);
+    /* and the arena holds just the certificate: the key's room was given back */
+    CHECK(c.used < 1024);
+}
+
+/* Renegotiation: Mosquitto never asks for one, and a second handshake on a live connection is
+   only attack surface (a new certificate mid-connection, the triple-handshake class). The
+   client refuses it (BR_OPT_NO_RENEGOTIATION). */
+static void test_no_renegotiation()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    uint8_t client_random[32]; /* a second ClientHello would bring a new one */
+    memcpy(client_random, srv.eng.client_random, sizeof client_random);
+    CHECK_EQ(br_ssl_engine_renegotiate(&srv.eng), 1); /* the server sends HelloRequest */
+    for (int i = 0; i < 20; i++) {
+        uint8_t b[8];
+        (void)tls.base.read(&tls.base, b, sizeof b);
+    }
+    /* no second ClientHello reached the server; it got a no_renegotiation alert (a BearSSL
+       server then ends the connection, an OpenSSL one carries on) */
+    CHECK(memcmp(client_random, srv.eng.client_random, sizeof client_random) == 0);
+    CHECK_EQ(br_ssl_engine_last_error(&srv.eng), BR_ERR_RECV_FATAL_ALERT + BR_ALERT_NO_RENEGOTIATION);
+    CHECK_EQ(tls.handshakes, 1);
+    tls.base.close(&tls.base);
+}
+
 /* ---------------------------------------------------------------- setup */
 
 int main()
@@ -481,6 +649,34 @@ int main()
     CHECK_EQ(cli_creds.anchor_count, 1);
     CHECK_EQ(cli_creds.anchors[0].flags, BR_X509_TA_CA);
     CHECK_EQ(tls_credentials_cert_hashes(&cli_creds, crt, fingerprint, pin), 0);
+    /* broker certificates that spell the IP only as a dNSName or only in the CN */
+    f = fopen(ext, "w");
+    if (f == NULL) return 1;
+    fputs("subjectAltName=DNS:127.0.0.1,DNS:broker.test\n", f);
+    fclose(f);
+    r |= sh("openssl req -new -key server.key -subj /CN=127.0.0.1 -out ip.csr");
+    r |= sh("openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out dns-ip.crt");
+    f = fopen(ext, "w");
+    if (f == NULL) return 1;
+    fputs("basicConstraints=CA:FALSE\n", f);
+    fclose(f);
+    r |= sh("openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out cn-ip.crt");
+    CHECK_EQ(r, 0);
+    char other[128];
+    snprintf(other, sizeof other, "%s/dns-ip.crt", dir);
+    tls_credentials_init(&dns_ip_creds);
+    CHECK_EQ(tls_credentials_load_client(&dns_ip_creds, other, key), 0);
+    snprintf(other, sizeof other, "%s/cn-ip.crt", dir);
+    tls_credentials_init(&cn_ip_creds);
+    CHECK_EQ(tls_credentials_load_client(&cn_ip_creds, other, key), 0);
+    /* a second CA with the same name and another key */
+    r |= sh("openssl ecparam -name prime256v1 -genkey -noout -out ca2.key");
+    r |= sh("openssl req -x509 -new -key ca2.key -subj /CN=UnitCA -days 30 -out ca2.crt");
+    CHECK_EQ(r, 0);
+    char ca2[128];
+    snprintf(ca2, sizeof ca2, "%s/ca2.crt", dir);
+    tls_credentials_init(&other_ca);
+    CHECK_EQ(tls_credentials_load_ca(&other_ca, ca2), 0);
 
     server_start();
     RUN(test_ca_by_name_and_resume);
@@ -491,8 +687,14 @@ int main()
     RUN(test_session_blob);
     RUN(test_bad_config);
     RUN(test_old_tls_version);
+    RUN(test_ip_only_from_ip_san);
+    RUN(test_odd_buffer_size);
+    RUN(test_empty_server_name);
+    RUN(test_resume_needs_same_anchor);
     RUN(test_credentials_formats);
     RUN(test_credentials_errors);
+    RUN(test_credentials_key_not_left_behind);
+    RUN(test_no_renegotiation);
 
     char rm[128];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
