@@ -105,6 +105,6 @@ echo
 echo "Static RAM on the host (x86-64): ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
 echo "On the ESP8266: tls_transport ${xt_sizeof} B + buffers 2458 B (max fragment 1024) or 1434 B (512)."
 echo "Peak stack (valgrind --tool=massif --stacks=yes, x86-64, whole process): ${stack_ca} B server auth, ${stack_mtls} B mutual TLS:"
-echo "over the ESP8266's 4 KB loop stack: the chip build should run the engine calls on the Arduino core's BearSSL stack (hook: TLS_ENGINE_WRAPPERS)."
+echo "over the ESP8266's 4 KB loop stack, so env nodemcuv2 runs the engine calls on the Arduino core's 6200-byte BearSSL stack (lib/hal_esp8266/tls_engine_thunks.h)."
 echo "lib/tls for xtensa-lx106 (-Os): text ${xt_text} B, data+bss ${xt_ram} B (BearSSL itself not included);"
 echo "of the text, .rodata ${xt_rodata} B (RAM on the ESP8266), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."
