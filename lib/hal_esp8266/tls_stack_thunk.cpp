@@ -4,6 +4,10 @@
  * Only the core's StackThunk.h is used here (no Arduino.h), so this file also builds with
  * Debian's xtensa-lx106-elf-g++ against the core's headers (docs/esp8266-host-emulation.md).
  */
+/* Only TLS builds need the thunks: env nodemcuv2_plain (NODE_USE_TLS=0) leaves out lib/tls, and
+   these would only cost IRAM there. */
+#if !defined(NODE_USE_TLS) || NODE_USE_TLS
+
 #include "tls_stack_thunk.h"
 
 #include <stdio.h>
@@ -121,3 +125,5 @@ void tls_stack_thunk_hold(void) {
         refs_held = 1;
     }
 }
+
+#endif /* NODE_USE_TLS */

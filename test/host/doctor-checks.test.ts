@@ -263,9 +263,13 @@ describe('doctor: checks against real brokers', function () {
     fs.writeFileSync(path.join(dir, 'certs', 'server.key'), soon.keyPem, { mode: 0o644 });
     fs.chmodSync(path.join(dir, 'certs', 'server.key'), 0o644);
     fs.writeFileSync(path.join(dir, 'oops.pem'), soon.keyPem, { mode: 0o600 });
+    // Source that only names the PEM marker (like the doctor itself) is not a key.
+    fs.writeFileSync(path.join(dir, 'check.ts'), "const marker = 'PRIVATE KEY-----';\nwrite('-----BEGIN PRIVATE KEY-----\\nAAAA\\n');\n");
+    // A key in a C header's string literal is one.
+    fs.writeFileSync(path.join(dir, 'certs.h'), 'static const char KEY[] =\n    "-----BEGIN EC PRIVATE KEY-----\\n"\n    "AAAA\\n";\n');
     const git = (...a: string[]): string => execFileSync('git', ['-C', dir, ...a], { encoding: 'utf8' });
     git('init', '-q');
-    git('-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'add', 'oops.pem');
+    git('-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'add', 'oops.pem', 'check.ts', 'certs.h');
     git('-c', 'user.email=t@example.invalid', '-c', 'user.name=t', 'commit', '-q', '-m', 'oops');
 
     const r = await diagnose(settings(pki, { MQTT_BROKER_PORT: String(good.port) }), dir);
@@ -275,8 +279,8 @@ describe('doctor: checks against real brokers', function () {
     assert.match(modes.fix ?? '', /^chmod 600 /);
     const tracked = byId(r, 'keys-in-git');
     assert.equal(tracked.status, 'fail');
-    assert.deepEqual(tracked.details, ['oops.pem']);
-    assert.match(tracked.fix ?? '', /git rm --cached "oops\.pem"/);
+    assert.deepEqual(tracked.details, ['certs.h', 'oops.pem']);
+    assert.match(tracked.fix ?? '', /git rm --cached "certs\.h" "oops\.pem"/);
     const exp = byId(r, 'local-certs');
     assert.equal(exp.status, 'fail');
     assert.match((exp.details ?? []).join('\n'), /server\.crt: expires in 1[12] days/);

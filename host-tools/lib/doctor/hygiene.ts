@@ -69,7 +69,9 @@ export function checkKeysInGit(dir: string): CheckResult {
     return { id, title, status: 'pass', summary: `${dir} is not a git work tree` };
   }
   const byName = (git(dir, ['ls-files', '-z']) ?? '').split('\0').filter((f) => f.endsWith('.key') || f === '.env' || f.endsWith('/.env'));
-  const byContent = (git(dir, ['grep', '--cached', '-l', '-I', '-e', 'PRIVATE KEY-----']) ?? '').split('\n').filter((f) => f !== '');
+  // A PEM key line starts a line (or a C string literal in a header); source that merely names the marker is no key.
+  const pemKeyLine = '^[[:space:]"]*-----BEGIN ([A-Z0-9]+ )*PRIVATE KEY-----';
+  const byContent = (git(dir, ['grep', '--cached', '-l', '-I', '-E', '-e', pemKeyLine]) ?? '').split('\n').filter((f) => f !== '');
   const tracked = [...new Set([...byName, ...byContent])].sort();
   if (tracked.length === 0) return { id, title, status: 'pass', summary: 'no key files (or .env) in the git index' };
   return {
