@@ -27,6 +27,10 @@ static const time_t kClockValidAfter = 1704067200;
    stall after an AP reboot with changed channel). */
 static const uint32_t kWifiRetryMs = 30000;
 
+/* DHT22: no start signal within this long of power-up (datasheet: "wait 1 s ... don't send any
+   instruction"); a read before then reports a timeout, so the node's first reading, taken at
+   boot, has null DHT fields and the next one (2 s later) reads the sensor. */
+static const uint32_t kDhtPowerUpMs = 1000;
 /* DHT22: minimum time between two reads (datasheet: sampling period 2 s). */
 static const uint32_t kDhtMinIntervalMs = 2000;
 /* DHT22: no single level of the protocol lasts longer than 80 us; 100 us means "gone". */
@@ -185,6 +189,7 @@ static int dht22_read_bus(uint8_t pin, uint8_t frame[5]) {
 static int hal_dht22_read(void *ctx, uint8_t frame[5]) {
     hal_esp8266 *b = as_board(ctx);
     const uint32_t now = millis();
+    if (!b->dht_have_last && now < kDhtPowerUpMs) return HAL_DHT22_TIMEOUT;
     if (!b->dht_have_last || now - b->dht_last_ms >= kDhtMinIntervalMs) {
         b->dht_last_result = dht22_read_bus(b->cfg.pin_dht22, b->dht_last_frame);
         b->dht_last_ms = now;
