@@ -174,7 +174,7 @@ describe('doctor: checks against real brokers', function () {
       const san = byId(r, 'san');
       assert.equal(san.status, 'fail', host);
       assert.match(san.summary, new RegExp(`${host.replace(/\./g, '\\.')} is not in the certificate's SANs: DNS:broker\\.example, IP Address:10\\.9\\.8\\.7`));
-      assert.match(san.fix ?? '', new RegExp(`--host ${host.replace(/\./g, '\\.')}`));
+      assert.match(san.fix ?? '', new RegExp(`gen-certs\\.ts --host broker\\.example --host 10\\.9\\.8\\.7 --host ${host.replace(/\./g, '\\.')}\``));
       assert.equal(byId(r, 'chain').status, 'pass');
     }
   });

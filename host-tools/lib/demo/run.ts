@@ -32,11 +32,14 @@ class StepError extends Error {}
 const nextSteps = (plain: boolean): string => `
 What ran: three copies of the firmware's C++ core (the same sources the ESP8266 runs, with simulated
 sensors) published QoS 1 readings over ${plain ? 'plain MQTT' : 'TLS'}; the monitor counted them by their seq numbers.
-Next, with real hardware:
-  npx ts-node host-tools/gen-certs.ts --host <your Pi's name or IP>   PKI, Mosquitto config, include/certs.h, .env
-  pio run -e nodemcuv2 -t upload                                      flash a NodeMCU
-  npx ts-node host-tools/doctor.ts                                    check the broker set-up, with fixes
-  npx ts-node host-tools/monitor.ts                                   live page and /api/mqtt/stats on :8000
+Next, with real hardware (README.md, "Real hardware"):
+  npx ts-node host-tools/gen-certs.ts --host <Pi's name> --host <Pi's IP> --install-prefix /etc/mosquitto
+                                                      PKI, Mosquitto config, include/certs.h, .env
+  run the install steps it printed                    on the broker (also in certs/mosquitto/INSTALL.md)
+  npx ts-node host-tools/doctor.ts                    check the broker set-up, with fixes
+  cp include/config.example.h include/config.h        WiFi, broker IP, TLS mode
+  pio run -e nodemcuv2 -t upload                      flash a NodeMCU
+  npx ts-node host-tools/monitor.ts                   live page and /api/mqtt/stats on :8000
 `;
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -38,5 +38,5 @@ export function checkHandshake(p: ProbeResult, port: number): CheckResult {
       fix: 'Mosquitto 2 needs `tls_version tlsv1.2` (or tlsv1.3) in the listener; older OpenSSL builds on the broker must be updated.',
     };
   }
-  return { ...base, summary: `failed: ${e.message}`, fix: 'Check the broker log (`sudo journalctl -u mosquitto`) for the TLS error on its side.' };
+  return { ...base, summary: `failed: ${e.message}`, fix: 'Check the broker log (/var/log/mosquitto/mosquitto.log on Debian and Raspberry Pi OS, else `sudo journalctl -u mosquitto`) for the TLS error on its side.' };
 }

@@ -14,6 +14,9 @@ export function checkMqttConnect(p: ProbeResult, username: string | undefined): 
   const id = 'mqtt-connect';
   const title = 'MQTT CONNECT';
   if (p.handshakeError !== null) return { id, title, status: 'skip', summary: 'skipped: no TLS session' };
+  if (p.credentialsWithheld !== null) {
+    return { id, title, status: 'skip', summary: `skipped: the password was not sent because ${p.credentialsWithheld}; fix the checks above first` };
+  }
   if (p.connack === 0) return { id, title, status: 'pass', summary: `accepted${username !== undefined ? ` as ${username}` : ' (anonymous)'}` };
   if (p.connack === null) {
     const e = p.afterHandshakeError;
@@ -22,7 +25,7 @@ export function checkMqttConnect(p: ProbeResult, username: string | undefined): 
       title,
       status: 'fail',
       summary: `no CONNACK: ${e?.message ?? 'unknown'}`,
-      fix: 'Check the broker log (`sudo journalctl -u mosquitto`): it says why it dropped the client.',
+      fix: 'Check the broker log (/var/log/mosquitto/mosquitto.log on Debian and Raspberry Pi OS, else `sudo journalctl -u mosquitto`): it says why it dropped the client.',
     };
   }
   const name = CONNACK_NAMES[p.connack] ?? `code ${p.connack}`;
@@ -36,7 +39,7 @@ export function checkMqttConnect(p: ProbeResult, username: string | undefined): 
   } else if (p.connack === 2) {
     fix = 'The broker refused the client id: another client with the same id, or an id the broker does not accept.';
   } else {
-    fix = 'Check the broker log (`sudo journalctl -u mosquitto`).';
+    fix = 'Check the broker log (/var/log/mosquitto/mosquitto.log on Debian and Raspberry Pi OS, else `sudo journalctl -u mosquitto`).';
   }
   return { id, title, status: 'fail', summary: `refused: ${name} (CONNACK ${p.connack})`, fix };
 }

@@ -45,6 +45,26 @@ export interface ProbeResult {
   connack: number | null;
   /** What ended the connection after the handshake instead of a CONNACK (e.g. "certificate required"). */
   afterHandshakeError: NetError | null;
+  /**
+   * Why the user name and password were NOT sent (the CONNECT went out anonymous), or null when
+   * they were sent or there were none. The probe accepts any certificate so it can diagnose it,
+   * so it must not hand the backend's password to a broker it could not verify.
+   */
+  credentialsWithheld: string | null;
+}
+
+/** Null when this TLS session is safe to send a password over, else why not. */
+export function unsafeForCredentials(sock: tls.TLSSocket, host: string): string | null {
+  if (!sock.authorized) {
+    const e = sock.authorizationError as unknown;
+    const why = e instanceof Error ? ((e as NodeJS.ErrnoException).code ?? e.message) : String(e);
+    return `the broker certificate did not verify against MQTT_CA_CERT (${why})`;
+  }
+  const idError = tls.checkServerIdentity(host, sock.getPeerCertificate());
+  if (idError !== undefined) return `${host} is not among the broker certificate's names`;
+  const protocol = sock.getProtocol();
+  if (protocol !== 'TLSv1.2' && protocol !== 'TLSv1.3') return `${protocol ?? 'an unknown protocol'} was negotiated (below TLS 1.2)`;
+  return null;
 }
 
 /** MQTT 3.1.1 CONNECT (clean session, keepalive 10 s). Encoded by hand: we need the raw TLS
@@ -100,6 +120,7 @@ export function probe(o: ProbeOptions): Promise<ProbeResult> {
     authorizationError: null,
     connack: null,
     afterHandshakeError: null,
+    credentialsWithheld: null,
   };
   return new Promise((resolve) => {
     let done = false;
@@ -148,7 +169,13 @@ export function probe(o: ProbeOptions): Promise<ProbeResult> {
       }
       clearTimeout(timer);
       timer = setTimeout(() => fail({ code: 'ETIMEDOUT', message: `no CONNACK within ${o.timeoutMs} ms` }), o.timeoutMs);
-      sock.write(encodeConnect(`doctor-${process.pid}-${crypto.randomBytes(3).toString('hex')}`, o.username, o.password));
+      // Still CONNECT (anonymously) when the session is not trustworthy: the answer tells a
+      // certificate-requiring broker apart, and no secret leaves this machine.
+      if (sock instanceof tls.TLSSocket && (o.username !== undefined || o.password !== undefined)) {
+        r.credentialsWithheld = unsafeForCredentials(sock, o.host);
+      }
+      const send = r.credentialsWithheld === null;
+      sock.write(encodeConnect(`doctor-${process.pid}-${crypto.randomBytes(3).toString('hex')}`, send ? o.username : undefined, send ? o.password : undefined));
     });
     let buf = Buffer.alloc(0);
     sock.on('data', (d: Buffer) => {

@@ -12,7 +12,7 @@ import { checkKeyModes, checkKeysInGit, checkLocalExpiry } from './hygiene';
 import { checkMqttConnect } from './mqtt-connect';
 import { ProbeOptions, ProbeResult, probe } from './probe';
 import { checkSan } from './san';
-import { checkTcp } from './tcp';
+import { firstReachable } from './tcp';
 import { checkTlsVersion } from './tls-version';
 import { CheckResult, DoctorOptions, skip } from './types';
 import { checkValidity } from './validity';
@@ -36,8 +36,7 @@ async function networkChecks(o: DoctorOptions): Promise<CheckResult[]> {
     skip('mqtt-connect', 'MQTT CONNECT', why),
   ];
   if (dns.addresses.length === 0) return [...out, skip('tcp', 'TCP connect', 'name did not resolve'), ...rest('name did not resolve')];
-  const address = dns.addresses[0];
-  const tcp = await checkTcp(address, s.port, o.timeoutMs, s.useTls);
+  const { address, result: tcp } = await firstReachable(dns.addresses, s.port, o.timeoutMs, s.useTls);
   out.push(tcp);
   if (tcp.status === 'fail') return [...out, ...rest('no TCP connection')];
 
@@ -87,6 +86,16 @@ async function networkChecks(o: DoctorOptions): Promise<CheckResult[]> {
     ];
   }
   out.push(checkChain(main.chain, s.caCert, main.authorizationError, s.tlsInsecure));
+  if (s.tlsInsecure) {
+    // The chain may verify here, yet the backend would accept any broker: a set-up to fix, not to pass.
+    out.push({
+      id: 'tls-insecure',
+      title: 'certificate verification on',
+      status: 'fail',
+      summary: 'MQTT_TLS_INSECURE=true: the backend accepts any broker certificate (anyone on the network can impersonate the broker)',
+      fix: 'Remove MQTT_TLS_INSECURE from .env (or set it to false) and point MQTT_CA_CERT at certs/ca.crt.',
+    });
+  }
   out.push(checkSan(main.chain[0], s.host));
   out.push(checkValidity(main.chain, o.now, o.warnDays));
   out.push(checkTlsVersion(main.protocol));

@@ -9,6 +9,12 @@ export function sansOf(cert: crypto.X509Certificate): string[] {
     .filter((s) => s !== '');
 }
 
+/** gen-certs --host flags for the certificate's DNS and IP SANs plus `host`. */
+function hostFlags(sans: string[], host: string): string {
+  const names = sans.map((s) => s.replace(/^(DNS|IP Address):/, '')).filter((n, i) => n !== sans[i]);
+  return [...new Set([...names, host])].map((n) => `--host ${n}`).join(' ');
+}
+
 export function checkSan(leaf: crypto.X509Certificate | undefined, host: string): CheckResult {
   const id = 'san';
   const title = 'host in certificate SANs';
@@ -31,8 +37,10 @@ export function checkSan(leaf: crypto.X509Certificate | undefined, host: string)
         ? 'Clients connecting by IP need an IP Address SAN; the CN is ignored.'
         : 'Clients match the name against the DNS SANs; the CN is ignored when SANs exist.',
     ],
+    // --host replaces gen-certs' host list, so the command names the SANs the certificate already has too.
     fix:
-      `Re-issue the broker certificate with this ${isIp ? 'address' : 'name'}: \`npx ts-node host-tools/gen-certs.ts --host ${host} --renew\` ` +
-      `(add every name and IP clients use), install it on the broker and restart Mosquitto; or set MQTT_BROKER_HOST to one of the SANs.`,
+      `Re-issue the broker certificate with this ${isIp ? 'address' : 'name'} added: \`npx ts-node host-tools/gen-certs.ts ${hostFlags(sans, host)}\` ` +
+      `(plus every other name and IP clients use, and the --install-prefix you installed with), install certs/server.crt on the broker and restart Mosquitto; ` +
+      `or set MQTT_BROKER_HOST to one of the SANs.`,
   };
 }

@@ -32,7 +32,7 @@ export async function checkTcp(address: string, port: number, timeoutMs: number,
       summary: `connection refused by ${where}: nothing listens there`,
       fix:
         `Is Mosquitto running and listening on ${port}? On the broker: \`sudo ss -tlnp | grep ${port}\`; ` +
-        `its config needs \`${listenerHint}\`; see \`sudo journalctl -u mosquitto\` for why it did not start. ` +
+        `its config needs \`${listenerHint}\`; its log (/var/log/mosquitto/mosquitto.log on Debian and Raspberry Pi OS, else \`sudo journalctl -u mosquitto\`) says why it did not start: "Unable to load server key file ... Permission denied" means the user mosquitto cannot read the key (\`sudo chown mosquitto:mosquitto\` it, mode 600, as certs/mosquitto/INSTALL.md does). ` +
         `Check MQTT_BROKER_PORT (TLS is usually 8883, plain 1883).`,
     };
   }
@@ -55,4 +55,26 @@ export async function checkTcp(address: string, port: number, timeoutMs: number,
     details: [outcome.message],
     fix: `Check the network route to the broker (EHOSTUNREACH / ENETUNREACH mean no route) and MQTT_BROKER_HOST.`,
   };
+}
+
+/**
+ * Tries the resolved addresses in order until one accepts, as clients do (Node's happy eyeballs,
+ * getaddrinfo order): a name that resolves to ::1 and 127.0.0.1 must not fail because the broker
+ * listens on IPv4 only. Reports the first failure when none accepts.
+ */
+export async function firstReachable(
+  addresses: readonly string[],
+  port: number,
+  timeoutMs: number,
+  tlsExpected: boolean,
+): Promise<{ address: string; result: CheckResult }> {
+  let first: { address: string; result: CheckResult } | null = null;
+  for (const address of addresses) {
+    const result = await checkTcp(address, port, timeoutMs, tlsExpected);
+    if (result.status !== 'fail') return { address, result };
+    first ??= { address, result };
+  }
+  if (first === null) throw new Error('firstReachable: no addresses');
+  if (addresses.length > 1) first.result.details = [...(first.result.details ?? []), `also tried: ${addresses.slice(1).join(', ')}`];
+  return first;
 }

@@ -63,26 +63,38 @@ export function parseDotenv(text: string, fileLabel = '.env'): Record<string, st
   lines.forEach((raw, i) => {
     const line = raw.trim();
     if (line === '' || line.startsWith('#')) return;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=(\s*)(.*)$/.exec(line);
     if (!m) throw new EnvError(`${fileLabel}:${i + 1}`, `not a NAME=value line: ${JSON.stringify(raw)}`);
     const name = m[1];
-    let value = m[2];
+    let value = m[3];
     const q = value[0];
     if (q === '"' || q === "'") {
-      const end = value.indexOf(q, 1);
+      const end = closingQuote(value, q);
       if (end < 0) throw new EnvError(name, `unterminated ${q} quote (${fileLabel}:${i + 1})`);
       const rest = value.slice(end + 1).trim();
       if (rest !== '' && !rest.startsWith('#')) {
         throw new EnvError(name, `unexpected text after the quoted value (${fileLabel}:${i + 1})`);
       }
       value = value.slice(1, end);
-      if (q === '"') value = value.replace(/\\n/g, '\n').replace(/\\"/g, '"');
+      // Double quotes take the shell's escapes for a quote, a backslash and line ends; single quotes are literal.
+      if (q === '"') value = value.replace(/\\([nr"\\])/g, (_, c: string) => (c === 'n' ? '\n' : c === 'r' ? '\r' : c));
+    } else if (value.startsWith('#') && m[2] !== '') {
+      value = ''; // `NAME=   # comment`: an empty value and a comment (as after any value), not the comment itself
     } else {
       value = value.replace(/\s+#.*$/, '').trim();
     }
     out[name] = value;
   });
   return out;
+}
+
+/** Index of the quote that closes `value` (which starts with it), skipping backslash escapes in "...". */
+function closingQuote(value: string, q: string): number {
+  for (let i = 1; i < value.length; i++) {
+    if (q === '"' && value[i] === '\\') i++;
+    else if (value[i] === q) return i;
+  }
+  return -1;
 }
 
 function parseBool(name: string, value: string | undefined, dflt: boolean): boolean {

@@ -6,7 +6,9 @@
  *  - a jump forward inside one boot = a gap (readings lost, or not arrived yet);
  *  - a seq seen before = a duplicate (QoS 1 is at-least-once; a retransmission after a reconnect);
  *  - a seq that fills an earlier gap = a late arrival (the gap closes);
- *  - a new boot number = the node restarted; counting starts again at its first reading.
+ *  - a new boot number = the node restarted; counting starts again at its first reading;
+ *  - a lower boot number never seen before = the node's stored boot counter was wiped (flash
+ *    erased, sector corrupt): it counts from 1 again, so that is a restart too, not stale mail.
  * Pure functions over a small record; `missing` is bounded so a wild seq cannot eat memory.
  */
 
@@ -22,6 +24,8 @@ export const DEFAULT_SEQ_LAYOUT: SeqLayout = { bootShift: 32, firstCounter: 1 };
 
 /** Gaps remembered individually (to recognise late arrivals); beyond this they stay counted. */
 const MAX_TRACKED_MISSING = 4096;
+/** Earlier boots remembered (to tell a late message from an old boot from a wiped counter). */
+const MAX_PAST_BOOTS = 16;
 
 export interface SeqState {
   /** Boot number of the current epoch, null before the first reading. */
@@ -39,6 +43,8 @@ export interface SeqState {
   bootChanges: number;
   /** Messages from an older boot arriving after a newer one (counted, not used for reliability). */
   stale: number;
+  /** Boots seen before the current one, newest last (bounded). */
+  pastBoots: number[];
   /** Expected readings from closed (earlier) boots. */
   expectedClosed: number;
   receivedClosed: number;
@@ -55,6 +61,7 @@ export function newSeqState(): SeqState {
     duplicates: 0,
     bootChanges: 0,
     stale: 0,
+    pastBoots: [],
     expectedClosed: 0,
     receivedClosed: 0,
   };
@@ -87,13 +94,19 @@ function currentEpoch(s: SeqState): { expected: number; received: number } {
 export function recordSeq(prev: SeqState, seq: number, layout: SeqLayout = DEFAULT_SEQ_LAYOUT): SeqState {
   const s: SeqState = { ...prev, missing: new Set(prev.missing) };
   const { boot, counter } = splitSeq(seq, layout);
-  if (s.boot === null || boot > s.boot) {
+  if (s.boot !== null && boot < s.boot && s.pastBoots.includes(boot)) {
+    s.stale += 1;
+    return s;
+  }
+  if (s.boot === null || boot !== s.boot) {
     const rebooted = s.boot !== null;
-    if (rebooted) {
+    if (rebooted && s.boot !== null) {
       const e = currentEpoch(s);
       s.expectedClosed += e.expected;
       s.receivedClosed += e.received;
       s.bootChanges += 1;
+      // After a wiped counter the old boot numbers come round again and are new boots then.
+      s.pastBoots = boot > s.boot ? [...s.pastBoots, s.boot].slice(-MAX_PAST_BOOTS) : [];
     }
     s.boot = boot;
     s.missing = new Set<number>();
@@ -105,10 +118,6 @@ export function recordSeq(prev: SeqState, seq: number, layout: SeqLayout = DEFAU
     s.first = start;
     addMissing(s, start, counter - 1);
     s.received += 1;
-    return s;
-  }
-  if (boot < s.boot) {
-    s.stale += 1;
     return s;
   }
   if (counter > s.max) {

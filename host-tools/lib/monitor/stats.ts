@@ -171,8 +171,8 @@ export function statsJson(st: MonitorState, conn: ConnectionInfo, nowMs: number,
     expected += d.readings_expected;
     received += d.readings_received;
   }
-  const devices: Record<string, DeviceJson> = {};
-  for (const d of list) devices[d.device_id] = d;
+  // fromEntries defines own properties: a topic level "__proto__" stays a device, not a prototype.
+  const devices: Record<string, DeviceJson> = Object.fromEntries(list.map((d) => [d.device_id, d]));
   return {
     ...conn,
     messages_received: st.messagesReceived,

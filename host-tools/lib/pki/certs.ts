@@ -164,8 +164,18 @@ export interface Signer {
   key: PrivateKey;
 }
 
+/**
+ * The authorityKeyIdentifier must repeat the CA's own subjectKeyIdentifier byte for byte: OpenSSL
+ * and others skip an issuer whose SKI differs. A CA made elsewhere (the setup guide's openssl CA,
+ * a company CA) may have computed its SKI another way, so take it from the certificate.
+ */
+function caKeyId(ca: Signer): string {
+  const ext = ca.cert.getExtension('subjectKeyIdentifier') as { subjectKeyIdentifier?: string } | undefined;
+  return ext?.subjectKeyIdentifier ? forge.util.hexToBytes(ext.subjectKeyIdentifier) : ski(ca.key);
+}
+
 function issuerExtensions(ca: Signer): forge.pki.CertificateField[] {
-  return [{ name: 'authorityKeyIdentifier', keyIdentifier: ski(ca.key) } as forge.pki.CertificateField];
+  return [{ name: 'authorityKeyIdentifier', keyIdentifier: caKeyId(ca) } as forge.pki.CertificateField];
 }
 
 /** Splits host values into DNS names and IP addresses (throws on invalid ones). */

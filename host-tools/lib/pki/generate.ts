@@ -6,6 +6,7 @@
  * devices in the field hold the CA, the broker fingerprint and the SPKI pin in flash.
  */
 import fs from 'node:fs';
+import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import {
   Certificate,
@@ -166,10 +167,20 @@ function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
 }
 
+/** The folder itself, or its nearest ancestor that exists (--dir may be a folder not made yet). */
+function nearestExisting(dir: string): string {
+  let d = path.resolve(dir);
+  while (!exists(d) && path.dirname(d) !== d) d = path.dirname(d);
+  return d;
+}
+
 function gitGuard(dir: string, secrets: readonly string[]): void {
-  const top = spawnSync('git', ['-C', dir, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' });
+  // Ask from the nearest existing folder: `git -C` on a folder not made yet fails, and that
+  // failure must not read as "not in a work tree" (the secrets would land in the repository).
+  const cwd = nearestExisting(dir);
+  const top = spawnSync('git', ['-C', cwd, 'rev-parse', '--show-toplevel'], { encoding: 'utf8' });
   if (top.status !== 0) return; // not in a git work tree (or no git): nothing can be committed by accident
-  const res = spawnSync('git', ['-C', dir, 'check-ignore', '--', ...secrets], { encoding: 'utf8' });
+  const res = spawnSync('git', ['-C', cwd, 'check-ignore', '--', ...secrets], { encoding: 'utf8' });
   const ignored = new Set(res.stdout.split('\n').filter((s) => s.length > 0));
   const exposed = secrets.filter((s) => !ignored.has(s));
   if (exposed.length > 0) {

@@ -21,6 +21,8 @@ export function validateDeviceId(id: string): string {
     throw new PkiError(`invalid device id "${id}": character "${bad[0]}" is not allowed (use letters, digits, "-" and "_"; "/", "+" and "#" break MQTT topics)`);
   }
   if (RESERVED_IDS.includes(id)) throw new PkiError(`invalid device id "${id}": the name is reserved for the backend user`);
+  // Ids are keys of plain objects here and in every JavaScript backend; this one would set the prototype.
+  if (id === '__proto__') throw new PkiError(`invalid device id "${id}": the name is reserved in JavaScript`);
   return id;
 }
 
@@ -29,6 +31,8 @@ export type HostKind = 'dns' | 'ip';
 /** Classifies a --host value as an IP address or a DNS name, or throws naming what is wrong. */
 export function classifyHost(host: string): HostKind {
   if (host.length === 0) throw new PkiError('invalid host "": it must not be empty');
+  // net.isIP accepts "fe80::1%eth0", but a zone index is local to one machine and has no encoding in a SAN.
+  if (host.includes('%')) throw new PkiError(`invalid IP address "${host}": drop the zone index (%...); a certificate holds the bare address`);
   if (net.isIP(host) !== 0) return 'ip';
   // Looks like an address but is not one: "300.1.2.3", "10.0.0", "fe80::g".
   if (/^[0-9.]+$/.test(host) || host.includes(':')) throw new PkiError(`invalid IP address "${host}"`);
