@@ -74,10 +74,30 @@ void h_buzzer(void *, int on) {
     fflush(stderr);
 }
 
+/* mkdir -p with mode 0700: the default state dir (~/.local/state/...) has missing parents on
+   a fresh account. */
+int make_dirs(const char *dir) {
+    char path[512];
+    size_t n = strlen(dir);
+    if (n == 0 || n >= sizeof path) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    memcpy(path, dir, n + 1);
+    for (size_t i = 1; i <= n; i++) {
+        if (path[i] != '/' && path[i] != 0) continue;
+        const char keep = path[i];
+        path[i] = 0;
+        if (mkdir(path, 0700) < 0 && errno != EEXIST) return -1;
+        path[i] = keep;
+    }
+    return 0;
+}
+
 /* Reads, increments and stores the boot counter before anything is published. */
 const char *bump_boot_count(posix_hal *h, char *err, size_t cap) {
     const char *dir = h->opt.state_dir;
-    if (mkdir(dir, 0700) < 0 && errno != EEXIST) {
+    if (make_dirs(dir) < 0) {
         snprintf(err, cap, "state dir %s: %s", dir, strerror(errno));
         return err;
     }

@@ -180,9 +180,24 @@ void start_connect(mqtt_session *s, uint32_t now) {
     s->last_tx = s->last_rx = now;
 }
 
+/* What the user should do about a refusal: the names alone send people looking in the wrong
+   place (Mosquitto answers NOT_AUTHORIZED for a wrong password too). */
+const char *connack_hint(uint8_t rc) {
+    switch (rc) {
+    case 1: return "the broker does not speak MQTT 3.1.1; use Mosquitto 1.4 or later";
+    case 2: return "the broker refused the client id (the device id): at most 23 letters, digits, '-' or '_'";
+    case 3: return "the broker is up but not taking clients; the node retries with backoff";
+    case 4:
+    case 5: return "check the username and password (certs.h, or NODE_PASSWORD) against the broker's "
+                   "passwd file; after adding a device, reinstall passwd and acl, restart Mosquitto";
+    default: return "unknown CONNACK return code: is this an MQTT 3.1.1 broker?";
+    }
+}
+
 void on_connack(mqtt_session *s, const mqtt_packet &p, uint32_t now) {
     if (p.return_code != MQTT_CONNACK_ACCEPTED) {
         session_log(s, "connect refused: ", mqtt_connack_name(p.return_code));
+        session_log(s, "fix: ", connack_hint(p.return_code));
         drop_connection(s, now, "refused");
         return;
     }

@@ -9,7 +9,9 @@ import path from 'node:path';
 
 import { makePki, Pki } from '../helpers/pki';
 import { freePort, Mosquitto, startMosquitto } from '../helpers/mosquitto';
-import { NativeNode, runNode, startNode } from '../helpers/native-node';
+import { spawn } from 'node:child_process';
+
+import { ensureNativeNode, NativeNode, runNode, startNode } from '../helpers/native-node';
 
 describe('native node command line', function () {
   this.timeout(60000);
@@ -91,6 +93,34 @@ describe('native node command line', function () {
     const r = await runNode(['--id', 'n1', '--state-dir', state]);
     assert.equal(r.code, 2);
     assert.match(r.err.trim(), /boot counter file .*n1\.boot is corrupt/);
+  });
+
+  it('creates the default state dir with its missing parents (fresh account: no ~/.local)', async () => {
+    const home = path.join(tmp, 'fresh-home');
+    fs.mkdirSync(home);
+    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
+    delete env.XDG_STATE_HOME;
+    for (const k of Object.keys(env)) if (k.startsWith('NODE_') && k !== 'NODE_OPTIONS' && k !== 'NODE_PATH') delete env[k];
+    const port = await freePort(); // nothing listens: the node starts and keeps retrying
+    const proc = spawn(ensureNativeNode(), ['--id', 'freshnode', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    const started = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), 15000);
+      proc.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (/^node: started freshnode/m.test(err)) { clearTimeout(timer); resolve(true); }
+      });
+      proc.on('exit', () => { clearTimeout(timer); resolve(false); });
+    });
+    if (proc.exitCode === null && proc.signalCode === null) {
+      const exited = new Promise((resolve) => proc.once('exit', resolve));
+      proc.kill('SIGTERM');
+      await exited;
+    }
+    assert.ok(started, `node started; stderr:\n${err}`);
+    const boot = path.join(home, '.local', 'state', 'esp8266-mqtt-tls', 'freshnode.boot');
+    assert.equal(fs.readFileSync(boot, 'utf8').trim(), '1');
+    assert.equal(fs.statSync(path.dirname(boot)).mode & 0o777, 0o700);
   });
 
   it('takes settings from the environment, flags win', async () => {

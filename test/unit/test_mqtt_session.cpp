@@ -130,7 +130,14 @@ static void test_connack_refusals_by_name() {
         char want[96];
         snprintf(want, sizeof want, "mqtt: connect refused: %s", names[rc]);
         CHECK(strstr(log_text, want) != 0);
+        CHECK(strstr(log_text, "mqtt: fix: ") != 0); /* every refusal says what to do */
     }
+    setup();
+    mqtt_session_poll(&s, 0);
+    fake_connack(&ft, 5);
+    mqtt_session_poll(&s, 1);
+    CHECK(strstr(log_text, "mqtt: fix: check the username and password (certs.h, or NODE_PASSWORD) against the broker's "
+                  "passwd file; after adding a device, reinstall passwd and acl, restart Mosquitto") != 0);
 }
 
 static void test_queue_ack() {
