@@ -38,6 +38,7 @@ export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string)
       );
     }
     const r = generate(o);
+    for (const line of [...r.settingsChanged, ...r.warnings]) io.stderr(`gen-certs: ${line}\n`);
     // Paths under the current directory are shown relative, others absolute.
     const rel = (p: string): string => {
       const r = path.relative(process.cwd(), p);
@@ -50,6 +51,9 @@ export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string)
       `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
       `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
       `broker config: ${rel(r.layout.mosquittoConf)}, passwd, acl; backend: ${rel(r.layout.env)}`,
+      `broker settings (kept in ${rel(r.layout.settings)}): port ${r.settings.port}, mutual TLS ${r.settings.mtls ? 'on' : 'off'}, ` +
+        `plain 1883 ${r.settings.migration ? 'open' : 'closed'}, .env host ${r.settings.envHost}, ` +
+        `install prefix ${r.settings.installPrefix ?? 'none (files in certs/)'}`,
       '',
       r.installSteps,
     ];

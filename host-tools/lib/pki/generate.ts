@@ -40,10 +40,10 @@ import { render } from './render';
 import { defaultHosts } from './hosts';
 import { Layout, deviceCrt, deviceKey, layout } from './layout';
 import { classifyHost, parseDays, validateDeviceId } from './validate';
+import { BrokerSettings, describeChanges, inferSettings, loadSettings, mergeSettings, settingsJson } from './settings';
 
 export const DEFAULT_DEVICE = 'node01';
 export const BACKEND_USER = 'backend';
-export const DEFAULT_PORT = 8883;
 
 export interface GenerateOptions {
   /** Output root (certs/, include/, .env go under it). */
@@ -58,17 +58,22 @@ export interface GenerateOptions {
   days?: number;
   /** Validity of device and backend certificates (default 825); as for days. */
   deviceDays?: number;
+  /** Require client certificates; undefined keeps the remembered setting (certs/settings.json). */
   mtls?: boolean;
+  /** Also open plain 1883; undefined keeps the remembered setting. */
   migration?: boolean;
   /** Replace the CA (every device must be re-flashed): the caller must warn loudly. */
   newCa?: boolean;
   /** Re-issue broker, backend and device certificates, keeping their keys and the CA. */
   renew?: boolean;
-  /** Render the Mosquitto config for files installed under this prefix (e.g. /etc/mosquitto). */
-  installPrefix?: string;
-  /** TLS port for the config, the header and .env (default 8883). */
+  /**
+   * Render the Mosquitto config for files installed under this prefix (e.g. /etc/mosquitto);
+   * null clears a remembered prefix (files in certs/), undefined keeps it.
+   */
+  installPrefix?: string | null;
+  /** TLS port for the config, the header and .env (default 8883; remembered). */
   port?: number;
-  /** MQTT_BROKER_HOST in .env (default localhost: the backend usually runs on the broker's machine). */
+  /** MQTT_BROKER_HOST in .env (default localhost: the backend usually runs on the broker's machine; remembered). */
   envHost?: string;
   /** Refuse to write secrets to paths git would track (default true; skipped outside a git work tree). */
   gitGuard?: boolean;
@@ -86,6 +91,12 @@ export interface GenerateResult {
   installSteps: string;
   passwords: Record<string, string>;
   written: string[];
+  /** The broker settings this run used (and remembered in certs/settings.json). */
+  settings: BrokerSettings;
+  /** One line per remembered setting this run changed (empty on a first run). */
+  settingsChanged: string[];
+  /** Warnings to print, e.g. a certificate cut short at the CA's notAfter. */
+  warnings: string[];
 }
 
 interface Existing {
@@ -209,7 +220,7 @@ export function validateOptions(opts: GenerateOptions): void {
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) {
     throw new PkiError(`invalid --port "${opts.port}": expected 1-65535`);
   }
-  if (opts.installPrefix !== undefined && !opts.installPrefix.startsWith('/')) {
+  if (typeof opts.installPrefix === 'string' && !opts.installPrefix.startsWith('/')) {
     throw new PkiError(`invalid --install-prefix "${opts.installPrefix}": must be an absolute path`);
   }
   if (opts.envHost !== undefined) classifyHost(opts.envHost);
@@ -220,13 +231,36 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const now = new Date();
   const l = layout(opts.dir);
   const hosts = unique(opts.hosts && opts.hosts.length > 0 ? opts.hosts : (existingHosts(l) ?? defaultHosts()));
-  const port = opts.port ?? DEFAULT_PORT;
+  // The broker settings: remembered from earlier runs, explicit options override (settings.ts).
+  const remembered = loadSettings(l.settings) ?? inferSettings(l.mosquittoConf, l.env);
+  const settings = mergeSettings(remembered, { mtls: opts.mtls, migration: opts.migration, port: opts.port, envHost: opts.envHost, installPrefix: opts.installPrefix });
+  const port = settings.port;
 
   // 1. The CA: reused unless --new-ca. A silently new CA would orphan every flashed device.
   const existingCa = opts.newCa ? undefined : loadCa(l);
   const caCreated = existingCa === undefined;
   const ca: Issued = existingCa ?? createCa();
   const forceIssue = caCreated || opts.renew === true;
+  // An expired CA can sign nothing a client will accept: refuse before anything is written.
+  if (ca.cert.validity.notAfter.getTime() <= now.getTime()) {
+    throw new PkiError(
+      `the CA certificate ${l.caCrt} expired on ${ca.cert.validity.notAfter.toISOString()}: it cannot issue certificates (replace it with --new-ca; every device must then be re-flashed)`,
+    );
+  }
+  const caEnd = ca.cert.validity.notAfter;
+  const warnings: string[] = [];
+  /** A validity that ends no later than the CA: a certificate outliving its CA fails verification anyway. */
+  const validity = (name: string, days: number): { days: number } | { notAfter: Date } => {
+    if (now.getTime() + days * 86_400_000 <= caEnd.getTime()) return { days };
+    const left = Math.floor((caEnd.getTime() - now.getTime()) / 86_400_000);
+    warnings.push(
+      `warning: the ${name} certificate ends with the CA on ${caEnd.toISOString()} (${left} days, not ${days}); replace the CA (--new-ca) before then`,
+    );
+    return { notAfter: new Date(caEnd.getTime()) };
+  };
+  /** The lifetime asked for, or cut short at the CA's end as validity() does. */
+  const fitsLifetime = (c: Certificate, days: number | undefined): boolean =>
+    lifetimeIs(c, days) || (days !== undefined && Math.abs(c.validity.notAfter.getTime() - caEnd.getTime()) < 1000 && c.validity.notBefore.getTime() + days * 86_400_000 > caEnd.getTime());
 
   // 2. Who exists: devices from credentials.json plus the requested ones.
   const creds = loadCredentials(l.credentials);
@@ -269,15 +303,15 @@ export function generate(opts: GenerateOptions): GenerateResult {
     'server',
     l.serverCrt,
     l.serverKey,
-    (key) => issueServerCert(ca, { hosts, key, days: opts.days ?? SERVER_DAYS }),
-    (c) => sameHosts(c, hosts) && lifetimeIs(c, opts.days),
+    (key) => issueServerCert(ca, { hosts, key, ...validity('server', opts.days ?? SERVER_DAYS) }),
+    (c) => sameHosts(c, hosts) && fitsLifetime(c, opts.days),
   );
   obtain(
     BACKEND_USER,
     l.backendCrt,
     l.backendKey,
-    (key) => issueClientCert(ca, { id: BACKEND_USER, ou: 'backend', key, days: opts.deviceDays ?? DEVICE_DAYS }),
-    (c) => commonNameOf(c) === BACKEND_USER && lifetimeIs(c, opts.deviceDays),
+    (key) => issueClientCert(ca, { id: BACKEND_USER, ou: 'backend', key, ...validity(BACKEND_USER, opts.deviceDays ?? DEVICE_DAYS) }),
+    (c) => commonNameOf(c) === BACKEND_USER && fitsLifetime(c, opts.deviceDays),
   );
   const deviceCerts: Record<string, Issued> = {};
   for (const id of devices) {
@@ -285,8 +319,8 @@ export function generate(opts: GenerateOptions): GenerateResult {
       id,
       deviceCrt(l, id),
       deviceKey(l, id),
-      (key) => issueClientCert(ca, { id, key, days: opts.deviceDays ?? DEVICE_DAYS }),
-      (c) => commonNameOf(c) === id && lifetimeIs(c, opts.deviceDays),
+      (key) => issueClientCert(ca, { id, key, ...validity(`device ${id}`, opts.deviceDays ?? DEVICE_DAYS) }),
+      (c) => commonNameOf(c) === id && fitsLifetime(c, opts.deviceDays),
     );
   }
 
@@ -297,11 +331,18 @@ export function generate(opts: GenerateOptions): GenerateResult {
   secret(l.credentials, JSON.stringify(credsOut, null, 2) + '\n');
 
   const generatedAt = now.toISOString();
-  const prefix = opts.installPrefix?.replace(/\/+$/, '');
+  const prefix = settings.installPrefix;
+  const inPrefix = (p: string, file: string): string => path.posix.join(p, file);
   const confPaths = prefix
-    ? { caFile: `${prefix}/certs/ca.crt`, certFile: `${prefix}/certs/server.crt`, keyFile: `${prefix}/certs/server.key`, passwdFile: `${prefix}/passwd`, aclFile: `${prefix}/acl` }
+    ? {
+        caFile: inPrefix(prefix, 'certs/ca.crt'),
+        certFile: inPrefix(prefix, 'certs/server.crt'),
+        keyFile: inPrefix(prefix, 'certs/server.key'),
+        passwdFile: inPrefix(prefix, 'passwd'),
+        aclFile: inPrefix(prefix, 'acl'),
+      }
     : { caFile: l.caCrt, certFile: l.serverCrt, keyFile: l.serverKey, passwdFile: l.passwd, aclFile: l.acl };
-  pub(l.mosquittoConf, render('mosquitto_tls.conf', { generatedAt, port, mtls: opts.mtls === true, migration: opts.migration === true, ...confPaths }));
+  pub(l.mosquittoConf, render('mosquitto_tls.conf', { generatedAt, port, mtls: settings.mtls, migration: settings.migration, ...confPaths }));
   secret(l.passwd, passwdFile([...devices.map((d) => [d, passwords[d]] as const), [BACKEND_USER, passwords[BACKEND_USER]] as const]));
   pub(l.acl, render('acl', { generatedAt, backend: BACKEND_USER, devices }));
   const installSteps = render('install-steps', {
@@ -311,8 +352,9 @@ export function generate(opts: GenerateOptions): GenerateResult {
     certsDir: l.certsDir,
     host: hosts.includes('localhost') ? 'localhost' : hosts[0],
     port,
-    migration: opts.migration === true,
+    migration: settings.migration,
   });
+  pub(l.settings, settingsJson(settings));
   pub(l.installSteps, installSteps);
 
   // 5. The backend's .env and the device header.
@@ -320,7 +362,7 @@ export function generate(opts: GenerateOptions): GenerateResult {
     l.env,
     render('env', {
       generatedAt,
-      host: opts.envHost ?? 'localhost',
+      host: settings.envHost,
       port,
       caFile: l.caCrt,
       clientCert: l.backendCrt,
@@ -329,11 +371,24 @@ export function generate(opts: GenerateOptions): GenerateResult {
       password: passwords[BACKEND_USER],
     }),
   );
-  secret(l.certsH, renderCertsH({ ca: ca.cert, server: server.cert, device: deviceCerts[headerDevice], deviceId: headerDevice, password: passwords[headerDevice], port, mtls: opts.mtls === true, generatedAt }));
+  secret(l.certsH, renderCertsH({ ca: ca.cert, server: server.cert, device: deviceCerts[headerDevice], deviceId: headerDevice, password: passwords[headerDevice], port, mtls: settings.mtls, generatedAt }));
 
   if (opts.gitGuard !== false) gitGuard(l.dir, files.filter((f) => f.mode === MODE_SECRET).map((f) => f.path));
   commitFiles(files);
-  return { layout: l, caCreated, issued, devices, headerDevice, hosts, installSteps, passwords, written: files.map((f) => f.path) };
+  return {
+    layout: l,
+    caCreated,
+    issued,
+    devices,
+    headerDevice,
+    hosts,
+    installSteps,
+    passwords,
+    written: files.map((f) => f.path),
+    settings,
+    settingsChanged: describeChanges(remembered, settings),
+    warnings,
+  };
 }
 
 export interface CertsHInput {

@@ -8,6 +8,7 @@ export * from './passwd';
 export * from './layout';
 export * from './files';
 export * from './hosts';
+export * from './settings';
 export * from './generate';
 export * from './check';
 export * from './options';

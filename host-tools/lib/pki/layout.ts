@@ -13,6 +13,8 @@ export interface Layout {
   backendKey: string;
   devicesDir: string;
   credentials: string;
+  /** The remembered broker settings (--mtls, --migration, --port, --env-host, --install-prefix). */
+  settings: string;
   mosquittoDir: string;
   mosquittoConf: string;
   passwd: string;
@@ -37,6 +39,7 @@ export function layout(dir: string): Layout {
     backendKey: path.join(certsDir, 'backend.key'),
     devicesDir: path.join(certsDir, 'devices'),
     credentials: path.join(certsDir, 'credentials.json'),
+    settings: path.join(certsDir, 'settings.json'),
     mosquittoDir,
     mosquittoConf: path.join(mosquittoDir, 'mosquitto_tls.conf'),
     passwd: path.join(mosquittoDir, 'passwd'),

@@ -31,12 +31,16 @@ Options:
   --days N              validity of the broker certificate (default 180); re-issues it (same
                         key) when it was issued for another number of days
   --device-days N       the same for device and backend certificates (default 825)
-  --mtls                broker requires client certificates (require_certificate true)
-  --migration           also open plain MQTT on 1883 (zero-downtime migration to TLS)
+  --mtls                broker requires client certificates (require_certificate true,
+                        CERTS_MTLS 1); --no-mtls turns it off again
+  --migration           also open plain MQTT on 1883 (zero-downtime migration to TLS);
+                        --no-migration removes that listener again
   --port N              TLS port for the config, certs.h and .env (default 8883)
   --env-host HOST       MQTT_BROKER_HOST in .env (default localhost)
   --install-prefix DIR  write the Mosquitto config for files installed under DIR
-                        (e.g. /etc/mosquitto); the install steps are printed either way
+                        (e.g. /etc/mosquitto); the install steps are printed either way.
+                        --no-install-prefix (or --install-prefix '') goes back to the files
+                        in DIR/certs
   --renew               re-issue broker, backend and device certificates, keeping their keys
                         (the SPKI pin stays valid) and the CA
   --new-ca              replace the CA: EVERY DEVICE MUST BE RE-FLASHED afterwards
@@ -45,8 +49,12 @@ Options:
   --warn-days N         threshold for --check (default ${DEFAULT_WARN_DAYS})
   -h, --help            this text
 
---mtls, --migration, --port, --env-host and --install-prefix shape the files of this run only:
-pass them again on every run that should keep them.
+--mtls, --migration, --port, --env-host and --install-prefix are remembered in
+DIR/certs/settings.json: later runs keep them until an option changes them, and a run that
+changes one prints a line saying so (then reinstall mosquitto_tls.conf).
+
+Certificates never outlive the CA: a new one ends with the CA at the latest (with a warning),
+and an expired CA is refused (replace it with --new-ca).
 
 Exit codes: 0 success, 1 --check found a problem, 2 bad input (nothing was written),
 3 unexpected failure.
@@ -87,10 +95,13 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
         days: { type: 'string' },
         'device-days': { type: 'string' },
         mtls: { type: 'boolean' },
+        'no-mtls': { type: 'boolean' },
         migration: { type: 'boolean' },
+        'no-migration': { type: 'boolean' },
         port: { type: 'string' },
         'env-host': { type: 'string' },
         'install-prefix': { type: 'string' },
+        'no-install-prefix': { type: 'boolean' },
         renew: { type: 'boolean' },
         'new-ca': { type: 'boolean' },
         check: { type: 'boolean' },
@@ -105,7 +116,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
   const dir = v.dir ?? defaultDir;
   if (dir.length === 0) throw new PkiError('invalid --dir "": must not be empty');
   if (v.check) {
-    const conflicting = ['host', 'device', 'header-device', 'days', 'device-days', 'mtls', 'migration', 'renew', 'new-ca', 'install-prefix', 'port', 'env-host'].filter(
+    const conflicting = ['host', 'device', 'header-device', 'days', 'device-days', 'mtls', 'no-mtls', 'migration', 'no-migration', 'renew', 'new-ca', 'install-prefix', 'no-install-prefix', 'port', 'env-host'].filter(
       (k) => v[k as keyof typeof v] !== undefined,
     );
     if (conflicting.length > 0) throw new PkiError(`--check only reads; it cannot be combined with --${conflicting[0]}`);
@@ -113,6 +124,12 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
   }
   if (v['warn-days'] !== undefined) throw new PkiError('--warn-days only applies to --check');
   if (v.renew && v['new-ca']) throw new PkiError('--renew keeps the CA and --new-ca replaces it: use one of them');
+  if (v.mtls && v['no-mtls']) throw new PkiError('--mtls and --no-mtls contradict each other: use one of them');
+  if (v.migration && v['no-migration']) throw new PkiError('--migration and --no-migration contradict each other: use one of them');
+  if (v['install-prefix'] !== undefined && v['no-install-prefix']) throw new PkiError('--install-prefix and --no-install-prefix contradict each other: use one of them');
+  // undefined keeps the remembered setting; false / null turn it off (certs/settings.json).
+  const flag = (on: boolean | undefined, off: boolean | undefined): boolean | undefined => (on ? true : off ? false : undefined);
+  const installPrefix = v['no-install-prefix'] || v['install-prefix'] === '' ? null : v['install-prefix'];
   return {
     kind: 'generate',
     options: {
@@ -122,11 +139,11 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
       headerDevice: v['header-device'],
       days: v.days !== undefined ? parseDays('--days', v.days) : undefined,
       deviceDays: v['device-days'] !== undefined ? parseDays('--device-days', v['device-days']) : undefined,
-      mtls: v.mtls,
-      migration: v.migration,
+      mtls: flag(v.mtls, v['no-mtls']),
+      migration: flag(v.migration, v['no-migration']),
       port: v.port !== undefined ? parsePort(v.port) : undefined,
       envHost: v['env-host'],
-      installPrefix: v['install-prefix'],
+      installPrefix,
       renew: v.renew,
       newCa: v['new-ca'],
     },
