@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runGenCerts } from '../../host-tools/lib/pki/cli';
 import { openssl } from '../helpers/pki';
+import { suiteTempDirs } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -61,15 +62,7 @@ function assertOneLineError(r: Run, pattern: RegExp): void {
 }
 
 describe('gen-certs: command line', function () {
-  const dirs: string[] = [];
-  const tmp = (): string => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-cli-'));
-    dirs.push(d);
-    return d;
-  };
-  after(function () {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const tmp = suiteTempDirs('pki-cli-');
 
   it('--help documents every option and the exit codes', function () {
     const r = cli(['--help']);

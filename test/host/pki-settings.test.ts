@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runGenCerts } from '../../host-tools/lib/pki/cli';
 import { createCa, parseCertPem } from '../helpers/pki';
+import { suiteTempDirs } from '../helpers/tmp';
 
 interface Run {
   code: number;
@@ -213,15 +214,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
 });
 
 describe('gen-certs: certificates never outlive the CA', function () {
-  const dirs: string[] = [];
-  const tmp = (): string => {
-    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-ca-end-'));
-    dirs.push(d);
-    return d;
-  };
-  after(function () {
-    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
-  });
+  const tmp = suiteTempDirs('pki-ca-end-');
 
   it('refuses an expired CA: one line, exit 2, nothing written', function () {
     const dir = tmp();
