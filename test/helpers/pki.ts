@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { runGenCerts } from '../../host-tools/lib/pki/cli';
 import {
   Issued,
   Layout,
@@ -159,3 +160,32 @@ export const openssl = {
     return der;
   },
 };
+
+/** What one gen-certs run printed and returned. */
+export interface GenCertsRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** gen-certs in-process (fast; the child-process form is in pki-cli.test.ts). */
+export function genCertsInProcess(args: string[]): GenCertsRun {
+  let stdout = '';
+  let stderr = '';
+  const code = runGenCerts(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, '/nonexistent-default-dir');
+  return { code, stdout, stderr };
+}
+
+/** Every file under dir with its mode and content, to prove a refused run changed nothing. */
+export function dirSnapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string): void => {
+    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else out[path.relative(dir, p)] = `${(fs.statSync(p).mode & 0o777).toString(8)} ${fs.readFileSync(p, 'base64')}`;
+    }
+  };
+  walk(dir);
+  return out;
+}

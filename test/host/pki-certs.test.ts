@@ -7,21 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runGenCerts } from '../../host-tools/lib/pki/cli';
-import { createCa, issueServerCert, keyMatchesCert, openssl, parseCertPem, parseKeyPem, verifyMosquittoHash, writeIssued } from '../helpers/pki';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function genCerts(args: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = runGenCerts(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, '/nonexistent-default-dir');
-  return { code, stdout, stderr };
-}
+import { createCa, genCertsInProcess, GenCertsRun, issueServerCert, keyMatchesCert, openssl, parseCertPem, parseKeyPem, verifyMosquittoHash, writeIssued } from '../helpers/pki';
 
 const DAY = 86_400_000;
 
@@ -39,12 +25,12 @@ function certsDir(dir: string, ...p: string[]): string {
 
 describe('gen-certs: certificates and files (openssl)', function () {
   let dir: string;
-  let first: Run;
+  let first: GenCertsRun;
   const args = (d: string): string[] => ['--dir', d, '--host', 'localhost', '--host', 'broker.example', '--host', '127.0.0.1', '--host', '::1', '--device', 'node01', '--device', 'node02'];
 
   before(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-certs-'));
-    first = genCerts(args(dir));
+    first = genCertsInProcess(args(dir));
     assert.equal(first.code, 0, first.stderr);
   });
   after(function () {
@@ -279,7 +265,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
 
     it('a second run keeps the CA (same fingerprint), the certificates, keys and passwords', function () {
       const caFp = openssl.fingerprint(certsDir(dir, 'ca.crt'), 'sha256');
-      const r = genCerts(args(dir));
+      const r = genCertsInProcess(args(dir));
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /CA: kept/);
       assert.equal(openssl.fingerprint(certsDir(dir, 'ca.crt'), 'sha256'), caFp);
@@ -287,7 +273,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
     });
 
     it('a run without --host keeps the names of the existing broker certificate (nothing re-issued)', function () {
-      const r = genCerts(['--dir', dir]);
+      const r = genCertsInProcess(['--dir', dir]);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /issued: nothing/);
       assert.match(r.stdout, /broker names: localhost, broker\.example, 127\.0\.0\.1, ::1\n/);
@@ -295,7 +281,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
     });
 
     it('--header-device node02 renders the header for node02 and changes no certificate', function () {
-      const r = genCerts(['--dir', dir, '--host', 'localhost', '--host', 'broker.example', '--host', '127.0.0.1', '--host', '::1', '--header-device', 'node02']);
+      const r = genCertsInProcess(['--dir', dir, '--host', 'localhost', '--host', 'broker.example', '--host', '127.0.0.1', '--host', '::1', '--header-device', 'node02']);
       assert.equal(r.code, 0, r.stderr);
       const h = fs.readFileSync(path.join(dir, 'include', 'certs.h'), 'utf8');
       assert.match(h, /#define CERTS_DEVICE_ID "node02"/);
@@ -306,7 +292,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
       const pin = openssl.spkiSha256(certsDir(dir, 'server.crt'));
       const fp = openssl.fingerprint(certsDir(dir, 'server.crt'), 'sha256');
       const devPin = openssl.spkiSha256(certsDir(dir, 'devices', 'node01.crt'));
-      const r = genCerts([...args(dir), '--renew']);
+      const r = genCertsInProcess([...args(dir), '--renew']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /issued: server, backend, node01, node02/);
       assert.equal(openssl.spkiSha256(certsDir(dir, 'server.crt')), pin);
@@ -321,7 +307,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
 
     it('a new --host re-issues the broker certificate (same key) with the new SAN', function () {
       const pin = openssl.spkiSha256(certsDir(dir, 'server.crt'));
-      const r = genCerts([...args(dir), '--host', '192.168.1.50']);
+      const r = genCertsInProcess([...args(dir), '--host', '192.168.1.50']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stdout, /issued: server\n/);
       assert.match(openssl.text(certsDir(dir, 'server.crt')), /IP Address:192\.168\.1\.50/);
@@ -329,7 +315,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
     });
 
     it('--check lists every certificate with subject, SANs, notAfter and days left, exit 0 when all are fine', function () {
-      const r = genCerts(['--dir', dir, '--check']);
+      const r = genCertsInProcess(['--dir', dir, '--check']);
       assert.equal(r.code, 0, r.stdout + r.stderr);
       for (const f of ['certs/ca.crt', 'certs/server.crt', 'certs/backend.crt', 'certs/devices/node01.crt', 'certs/devices/node02.crt']) {
         assert.match(r.stdout, new RegExp(`^${f.replace(/\./g, '\\.')}: ok$`, 'm'));
@@ -346,34 +332,34 @@ describe('gen-certs: certificates and files (openssl)', function () {
       };
       const key = parseKeyPem(fs.readFileSync(certsDir(dir, 'server.key'), 'utf8'), 'server key');
       writeIssued(certsDir(dir), 'server', issueServerCert(ca, { hosts: ['localhost'], key, days: 10 }));
-      let r = genCerts(['--dir', dir, '--check']);
+      let r = genCertsInProcess(['--dir', dir, '--check']);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^certs\/server\.crt: EXPIRES within 30 days$/m);
       assert.match(r.stdout, /\(9 days left\)/);
       assert.equal(r.stderr.trim().split('\n').length, 1);
-      r = genCerts(['--dir', dir, '--check', '--warn-days', '5']);
+      r = genCertsInProcess(['--dir', dir, '--check', '--warn-days', '5']);
       assert.equal(r.code, 0, r.stdout);
 
       writeIssued(certsDir(dir), 'server', issueServerCert(ca, { hosts: ['localhost'], key, notBefore: new Date(Date.now() - 20 * DAY), notAfter: new Date(Date.now() - DAY) }));
-      r = genCerts(['--dir', dir, '--check', '--warn-days', '5']);
+      r = genCertsInProcess(['--dir', dir, '--check', '--warn-days', '5']);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^certs\/server\.crt: EXPIRED$/m);
 
       const other = createCa({ commonName: 'Someone else' });
       writeIssued(certsDir(dir), 'server', issueServerCert(other, { hosts: ['localhost'], key }));
-      r = genCerts(['--dir', dir, '--check']);
+      r = genCertsInProcess(['--dir', dir, '--check']);
       assert.equal(r.code, 1);
       assert.match(r.stdout, /^certs\/server\.crt: NOT SIGNED by ca\.crt$/m);
 
       // A normal run repairs it: a certificate that is expired or from another CA is re-issued (same key).
-      r = genCerts(args(dir));
+      r = genCertsInProcess(args(dir));
       assert.equal(r.code, 0, r.stderr);
-      assert.equal(genCerts(['--dir', dir, '--check']).code, 0);
+      assert.equal(genCertsInProcess(['--dir', dir, '--check']).code, 0);
     });
 
     it('--new-ca warns loudly, replaces the CA and re-issues everything under it', function () {
       const caFp = openssl.fingerprint(certsDir(dir, 'ca.crt'), 'sha256');
-      const r = genCerts([...args(dir), '--new-ca']);
+      const r = genCertsInProcess([...args(dir), '--new-ca']);
       assert.equal(r.code, 0, r.stderr);
       assert.match(r.stderr, /WARNING: --new-ca replaces the CA/);
       assert.match(r.stderr, /re-flashed/);
@@ -393,16 +379,16 @@ describe('gen-certs: certificates and files (openssl)', function () {
     it('--days N re-issues the broker certificate (same key) once; the same --days again changes nothing', function () {
       const d = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-days-'));
       try {
-        assert.equal(genCerts(['--dir', d, '--host', 'localhost']).code, 0);
+        assert.equal(genCertsInProcess(['--dir', d, '--host', 'localhost']).code, 0);
         const pin = openssl.spkiSha256(certsDir(d, 'server.crt'));
-        let r = genCerts(['--dir', d, '--days', '90']);
+        let r = genCertsInProcess(['--dir', d, '--days', '90']);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stdout, /issued: server\n/);
         assert.ok(Math.abs(daysBetween(new Date(), openssl.notAfter(certsDir(d, 'server.crt'))) - 90) < 0.1);
         assert.equal(openssl.spkiSha256(certsDir(d, 'server.crt')), pin);
-        r = genCerts(['--dir', d, '--days', '90']);
+        r = genCertsInProcess(['--dir', d, '--days', '90']);
         assert.match(r.stdout, /issued: nothing/);
-        r = genCerts(['--dir', d, '--device-days', '30']);
+        r = genCertsInProcess(['--dir', d, '--device-days', '30']);
         assert.match(r.stdout, /issued: backend, node01\n/);
       } finally {
         fs.rmSync(d, { recursive: true, force: true });
@@ -423,7 +409,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
 
     it('--mtls requires client certificates; --migration adds plain 1883; --install-prefix points at /etc/mosquitto', function () {
       const d = fresh();
-      const r = genCerts(['--dir', d, '--host', 'localhost', '--mtls', '--migration', '--install-prefix', '/etc/mosquitto', '--days', '90', '--device-days', '400']);
+      const r = genCertsInProcess(['--dir', d, '--host', 'localhost', '--mtls', '--migration', '--install-prefix', '/etc/mosquitto', '--days', '90', '--device-days', '400']);
       assert.equal(r.code, 0, r.stderr);
       const lines = fs
         .readFileSync(certsDir(d, 'mosquitto', 'mosquitto_tls.conf'), 'utf8')

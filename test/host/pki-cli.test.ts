@@ -7,17 +7,12 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runGenCerts } from '../../host-tools/lib/pki/cli';
-import { openssl } from '../helpers/pki';
+import { dirSnapshot, genCertsInProcess, GenCertsRun, openssl } from '../helpers/pki';
 import { suiteTempDirs } from '../helpers/tmp';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+type Run = GenCertsRun;
 
 /** The real CLI in a child process (transpile-only: `npm test` type-checks separately). */
 function cli(args: string[]): Run {
@@ -28,28 +23,6 @@ function cli(args: string[]): Run {
     timeout: 60_000,
   });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
-
-/** The same command in-process (fast, for the long table of bad inputs). */
-function inProcess(args: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = runGenCerts(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, '/nonexistent-default-dir');
-  return { code, stdout, stderr };
-}
-
-/** Every file under dir with its content and mode, to prove a failed run changed nothing. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = `${(fs.statSync(p).mode & 0o777).toString(8)} ${fs.readFileSync(p, 'base64')}`;
-    }
-  };
-  walk(dir);
-  return out;
 }
 
 function assertOneLineError(r: Run, pattern: RegExp): void {
@@ -131,7 +104,7 @@ describe('gen-certs: command line', function () {
   for (const [args, pattern] of bad) {
     it(`bad input ${JSON.stringify(args)}: one line, exit 2, nothing written`, function () {
       const dir = tmp();
-      assertOneLineError(inProcess(['--dir', dir, ...args]), pattern);
+      assertOneLineError(genCertsInProcess(['--dir', dir, ...args]), pattern);
       assert.deepEqual(fs.readdirSync(dir), []);
     });
   }
@@ -140,11 +113,11 @@ describe('gen-certs: command line', function () {
     const repo = tmp();
     execFileSync('git', ['init', '-q', repo]);
     fs.writeFileSync(path.join(repo, '.gitignore'), '*.key\ncerts/credentials.json\n'); // forgets passwd, certs.h, .env
-    assertOneLineError(inProcess(['--dir', repo, '--host', 'localhost']), /refusing to write secret .*: git would track it \(add it to \.gitignore\)/);
+    assertOneLineError(genCertsInProcess(['--dir', repo, '--host', 'localhost']), /refusing to write secret .*: git would track it \(add it to \.gitignore\)/);
     assert.deepEqual(fs.readdirSync(repo).sort(), ['.git', '.gitignore']);
     // With the project's own .gitignore it goes through.
     fs.copyFileSync(path.join(ROOT, '.gitignore'), path.join(repo, '.gitignore'));
-    const r = inProcess(['--dir', repo, '--host', 'localhost']);
+    const r = genCertsInProcess(['--dir', repo, '--host', 'localhost']);
     assert.equal(r.code, 0, r.stderr);
     const status = execFileSync('git', ['-C', repo, 'status', '--porcelain', '--untracked-files=all'], { encoding: 'utf8' });
     assert.equal(status.trim(), '?? .gitignore', 'git sees a generated file');
@@ -157,57 +130,57 @@ describe('gen-certs: command line', function () {
 
     beforeEach(function () {
       dir = tmp();
-      assert.equal(inProcess(['--dir', dir, '--host', 'localhost']).code, 0);
-      before = snapshot(dir);
+      assert.equal(genCertsInProcess(['--dir', dir, '--host', 'localhost']).code, 0);
+      before = dirSnapshot(dir);
     });
 
     it('an unreadable CA key (a directory in its place)', function () {
       const key = path.join(dir, 'certs', 'ca.key');
       fs.renameSync(key, `${key}.moved`);
       fs.mkdirSync(key);
-      const r = inProcess(args());
+      const r = genCertsInProcess(args());
       assertOneLineError(r, /cannot read CA key .*ca\.key: EISDIR/);
       fs.rmdirSync(key);
       fs.renameSync(`${key}.moved`, key);
-      assert.deepEqual(snapshot(dir), before);
+      assert.deepEqual(dirSnapshot(dir), before);
     });
 
     it('a missing CA key with the CA certificate still there', function () {
       const key = path.join(dir, 'certs', 'ca.key');
       const saved = fs.readFileSync(key);
       fs.rmSync(key);
-      assertOneLineError(inProcess(args()), /cannot read CA key .*ca\.key: missing/);
+      assertOneLineError(genCertsInProcess(args()), /cannot read CA key .*ca\.key: missing/);
       fs.writeFileSync(key, saved, { mode: 0o600 });
-      assert.deepEqual(snapshot(dir), before);
+      assert.deepEqual(dirSnapshot(dir), before);
     });
 
     it('a CA key that is not a key', function () {
       const key = path.join(dir, 'certs', 'ca.key');
       const saved = fs.readFileSync(key);
       fs.writeFileSync(key, 'not a key\n');
-      assertOneLineError(inProcess(args()), /CA key .*ca\.key is not an unencrypted PEM RSA private key/);
+      assertOneLineError(genCertsInProcess(args()), /CA key .*ca\.key is not an unencrypted PEM RSA private key/);
       fs.writeFileSync(key, saved);
-      assert.deepEqual(snapshot(dir), before);
+      assert.deepEqual(dirSnapshot(dir), before);
     });
 
     it('a CA key that does not match the CA certificate', function () {
       const other = tmp();
-      assert.equal(inProcess(['--dir', other, '--host', 'localhost']).code, 0);
+      assert.equal(genCertsInProcess(['--dir', other, '--host', 'localhost']).code, 0);
       const key = path.join(dir, 'certs', 'ca.key');
       const saved = fs.readFileSync(key);
       fs.copyFileSync(path.join(other, 'certs', 'ca.key'), key);
-      assertOneLineError(inProcess(args()), /CA key .*ca\.key does not match the CA certificate/);
+      assertOneLineError(genCertsInProcess(args()), /CA key .*ca\.key does not match the CA certificate/);
       fs.writeFileSync(key, saved);
-      assert.deepEqual(snapshot(dir), before);
+      assert.deepEqual(dirSnapshot(dir), before);
     });
 
     it('a write that fails half-way (include/ is a file) leaves every old file and no temp file', function () {
       fs.rmSync(path.join(dir, 'include'), { recursive: true });
       fs.writeFileSync(path.join(dir, 'include'), 'in the way\n');
-      const mid = snapshot(dir);
-      const r = inProcess([...args(), '--renew']);
+      const mid = dirSnapshot(dir);
+      const r = genCertsInProcess([...args(), '--renew']);
       assertOneLineError(r, /cannot write output files: (ENOTDIR|EEXIST) \(nothing was changed\)/);
-      assert.deepEqual(snapshot(dir), mid);
+      assert.deepEqual(dirSnapshot(dir), mid);
     });
   });
 });

@@ -8,26 +8,13 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { runGenCerts } from '../../host-tools/lib/pki/cli';
-import { createCa, parseCertPem } from '../helpers/pki';
+import { createCa, dirSnapshot, genCertsInProcess, parseCertPem } from '../helpers/pki';
 import { suiteTempDirs } from '../helpers/tmp';
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function gen(args: string[]): Run {
-  let stdout = '';
-  let stderr = '';
-  const code = runGenCerts(args, { stdout: (t) => (stdout += t), stderr: (t) => (stderr += t) }, '/nonexistent-default-dir');
-  return { code, stdout, stderr };
-}
 
 /** A run that must succeed; returns its stderr lines. */
 function ok(dir: string, ...args: string[]): string[] {
-  const r = gen(['--dir', dir, '--host', 'localhost', ...args]);
+  const r = genCertsInProcess(['--dir', dir, '--host', 'localhost', ...args]);
   assert.equal(r.code, 0, `gen-certs ${args.join(' ')} failed: ${r.stderr}`);
   return r.stderr.split('\n').filter((l) => l.length > 0);
 }
@@ -42,20 +29,6 @@ const requireCert = (dir: string): string => /^require_certificate (\S+)$/m.exec
 const certsMtls = (dir: string): string => /^#define CERTS_MTLS (\S+)$/m.exec(header(dir))?.[1] ?? 'missing';
 const cafile = (dir: string): string => /^cafile (.+)$/m.exec(conf(dir))?.[1] ?? 'missing';
 const listeners = (dir: string): string[] => [...conf(dir).matchAll(/^listener (\d+)$/gm)].map((m) => m[1]);
-
-/** Every file under dir with its mode and content, to prove a refused run changed nothing. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string): void => {
-    for (const e of fs.readdirSync(d, { withFileTypes: true })) {
-      const p = path.join(d, e.name);
-      if (e.isDirectory()) walk(p);
-      else out[path.relative(dir, p)] = `${(fs.statSync(p).mode & 0o777).toString(8)} ${fs.readFileSync(p, 'base64')}`;
-    }
-  };
-  walk(dir);
-  return out;
-}
 
 function writeCa(dir: string, ca: { certPem: string; keyPem: string }): void {
   fs.mkdirSync(path.join(dir, 'certs'), { recursive: true });
@@ -75,7 +48,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
   });
 
   it('--help documents the off switches and that the settings are remembered', function () {
-    const r = gen(['--help']);
+    const r = genCertsInProcess(['--help']);
     assert.equal(r.code, 0);
     for (const opt of ['--no-mtls', '--no-migration', '--no-install-prefix', "--install-prefix ''", 'settings.json']) assert.ok(r.stdout.includes(opt), `--help lacks ${opt}`);
     assert.doesNotMatch(r.stdout, /this run only|again on every run/);
@@ -111,7 +84,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
 
   it('a settings-only run re-issues no certificate', function () {
     const before = read(dir, 'certs/server.crt');
-    const r = gen(['--dir', dir, '--host', 'localhost', '--mtls']);
+    const r = genCertsInProcess(['--dir', dir, '--host', 'localhost', '--mtls']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /issued: nothing/);
     assert.match(r.stdout, /broker settings \(kept in .*settings\.json\): port 8883, mutual TLS on/);
@@ -168,30 +141,30 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
   });
 
   it('contradicting flags: one line, exit 2, nothing changed', function () {
-    const before = snapshot(dir);
+    const before = dirSnapshot(dir);
     for (const [args, re] of [
       [['--mtls', '--no-mtls'], /--mtls and --no-mtls contradict/],
       [['--migration', '--no-migration'], /--migration and --no-migration contradict/],
       [['--install-prefix', '/etc/mosquitto', '--no-install-prefix'], /--install-prefix and --no-install-prefix contradict/],
       [['--check', '--no-mtls'], /--check only reads; it cannot be combined with --no-mtls/],
     ] as [string[], RegExp][]) {
-      const r = gen(['--dir', dir, ...args]);
+      const r = genCertsInProcess(['--dir', dir, ...args]);
       assert.equal(r.code, 2, r.stderr);
       assert.equal(r.stderr.split('\n').filter((l) => l.length > 0).length, 1, r.stderr);
       assert.match(r.stderr, re);
     }
-    assert.deepEqual(snapshot(dir), before);
+    assert.deepEqual(dirSnapshot(dir), before);
   });
 
   it('a broken settings.json is refused in one line, nothing changed', function () {
     const file = path.join(dir, 'certs', 'settings.json');
     const good = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, '{"mtls": "yes"}\n');
-    const before = snapshot(dir);
-    const r = gen(['--dir', dir, '--device', 'node05']);
+    const before = dirSnapshot(dir);
+    const r = genCertsInProcess(['--dir', dir, '--device', 'node05']);
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /^gen-certs: error: settings file .*settings\.json: "mtls" must be true or false \(fix or delete it\)\n$/);
-    assert.deepEqual(snapshot(dir), before);
+    assert.deepEqual(dirSnapshot(dir), before);
     fs.writeFileSync(file, good);
   });
 
@@ -220,14 +193,14 @@ describe('gen-certs: certificates never outlive the CA', function () {
     const dir = tmp();
     const now = Date.now();
     writeCa(dir, createCa({ notBefore: new Date(now - 400 * DAY_MS), notAfter: new Date(now - DAY_MS) }));
-    const before = snapshot(dir);
-    const r = gen(['--dir', dir, '--host', 'localhost']);
+    const before = dirSnapshot(dir);
+    const r = genCertsInProcess(['--dir', dir, '--host', 'localhost']);
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stdout, '');
     const lines = r.stderr.split('\n').filter((l) => l.length > 0);
     assert.equal(lines.length, 1, r.stderr);
     assert.match(lines[0], /^gen-certs: error: the CA certificate .*ca\.crt expired on \d{4}-\d\d-\d\dT.*: it cannot issue certificates \(replace it with --new-ca/);
-    assert.deepEqual(snapshot(dir), before);
+    assert.deepEqual(dirSnapshot(dir), before);
     assert.deepEqual(Object.keys(before).sort(), ['certs/ca.crt', 'certs/ca.key']);
   });
 
@@ -249,7 +222,7 @@ describe('gen-certs: certificates never outlive the CA', function () {
     assert.equal(node.validity.notAfter.getTime(), caEnd);
     assert.match(header(dir), new RegExp(`CERTS_BROKER_NOT_AFTER[^\\n]*${Math.floor(caEnd / 1000)}`));
     // Same options again: the cut-short certificate counts as fitting, nothing is re-issued.
-    const r = gen(['--dir', dir, '--host', 'localhost', '--days', '180']);
+    const r = genCertsInProcess(['--dir', dir, '--host', 'localhost', '--days', '180']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /issued: nothing/);
     assert.equal(parseCertPem(read(dir, 'certs/server.crt'), 'server').serialNumber, server.serialNumber);
