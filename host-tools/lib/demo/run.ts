@@ -156,8 +156,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
       if (dead !== undefined) {
         if (o.tty && drawn > 0) io.out('\n');
         const tail = dead.lines.slice(-12).join('\n');
-        const hint = /tls: not built in yet/.test(tail) ? '\nThis native node has no TLS yet: run the demo with --plain.' : '';
-        throw new StepError(`${dead.id} exited (code ${dead.exitCode}); its last log lines:\n${tail}${hint}`);
+        throw new StepError(`${dead.id} exited (code ${dead.exitCode}); its last log lines:\n${tail}`);
       }
       const stats = monitor.stats();
       if (o.tty) {
