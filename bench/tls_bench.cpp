@@ -89,6 +89,7 @@ static const char *tcp_error_hint(const transport *) { return ""; }
 static tcp_transport tcp = {{tcp_open, tcp_read, tcp_write, tcp_close, tcp_error_name, tcp_error_hint}, -1, ""};
 static tls_credentials creds;
 static tls_config cfg;
+static tls_session_blob session_store;
 static tls_transport tls;
 static uint8_t tls_buf[TLS_BUFFER_SIZE(4096)];
 static const char *host = "127.0.0.1";
@@ -200,6 +201,7 @@ int main(int argc, char **argv)
     }
     cfg.epoch_ms = bench_epoch_ms;
     cfg.log = bench_log;
+    cfg.session_store = &session_store;
     if (tls_transport_init(&tls, &tcp.base, &cfg, tls_buf, TLS_BUFFER_SIZE(fragment)) != 0) {
         fprintf(stderr, "tls_bench: %s\n", tls.base.error_name(&tls.base));
         return 2;

@@ -215,19 +215,69 @@ int tls_parse_sha256_hex(const char *hex, uint8_t out[32])
 /* ---------------------------------------------------------------- DER walker */
 
 enum { ST_TAG, ST_LEN0, ST_LENN, ST_CONTENT };
-enum { A_SKIP, A_ENTER, A_CAP_OID, A_CAP_NOT_BEFORE, A_CAP_NOT_AFTER, A_CAP_IP };
-enum { WK_NONE, WK_CERT, WK_TBS, WK_VALIDITY, WK_EXT_WRAP, WK_EXTS, WK_EXT, WK_SAN_OCTETS, WK_NAMES };
+enum { A_SKIP, A_ENTER, A_CAP_OID, A_CAP_NOT_BEFORE, A_CAP_NOT_AFTER, A_CAP_IP, A_DNS, A_CAP_CA,
+       A_CAP_PURPOSE };
+enum { WK_NONE, WK_CERT, WK_TBS, WK_VALIDITY, WK_EXT_WRAP, WK_EXTS, WK_EXT, WK_EXT_OCTETS, WK_NAMES,
+       WK_BASIC, WK_PURPOSES };
+enum { TLS_EXT_OTHER, TLS_EXT_SAN, TLS_EXT_BASIC, TLS_EXT_EKU };
 
-/* id-ce-subjectAltName, 2.5.29.17 */
-static const uint8_t OID_SAN[3] = {0x55, 0x1D, 0x11};
+/* The extensions the walker reads, by OID content bytes. */
+static const uint8_t OID_SAN[3] = {0x55, 0x1D, 0x11};   /* id-ce-subjectAltName 2.5.29.17 */
+static const uint8_t OID_BASIC[3] = {0x55, 0x1D, 0x13}; /* id-ce-basicConstraints 2.5.29.19 */
+static const uint8_t OID_EKU[3] = {0x55, 0x1D, 0x25};   /* id-ce-extKeyUsage 2.5.29.37 */
+/* id-kp-serverAuth, 1.3.6.1.5.5.7.3.1 */
+static const uint8_t OID_SERVER_AUTH[8] = {0x2B, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01};
 
-void tls_cert_walker_init(tls_cert_walker *w, const uint8_t *ip, size_t ip_len)
+void tls_cert_walker_init(tls_cert_walker *w, const uint8_t *ip, size_t ip_len, const char *name)
 {
     memset(w, 0, sizeof *w);
     if (ip != NULL && (ip_len == 4 || ip_len == 16)) {
         memcpy(w->want_ip, ip, ip_len);
         w->want_ip_len = (uint8_t)ip_len;
     }
+    if (name != NULL && name[0] != '\0') {
+        w->want_name = name;
+        w->want_name_len = (uint32_t)strlen(name);
+    }
+}
+
+static int cap_is(const tls_cert_walker *w, const uint8_t *oid, size_t len)
+{
+    return !w->cap_overflow && w->cap_len == len && memcmp(w->cap, oid, len) == 0;
+}
+
+static uint8_t lower_ascii(uint8_t c) { return (c >= 'A' && c <= 'Z') ? (uint8_t)(c + 32) : c; }
+
+/*
+ * One byte of a dNSName SAN, compared with want_name as it streams by (RFC 6125 6.4): equal
+ * ignoring ASCII case, or "*." + the rest, where "*" stands for exactly the first label of
+ * want_name (not empty, no dot): the same wildcard rule as BearSSL's engine.
+ */
+static void dns_step(tls_cert_walker *w, uint8_t b)
+{
+    const uint32_t at = w->dns_pos++;
+    if (!w->dns_ok) return;
+    if (at == 0 && b == '*') {
+        w->dns_wild = 1;
+        return;
+    }
+    if (at == 1 && w->dns_wild) {
+        /* "*." : skip want_name's first label, which must exist and not be empty */
+        uint32_t dot = 0;
+        while (dot < w->want_name_len && w->want_name[dot] != '.') dot++;
+        if (b != '.' || dot == 0 || dot == w->want_name_len) {
+            w->dns_ok = 0;
+            return;
+        }
+        w->dns_off = dot + 1;
+        return;
+    }
+    if (w->dns_off >= w->want_name_len ||
+        lower_ascii(b) != lower_ascii((uint8_t)w->want_name[w->dns_off])) {
+        w->dns_ok = 0;
+        return;
+    }
+    w->dns_off++;
 }
 
 /* Decides what to do with the element whose header was just read; sets *kind for ENTER. */
@@ -284,23 +334,38 @@ static int classify(tls_cert_walker *w, uint8_t *kind)
         return A_ENTER;
     case WK_EXTS:
         if (tag != 0x30) break;
-        w->ext_is_san = 0;
+        w->ext_kind = TLS_EXT_OTHER;
         *kind = WK_EXT;
         return A_ENTER;
     case WK_EXT:
         if (idx == 0) return tag == 0x06 ? A_CAP_OID : -1;
-        if (tag == 0x04 && w->ext_is_san) {
-            /* extnValue wraps the DER of GeneralNames */
-            *kind = WK_SAN_OCTETS;
+        if (tag == 0x04 && w->ext_kind != TLS_EXT_OTHER) {
+            /* extnValue wraps the DER of the extension's value */
+            *kind = WK_EXT_OCTETS;
             return A_ENTER;
         }
-        return A_SKIP;
-    case WK_SAN_OCTETS:
+        return A_SKIP; /* the critical flag, or an extension we do not read */
+    case WK_EXT_OCTETS:
         if (tag != 0x30) break;
-        *kind = WK_NAMES;
+        /* GeneralNames, BasicConstraints and ExtKeyUsageSyntax are each one SEQUENCE */
+        *kind = w->ext_kind == TLS_EXT_SAN ? WK_NAMES : w->ext_kind == TLS_EXT_BASIC ? WK_BASIC : WK_PURPOSES;
         return A_ENTER;
     case WK_NAMES:
-        return tag == 0x87 ? A_CAP_IP : A_SKIP; /* [7] iPAddress OCTET STRING */
+        if (tag == 0x87) return A_CAP_IP; /* [7] iPAddress OCTET STRING */
+        if (tag == 0x82) {                /* [2] dNSName IA5String */
+            w->dns_pos = 0;
+            w->dns_off = 0;
+            w->dns_wild = 0;
+            w->dns_ok = w->want_name != NULL;
+            return A_DNS;
+        }
+        return A_SKIP;
+    case WK_BASIC:
+        if (idx == 0 && tag == 0x01) return A_CAP_CA; /* cA BOOLEAN (absent: FALSE) */
+        return A_SKIP;                                /* pathLenConstraint */
+    case WK_PURPOSES:
+        if (tag != 0x06) break;
+        return A_CAP_PURPOSE;
     default:
         break;
     }
@@ -320,8 +385,29 @@ static void finish_element(tls_cert_walker *w)
 {
     switch (w->action) {
     case A_CAP_OID:
-        w->ext_is_san = !w->cap_overflow && w->cap_len == sizeof OID_SAN &&
-                        memcmp(w->cap, OID_SAN, sizeof OID_SAN) == 0;
+        w->ext_kind = cap_is(w, OID_SAN, sizeof OID_SAN)     ? TLS_EXT_SAN
+                      : cap_is(w, OID_BASIC, sizeof OID_BASIC) ? TLS_EXT_BASIC
+                      : cap_is(w, OID_EKU, sizeof OID_EKU)     ? TLS_EXT_EKU
+                                                               : TLS_EXT_OTHER;
+        if (w->ext_kind == TLS_EXT_SAN) w->san_found = 1;
+        if (w->ext_kind == TLS_EXT_EKU) w->eku_found = 1;
+        break;
+    case A_DNS:
+        /* the whole name matched; after "*." at least one more byte (a bare "*." names nothing) */
+        if (w->dns_ok && w->dns_off == w->want_name_len && w->dns_pos > (w->dns_wild ? 2u : 0u)) {
+            w->dns_match = 1;
+        }
+        break;
+    case A_CAP_CA:
+        /* DER encodes TRUE as 0xFF; anything non-zero is read as TRUE, the safe side here */
+        if (w->cap_overflow || w->cap_len != 1) {
+            w->error = 1;
+            return;
+        }
+        if (w->cap[0] != 0) w->is_ca = 1;
+        break;
+    case A_CAP_PURPOSE:
+        if (cap_is(w, OID_SERVER_AUTH, sizeof OID_SERVER_AUTH)) w->eku_server = 1;
         break;
     case A_CAP_NOT_BEFORE:
     case A_CAP_NOT_AFTER: {
@@ -405,7 +491,9 @@ void tls_cert_walker_push(tls_cert_walker *w, const uint8_t *data, size_t len)
             size_t n = len - i;
             if (n > w->content_left) n = w->content_left;
             if (w->hashing) br_sha256_update(&w->spki_hash, data + i, n);
-            if (w->action != A_SKIP) {
+            if (w->action == A_DNS) {
+                for (size_t k = 0; k < n; k++) dns_step(w, data[i + k]);
+            } else if (w->action != A_SKIP) {
                 for (size_t k = 0; k < n; k++) {
                     if (w->cap_len < sizeof w->cap) {
                         w->cap[w->cap_len++] = data[i + k];

@@ -6,13 +6,21 @@
  * reports "expired" and "not yet valid" with one error code, and it does not expose the
  * certificate's SubjectPublicKeyInfo bytes that a key pin is computed over.
  *
+ * It also ignores what a certificate is *for*: BearSSL's X.509 engine does not look at the
+ * extended key usage (a device's clientAuth-only certificate from the same CA would pass as
+ * the broker's), it accepts an end-entity certificate that says CA:TRUE, and it matches the
+ * host name against the Common Name as well as the SANs (RFC 6125 says SANs only).
+ *
  * tls_cert_walker fills those gaps by streaming over the end-entity certificate's DER as
  * the handshake delivers it (no copy of the certificate is kept: that would cost ~1 KB
  * of RAM on the ESP8266). It follows only the path it needs:
  *   Certificate > TBSCertificate > validity (notBefore, notAfter)
  *                                > subjectPublicKeyInfo (hashed with SHA-256 for PIN mode)
- *                                > [3] extensions > subjectAltName > iPAddress entries
- * and skips everything else.
+ *                                > [3] extensions > subjectAltName > dNSName, iPAddress entries
+ *                                                 > basicConstraints > cA
+ *                                                 > extKeyUsage > key purpose OIDs
+ * and skips everything else. Every byte it keeps goes into a fixed-size field with a bound
+ * check: the certificate comes from whoever answers on the broker's port.
  *
  * Portable core: no heap, no POSIX, BearSSL only for SHA-256.
  */
@@ -26,7 +34,7 @@
 
 /* Longest IP address in binary form (IPv6). */
 #define TLS_IP_MAX 16
-/* Deepest nesting the walker follows: cert, tbs, [3], exts, ext, octets, names, name. */
+/* Deepest nesting the walker follows: cert, tbs, [3], exts, ext, octets, names/sequence. */
 #define TLS_CERT_MAX_DEPTH 8
 
 /*
@@ -73,18 +81,29 @@ typedef struct tls_cert_walker {
     uint8_t cap[TLS_IP_MAX];              /* captured primitive (OID, time, IP) */
     uint8_t cap_len;
     uint8_t cap_overflow;
-    uint8_t ext_is_san;
+    uint8_t ext_kind;                     /* the extension being read (TLS_EXT_*) */
     uint8_t hashing;
+    uint8_t dns_ok;                       /* the dNSName being read still matches want_name */
+    uint8_t dns_wild;                     /* it began with "*" */
+    uint32_t dns_pos;                     /* bytes of it read */
+    uint32_t dns_off;                     /* bytes of want_name matched */
 
     /* What we look for. */
     uint8_t want_ip[TLS_IP_MAX];
     uint8_t want_ip_len;                  /* 0: no IP check */
+    const char *want_name;                /* DNS name to match against dNSName SANs, or NULL */
+    uint32_t want_name_len;
 
     /* Results. */
     int error;                            /* 1 when the DER was not what a certificate is */
     int done;                             /* 1 when the whole certificate was seen */
     uint8_t ip_san_count;                 /* iPAddress SANs seen */
     uint8_t ip_match;                     /* 1 when one equals want_ip */
+    uint8_t san_found;                    /* a subjectAltName extension was present */
+    uint8_t dns_match;                    /* a dNSName SAN matches want_name (RFC 6125 rules) */
+    uint8_t is_ca;                        /* basicConstraints says cA TRUE */
+    uint8_t eku_found;                    /* an extKeyUsage extension was present */
+    uint8_t eku_server;                   /* ... and it lists id-kp-serverAuth */
     uint8_t spki_done;
     uint8_t spki_sha256[32];
     uint8_t validity_found;               /* bit 0: notBefore, bit 1: notAfter */
@@ -93,8 +112,9 @@ typedef struct tls_cert_walker {
     br_sha256_context spki_hash;
 } tls_cert_walker;
 
-/* Starts a walk over one certificate; `ip`/`ip_len` is the address to look for (or 0, 0). */
-void tls_cert_walker_init(tls_cert_walker *w, const uint8_t *ip, size_t ip_len);
+/* Starts a walk over one certificate; `ip`/`ip_len` is the address to look for (or 0, 0),
+   `name` the DNS name (or NULL; it must stay valid for the walk). */
+void tls_cert_walker_init(tls_cert_walker *w, const uint8_t *ip, size_t ip_len, const char *name);
 /* Feeds the next `len` bytes of the certificate's DER. */
 void tls_cert_walker_push(tls_cert_walker *w, const uint8_t *data, size_t len);
 

@@ -126,6 +126,10 @@ const char *tls_error_name(tls_reason reason, int err)
     case TLS_REASON_VERSION: return "TLS_VERSION_UNSUPPORTED";
     case TLS_REASON_CLOSED_IN_HANDSHAKE: return "HANDSHAKE_CLOSED";
     case TLS_REASON_BAD_CONFIG: return "TLS_BAD_CONFIG";
+    case TLS_REASON_NOT_SERVER_CERT: return "X509_NOT_SERVER_CERT";
+    case TLS_REASON_NO_SAN: return "X509_NO_SAN";
+    case TLS_REASON_LEAF_IS_CA: return "X509_LEAF_IS_CA";
+    case TLS_REASON_CERT_UNREADABLE: return "X509_CERT_UNREADABLE";
     case TLS_REASON_BEARSSL: break;
     }
     if (err == BR_ERR_OK) return "";
@@ -167,6 +171,14 @@ const char *tls_error_hint(tls_reason reason, int err)
         return "the broker closed the connection during the handshake: check the port (8883) and the Mosquitto log";
     case TLS_REASON_BAD_CONFIG:
         return "TLS is not configured completely: check the CA / pin / fingerprint, the client certificate and key, the buffer size (TLS_BUFFER_SIZE(512) at least) and the broker name (63 characters at most)";
+    case TLS_REASON_NOT_SERVER_CERT:
+        return "the certificate offered is not a server certificate (no serverAuth usage): it may be a device's certificate; check the broker uses server.crt from gen-certs";
+    case TLS_REASON_NO_SAN:
+        return "the broker certificate lists no names (no subjectAltName): re-issue it with gen-certs, which writes every --host name and IP";
+    case TLS_REASON_LEAF_IS_CA:
+        return "the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt from gen-certs, not a CA";
+    case TLS_REASON_CERT_UNREADABLE:
+        return "the broker certificate could not be read: re-issue it with gen-certs";
     case TLS_REASON_BEARSSL:
         break;
     }

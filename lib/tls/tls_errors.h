@@ -3,8 +3,8 @@
  *
  * BearSSL reports numbers (54 means "expired OR not yet valid"); users see names in the log
  * and tests assert them, so the names here are a contract: X509_EXPIRED, X509_NOT_YET_VALID,
- * X509_BAD_SERVER_NAME, X509_BAD_SERVER_IP, X509_NOT_TRUSTED, PIN_MISMATCH,
- * FINGERPRINT_MISMATCH, CLOCK_NOT_SET, TLS_VERSION_UNSUPPORTED, SERVER_ALERT_<name>, and
+ * X509_BAD_SERVER_NAME, X509_BAD_SERVER_IP, X509_NOT_TRUSTED, X509_NOT_SERVER_CERT,
+ * X509_NO_SAN, X509_LEAF_IS_CA, X509_CERT_UNREADABLE, PIN_MISMATCH, FINGERPRINT_MISMATCH, CLOCK_NOT_SET, TLS_VERSION_UNSUPPORTED, SERVER_ALERT_<name>, and
  * BearSSL's own error names (without the BR_ERR_ prefix) for the rest.
  */
 #ifndef TLS_ERRORS_H
@@ -24,7 +24,11 @@ typedef enum tls_reason {
     TLS_REASON_FINGERPRINT_MISMATCH,/* SHA-256 of the certificate differs from the fingerprint */
     TLS_REASON_VERSION,            /* the server does not speak TLS 1.2 */
     TLS_REASON_CLOSED_IN_HANDSHAKE,/* TCP closed before the handshake finished, without an alert */
-    TLS_REASON_BAD_CONFIG          /* the transport is configured wrongly (no CA, no pin, buffer) */
+    TLS_REASON_BAD_CONFIG,         /* the transport is configured wrongly (no CA, no pin, buffer) */
+    TLS_REASON_NOT_SERVER_CERT,    /* extended key usage without serverAuth (e.g. a device certificate) */
+    TLS_REASON_NO_SAN,             /* no subjectAltName: the name would rest on the Common Name */
+    TLS_REASON_LEAF_IS_CA,         /* the broker's own certificate says CA:TRUE */
+    TLS_REASON_CERT_UNREADABLE     /* the broker certificate's DER is not what a certificate is */
 } tls_reason;
 
 /* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. */

@@ -72,12 +72,58 @@ static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
     return h;
 }
 
-#define SESSION_MAGIC 0x544c5331u /* "TLS1" */
+#define SESSION_MAGIC 0x544c5332u /* "TLS2": sealed with HMAC-SHA256 */
 #define FNV_BASIS 2166136261u
 
-static uint32_t blob_check(const tls_session_blob *b)
+/* HMAC-SHA256 of a blob's fields before its mac, under `key`. */
+static void blob_mac(const uint8_t key[32], const tls_session_blob *b, uint8_t out[32])
 {
-    return fnv1a(FNV_BASIS, b, offsetof(tls_session_blob, check));
+    br_hmac_key_context kc;
+    br_hmac_context hc;
+    br_hmac_key_init(&kc, &br_sha256_vtable, key, 32);
+    br_hmac_init(&hc, &kc, 0);
+    br_hmac_update(&hc, b, offsetof(tls_session_blob, mac));
+    br_hmac_out(&hc, out);
+}
+
+static int blob_valid(const uint8_t key[32], const tls_session_blob *b)
+{
+    if (b->magic != SESSION_MAGIC || b->params.session_id_len == 0 || b->params.session_id_len > 32) {
+        return 0;
+    }
+    uint8_t mac[32];
+    blob_mac(key, b, mac);
+    return tls_sha256_equal(mac, b->mac);
+}
+
+/* The session key: from BearSSL's system seeder (getentropy / the ESP8266's RNG) and the HAL's
+   random32, through HMAC-DRBG. 0 when neither gave entropy: then no session is ever kept. */
+static int draw_session_key(tls_transport *t)
+{
+    br_hmac_drbg_context rng;
+    static const char label[] = "tls session key";
+    br_hmac_drbg_init(&rng, &br_sha256_vtable, label, sizeof label - 1);
+    int seeded = 0;
+    br_prng_seeder seeder = br_prng_seeder_system(NULL);
+    if (seeder != NULL && seeder(&rng.vtable)) seeded = 1;
+    const tls_config *cfg = t->cfg;
+    if (cfg->random32 != NULL) {
+        uint32_t words[8];
+        for (int i = 0; i < 8; i++) words[i] = cfg->random32(cfg->hal_ctx);
+        br_hmac_drbg_update(&rng, words, sizeof words);
+        seeded = 1;
+    }
+    br_hmac_drbg_generate(&rng, t->session_key, sizeof t->session_key);
+    memset(&rng, 0, sizeof rng);
+    return seeded;
+}
+
+/* The session store, if it holds a session sealed under our key. */
+static tls_session_blob *valid_store(const tls_transport *t)
+{
+    tls_session_blob *b = t->cfg->session_store;
+    if (b == NULL || !t->session_keyed || !blob_valid(t->session_key, b)) return NULL;
+    return b;
 }
 
 /* ---------------------------------------------------------------- EC: P-256 + X25519 */
@@ -104,6 +150,11 @@ static uint32_t ec_muladd(unsigned char *A, const unsigned char *B, size_t len, 
 {
     return ec_for(curve)->muladd(A, B, len, x, xlen, y, ylen, curve);
 }
+/* const: function pointers never sit in writable memory next to a parsing buffer */
+static const br_ec_impl TLS_EC = {
+    ((uint32_t)1 << BR_EC_secp256r1) | ((uint32_t)1 << BR_EC_curve25519),
+    ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
+};
 
 /* ---------------------------------------------------------------- failure bookkeeping */
 
@@ -175,19 +226,23 @@ static void on_handshake_done(tls_transport *t)
     br_ssl_engine_get_session_parameters(&t->cc.eng, &p);
     /* BearSSL has no "resumed" flag: an abbreviated handshake is one where the server
        accepted the session id we offered. */
-    t->resumed = t->offered_resume && p.session_id_len > 0 &&
-                 p.session_id_len == t->session.params.session_id_len &&
-                 memcmp(p.session_id, t->session.params.session_id, p.session_id_len) == 0;
+    const tls_session_blob *offered = t->offered_resume ? valid_store(t) : NULL;
+    t->resumed = offered != NULL && p.session_id_len > 0 &&
+                 p.session_id_len == offered->params.session_id_len &&
+                 memcmp(p.session_id, offered->params.session_id, p.session_id_len) == 0;
     if (t->resumed) t->resumptions++;
 
-    if (p.session_id_len > 0) {
-        t->session.magic = SESSION_MAGIC;
-        t->session.peer = t->peer;
-        t->session.params = p;
-        t->session.check = blob_check(&t->session);
-    } else {
-        t->session.magic = 0; /* the server keeps no session cache: nothing to resume */
+    tls_session_blob *store = t->cfg->session_store;
+    if (store != NULL) {
+        memset(store, 0, sizeof *store);
+        if (p.session_id_len > 0 && t->session_keyed) {
+            store->magic = SESSION_MAGIC;
+            store->peer = t->peer;
+            store->params = p;
+            blob_mac(t->session_key, store, store->mac);
+        } /* else the server keeps no session cache: nothing to resume */
     }
+    memset(&p, 0, sizeof p); /* the master secret lives on in the engine and the store only */
 
     line_buf l = {{0}, 0};
     lb_str(&l, t->resumed ? "tls: handshake ok (session resumed, id " : "tls: handshake ok (full handshake, id ");
@@ -345,8 +400,9 @@ static int t_open(transport *base, const char *host, uint16_t port)
         for (int i = 0; i < 8; i++) seed[i] = cfg->random32(cfg->hal_ctx);
         br_ssl_engine_inject_entropy(eng, seed, sizeof seed);
     }
-    const int resume = t->session.magic == SESSION_MAGIC && t->session.peer == peer;
-    if (resume) br_ssl_engine_set_session_parameters(eng, &t->session.params);
+    const tls_session_blob *stored = valid_store(t);
+    const int resume = stored != NULL && stored->peer == peer;
+    if (resume) br_ssl_engine_set_session_parameters(eng, &stored->params);
     t->offered_resume = (uint8_t)resume;
     /* SNI carries names only (RFC 6066): by IP the client sends none. */
     const char *sni = t->x509.ip_len != 0 ? NULL : t->verify_name;
@@ -448,16 +504,8 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
         return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
     }
 
-    t->ec.supported_curves = ((uint32_t)1 << BR_EC_secp256r1) | ((uint32_t)1 << BR_EC_curve25519);
-    t->ec.generator = ec_generator;
-    t->ec.order = ec_order;
-    t->ec.xoff = ec_xoff;
-    t->ec.mul = ec_mul;
-    t->ec.mulgen = ec_mulgen;
-    t->ec.muladd = ec_muladd;
-
     const uint8_t *expected = cfg->mode == TLS_MODE_PIN ? cfg->pin_sha256 : cfg->fingerprint_sha256;
-    tls_x509_init(&t->x509, cfg->mode, cfg->trust_anchors, cfg->trust_anchor_count, expected, &t->ec);
+    tls_x509_init(&t->x509, cfg->mode, cfg->trust_anchors, cfg->trust_anchor_count, expected, &TLS_EC);
 
     /* Set up explicitly rather than br_ssl_client_init_full(), which links every suite. */
     static const uint16_t suites[] = {
@@ -477,7 +525,7 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
     br_ssl_engine_set_x509(eng, &t->x509.vtable);
     br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
     br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-    br_ssl_engine_set_ec(eng, &t->ec);
+    br_ssl_engine_set_ec(eng, &TLS_EC);
     br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i15_vrfy_asn1);
     br_ssl_engine_set_rsavrfy(eng, &br_rsa_i15_pkcs1_vrfy);
     br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
@@ -489,7 +537,7 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
                                      cfg->client_rsa_key, &br_rsa_i15_pkcs1_sign);
     } else if (cfg->client_ec_key != NULL) {
         br_ssl_client_set_single_ec(cc, cfg->client_chain, cfg->client_chain_len, cfg->client_ec_key,
-                                    BR_KEYTYPE_SIGN, 0, &t->ec, &br_ecdsa_i15_sign_asn1);
+                                    BR_KEYTYPE_SIGN, 0, &TLS_EC, &br_ecdsa_i15_sign_asn1);
     }
 
     const size_t out_len = t->max_fragment + TLS_OUT_OVERHEAD;
@@ -498,30 +546,37 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
         t->unusable = 1;
         return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BEARSSL, br_ssl_engine_last_error(eng));
     }
+    t->session_keyed = (uint8_t)draw_session_key(t);
     return 0;
 }
 
 int tls_transport_handshake_done(const tls_transport *t) { return t->handshake_done; }
 int tls_transport_resumed(const tls_transport *t) { return t->handshake_done && t->resumed; }
 
-int tls_transport_save_session(const tls_transport *t, tls_session_blob *out)
+int tls_transport_save_session(const tls_transport *t, tls_saved_session *out)
 {
-    if (t->session.magic != SESSION_MAGIC) return 0;
-    *out = t->session;
+    const tls_session_blob *b = valid_store(t);
+    if (b == NULL) return 0;
+    out->blob = *b;
+    memcpy(out->key, t->session_key, sizeof out->key);
     return 1;
 }
 
-int tls_transport_load_session(tls_transport *t, const tls_session_blob *in)
+int tls_transport_load_session(tls_transport *t, const tls_saved_session *in)
 {
-    if (in->magic != SESSION_MAGIC || in->check != blob_check(in) ||
-        in->params.session_id_len == 0 || in->params.session_id_len > 32) {
+    tls_session_blob *store = t->cfg != NULL ? t->cfg->session_store : NULL;
+    if (store == NULL || !blob_valid(in->key, &in->blob)) {
         return -1; /* RTC memory after power loss holds garbage: never offer that */
     }
-    t->session = *in;
+    memcpy(t->session_key, in->key, sizeof t->session_key);
+    t->session_keyed = 1;
+    *store = in->blob;
     return 0;
 }
 
 void tls_transport_forget_session(tls_transport *t)
 {
-    memset(&t->session, 0, sizeof t->session);
+    if (t->cfg != NULL && t->cfg->session_store != NULL) {
+        memset(t->cfg->session_store, 0, sizeof *t->cfg->session_store);
+    }
 }

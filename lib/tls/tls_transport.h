@@ -15,9 +15,11 @@
  *     so instruction counts on the host track the work on the chip.
  *   - The buffer decides the maximum fragment (512, 1024, 2048 or 4096 bytes of plaintext
  *     per record); BearSSL then asks the broker for that maximum fragment length.
- *   - The session is kept after each full handshake and offered on the next open() to the
- *     same peer; tls_transport_save_session()/load_session() carry it across a deep sleep
- *     (RTC memory) or a restart.
+ *   - The session is kept after each full handshake, in a store of its own that the caller
+ *     gives (cfg.session_store), and offered on the next open() to the same peer only when
+ *     its HMAC-SHA256, keyed with a secret drawn at init, holds: a session that a memory
+ *     fault or an attacker wrote is never offered. tls_transport_save_session()/
+ *     load_session() carry it, with its key, across a deep sleep (RTC memory) or a restart.
  *   - No application byte is written before the handshake, including the certificate check,
  *     has succeeded: write() accepts nothing until then.
  */
@@ -68,26 +70,34 @@ typedef struct tls_config {
     int64_t (*epoch_ms)(void *ctx);     /* required in CA mode; 0 = clock not set */
     void (*log)(void *ctx, const char *line);
     uint32_t (*random32)(void *ctx);    /* optional extra entropy mixed into BearSSL's PRNG */
+
+    /* Where the resumable session is kept (optional; NULL: every handshake is a full one). An
+       object of its own, so that no parsing buffer of the transport lies before it. */
+    struct tls_session_blob *session_store;
 } tls_config;
 
-/* The session to resume, in a form that can sit in RTC memory or a file: checked on load. */
+/* A resumable session: valid when magic is set and mac is the HMAC-SHA256 of the fields
+   before it under the session key. */
 typedef struct tls_session_blob {
     uint32_t magic;
-    uint32_t peer;                       /* hash of mode, host, port and the verified name */
+    uint32_t peer;                       /* hash of mode, host, port, name, trust and client chain */
     br_ssl_session_parameters params;
-    uint32_t check;                      /* FNV-1a over everything above */
+    uint8_t mac[32];
 } tls_session_blob;
+
+/* A session carried across a restart (RTC memory): the blob and the key it was sealed with. */
+typedef struct tls_saved_session {
+    tls_session_blob blob;
+    uint8_t key[32];
+} tls_saved_session;
 
 typedef struct tls_transport {
     transport base;                      /* first: the session holds a transport * */
     transport *lower;
     const tls_config *cfg;
-    br_ssl_client_context cc;
-    tls_x509_ctx x509;
-    br_ec_impl ec;                       /* P-256 + X25519 only */
+    uint8_t session_key[32];             /* HMAC key sealing cfg->session_store */
+    uint8_t session_keyed;               /* session_key was drawn from a seeded generator */
     size_t max_fragment;
-
-    tls_session_blob session;            /* valid when session.magic is set */
     uint32_t peer;                       /* peer hash of the current connection */
     char verify_name[64];                /* copy: the caller's host string may not live on */
 
@@ -105,6 +115,10 @@ typedef struct tls_transport {
     int bearssl_err;
     uint32_t handshakes;                 /* completed handshakes, full + resumed */
     uint32_t resumptions;
+
+    br_ssl_client_context cc;
+    /* Last: the certificate parsers' buffers (see tls_x509.h). */
+    tls_x509_ctx x509;
 } tls_transport;
 
 /*
@@ -119,10 +133,12 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
 int tls_transport_handshake_done(const tls_transport *t);
 int tls_transport_resumed(const tls_transport *t);
 
-/* Copies the resumable session out (1) or says there is none (0). */
-int tls_transport_save_session(const tls_transport *t, tls_session_blob *out);
-/* Offers a saved session on the next open() to the same peer; 0, or -1 if the blob is invalid. */
-int tls_transport_load_session(tls_transport *t, const tls_session_blob *in);
+/* Copies the resumable session and its key out (1) or says there is none (0). */
+int tls_transport_save_session(const tls_transport *t, tls_saved_session *out);
+/* Offers a saved session on the next open() to the same peer: 0, or -1 if its MAC does not
+   hold (power-up garbage in RTC memory, a tampered copy) or there is no session store. The
+   transport then seals its sessions with the saved key, so one key lives in RTC memory. */
+int tls_transport_load_session(tls_transport *t, const tls_saved_session *in);
 /* Forgets the session (the next handshake is a full one). */
 void tls_transport_forget_session(tls_transport *t);
 

@@ -53,10 +53,27 @@ static void x_start_cert(const br_x509_class **ctx, uint32_t length)
         x->u.minimal.vtable->start_cert(&x->u.minimal.vtable, length);
     }
     if (x->cert_index == 0) {
-        tls_cert_walker_init(&x->walker, x->ip, x->ip_len);
+        tls_cert_walker_init(&x->walker, x->ip, x->ip_len, x->name);
         br_sha256_init(&x->cert_hash);
-        if (x->mode != TLS_MODE_CA) decoder_init(br_x509_decoder_init, &x->u.decoder);
+        if (x->mode != TLS_MODE_CA) {
+            decoder_init(br_x509_decoder_init, &x->u.decoder);
+            x->decoder_stopped = 0;
+        }
     }
+}
+
+/*
+ * The decoder's push after a failure resumes its coroutine right after the failure point:
+ * after "RSA modulus larger than pkey_data" it would go on copying the modulus past the
+ * buffer (issue 8). br_x509_decoder_last_error() is TRUNCATED while it still wants bytes;
+ * anything else is a verdict (an error, or 0 when the certificate is decoded), after which
+ * it gets nothing more. (The minimal engine checks its own error flag first, in xm_append().)
+ */
+static void decoder_push(tls_x509_ctx *x, const unsigned char *buf, size_t len)
+{
+    if (x->decoder_stopped) return;
+    br_x509_decoder_push(&x->u.decoder, buf, len);
+    if (br_x509_decoder_last_error(&x->u.decoder) != BR_ERR_X509_TRUNCATED) x->decoder_stopped = 1;
 }
 
 static void x_append(const br_x509_class **ctx, const unsigned char *buf, size_t len)
@@ -68,7 +85,7 @@ static void x_append(const br_x509_class **ctx, const unsigned char *buf, size_t
     if (x->cert_index == 0) {
         tls_cert_walker_push(&x->walker, buf, len);
         if (x->mode == TLS_MODE_FINGERPRINT) br_sha256_update(&x->cert_hash, buf, len);
-        if (x->mode != TLS_MODE_CA) br_x509_decoder_push(&x->u.decoder, buf, len);
+        if (x->mode != TLS_MODE_CA) decoder_push(x, buf, len);
     }
 }
 
@@ -79,6 +96,32 @@ static void x_end_cert(const br_x509_class **ctx)
         x->u.minimal.vtable->end_cert(&x->u.minimal.vtable);
     }
     x->cert_index++;
+}
+
+/* What the end-entity certificate is for (CA mode; see tls_x509.h): 0, or the refusal. */
+static unsigned check_server_cert(tls_x509_ctx *x)
+{
+    const tls_cert_walker *w = &x->walker;
+    tls_reason r = TLS_REASON_NONE;
+    if (w->error || !w->done) {
+        r = TLS_REASON_CERT_UNREADABLE;
+    } else if (w->is_ca) {
+        r = TLS_REASON_LEAF_IS_CA;
+    } else if (w->eku_found && !w->eku_server) {
+        r = TLS_REASON_NOT_SERVER_CERT;
+    } else if (!w->san_found) {
+        r = TLS_REASON_NO_SAN;
+    } else if (x->ip_len != 0 && !w->ip_match) {
+        /* Only an iPAddress SAN may vouch for an IP (RFC 6125: no CN, no dNSName holding the
+           IP as text). */
+        r = TLS_REASON_BAD_SERVER_IP;
+    } else if (x->ip_len == 0 && !w->dns_match) {
+        /* BearSSL also accepts the Common Name; RFC 6125 does not when SANs exist. */
+        return BR_ERR_X509_BAD_SERVER_NAME;
+    }
+    if (r == TLS_REASON_NONE) return 0;
+    x->reason = r;
+    return r == TLS_REASON_BAD_SERVER_IP ? BR_ERR_X509_BAD_SERVER_NAME : BR_ERR_X509_NOT_TRUSTED;
 }
 
 static unsigned end_chain_ca(tls_x509_ctx *x)
@@ -94,15 +137,7 @@ static unsigned end_chain_ca(tls_x509_ctx *x)
         return err;
     }
     if (err != 0) return err;
-    if (x->ip_len != 0) {
-        /* The chain is trusted; now the address: only an iPAddress SAN may vouch for it
-           (RFC 6125: no CN, no dNSName holding the IP as text). */
-        if (w->error || !w->done || !w->ip_match) {
-            x->reason = TLS_REASON_BAD_SERVER_IP;
-            return BR_ERR_X509_BAD_SERVER_NAME;
-        }
-    }
-    return 0;
+    return check_server_cert(x); /* the chain is trusted; now what the certificate is for */
 }
 
 static unsigned x_end_chain(const br_x509_class **ctx)

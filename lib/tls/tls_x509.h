@@ -8,15 +8,26 @@
  *                tells "expired" from "not yet valid" using the end-entity dates.
  *   PIN          SHA-256 of the end-entity SubjectPublicKeyInfo must equal the pin.
  *   FINGERPRINT  SHA-256 of the end-entity DER certificate must equal the fingerprint.
+ * CA mode also checks what BearSSL's engine does not (tls_cert.h): the end-entity certificate
+ * must be meant for a server (an extended key usage, when present, lists serverAuth), must not
+ * be a CA (CA:TRUE), and must name the broker in a subjectAltName (a dNSName for a host name,
+ * an iPAddress for an IP): the Common Name is never enough. These rules keep a device
+ * certificate (clientAuth, CN = device id), which any node's flash holds with its key, from
+ * passing as the broker's.
  * PIN and FINGERPRINT identify the broker exactly, so (like BearSSL's known-key mode and
- * the ESP8266 core's setFingerprint) they check neither chain, name nor dates and need no clock.
- * Dates, deliberately (reviewed): issue 4 puts the date check and the clock rule on the CA
+ * the ESP8266 core's setFingerprint) they check neither chain, name, dates nor usage and need no
+ * clock. Dates, deliberately (reviewed): issue 4 puts the date check and the clock rule on the CA
  * mode's list and its must-refuse "expired"/"not yet valid" cases on the CA path. A pin is the
  * broker's key itself: whoever holds that key can mint a certificate with any dates, so checking
  * them adds no security, while it would make a pinned node fail before NTP and on the day a
  * self-signed certificate lapses although the key is unchanged. A fingerprint names one exact
  * certificate the user chose; its dates are part of it. Only the end-entity (first) certificate
  * is looked at in both modes; the rest of the chain the broker sends is ignored.
+ *
+ * BearSSL contract (docs/tls-review.md): the X.509 decoder and the minimal engine are
+ * coroutines whose failure only yields; a later push resumes them *after* the failure point.
+ * So nothing is pushed into either once it has a verdict (error or done), and the parsing
+ * contexts sit last in tls_x509_ctx, after every pointer the wrapper itself uses.
  */
 #ifndef TLS_X509_H
 #define TLS_X509_H
@@ -39,18 +50,20 @@ typedef struct tls_x509_ctx {
     const br_x509_class *vtable; /* first, as BearSSL requires */
     tls_mode mode;
     const uint8_t *expected;     /* 32-byte pin or fingerprint */
+    const char *name;            /* DNS name to verify, or NULL (addressed by IP) */
+    uint8_t ip[TLS_IP_MAX];
+    uint8_t ip_len;              /* 0: addressed by name */
+    uint8_t decoder_stopped;     /* PIN / FINGERPRINT: the decoder has its verdict; push no more */
+    unsigned cert_index;
+    int64_t now;                 /* seconds since epoch (CA mode) */
+    tls_reason reason;           /* the wrapper's own verdict, when it has a better name */
+    br_sha256_context cert_hash; /* FINGERPRINT: over the end-entity DER */
+    tls_cert_walker walker;      /* names, usage, SPKI hash, validity of the end-entity cert */
+    /* Last, so that no parsing buffer lies before anything above (defence in depth). */
     union {
         br_x509_minimal_context minimal; /* CA mode */
         br_x509_decoder_context decoder; /* PIN / FINGERPRINT: the key of the end-entity cert */
     } u;
-    br_sha256_context cert_hash; /* FINGERPRINT: over the end-entity DER */
-    tls_cert_walker walker;      /* IP SANs, SPKI hash, validity of the end-entity cert */
-    unsigned cert_index;
-    const char *name;            /* DNS name for the minimal engine, or NULL (IP or none) */
-    uint8_t ip[TLS_IP_MAX];
-    uint8_t ip_len;              /* 0: addressed by name */
-    int64_t now;                 /* seconds since epoch (CA mode) */
-    tls_reason reason;           /* the wrapper's own verdict, when it has a better name */
 } tls_x509_ctx;
 
 /* Once, at transport init. `expected` is the 32-byte pin / fingerprint (PIN, FINGERPRINT). */

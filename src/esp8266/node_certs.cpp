@@ -76,12 +76,15 @@ static br_x509_certificate client_chain;
 static br_rsa_private_key client_key;
 #endif
 
+/* The session store: an object of its own (tls_transport.h). */
+static tls_session_blob session_store;
+
 #if NODE_TLS_SESSION_IN_RTC
 /* The session in the RTC's user memory (512 B, kept across deep sleep and resets, lost on
-   power-off). The blob carries its own magic and checksum; tls_transport_load_session()
+   power-off), with the key that seals it. tls_transport_load_session() checks its HMAC and
    rejects anything else, e.g. the random content after power-up. */
 static const uint32_t kRtcSessionOffset = 0; /* in 4-byte blocks */
-static uint32_t rtc_words[(sizeof(tls_session_blob) + 3) / 4];
+static uint32_t rtc_words[(sizeof(tls_saved_session) + 3) / 4];
 static uint32_t handshakes_saved;
 #endif
 
@@ -144,6 +147,7 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
     tls_cfg.epoch_ms = hal->epoch_ms;
     tls_cfg.log = hal->log;
     tls_cfg.random32 = hal->random32;
+    tls_cfg.session_store = &session_store;
 
     /* Before any engine call: BearSSL runs on the core's own stack from here on (allocated
        now, in setup(), and kept; see tls_stack_thunk.h). */
@@ -155,9 +159,11 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
 
 #if NODE_TLS_SESSION_IN_RTC
     if (ESP.rtcUserMemoryRead(kRtcSessionOffset, rtc_words, sizeof(rtc_words))) {
-        tls_session_blob blob;
-        memcpy(&blob, rtc_words, sizeof(blob));
-        if (tls_transport_load_session(&tls, &blob) == 0) {
+        tls_saved_session saved;
+        memcpy(&saved, rtc_words, sizeof(saved));
+        const int loaded = tls_transport_load_session(&tls, &saved);
+        memset(&saved, 0, sizeof(saved)); /* the key and master secret: not left on the stack */
+        if (loaded == 0) {
             hal->log(hal->ctx, "tls: offering the session kept in RTC memory");
         }
     }
@@ -170,11 +176,12 @@ void node_certs_tls_poll(void) {
     /* After each new handshake, store the (possibly new) session for the next wake-up. */
     if (tls.handshakes != handshakes_saved) {
         handshakes_saved = tls.handshakes;
-        tls_session_blob blob;
-        if (tls_transport_save_session(&tls, &blob)) {
+        tls_saved_session saved;
+        if (tls_transport_save_session(&tls, &saved)) {
             memset(rtc_words, 0, sizeof(rtc_words));
-            memcpy(rtc_words, &blob, sizeof(blob));
+            memcpy(rtc_words, &saved, sizeof(saved));
             ESP.rtcUserMemoryWrite(kRtcSessionOffset, rtc_words, sizeof(rtc_words));
+            memset(&saved, 0, sizeof(saved));
         }
     }
 #endif

@@ -23,6 +23,7 @@ namespace {
 posix_tcp tcp;
 tls_credentials creds;
 tls_config cfg;
+tls_session_blob session_store; /* its own object: no parsing buffer before it */
 tls_transport tls;
 uint8_t tls_buf[TLS_BUFFER_SIZE(4096)]; /* room for the largest --tls-buffer; the chip uses 1024 */
 uint8_t pin[32];
@@ -93,6 +94,7 @@ int configure(const native_options *o) {
     cfg.server_name = o->server_name;
     cfg.epoch_ms = native_epoch_ms;
     cfg.log = native_log;
+    cfg.session_store = &session_store;
     return 0;
 }
 

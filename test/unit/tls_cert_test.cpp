@@ -150,7 +150,7 @@ static void walk(tls_cert_walker *w, const uint8_t *der, size_t len, size_t step
 {
     uint8_t want[16];
     size_t n = tls_parse_ip(want_ip, want);
-    tls_cert_walker_init(w, want, n);
+    tls_cert_walker_init(w, want, n, NULL);
     for (size_t off = 0; off < len; off += step) {
         size_t k = len - off < step ? len - off : step;
         tls_cert_walker_push(w, der + off, k);
