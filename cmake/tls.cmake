@@ -20,16 +20,22 @@ if(TLS_CREDENTIALS_SOURCES)
   target_link_libraries(tls_credentials PUBLIC node_tls)
 endif()
 
-# Unit tests (test/unit/check.h), one executable each.
+# Unit tests (test/unit/check.h), one executable each. Like the core's, they link a copy of
+# lib/tls and the credentials loader built with AddressSanitizer and UBSan (NODE_SANITIZE,
+# cmake/core.cmake): the DER walker and the loaders read bytes an attacker chose. BearSSL itself
+# is Debian's uninstrumented library; tls_x509_overrun_test guards the contexts it writes to.
+add_library(node_tls_checked STATIC ${TLS_SOURCES} ${TLS_CREDENTIALS_SOURCES})
+target_include_directories(node_tls_checked PUBLIC ${CMAKE_SOURCE_DIR}/lib/tls ${CMAKE_SOURCE_DIR}/lib/node
+  ${CMAKE_SOURCE_DIR}/lib/hal_posix ${BEARSSL_INCLUDE})
+target_compile_options(node_tls_checked PRIVATE ${NODE_CXX_FLAGS} ${NODE_SANITIZE})
+target_link_libraries(node_tls_checked PUBLIC ${BEARSSL_LIB})
 file(GLOB TLS_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/unit/tls_*.cpp)
 foreach(src ${TLS_UNIT_TESTS})
   get_filename_component(t ${src} NAME_WE)
   add_executable(${t} ${src})
-  target_link_libraries(${t} node_tls)
-  if(TARGET tls_credentials)
-    target_link_libraries(${t} tls_credentials)
-  endif()
-  target_compile_options(${t} PRIVATE ${NODE_CXX_FLAGS})
+  target_link_libraries(${t} node_tls_checked)
+  target_compile_options(${t} PRIVATE ${NODE_CXX_FLAGS} ${NODE_SANITIZE})
+  target_link_options(${t} PRIVATE ${NODE_SANITIZE})
   add_test(NAME ${t} COMMAND ${t})
 endforeach()
 

@@ -363,7 +363,7 @@ int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_
     br_sha256_update(&h, cert->der, cert->len);
     br_sha256_out(&h, fingerprint);
     static tls_cert_walker w;
-    tls_cert_walker_init(&w, NULL, 0);
+    tls_cert_walker_init(&w, NULL, 0, NULL);
     tls_cert_walker_push(&w, cert->der, cert->len);
     c->used = mark;
     if (!w.done || w.error || !w.spki_done) {

@@ -619,6 +619,118 @@ static void test_no_renegotiation()
     tls.base.close(&tls.base);
 }
 
+/* Issue 8: what the broker's certificate is for. Every case is signed by the node's own CA
+   with the right name somewhere, so only the usage / CA / SAN rules can refuse it. */
+typedef struct {
+    const char *what;
+    const char *subject;
+    const char *ext;      /* openssl -extfile lines */
+    const char *host;     /* what the node connects to */
+    const char *expect;   /* error name, or "" for accepted */
+    tls_credentials creds;
+} cert_case;
+
+static cert_case cert_cases[] = {
+    {"device certificate (clientAuth only)", "/CN=broker.test",
+     "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:broker.test\n", "broker.test", "X509_NOT_SERVER_CERT", {}},
+    {"device certificate without SAN", "/CN=broker.test", "extendedKeyUsage=clientAuth\n", "broker.test",
+     "X509_NOT_SERVER_CERT", {}},
+    {"anyExtendedKeyUsage only", "/CN=broker.test",
+     "extendedKeyUsage=anyExtendedKeyUsage\nsubjectAltName=DNS:broker.test\n", "broker.test", "X509_NOT_SERVER_CERT", {}},
+    {"serverAuth and clientAuth", "/CN=broker.test",
+     "extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:broker.test\n", "broker.test", "", {}},
+    {"no EKU at all (any purpose, RFC 5280)", "/CN=x", "subjectAltName=DNS:broker.test\n", "broker.test", "", {}},
+    {"leaf with CA:TRUE", "/CN=broker.test",
+     "basicConstraints=critical,CA:TRUE\nsubjectAltName=DNS:broker.test\n", "broker.test", "X509_LEAF_IS_CA", {}},
+    {"no SAN, name in the CN", "/CN=broker.test", "basicConstraints=CA:FALSE\n", "broker.test", "X509_NO_SAN", {}},
+    {"SAN for another name, name in the CN", "/CN=broker.test", "subjectAltName=DNS:other.test\n", "broker.test",
+     "X509_BAD_SERVER_NAME", {}},
+    {"wildcard for the first label", "/CN=x", "subjectAltName=DNS:*.test\n", "broker.test", "", {}},
+    {"wildcard one level too deep", "/CN=x", "subjectAltName=DNS:*.broker.test\n", "broker.test",
+     "X509_BAD_SERVER_NAME", {}},
+    {"name in other case", "/CN=x", "subjectAltName=DNS:BROKER.Test\n", "broker.test", "", {}},
+    {"name with a suffix", "/CN=x", "subjectAltName=DNS:broker.test.evil\n", "broker.test", "X509_BAD_SERVER_NAME", {}},
+    {"name as a prefix", "/CN=x", "subjectAltName=DNS:broker.tes\n", "broker.test", "X509_BAD_SERVER_NAME", {}},
+};
+
+static int make_case_cert(cert_case *c, int i)
+{
+    char path[160], cmd[512];
+    snprintf(path, sizeof path, "%s/case%d.ext", dir, i);
+    FILE *f = fopen(path, "w");
+    if (f == NULL) return -1;
+    fputs(c->ext, f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "openssl req -new -key server.key -subj %s -out case%d.csr && "
+             "openssl x509 -req -in case%d.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 "
+             "-extfile case%d.ext -out case%d.crt", c->subject, i, i, i, i);
+    if (sh(cmd) != 0) return -1;
+    char crt[160], key[160];
+    snprintf(crt, sizeof crt, "%s/case%d.crt", dir, i);
+    snprintf(key, sizeof key, "%s/server.key", dir);
+    tls_credentials_init(&c->creds);
+    return tls_credentials_load_client(&c->creds, crt, key);
+}
+
+static void test_certificate_purpose()
+{
+    for (size_t i = 0; i < sizeof cert_cases / sizeof cert_cases[0]; i++) {
+        cert_case *c = &cert_cases[i];
+        base_config(TLS_MODE_CA);
+        tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+        server_start_with(&c->creds);
+        const int r = connect_to(c->host);
+        const char *got = r == 0 ? "" : tls.base.error_name(&tls.base);
+        if (strcmp(got, c->expect) != 0) fprintf(stderr, "case: %s\n", c->what);
+        CHECK_STR(got, c->expect);
+        if (c->expect[0] != '\0') CHECK_EQ(srv_app_len, 0);
+        tls.base.close(&tls.base);
+    }
+    server_start();
+}
+
+/* Issue 8, defence in depth: a session that did not come from our own handshake (an overrun,
+   a tampered RTC copy) is never offered, even with a correct-looking magic. */
+static void test_session_store_sealed()
+{
+    base_config(TLS_MODE_CA);
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+    CHECK_EQ(session_store.magic != 0, 1);
+
+    /* a planted session id / master secret with the old magic and checks left as they were */
+    session_store.params.master_secret[0] ^= 0x55;
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    CHECK_EQ(tls.offered_resume, 0);
+    tls.base.close(&tls.base);
+
+    /* the store written by another transport (another key) is not ours to offer */
+    tls_saved_session saved;
+    CHECK_EQ(tls_transport_save_session(&tls, &saved), 1);
+    saved.key[3] ^= 1;
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(tls_transport_load_session(&tls, &saved), -1);
+    saved.key[3] ^= 1;
+    session_store = saved.blob; /* copied in without its key: the fresh transport's key differs */
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls.offered_resume, 0);
+    tls.base.close(&tls.base);
+
+    /* no session store: handshakes work, nothing is kept */
+    base_config(TLS_MODE_CA);
+    cfg.session_store = NULL;
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    tls.base.close(&tls.base);
+    CHECK_EQ(tls_transport_save_session(&tls, &saved), 0);
+    CHECK_EQ(connect_to("broker.test"), 0);
+    CHECK_EQ(tls_transport_resumed(&tls), 0);
+    tls.base.close(&tls.base);
+}
+
 /* ---------------------------------------------------------------- setup */
 
 int main()
@@ -680,6 +792,10 @@ int main()
     tls_credentials_init(&other_ca);
     CHECK_EQ(tls_credentials_load_ca(&other_ca, ca2), 0);
 
+    for (size_t i = 0; i < sizeof cert_cases / sizeof cert_cases[0]; i++) {
+        CHECK_EQ(make_case_cert(&cert_cases[i], (int)i), 0);
+    }
+
     server_start();
     RUN(test_ca_by_name_and_resume);
     RUN(test_ca_by_ip);
@@ -697,6 +813,8 @@ int main()
     RUN(test_credentials_errors);
     RUN(test_credentials_key_not_left_behind);
     RUN(test_no_renegotiation);
+    RUN(test_certificate_purpose);
+    RUN(test_session_store_sealed);
 
     char rm[128];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);
