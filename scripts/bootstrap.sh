@@ -19,6 +19,8 @@ have_cmd mosquitto_pub || need+=(mosquitto-clients)
 have_cmd xtensa-lx106-elf-g++ || need+=(gcc-xtensa-lx106)
 have_pkg picolibc-xtensa-lx106-elf || need+=(picolibc-xtensa-lx106-elf)
 have_cmd chromium || need+=(chromium)
+have_cmd clang++ || need+=(clang)                                # libFuzzer targets (fuzz/)
+have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)        # clang's fuzzer and sanitizer runtimes
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}"

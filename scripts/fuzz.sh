@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds the libFuzzer targets in fuzz/ (clang, AddressSanitizer + UBSan) and runs each one for a
+# bounded time on a copy of its committed seed corpus (fuzz/corpus/<target>/).
+#   bash scripts/fuzz.sh                 # every target, FUZZ_SECONDS (default 20) each: what npm test runs
+#   bash scripts/fuzz.sh --seconds 600   # longer (npm run fuzz); fuzz/README.md records the last long run
+#   bash scripts/fuzz.sh tls_x509_fuzz   # one target
+# Prints one line per target, "fuzz: NAME: N runs in S s, 0 crashes", and exits non-zero on a crash
+# (the crashing input is kept in build/fuzz/NAME/crash-* and printed as hex).
+set -uo pipefail
+cd "$(dirname "$0")/.."
+
+seconds=${FUZZ_SECONDS:-20}
+targets=()
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --seconds) seconds="$2"; shift 2 ;;
+    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    *) targets+=("$1"); shift ;;
+  esac
+done
+if [ ${#targets[@]} -eq 0 ]; then
+  for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
+if ! command -v clang++ >/dev/null 2>&1; then
+  echo "fuzz: skipped: clang++ is not installed (scripts/bootstrap.sh installs clang and libclang-rt-14-dev)"
+  exit 0
+fi
+
+# The sources each target needs beside its own file (the portable core it fuzzes).
+sources_for() {
+  case "$1" in
+    tls_*) echo lib/tls/*.cpp ;;
+    *) echo "" ;;
+  esac
+}
+
+flags=(-std=c++11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
+       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix)
+failed=0
+for t in "${targets[@]}"; do
+  out=build/fuzz/$t
+  mkdir -p "$out/corpus"
+  # shellcheck disable=SC2046
+  if ! clang++ "${flags[@]}" "fuzz/$t.cpp" $(sources_for "$t") -lbearssl -o "$out/$t" 2>"$out/build.log"; then
+    tail -20 "$out/build.log"; echo "fuzz: $t: build FAILED"; failed=1; continue
+  fi
+  log=$out/run.log
+  (cd "$out" && ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+     ./"$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
+     corpus "../../../fuzz/corpus/$t") >"$log" 2>&1
+  rc=$?
+  runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
+  cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1)
+  if [ $rc -ne 0 ]; then
+    grep -E 'ERROR|SUMMARY|tls_x509_fuzz:|==[0-9]+==' "$log" | head -20
+    for c in "$out"/crash-* "$out"/leak-* "$out"/timeout-*; do [ -f "$c" ] && { echo "input $c:"; od -An -tx1 "$c" | head -20; }; done
+    echo "fuzz: $t: ${runs:-?} runs in ${seconds} s, CRASH (log: $log)"
+    failed=1
+  else
+    echo "fuzz: $t: ${runs:-?} runs in ${seconds} s, 0 crashes (${cov:-cov: ?})"
+  fi
+done
+exit $failed
