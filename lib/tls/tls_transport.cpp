@@ -242,7 +242,6 @@ static void on_handshake_done(tls_transport *t)
             blob_mac(t->session_key, store, store->mac);
         } /* else the server keeps no session cache: nothing to resume */
     }
-    memset(&p, 0, sizeof p); /* the master secret lives on in the engine and the store only */
 
     line_buf l = {{0}, 0};
     lb_str(&l, t->resumed ? "tls: handshake ok (session resumed, id " : "tls: handshake ok (full handshake, id ");
@@ -254,6 +253,7 @@ static void on_handshake_done(tls_transport *t)
     lb_uint(&l, (uint32_t)t->max_fragment);
     lb_str(&l, ")");
     tls_log(t, &l);
+    memset(&p, 0, sizeof p); /* the master secret lives on in the engine and the store only */
 }
 
 /* Moves records between the engine and the lower transport until nothing moves. */

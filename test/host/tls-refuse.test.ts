@@ -10,6 +10,7 @@
  * Wrong pin / fingerprint against the genuine broker are in tls-node.test.ts.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +18,7 @@ import path from 'node:path';
 import {
   createCa,
   generateKey,
+  issueClientCert,
   issueServerCert,
   makePki,
   Pki,
@@ -144,6 +146,51 @@ describe('TLS node (lib/tls) refuses odd brokers by name, before any CONNECT', f
     const line = await assertRefused({ crt: pki.serverCrt, key: pki.serverKey }, 'localhost', 'TLS_VERSION_UNSUPPORTED',
       ['--tls', 'ca', '--ca', pki.caCrt], ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0']);
     assert.match(line, /tls_version tlsv1\.2/);
+  });
+
+  /** A certificate from the project's own CA with the broker's names, made by openssl with `ext`. */
+  function issueWithOpenssl(name: string, subject: string, ext: string, keyFile = pki.serverKey): { crt: string; key: string } {
+    const extFile = path.join(dir, `${name}.ext`);
+    const csr = path.join(dir, `${name}.csr`);
+    const crt = path.join(dir, `${name}.crt`);
+    fs.writeFileSync(extFile, ext);
+    execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', subject, '-out', csr], { stdio: 'pipe' });
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', pki.caCrt, '-CAkey', pki.caKey, '-CAcreateserial',
+      '-days', '30', '-extfile', extFile, '-out', crt], { stdio: 'pipe' });
+    return { crt, key: keyFile };
+  }
+
+  // Issue 8: BearSSL's X.509 engine ignores what a certificate is for; the node checks it.
+  it('a clientAuth-only certificate from the same CA with the right names: X509_NOT_SERVER_CERT', async () => {
+    const files = issueWithOpenssl('client-eku', '/CN=localhost',
+      'extendedKeyUsage=clientAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    const line = await assertRefused(files, 'localhost', 'X509_NOT_SERVER_CERT');
+    assert.match(line, /device's certificate/);
+    await assertRefused(files, '127.0.0.1', 'X509_NOT_SERVER_CERT');
+  });
+
+  it("a device certificate as gen-certs issues it, for a device named like the broker: X509_NOT_SERVER_CERT", async () => {
+    // Every node's flash holds its certificate and key; a device id equal to a broker name
+    // (gen-certs now refuses one) made it pass as the broker's by its CN.
+    const files = writeIssued(dir, 'device-localhost', issueClientCert(pki.ca, { id: 'localhost', key }));
+    await assertRefused(files, 'localhost', 'X509_NOT_SERVER_CERT');
+  });
+
+  it('a broker certificate without subjectAltName (name only in the CN): X509_NO_SAN', async () => {
+    const files = issueWithOpenssl('no-san', '/CN=localhost', 'basicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n');
+    const line = await assertRefused(files, 'localhost', 'X509_NO_SAN');
+    assert.match(line, /subjectAltName/);
+  });
+
+  it('a leaf with CA:TRUE as the broker certificate: X509_LEAF_IS_CA', async () => {
+    const files = issueWithOpenssl('leaf-ca', '/CN=localhost',
+      'basicConstraints=critical,CA:TRUE\nextendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n');
+    await assertRefused(files, 'localhost', 'X509_LEAF_IS_CA');
+  });
+
+  it('SANs for other names and the right name only in the CN: X509_BAD_SERVER_NAME', async () => {
+    const files = issueWithOpenssl('cn-only', '/CN=localhost', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:broker.example\n');
+    await assertRefused(files, 'localhost', 'X509_BAD_SERVER_NAME');
   });
 
   it('clock not set: refuses TLS before connecting, with a log line that says so', async () => {
