@@ -168,6 +168,7 @@ static int add_anchor(tls_credentials *c, const char *path, const uint8_t *der, 
     br_x509_decoder_context dc;
     dn_sink dn = {c, c->arena + c->used, 0, 0};
     br_x509_decoder_init(&dc, dn_append, &dn);
+    /* One push of the whole DER: a decoder that failed is never resumed (docs/tls-review.md). */
     br_x509_decoder_push(&dc, der, len);
     const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
     if (pk == NULL) {

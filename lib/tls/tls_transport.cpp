@@ -274,6 +274,8 @@ static int pump(tls_transport *t)
             unsigned char *buf = br_ssl_engine_sendrec_buf(eng, &len);
             int32_t n = t->lower->write(t->lower, buf, len);
             if (n < 0) return fail(t, n, TLS_REASON_NONE, 0);
+            /* the ack must never exceed what the engine offered (transport.h promises it) */
+            if ((size_t)n > len) return fail(t, TRANSPORT_ERR_IO, TLS_REASON_NONE, 0);
             if (n > 0) {
                 br_ssl_engine_sendrec_ack(eng, (size_t)n);
                 moved = 1;
@@ -283,6 +285,7 @@ static int pump(tls_transport *t)
             size_t len;
             unsigned char *buf = br_ssl_engine_recvrec_buf(eng, &len);
             int32_t n = t->lower->read(t->lower, buf, len);
+            if (n > 0 && (size_t)n > len) return fail(t, TRANSPORT_ERR_IO, TLS_REASON_NONE, 0);
             if (n < 0) {
                 if (!t->handshake_done && n == TRANSPORT_ERR_CLOSED) {
                     return fail(t, TRANSPORT_ERR_TLS, TLS_REASON_CLOSED_IN_HANDSHAKE, 0);
