@@ -142,6 +142,7 @@ describe('native node against hostile traffic through real Mosquitto (issue 10)'
       await sleep(8000);
       const got = readings('node03', since).length;
       const sentDuring = sent;
+      console.log(`      ${got} readings in 8 s at a 200 ms interval under a flood of ${sentDuring} QoS 1 control messages; ${n.matching(/inbound rate limit/).slice(-1)[0] ?? ''}`);
       // 8 s at 200 ms is 40 readings; the starved node sent 5 in 41 s.
       assert.ok(sentDuring > 2000, `the flood was real: ${sentDuring} messages`);
       assert.ok(got >= 30, `only ${got} readings in 8 s under a flood of ${sentDuring} messages`);
@@ -168,6 +169,7 @@ describe('native node against hostile traffic through real Mosquitto (issue 10)'
       // 2.5 to 5 s because readings are waiting: at most 11.
       assert.ok(connects <= 11, `${connects} connection attempts in 20 s:\n${n.matching(/^mqtt: (connecting|disconnected)/).join('\n')}`);
       assert.ok(connects >= 4, `still retrying promptly while readings wait: ${connects} attempts`);
+      console.log(`      ${connects} connection attempts in 20 s`);
       const delays = n.matching(/^mqtt: disconnected .*retry in \d+ ms/).map((l) => Number(/retry in (\d+)/.exec(l)?.[1]));
       assert.ok(delays.some((d) => d >= 2000), `delays grew: ${delays.join(', ')}`);
       assert.ok(delays.every((d) => d <= 5000), `capped at 5 s while readings wait: ${delays.join(', ')}`);
