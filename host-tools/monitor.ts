@@ -42,6 +42,7 @@ async function main(): Promise<number> {
     const tls = s.tls_enabled ? ` over ${s.tls_version ?? 'TLS'} ${s.cipher ?? ''}${s.tls_mutual ? ', mutual' : ''}` : ' (no TLS)';
     process.stdout.write(`monitor: connected to ${s.broker}${tls}\n`);
   });
+  monitor.on('session', (note: string) => process.stdout.write(`monitor: ${note}\n`));
   monitor.on('disconnect', () => process.stdout.write('monitor: disconnected; reconnecting\n'));
   let lastErr = '';
   monitor.on('mqtt-error', (msg: string) => {

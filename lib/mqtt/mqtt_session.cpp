@@ -2,8 +2,8 @@
  * mqtt_session.cpp - see mqtt_session.h.
  *
  * One packet is in the tx buffer at a time; when it has been written out, poll() picks the
- * next by priority: PUBACKs we owe, SUBSCRIBE, "online", PINGREQ, then queued publishes in
- * age order. The queue is a ring of fixed slots holding encoded PUBLISH packets, so a resend
+ * next: a PUBACK we owe and our own packets (SUBSCRIBE, "online", PINGREQ, then queued publishes
+ * in age order) take turns, so neither side can starve the other. The queue is a ring of fixed slots holding encoded PUBLISH packets, so a resend
  * is "set DUP, write again" with no re-encoding.
  */
 #include "mqtt_session.h"
@@ -82,6 +82,15 @@ void reclaim_acked(mqtt_session *s) {
     while (s->count && slot_at(s, 0).acked) pop_head(s, false);
 }
 
+/* The delay before the next attempt. While messages wait, the cap is lower: the broker may be
+   back already, and the queue is filling (issue 10: backoff grown to 31 s cost 296 readings). */
+uint32_t retry_delay(mqtt_session *s) {
+    uint32_t max = s->cfg.backoff_max_ms;
+    if (mqtt_session_pending(s) && s->cfg.backoff_pending_max_ms < max) max = s->cfg.backoff_pending_max_ms;
+    return mqtt_backoff_ms(s->attempts, s->cfg.backoff_min_ms, max,
+                           s->cb.random32 ? s->cb.random32(s->cb.ctx) : 0);
+}
+
 void drop_connection(mqtt_session *s, uint32_t now, const char *why) {
     bool was_connected = s->state == MQTT_STATE_CONNECTED;
     s->t->close(s->t);
@@ -89,13 +98,12 @@ void drop_connection(mqtt_session *s, uint32_t now, const char *why) {
     s->state_since = now;
     s->tx_len = s->tx_off = 0;
     s->rx_len = 0;
-    s->close_after_acks = 0;
+    s->rx_skip = 0;
     s->ack_count = 0;     /* the broker re-sends unacknowledged QoS 1 on reconnect */
     s->ping_outstanding = 0;
     s->subscribe_id = s->online_id = 0;
-    s->attempts++;
-    uint32_t delay = mqtt_backoff_ms(s->attempts, s->cfg.backoff_min_ms, s->cfg.backoff_max_ms,
-                                     s->cb.random32 ? s->cb.random32(s->cb.ctx) : 0);
+    s->attempts++;        /* reset only by a healthy connection (see mqtt_session_poll) */
+    uint32_t delay = retry_delay(s);
     s->next_attempt_at = now + delay;
     char num[24];
     text_buf tb;
@@ -144,8 +152,7 @@ void start_connect(mqtt_session *s, uint32_t now) {
              hint);
         s->t->close(s->t);
         s->attempts++;
-        uint32_t delay = mqtt_backoff_ms(s->attempts, s->cfg.backoff_min_ms, s->cfg.backoff_max_ms,
-                                         s->cb.random32 ? s->cb.random32(s->cb.ctx) : 0);
+        uint32_t delay = retry_delay(s);
         s->next_attempt_at = now + delay;
         log_num(s, "retry in ", delay, " ms");
         return;
@@ -174,7 +181,9 @@ void start_connect(mqtt_session *s, uint32_t now) {
     s->tx_len = (uint16_t)n;
     s->tx_off = 0;
     s->rx_len = 0;
-    s->close_after_acks = 0;
+    s->rx_skip = 0;
+    s->last_tx_ack = 0;
+    s->got_puback = 0;
     s->state = MQTT_STATE_CONNECTING;
     s->state_since = now;
     s->last_tx = s->last_rx = now;
@@ -203,7 +212,8 @@ void on_connack(mqtt_session *s, const mqtt_packet &p, uint32_t now) {
     }
     s->state = MQTT_STATE_CONNECTED;
     s->state_since = now;
-    s->attempts = 0;
+    /* Not `attempts = 0` here: a broker that accepts and then throws us off (a malformed packet,
+       a size limit, a stalled stream) would get a reconnect every second for ever. */
     s->cursor = 0; /* everything still queued goes out again, in order */
     s->need_subscribe = s->cfg.subscription_count > 0;
     s->need_online = s->cfg.status_topic != 0;
@@ -213,6 +223,7 @@ void on_connack(mqtt_session *s, const mqtt_packet &p, uint32_t now) {
 }
 
 void on_puback(mqtt_session *s, uint16_t id) {
+    s->got_puback = 1;
     if (id == s->online_id) {
         s->online_id = 0;
         return;
@@ -227,6 +238,41 @@ void on_puback(mqtt_session *s, uint16_t id) {
         }
     }
     /* A PUBACK for a message we dropped (queue overflow) or already saw: harmless. */
+}
+
+/* Incoming rate limit, a token bucket: true if this message may be delivered. */
+bool take_rx_token(mqtt_session *s, uint32_t now) {
+    const uint32_t rate = s->cfg.rx_rate_per_s, burst = s->cfg.rx_burst;
+    uint32_t elapsed = now - s->rx_refill_at;
+    if (elapsed >= 1000u * burst / rate) { /* long quiet: a full bucket (also avoids overflow) */
+        s->rx_tokens = (uint16_t)burst;
+        s->rx_refill_at = now;
+    } else {
+        uint32_t add = elapsed * rate / 1000u;
+        if (add) {
+            s->rx_tokens = (uint16_t)(s->rx_tokens + add > burst ? burst : s->rx_tokens + add);
+            s->rx_refill_at += add * 1000u / rate; /* keep the fraction of a token we did not add */
+        }
+    }
+    if (s->rx_tokens == 0) return false;
+    s->rx_tokens--;
+    return true;
+}
+
+/* A message dropped by the rate limit: counted, and logged at most once a second. */
+void rx_drop(mqtt_session *s, uint32_t now) {
+    s->stats.rx_dropped++;
+    if (s->rx_drop_logged != 0 && (uint32_t)(now - s->rx_drop_logged_at) < 1000u) return;
+    s->rx_drop_logged_at = now;
+    s->rx_drop_logged = s->stats.rx_dropped;
+    char num[24], rate[8];
+    text_buf tb;
+    tb_init(&tb, num, sizeof num);
+    tb_u64(&tb, s->stats.rx_dropped);
+    tb_init(&tb, rate, sizeof rate);
+    tb_u64(&tb, s->cfg.rx_rate_per_s);
+    session_log(s, "inbound rate limit: dropped ", num, " messages so far (acknowledged, not handled; limit ",
+                rate, " per s)");
 }
 
 /* Handle one complete packet. false: close the connection. */
@@ -268,8 +314,14 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
     case MQTT_PUBLISH:
         s->stats.received++;
         if (p.publish.qos == 1) {
-            /* Acknowledge after the handler ran: at-least-once, as the spec intends. */
+            /* Acknowledge after the handler ran: at-least-once, as the spec intends. Also when
+               the rate limit drops it: an unacknowledged message would be re-sent on every
+               reconnect, and fill the broker's in-flight window so later ones never come. */
             s->acks[s->ack_count++] = p.packet_id;
+        }
+        if (!take_rx_token(s, now)) {
+            rx_drop(s, now);
+            return true;
         }
         if (s->cb.on_message)
             s->cb.on_message(s->cb.ctx, p.publish.topic, p.publish.topic_len, p.publish.payload,
@@ -288,49 +340,66 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
     }
 }
 
-enum oversize_result { OVERSIZE_ACKED, OVERSIZE_NEED_MORE, OVERSIZE_CLOSE_NOW };
+enum oversize_result { OVERSIZE_DISCARDING, OVERSIZE_NEED_MORE, OVERSIZE_CLOSE };
 
-/* The packet at rx[0] is a PUBLISH of `total` bytes, more than rx holds, so we close the
-   connection. A QoS 1 one is acknowledged first (once its topic and packet id are in): with
-   clean session off the broker would otherwise re-send it after every reconnect and the node
-   would never stay connected. The message itself is lost either way; it is logged and counted. */
-oversize_result ack_oversize_publish(mqtt_session *s, uint32_t total) {
+/* The packet at rx[0] is a PUBLISH of `total` bytes, more than rx holds. Read past it instead
+   of closing: with clean session off the broker keeps an unacknowledged QoS 1 message (and a
+   retained one comes again with every SUBSCRIBE), so closing would throw the node off on every
+   reconnect, for ever. Once the topic and packet id are in, the PUBACK is queued, the message
+   is logged and counted, and the rest of it is read and thrown away as it streams in. */
+oversize_result discard_oversize_publish(mqtt_session *s, uint32_t total, uint32_t now) {
     size_t hdr = 2;
     while (s->rx[hdr - 1] & 0x80) hdr++; /* mqtt_frame_length saw all of the fixed header */
     uint8_t qos = (uint8_t)((s->rx[0] >> 1) & 3);
-    if (qos != 1) return OVERSIZE_CLOSE_NOW; /* QoS 0 is not re-sent; QoS 2/3 is a protocol error */
+    if (qos > 1) return OVERSIZE_CLOSE; /* we subscribe with QoS 1: QoS 2 is a broker bug, 3 malformed */
     if (s->rx_len < hdr + 2) return OVERSIZE_NEED_MORE;
     uint16_t tl = (uint16_t)((s->rx[hdr] << 8) | s->rx[hdr + 1]);
-    size_t need = hdr + 2 + tl + 2;
-    if (tl == 0 || tl > MQTT_MAX_TOPIC_LEN || need > total) return OVERSIZE_CLOSE_NOW;
-    if (s->rx_len < need) return OVERSIZE_NEED_MORE; /* need <= 137 bytes: always fits rx */
-    uint16_t id = (uint16_t)((s->rx[need - 2] << 8) | s->rx[need - 1]);
-    if (id == 0) return OVERSIZE_CLOSE_NOW;
-    s->acks[s->ack_count++] = id; /* the caller made sure there is room */
-    s->stats.oversize++;
-    char topic[MQTT_MAX_TOPIC_LEN + 1];
-    for (uint16_t i = 0; i < tl; i++) {
-        uint8_t c = s->rx[hdr + 2 + i];
-        topic[i] = (c < 0x20 || c == 0x7f) ? '?' : (char)c; /* a log line, not raw bytes */
+    size_t need = hdr + 2 + tl + (qos ? 2 : 0);
+    if (tl == 0 || need > sizeof s->rx || need > total) return OVERSIZE_CLOSE;
+    if (s->rx_len < need) return OVERSIZE_NEED_MORE;
+    if (qos) {
+        uint16_t id = (uint16_t)((s->rx[need - 2] << 8) | s->rx[need - 1]);
+        if (id == 0) return OVERSIZE_CLOSE;
+        s->acks[s->ack_count++] = id; /* the caller made sure there is room */
     }
-    topic[tl] = 0;
-    char num[24];
-    text_buf tb;
-    tb_init(&tb, num, sizeof num);
-    tb_u64(&tb, total);
-    session_log(s, "packet from broker larger than the receive buffer: a ", num, "-byte message on ", topic,
-                ", acknowledged and dropped");
-    s->close_after_acks = 1;
-    s->rx_len = 0; /* the rest of the stream is this packet: read no more of it */
-    return OVERSIZE_ACKED;
+    s->stats.received++;
+    s->rx_skip = total - s->rx_len; /* rx_len < sizeof rx < total */
+    s->rx_len = 0;
+    if (!take_rx_token(s, now)) { /* a flood of big ones: counted, not logged one by one */
+        rx_drop(s, now);
+        return OVERSIZE_DISCARDING;
+    }
+    s->stats.oversize++;
+    if (s->cb.log) {
+        char line[256];
+        text_buf tb;
+        tb_init(&tb, line, sizeof line);
+        tb_str(&tb, "mqtt: discarded a ");
+        tb_u64(&tb, total);
+        tb_str(&tb, "-byte message on ");
+        for (uint16_t i = 0; i < tl && i < MQTT_MAX_TOPIC_LEN; i++) {
+            uint8_t c = s->rx[hdr + 2 + i]; /* still there: rx_len = 0 only marks rx free */
+            tb_char(&tb, (c < 0x20 || c == 0x7f) ? '?' : (char)c); /* a log line, not raw bytes */
+        }
+        tb_str(&tb, (s->rx[0] & 1) ? " (retained)" : "");
+        tb_str(&tb, ": larger than the ");
+        tb_u64(&tb, sizeof s->rx);
+        tb_str(&tb, "-byte receive buffer; ");
+        tb_str(&tb, qos ? "acknowledged, " : "");
+        tb_u64(&tb, s->stats.oversize);
+        tb_str(&tb, " so far");
+        s->cb.log(s->cb.ctx, line);
+    }
+    return OVERSIZE_DISCARDING;
 }
 
-/* Read what is there and handle every complete packet. false: the connection was closed. */
+/* Read what is there and handle complete packets, with bounded work. false: the connection
+   was closed. */
 bool receive(mqtt_session *s, uint32_t now) {
-    if (s->close_after_acks) return true;
-    for (;;) {
+    int budget = MQTT_RX_PACKETS_PER_POLL;
+    for (int reads = 0; reads < MQTT_RX_READS_PER_POLL; reads++) {
         /* Hand complete packets to the handler first, while we can still owe an ack. */
-        while (s->rx_len > 0 && s->ack_count < MQTT_ACK_BACKLOG) {
+        while (s->rx_skip == 0 && s->rx_len > 0 && s->ack_count < MQTT_ACK_BACKLOG && budget > 0) {
             int32_t total = mqtt_frame_length(s->rx, s->rx_len);
             if (total == MQTT_NEED_MORE) break;
             if (total < 0) {
@@ -340,22 +409,31 @@ bool receive(mqtt_session *s, uint32_t now) {
             }
             if (total > (int32_t)sizeof s->rx) {
                 if (s->state == MQTT_STATE_CONNECTED && (s->rx[0] >> 4) == MQTT_PUBLISH) {
-                    oversize_result r = ack_oversize_publish(s, (uint32_t)total);
+                    oversize_result r = discard_oversize_publish(s, (uint32_t)total, now);
                     if (r == OVERSIZE_NEED_MORE) break;
-                    if (r == OVERSIZE_ACKED) return true;
+                    if (r == OVERSIZE_DISCARDING) {
+                        budget--;
+                        s->last_rx = now;
+                        continue;
+                    }
                 }
                 session_log(s, "packet from broker larger than the receive buffer");
                 drop_connection(s, now, "protocol error");
                 return false;
             }
             if (total > s->rx_len) break;
+            budget--;
             if (!handle_packet(s, s->rx, (size_t)total, now)) return false;
             if (s->state == MQTT_STATE_WAITING) return false; /* a handler aborted the session */
             memmove(s->rx, s->rx + total, (size_t)(s->rx_len - total));
             s->rx_len = (uint16_t)(s->rx_len - total);
         }
-        if (s->rx_len == sizeof s->rx || s->ack_count >= MQTT_ACK_BACKLOG) return true;
-        int32_t n = s->t->read(s->t, s->rx + s->rx_len, sizeof s->rx - s->rx_len);
+        if (budget <= 0 || s->ack_count >= MQTT_ACK_BACKLOG) return true;
+        /* Reading past an oversize message: read no further than its end into rx, and drop it. */
+        size_t room = sizeof s->rx - s->rx_len;
+        if (s->rx_skip && s->rx_skip < room) room = s->rx_skip;
+        if (room == 0) return true;
+        int32_t n = s->t->read(s->t, s->rx + s->rx_len, room);
         if (n == 0) return true;
         if (n < 0) {
             const char *name = s->t->error_name(s->t);
@@ -363,23 +441,37 @@ bool receive(mqtt_session *s, uint32_t now) {
                                     : (name && *name) ? name : "read error");
             return false;
         }
-        s->rx_len = (uint16_t)(s->rx_len + n);
+        if (s->rx_skip) {
+            s->rx_skip -= (uint32_t)n;
+            s->last_rx = now;
+        } else {
+            s->rx_len = (uint16_t)(s->rx_len + n);
+        }
     }
+    return true;
 }
 
-/* Put the next packet into the tx buffer, by priority. */
+void send_puback(mqtt_session *s, uint32_t now) {
+    int32_t n = mqtt_encode_puback(s->tx, sizeof s->tx, s->acks[0]);
+    memmove(s->acks, s->acks + 1, (size_t)(s->ack_count - 1) * sizeof s->acks[0]);
+    s->ack_count--;
+    s->last_tx_ack = 1;
+    if (n > 0) start_tx(s, s->tx, (size_t)n, now);
+}
+
+/* Put the next packet into the tx buffer. */
 void next_tx(mqtt_session *s, uint32_t now) {
     uint8_t *pkt = s->tx; /* encode in place: no second packet-sized buffer on the stack */
     const size_t cap = sizeof s->tx;
     int32_t n;
     uint32_t ka_ms = (uint32_t)s->cfg.keepalive_s * 1000u;
-    if (s->ack_count) {
-        n = mqtt_encode_puback(pkt, cap, s->acks[0]);
-        memmove(s->acks, s->acks + 1, (size_t)(s->ack_count - 1) * sizeof s->acks[0]);
-        s->ack_count--;
-        if (n > 0) start_tx(s, pkt, (size_t)n, now);
+    /* Take turns: after a PUBACK, one of our own packets if there is one (issue 10: PUBACKs
+       always first let a flood of incoming messages starve the readings). */
+    if (s->ack_count && !s->last_tx_ack) {
+        send_puback(s, now);
         return;
     }
+    s->last_tx_ack = 0;
     if (s->need_subscribe) {
         s->need_subscribe = 0;
         s->subscribe_id = new_packet_id(s);
@@ -426,6 +518,7 @@ void next_tx(mqtt_session *s, uint32_t now) {
         start_tx(s, sl.data, sl.len, now);
         return;
     }
+    if (s->ack_count) send_puback(s, now); /* nothing of ours to send: acks go back to back */
 }
 
 } // namespace
@@ -451,6 +544,10 @@ void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg,
     if (s->cfg.backoff_min_ms == 0) s->cfg.backoff_min_ms = MQTT_DEFAULT_BACKOFF_MIN_MS;
     if (s->cfg.backoff_max_ms == 0) s->cfg.backoff_max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
     if (s->cfg.connect_timeout_ms == 0) s->cfg.connect_timeout_ms = MQTT_DEFAULT_CONNECT_TIMEOUT_MS;
+    if (s->cfg.backoff_pending_max_ms == 0) s->cfg.backoff_pending_max_ms = MQTT_DEFAULT_BACKOFF_PENDING_MAX_MS;
+    if (s->cfg.healthy_after_ms == 0) s->cfg.healthy_after_ms = (uint32_t)s->cfg.keepalive_s * 1000u;
+    if (s->cfg.rx_rate_per_s == 0) s->cfg.rx_rate_per_s = MQTT_DEFAULT_RX_RATE_PER_S;
+    if (s->cfg.rx_burst == 0) s->cfg.rx_burst = MQTT_DEFAULT_RX_BURST;
     if (s->cfg.ping_timeout_ms == 0) {
         s->cfg.ping_timeout_ms = (uint32_t)s->cfg.keepalive_s * 500u;
         if (s->cfg.ping_timeout_ms < 1000u) s->cfg.ping_timeout_ms = 1000u;
@@ -461,17 +558,37 @@ void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg,
     s->state = MQTT_STATE_WAITING;
     s->next_attempt_at = now_ms;
     s->state_since = now_ms;
+    s->rx_tokens = s->cfg.rx_burst;
+    s->rx_refill_at = now_ms;
 }
 
 void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     if (s->state == MQTT_STATE_WAITING) {
-        if (!reached(now, s->next_attempt_at)) return;
-        if (s->cb.link_up && !s->cb.link_up(s->cb.ctx)) {
-            /* Keep the due time at "now": reached() compares signed distances, so a due time
-               left 2^31 ms (24.9 days of WiFi outage) in the past would read as in the future. */
-            s->next_attempt_at = now;
-            return;
+        if (s->cb.link_up) {
+            if (!s->cb.link_up(s->cb.ctx)) {
+                s->link_was_down = 1;
+                /* Keep the due time no later than "now": reached() compares signed distances, so a
+                   due time left 2^31 ms (24.9 days of WiFi outage) in the past would read as in
+                   the future. */
+                if (reached(now, s->next_attempt_at)) s->next_attempt_at = now;
+                return;
+            }
+            if (s->link_was_down) {
+                /* The link is back (WiFi reconnected): the failures so far were the link's, so
+                   try now, with a little jitter so the nodes of one access point spread out. */
+                s->link_was_down = 0;
+                s->attempts = 0;
+                uint32_t r = s->cb.random32 ? s->cb.random32(s->cb.ctx) : 0;
+                uint32_t delay = r % (s->cfg.backoff_min_ms / 2u + 1u);
+                s->next_attempt_at = now + delay;
+                log_num(s, "network link is up, connecting in ", delay, " ms");
+            }
         }
+        /* Messages are waiting now (queued after the delay was chosen): do not sit out a long
+           backoff; the broker may well be back. */
+        if (mqtt_session_pending(s) && (int32_t)(s->next_attempt_at - now) > (int32_t)s->cfg.backoff_pending_max_ms)
+            s->next_attempt_at = now + retry_delay(s);
+        if (!reached(now, s->next_attempt_at)) return;
         start_connect(s, now);
         if (s->state == MQTT_STATE_WAITING) return;
     }
@@ -494,15 +611,16 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
         drop_connection(s, now, "no traffic from broker");
         return;
     }
+    /* Healthy: a PUBACK came and the connection has lasted a keepalive period. Only now does the
+       backoff start again from the minimum. */
+    if (s->state == MQTT_STATE_CONNECTED && s->attempts && s->got_puback &&
+        (uint32_t)(now - s->state_since) >= s->cfg.healthy_after_ms)
+        s->attempts = 0;
     /* A few rounds of write-then-read per poll keep latency low without starving the loop. */
     for (int round = 0; round < 8; round++) {
         if (!flush_tx(s)) {
             const char *name = s->t->error_name(s->t);
             drop_connection(s, now, (name && *name) ? name : "write error");
-            return;
-        }
-        if (s->close_after_acks && !tx_busy(s) && s->ack_count == 0) {
-            drop_connection(s, now, "protocol error"); /* the PUBACKs are out: now close */
             return;
         }
         if (!receive(s, now)) return;

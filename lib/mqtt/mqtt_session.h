@@ -8,12 +8,21 @@
  *   and are re-sent with DUP after a reconnect. When the queue is full the oldest message is
  *   dropped and counted.
  * - PINGREQ when the link has been quiet for the keepalive; no PINGRESP in time -> reconnect.
- * - Reconnect with exponential backoff and jitter, capped (60 s by default).
+ * - Reconnect with exponential backoff and jitter, capped (60 s by default, 5 s while messages
+ *   are waiting to go out). The backoff starts again from the minimum only once a connection
+ *   has stayed healthy (a PUBACK came and it lasted one keepalive period), not at CONNACK: a
+ *   broker that throws the node off right after each connect gets fewer and fewer attempts.
+ *   When the network link comes back (WiFi reconnected) the next attempt is made at once.
  * - SUBSCRIBE QoS 1 after every CONNACK (the broker keeps them with clean session off, but a
  *   broker restart without persistence forgets them); incoming QoS 1 PUBLISH is acknowledged.
- * - Any malformed or unexpected packet closes the connection, and so does one larger than
- *   MQTT_RX_SIZE; a QoS 1 PUBLISH that is too large is acknowledged first (logged, counted in
- *   stats.oversize), or the broker would send it again after every reconnect, for ever.
+ * - A PUBLISH larger than MQTT_RX_SIZE is read past in streaming (never buffered), acknowledged
+ *   if QoS 1, logged and counted in stats.oversize; the connection stays up. Whatever a broker
+ *   holds for us (a retained or queued message of any size) cannot keep the node off the air.
+ * - Fairness: PUBACKs we owe and our own messages take turns, and each poll does bounded work.
+ *   Incoming messages beyond a rate (token bucket, 10/s with bursts of 20 by default) are
+ *   acknowledged and dropped (counted in stats.rx_dropped, logged at most once a second): a
+ *   flood on the control topic cannot take the link.
+ * - Any other malformed or unexpected packet closes the connection.
  *
  * Nothing blocks except transport->open() (bounded by the transport). Drive it with
  * mqtt_session_poll(now) from the main loop.
@@ -47,6 +56,15 @@
 #define MQTT_DEFAULT_BACKOFF_MIN_MS 1000u
 #define MQTT_DEFAULT_BACKOFF_MAX_MS 60000u
 #define MQTT_DEFAULT_CONNECT_TIMEOUT_MS 15000u
+/* Backoff cap while messages are waiting: the broker may well be back, and every second of
+   waiting is readings piling up in a small queue. Jitter still spreads nodes over [cap/2, cap]. */
+#define MQTT_DEFAULT_BACKOFF_PENDING_MAX_MS 5000u
+/* Incoming messages: control commands and fall alerts are a few per minute at most. */
+#define MQTT_DEFAULT_RX_RATE_PER_S 10u
+#define MQTT_DEFAULT_RX_BURST 20u
+/* Bounded work per poll: packets handled and reads made in one mqtt_session_poll(). */
+#define MQTT_RX_PACKETS_PER_POLL 16
+#define MQTT_RX_READS_PER_POLL 8
 
 struct mqtt_session_config {
     const char *host;
@@ -62,6 +80,10 @@ struct mqtt_session_config {
     uint32_t connect_timeout_ms;      /* TCP/TLS up to CONNACK; 0: default */
     uint32_t backoff_min_ms;          /* 0: default */
     uint32_t backoff_max_ms;          /* 0: default (60 s) */
+    uint32_t backoff_pending_max_ms;  /* cap while messages wait; 0: default (5 s), never above max */
+    uint32_t healthy_after_ms;        /* connected this long + a PUBACK: backoff resets; 0: keepalive */
+    uint16_t rx_rate_per_s;           /* incoming messages per second; 0: default (10) */
+    uint16_t rx_burst;                /* bucket size; 0: default (20) */
     uint16_t queue_limit;             /* 0 or > MQTT_QUEUE_SLOTS: MQTT_QUEUE_SLOTS */
 };
 
@@ -83,7 +105,8 @@ struct mqtt_session_stats {
     uint32_t retransmitted;  /* sent again with DUP after a reconnect */
     uint32_t connects;       /* CONNACKs accepted */
     uint32_t received;       /* PUBLISH packets received */
-    uint32_t oversize;       /* QoS 1 PUBLISH larger than MQTT_RX_SIZE: acked, not delivered, then closed */
+    uint32_t oversize;       /* PUBLISH larger than MQTT_RX_SIZE: read past, acked if QoS 1, not delivered */
+    uint32_t rx_dropped;     /* incoming PUBLISH over the rate limit: acked if QoS 1, not delivered */
 };
 
 enum mqtt_session_state {
@@ -108,7 +131,9 @@ struct mqtt_session {
     uint8_t state;
     uint32_t state_since;
     uint32_t next_attempt_at;
-    uint32_t attempts;            /* failed attempts since the last CONNACK */
+    uint32_t attempts;            /* failed attempts since the last healthy connection */
+    uint8_t got_puback;           /* a PUBACK came on this connection (one sign of health) */
+    uint8_t link_was_down;        /* the network link was seen down while waiting */
 
     /* Ring of queued messages, oldest at head. */
     mqtt_slot slots[MQTT_QUEUE_SLOTS];
@@ -121,10 +146,15 @@ struct mqtt_session {
     uint16_t tx_len, tx_off;
     uint8_t rx[MQTT_RX_SIZE];
     uint16_t rx_len;
-    uint8_t close_after_acks;     /* an oversize QoS 1 PUBLISH came: send the PUBACKs we owe, then close */
+    uint32_t rx_skip;             /* bytes of an oversize PUBLISH still to read and throw away */
 
     uint16_t acks[MQTT_ACK_BACKLOG]; /* PUBACKs we owe the broker */
     uint8_t ack_count;
+    uint8_t last_tx_ack;          /* the last packet sent was a PUBACK: our own messages go next */
+
+    uint16_t rx_tokens;           /* incoming rate limit: token bucket */
+    uint32_t rx_refill_at;
+    uint32_t rx_drop_logged_at, rx_drop_logged;
 
     uint8_t need_subscribe, need_online;
     uint16_t subscribe_id, online_id;

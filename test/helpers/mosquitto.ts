@@ -23,6 +23,8 @@ export interface MosquittoOptions {
   extra?: string[];
   /** Persist sessions and queued QoS 1 messages across restart() (default true). */
   persistence?: boolean;
+  /** Keep the config's autosave_interval / autosave_on_changes (default: save only at a clean stop). */
+  keepAutosave?: boolean;
   /** How long to wait for the broker to listen (default 20 s). */
   startTimeoutMs?: number;
 }
@@ -95,7 +97,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     const line = raw.trim();
     const [key, ...rest] = line.split(/\s+/);
     if (line.startsWith('#') || line.length === 0) continue;
-    if (DROPPED_KEYS.has(key)) continue;
+    if (DROPPED_KEYS.has(key) && !(opts.keepAutosave && key === 'autosave_interval')) continue;
     if (key === 'listener') {
       const configured = Number(rest[0]);
       const real = await freePort();
@@ -124,7 +126,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
   own(dataDir);
   own(dir);
   const head = ['log_dest stderr', 'log_type all', 'log_timestamp true'];
-  if (opts.persistence !== false) head.push('persistence true', `persistence_location ${dataDir}`, 'autosave_interval 0');
+  if (opts.persistence !== false) head.push('persistence true', `persistence_location ${dataDir}`, ...(opts.keepAutosave ? [] : ['autosave_interval 0']));
   if (process.getuid?.() === 0 && !owner) head.push('user root');
   const confPath = path.join(dir, 'mosquitto.conf');
   fs.writeFileSync(confPath, [...head, ...out, ...(opts.extra ?? [])].join('\n') + '\n', { mode: 0o644 });

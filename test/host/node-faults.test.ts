@@ -146,7 +146,7 @@ describe('native node against a misbehaving peer', function () {
     ['a remaining length over 4 bytes', Buffer.from([0x30, 0xff, 0xff, 0xff, 0xff, 0x01]), /malformed packet from broker: MALFORMED/],
     ['a reserved packet type', Buffer.from([0xf0, 0x00]), /malformed packet from broker: UNEXPECTED_TYPE/],
     ['a topic length past the packet', Buffer.from([0x30, 0x04, 0x00, 0x40, 0x61, 0x62]), /malformed packet from broker: MALFORMED/],
-    ['a packet larger than the receive buffer', Buffer.from([0x30, 0xff, 0x7f, 0x00, 0x01, 0x61]), /larger than the receive buffer/],
+    ['a SUBACK larger than the receive buffer', Buffer.from([0x90, 0xff, 0x7f, 0x00, 0x01, 0x01]), /larger than the receive buffer/],
   ];
   for (const [name, bytes, want] of malformed) {
     it(`closes the connection on ${name} and reconnects`, async () => {
@@ -164,6 +164,56 @@ describe('native node against a misbehaving peer', function () {
       assert.equal(n.exitCode(), null);
     });
   }
+
+  it('reads past a PUBLISH larger than its receive buffer, sent in pieces, and stays connected', async () => {
+    // QoS 1 on the control topic, 3000 bytes, written in 7-byte pieces; then a small one.
+    const topic = Buffer.from('devices/fault01/control');
+    const body = Buffer.concat([Buffer.from([topic.length >> 8, topic.length & 0xff]), topic, Buffer.from([0x00, 0x2a]), Buffer.alloc(3000, 0x78)]);
+    const big = Buffer.concat([Buffer.from([0x32, (body.length & 0x7f) | 0x80, body.length >> 7]), body]);
+    const small = Buffer.concat([Buffer.from([0x32, 2 + topic.length + 2 + 8, 0, topic.length]), topic, Buffer.from([0x00, 0x2b]), Buffer.from('read_now')]);
+    const acks: number[] = [];
+    const b = await fakeBroker((s, k) => {
+      s.write(CONNACK_OK);
+      s.on('data', (d) => {
+        for (let i = 0; i + 3 < d.length; i++) if (d[i] === 0x40 && d[i + 1] === 0x02) acks.push(d.readUInt16BE(i + 2));
+      });
+      if (k !== 1) return;
+      let off = 0;
+      const t = setInterval(() => {
+        if (off >= big.length) {
+          clearInterval(t);
+          s.write(small);
+          return;
+        }
+        s.write(big.subarray(off, off + 7));
+        off += 7;
+      }, 1);
+    });
+    brokers.push(b);
+    const n = run(b.port);
+    await n.waitFor(/^mqtt: discarded a 3030-byte message on devices\/fault01\/control: larger than the 512-byte receive buffer; acknowledged, 1 so far/, { timeoutMs: 20000 });
+    await n.waitFor(/^node: control read_now/, { timeoutMs: 20000 });
+    assert.equal(n.matching(/^mqtt: disconnected/).length, 0);
+    assert.equal(b.connections, 1);
+    await new Promise((r) => setTimeout(r, 200));
+    assert.deepEqual(acks.filter((id) => id === 0x2a || id === 0x2b), [0x2a, 0x2b]);
+  });
+
+  it('backs off across CONNACKs when every connection ends in a malformed packet (no reconnect storm)', async () => {
+    const b = await fakeBroker((s) => {
+      s.write(CONNACK_OK);
+      setTimeout(() => s.write(Buffer.from([0xf0, 0x00])), 50);
+    });
+    brokers.push(b);
+    // Default backoff (1 s doubling), readings waiting: 0.5-1, 1-2, 2-4, then 2.5-5 s.
+    const n = startNode(['--id', 'fault01', '--port', String(b.port), '--interval-ms', '500'], { env: { NODE_PASSWORD: 'pw' } });
+    nodes.push(n);
+    await n.waitFor(/^mqtt: connected/);
+    await new Promise((r) => setTimeout(r, 12000));
+    // Before the fix: a connection every 0.5 to 1 s (12 to 24). Now at most 1 + 0.5 + 1 + 2 + 2.5k.
+    assert.ok(b.connections <= 7, `${b.connections} connections in 12 s`);
+    assert.ok(b.connections >= 3, `still retrying: ${b.connections} connections in 12 s`);
+  });
 
   it('re-sends an unacknowledged reading with DUP and the same packet id after a reconnect', async () => {
     const readers: PacketReader[] = [];

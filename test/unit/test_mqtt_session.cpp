@@ -392,9 +392,10 @@ static void test_malformed_closes_connection() {
     expect_close_on(second_connack, sizeof second_connack, "second CONNACK");
     const uint8_t topic_past_end[] = {0x30, 0x04, 0x00, 0x09, 'a', 'b'};
     expect_close_on(topic_past_end, sizeof topic_past_end, "topic length past the packet");
-    /* A packet bigger than the receive buffer: refused as soon as its header is known. */
-    const uint8_t too_big[] = {0x30, 0x80, 0x10, 0x00, 0x01, 'a'}; /* remaining 2048 */
-    expect_close_on(too_big, sizeof too_big, "2 KB packet");
+    /* A packet other than PUBLISH bigger than the receive buffer: refused as soon as its header
+       is known (an oversize PUBLISH is read past: test_oversize_publish_is_read_past). */
+    const uint8_t too_big[] = {0x90, 0x80, 0x10, 0x00, 0x01, 0x01}; /* SUBACK, remaining 2048 */
+    expect_close_on(too_big, sizeof too_big, "2 KB SUBACK");
     CHECK(strstr(log_text, "larger than the receive buffer") != 0);
     /* Oversize topic. */
     const size_t tl = MQTT_MAX_TOPIC_LEN + 1;
@@ -478,65 +479,353 @@ static void test_keepalive_across_millis_wrap() {
     CHECK(!mqtt_session_connected(&s));
 }
 
-/* A valid QoS 1 PUBLISH larger than MQTT_RX_SIZE (someone sent a big payload to our control
-   topic). The node closes the connection, but it must acknowledge the message first: with clean
-   session off the broker re-sends an unacknowledged QoS 1 message after every reconnect, so
-   without the PUBACK the node would be thrown off again each time and never get its readings out.
-   The packet arrives in pieces over several polls. */
-static void test_oversize_qos1_publish_is_acked_before_close() {
+static size_t encode_incoming(uint8_t *buf, size_t cap, const char *topic, const uint8_t *payload, size_t len,
+                              uint8_t qos, uint16_t id, uint8_t retain = 0) {
+    mqtt_publish in;
+    memset(&in, 0, sizeof in);
+    in.topic = topic;
+    in.topic_len = (uint16_t)strlen(topic);
+    in.payload = payload;
+    in.payload_len = len;
+    in.qos = qos;
+    in.retain = retain;
+    in.packet_id = id;
+    int32_t n = mqtt_encode_publish(buf, cap, &in);
+    CHECK(n > 0);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Feed `n` bytes in chunks of `chunk`, polling after each (the fake's input holds 4 KB). */
+static void feed_in_chunks(const uint8_t *p, size_t n, size_t chunk, uint32_t *now) {
+    for (size_t off = 0; off < n; off += chunk) {
+        size_t k = n - off < chunk ? n - off : chunk;
+        fake_push(&ft, p + off, k);
+        for (int i = 0; i < 3 && ft.in_len; i++) mqtt_session_poll(&s, (*now)++);
+    }
+}
+
+/* Issue 10, the poison message: a QoS 1 PUBLISH larger than MQTT_RX_SIZE on our control topic,
+   retained or queued by the broker. Closing (even after a PUBACK) made Mosquitto re-send it on
+   every reconnect: the node never published again. It must be read past in streaming,
+   acknowledged, counted and logged, with the connection kept, whatever the chunk sizes the
+   transport delivers it in; the message after it is handled normally. */
+static void test_oversize_publish_is_read_past() {
+    static uint8_t stream[4096];
+    static uint8_t payload[MQTT_RX_SIZE + 500];
+    memset(payload, 'x', sizeof payload);
+    const size_t chunks[] = {1, 2, 3, 5, 7, 64, 100, MQTT_RX_SIZE - 1, MQTT_RX_SIZE, MQTT_RX_SIZE + 1, 1000, 4096};
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        setup();
+        connect_and_settle(0);
+        ft.out_taken = ft.out_len;
+        publish_text("sensors/pir/node01", "1");
+        mqtt_session_poll(&s, 1);
+        mqtt_packet p;
+        CHECK(fake_take(&ft, &p));
+        uint16_t own_id = p.packet_id;
+        size_t n = encode_incoming(stream, sizeof stream, "devices/node01/control", payload, sizeof payload, 1, 55, 1);
+        const size_t big = n;
+        CHECK(big > MQTT_RX_SIZE);
+        n += encode_incoming(stream + n, sizeof stream - n, "devices/node01/control", (const uint8_t *)"read_now", 8, 1, 56);
+        uint8_t ack[4];
+        mqtt_encode_puback(ack, sizeof ack, own_id);
+        memcpy(stream + n, ack, 4);
+        n += 4;
+        uint32_t now = 10;
+        feed_in_chunks(stream, n, chunks[c], &now);
+        for (int i = 0; i < 5; i++) mqtt_session_poll(&s, now++);
+        if (!mqtt_session_connected(&s)) fprintf(stderr, "  chunk %zu: disconnected\n", chunks[c]);
+        CHECK(mqtt_session_connected(&s));
+        CHECK_EQ(ft.closes, 0);
+        CHECK_EQ(s.stats.oversize, 1);
+        CHECK_EQ(messages, 1); /* only the small one after it */
+        CHECK_STR(last_payload, "read_now");
+        CHECK_EQ(mqtt_session_pending(&s), 0); /* the PUBACK after it was read too */
+        int acks55 = 0, acks56 = 0;
+        while (fake_take(&ft, &p)) {
+            if (p.type == MQTT_PUBACK && p.packet_id == 55) acks55++;
+            if (p.type == MQTT_PUBACK && p.packet_id == 56) acks56++;
+        }
+        CHECK_EQ(acks55, 1);
+        CHECK_EQ(acks56, 1);
+        char want[160];
+        snprintf(want, sizeof want,
+                 "mqtt: discarded a %zu-byte message on devices/node01/control (retained): larger than the %d-byte "
+                 "receive buffer; acknowledged, 1 so far", big, MQTT_RX_SIZE);
+        CHECK(strstr(log_text, want) != 0);
+    }
+
+    /* A 1 MB message streams through a 512-byte buffer; QoS 0: nothing to acknowledge. */
     setup();
     connect_and_settle(0);
     ft.out_taken = ft.out_len;
-    static uint8_t big[MQTT_RX_SIZE + 700];
-    static uint8_t payload[MQTT_RX_SIZE + 500];
-    memset(payload, 'x', sizeof payload);
-    mqtt_publish in;
-    memset(&in, 0, sizeof in);
-    in.topic = "devices/node01/control";
-    in.topic_len = (uint16_t)strlen(in.topic);
-    in.payload = payload;
-    in.payload_len = sizeof payload;
-    in.qos = 1;
-    in.packet_id = 55;
-    int32_t n = mqtt_encode_publish(big, sizeof big, &in);
-    CHECK(n > MQTT_RX_SIZE);
-    fake_push(&ft, big, 3); /* fixed header only */
-    mqtt_session_poll(&s, 10);
+    const uint32_t huge = 1u << 20;
+    uint8_t hdr[64];
+    hdr[0] = 0x30;
+    uint32_t rem = huge, k = 1;
+    do {
+        uint8_t d = (uint8_t)(rem % 128);
+        rem /= 128;
+        hdr[k++] = (uint8_t)(rem ? d | 0x80 : d);
+    } while (rem);
+    hdr[k++] = 0;
+    hdr[k++] = 18;
+    memcpy(hdr + k, "alerts/fall/node01", 18);
+    k += 18;
+    uint32_t now = 10;
+    feed_in_chunks(hdr, k, k, &now);
+    static uint8_t block[4000];
+    memset(block, 'z', sizeof block);
+    uint32_t left = huge - (k - 4); /* header bytes after the fixed header count toward `huge` */
+    while (left) {
+        uint32_t m = left < sizeof block ? left : (uint32_t)sizeof block;
+        feed_in_chunks(block, m, m, &now);
+        left -= m;
+    }
+    uint8_t small[64];
+    size_t sn = encode_incoming(small, sizeof small, "alerts/fall/node01", (const uint8_t *)"{\"activate\":false}", 18, 1, 9);
+    feed_in_chunks(small, sn, sn, &now);
+    mqtt_session_poll(&s, now++);
     CHECK(mqtt_session_connected(&s));
-    fake_push(&ft, big + 3, 20); /* part of the topic */
-    mqtt_session_poll(&s, 20);
-    CHECK(mqtt_session_connected(&s));
-    fake_push(&ft, big + 23, 300); /* topic, packet id and some payload */
-    mqtt_session_poll(&s, 30);
-    mqtt_packet p;
-    CHECK(fake_take(&ft, &p));
-    CHECK_EQ(p.type, MQTT_PUBACK);
-    CHECK_EQ(p.packet_id, 55);
-    CHECK(!mqtt_session_connected(&s));
-    CHECK_EQ(ft.closes, 1);
-    CHECK_EQ(messages, 0); /* never handed to the application */
     CHECK_EQ(s.stats.oversize, 1);
-    CHECK(strstr(log_text, "larger than the receive buffer") != 0);
-    CHECK(strstr(log_text, "disconnected (protocol error)") != 0);
+    CHECK_EQ(messages, 1);
+    CHECK_STR(last_topic, "alerts/fall/node01");
+    mqtt_packet p;
+    int acks = 0;
+    while (fake_take(&ft, &p)) acks += p.type == MQTT_PUBACK;
+    CHECK_EQ(acks, 1); /* only the small QoS 1 one */
+    CHECK(strstr(log_text, "-byte message on alerts/fall/node01: larger than the") != 0);
 
-    /* The same with the link congested: the PUBACK still goes out whole before the close. */
+    /* With the link congested: the PUBACK still goes out whole, the connection stays. */
     setup();
     connect_and_settle(0);
     ft.out_taken = ft.out_len;
     ft.write_limit = 1;
-    fake_push(&ft, big, 400);
-    for (uint32_t t = 10; t < 200 && mqtt_session_connected(&s); t += 10) mqtt_session_poll(&s, t);
+    size_t n = encode_incoming(stream, sizeof stream, "devices/node01/control", payload, sizeof payload, 1, 55);
+    now = 10;
+    feed_in_chunks(stream, n, 300, &now);
+    for (int i = 0; i < 20; i++) mqtt_session_poll(&s, now++);
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_PUBACK);
     CHECK_EQ(p.packet_id, 55);
-    CHECK(!mqtt_session_connected(&s));
+    CHECK(mqtt_session_connected(&s));
 
     /* An oversize QoS 2 PUBLISH is refused at once (we never subscribe with QoS 2). */
-    in.packet_id = 57;
-    n = mqtt_encode_publish(big, sizeof big, &in);
-    big[0] = (uint8_t)((big[0] & ~0x06) | 0x04);
-    expect_close_on(big, (size_t)n, "oversize QoS 2 PUBLISH");
+    n = encode_incoming(stream, sizeof stream, "devices/node01/control", payload, sizeof payload, 1, 57);
+    stream[0] = (uint8_t)((stream[0] & ~0x06) | 0x04);
+    expect_close_on(stream, n, "oversize QoS 2 PUBLISH");
     CHECK(!fake_take(&ft, &p) || p.type != MQTT_PUBACK);
+}
+
+/* Issue 10, inbound starving outbound: with PUBACKs always first, a flood of incoming QoS 1
+   messages kept the node's own readings from ever being sent. They take turns now. */
+static void test_acks_and_own_publishes_take_turns() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    for (int i = 0; i < 6; i++) publish_text("sensors/pir/node01", "1");
+    uint8_t b[64];
+    for (uint16_t i = 0; i < 40; i++) {
+        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"noop", 4, 1, (uint16_t)(200 + i));
+        fake_push(&ft, b, n);
+    }
+    ft.write_limit = 0;
+    mqtt_session_poll(&s, 1);
+    mqtt_packet p;
+    int own = 0, acks = 0, order[64], k = 0;
+    while (fake_take(&ft, &p) && k < 64) order[k++] = p.type;
+    for (int i = 0; i < k; i++) {
+        own += order[i] == MQTT_PUBLISH;
+        acks += order[i] == MQTT_PUBACK;
+        if (i > 0 && order[i] == MQTT_PUBACK && order[i - 1] == MQTT_PUBACK) CHECK(own == 6); /* back to back only when ours are out */
+    }
+    CHECK(own >= 3); /* one poll: bounded work, and half of it ours */
+    for (uint32_t t = 2; t < 40; t++) mqtt_session_poll(&s, t);
+    while (fake_take(&ft, &p)) {
+        own += p.type == MQTT_PUBLISH;
+        acks += p.type == MQTT_PUBACK;
+    }
+    CHECK_EQ(own, 6);
+    CHECK_EQ(acks, 40); /* every one acknowledged, also those the rate limit dropped */
+}
+
+/* Incoming messages beyond the rate (10/s, bursts of 20 by default) are acknowledged, not handled,
+   counted and logged at most once a second. */
+static void test_inbound_rate_limit() {
+    setup();
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    uint8_t b[64];
+    for (uint16_t i = 0; i < 50; i++) {
+        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"read_now", 8, 1, (uint16_t)(300 + i));
+        fake_push(&ft, b, n);
+    }
+    for (uint32_t t = 100; t < 110; t++) mqtt_session_poll(&s, t);
+    CHECK_EQ(messages, 20);
+    CHECK_EQ(s.stats.rx_dropped, 30);
+    CHECK_EQ(s.stats.received, 50);
+    mqtt_packet p;
+    int acks = 0;
+    while (fake_take(&ft, &p)) acks += p.type == MQTT_PUBACK;
+    CHECK_EQ(acks, 50);
+    CHECK(strstr(log_text, "mqtt: inbound rate limit: dropped 1 messages so far (acknowledged, not handled; limit 10 per s)") != 0);
+    CHECK(strstr(log_text, "dropped 2 messages") == 0); /* once a second, not once a message */
+    /* 1.1 s later: 11 more tokens (one per 100 ms), the rest of 15 dropped and logged again. */
+    for (uint16_t i = 0; i < 15; i++) {
+        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"read_now", 8, 1, (uint16_t)(400 + i));
+        fake_push(&ft, b, n);
+    }
+    for (uint32_t t = 1200; t < 1210; t++) mqtt_session_poll(&s, t);
+    CHECK(messages >= 30 && messages <= 31);
+    CHECK_EQ(messages + s.stats.rx_dropped, 65);
+    CHECK(strstr(log_text, "dropped 31 messages so far") != 0 || strstr(log_text, "dropped 30 messages so far") != 0);
+    CHECK(mqtt_session_connected(&s));
+}
+
+/* Connect at `now` (the attempt must be due), then the broker sends a malformed packet right after
+   CONNACK. Returns the delay the session chose before the next attempt. */
+static uint32_t connect_then_fault(uint32_t now) {
+    mqtt_session_poll(&s, now);
+    CHECK(ft.is_open);
+    fake_connack(&ft, 0);
+    mqtt_session_poll(&s, now);
+    CHECK(mqtt_session_connected(&s));
+    const uint8_t bad[] = {0xf0, 0x00};
+    fake_push(&ft, bad, sizeof bad);
+    mqtt_session_poll(&s, now + 1);
+    CHECK(!mqtt_session_connected(&s));
+    return s.next_attempt_at - (now + 1);
+}
+
+/* Issue 10, reconnect storms: the backoff restarted at every CONNACK, so a broker that throws the
+   node off right after connecting got a new connection (a TLS handshake on the chip) every 0.5 to
+   1.4 s for ever. The clock is the `now` passed to poll: no sleeping. */
+static void test_backoff_grows_across_connacks() {
+    setup();
+    rnd_value = 0; /* the low end of the jitter: base / 2 */
+    uint32_t now = 0, d;
+    const uint32_t want[] = {500, 1000, 2000, 4000, 8000, 16000, 30000, 30000};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        d = connect_then_fault(now);
+        CHECK_EQ(d, want[i]);
+        now = s.next_attempt_at;
+    }
+    CHECK_EQ(ft.opens, 8);
+    /* While readings wait the cap is 5 s (jitter in [2.5, 5] s): prompt, yet no storm. */
+    publish_text("sensors/pir/node01", "1");
+    d = connect_then_fault(now);
+    CHECK_EQ(d, 2500);
+    rnd_value = 0xffffffffu;
+    now = s.next_attempt_at;
+    d = connect_then_fault(now);
+    CHECK(d >= 2500 && d <= 5000);
+}
+
+static void answer_ping_if_any(uint32_t now) {
+    mqtt_packet p;
+    while (fake_take(&ft, &p)) {
+        if (p.type == MQTT_PINGREQ) {
+            uint8_t resp[2];
+            mqtt_encode_pingresp(resp, sizeof resp);
+            fake_push(&ft, resp, 2);
+            mqtt_session_poll(&s, now);
+        }
+    }
+}
+
+/* The backoff starts again from the minimum once a connection has been healthy: a PUBACK came and
+   it lasted one keepalive period (10 s here). Not before, and not without a PUBACK. */
+static void test_backoff_resets_after_a_healthy_connection() {
+    setup();
+    rnd_value = 0;
+    uint32_t now = 0;
+    for (int i = 0; i < 5; i++) {
+        connect_then_fault(now);
+        now = s.next_attempt_at;
+    }
+    CHECK_EQ(s.attempts, 5);
+    /* Connected for 9.9 s with the "online" PUBACK: not yet healthy. */
+    connect_and_settle(now);
+    for (uint32_t t = now; t <= now + 9900; t += 100) mqtt_session_poll(&s, t);
+    CHECK_EQ(s.attempts, 5);
+    mqtt_session_poll(&s, now + 10000);
+    answer_ping_if_any(now + 10000);
+    CHECK_EQ(s.attempts, 0);
+    const uint8_t bad[] = {0xf0, 0x00};
+    fake_push(&ft, bad, sizeof bad);
+    mqtt_session_poll(&s, now + 10001);
+    CHECK_EQ(s.next_attempt_at - (now + 10001), 500u);
+
+    /* Connected for a minute, pings answered, but no PUBACK ever (the broker swallows our
+       messages): not healthy, the backoff keeps growing. */
+    setup();
+    rnd_value = 0;
+    now = 0;
+    for (int i = 0; i < 3; i++) {
+        connect_then_fault(now);
+        now = s.next_attempt_at;
+    }
+    mqtt_session_poll(&s, now);
+    fake_connack(&ft, 0);
+    mqtt_session_poll(&s, now);
+    CHECK(mqtt_session_connected(&s));
+    for (uint32_t t = now; t <= now + 60000; t += 500) {
+        mqtt_session_poll(&s, t);
+        answer_ping_if_any(t);
+    }
+    CHECK(mqtt_session_connected(&s));
+    CHECK_EQ(s.attempts, 3);
+    fake_push(&ft, bad, sizeof bad);
+    mqtt_session_poll(&s, now + 60001);
+    CHECK_EQ(s.next_attempt_at - (now + 60001), 4000u);
+}
+
+/* A long backoff chosen while nothing was queued is cut short once a reading is waiting. */
+static void test_backoff_capped_when_readings_wait() {
+    setup();
+    rnd_value = 0;
+    ft.open_result = TRANSPORT_ERR_IO;
+    uint32_t now = 0;
+    for (int i = 0; i < 9; i++) {
+        if (i) now = s.next_attempt_at;
+        mqtt_session_poll(&s, now);
+    }
+    uint32_t opens = (uint32_t)ft.opens;
+    CHECK_EQ(s.next_attempt_at - now, 30000u); /* grown to the 60 s cap (jitter low end) */
+    mqtt_session_poll(&s, now + 100);
+    CHECK_EQ((uint32_t)ft.opens, opens);
+    publish_text("sensors/combined/node01", "{\"seq\":1}");
+    mqtt_session_poll(&s, now + 200);
+    CHECK(s.next_attempt_at - (now + 200) <= 5000u);
+    ft.open_result = 0;
+    mqtt_session_poll(&s, now + 200 + 5000);
+    CHECK_EQ((uint32_t)ft.opens, opens + 1);
+}
+
+/* The network link comes back (WiFi reconnected on the chip): connect now, not after the
+   backoff grown while the link was down. */
+static void test_connects_promptly_when_the_link_comes_back() {
+    setup();
+    rnd_value = 0;
+    s.cb.link_up = t_link_up;
+    link_is_up = 1;
+    ft.open_result = TRANSPORT_ERR_IO;
+    uint32_t now = 0;
+    for (int i = 0; i < 9; i++) {
+        if (i) now = s.next_attempt_at;
+        mqtt_session_poll(&s, now);
+    }
+    CHECK_EQ(s.next_attempt_at - now, 30000u);
+    link_is_up = 0;
+    mqtt_session_poll(&s, now + 1000);
+    ft.open_result = 0;
+    link_is_up = 1;
+    uint32_t opens = (uint32_t)ft.opens;
+    mqtt_session_poll(&s, now + 2000);
+    CHECK_EQ((uint32_t)ft.opens, opens + 1); /* jitter 0..min/2; rnd 0: at once */
+    CHECK(strstr(log_text, "mqtt: network link is up, connecting in 0 ms") != 0);
+    CHECK_EQ(s.attempts, 0);
+    link_is_up = 1;
 }
 
 /* A length so large that "header + topic + len" wraps size_t used to pass the slot-size check,
@@ -616,7 +905,13 @@ int main() {
     RUN(test_backoff_bounds);
     RUN(test_link_down_longer_than_half_the_clock);
     RUN(test_keepalive_across_millis_wrap);
-    RUN(test_oversize_qos1_publish_is_acked_before_close);
+    RUN(test_oversize_publish_is_read_past);
+    RUN(test_acks_and_own_publishes_take_turns);
+    RUN(test_inbound_rate_limit);
+    RUN(test_backoff_grows_across_connacks);
+    RUN(test_backoff_resets_after_a_healthy_connection);
+    RUN(test_backoff_capped_when_readings_wait);
+    RUN(test_connects_promptly_when_the_link_comes_back);
     RUN(test_huge_length_costs_nobody_its_place);
     RUN(test_overflow_during_partial_write_keeps_stream_intact);
     return check_summary("test_mqtt_session");

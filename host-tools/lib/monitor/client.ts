@@ -3,6 +3,13 @@
  * id so the broker queues readings while the monitor is away, automatic reconnect) that feeds
  * every message through the pure parser and stats. TLS version and cipher are read from the live
  * socket after each connect, not assumed from the settings.
+ *
+ * A new persistent session only survives a broker crash once the broker has written it to disk
+ * (Mosquitto: every autosave_interval seconds, 10 in the generated config). A client cannot force
+ * that save, so after subscribing in a new session the monitor waits one autosave interval and
+ * says so ('session' events, printed by the CLI); until then readings published while it is
+ * away may be lost to a broker crash. (On the broker's machine `systemctl kill -s USR1 mosquitto`
+ * forces a save.)
  */
 import { EventEmitter } from 'events';
 import * as fs from 'fs';
@@ -32,7 +39,12 @@ export interface MonitorOptions {
   reconnectPeriodMs?: number;
   connectTimeoutMs?: number;
   now?: () => number;
+  /** The broker's autosave_interval in seconds (default 10, as gen-certs generates it). */
+  brokerAutosaveS?: number;
 }
+
+/** The generated Mosquitto config's autosave_interval (host-tools/templates/mosquitto_tls.conf.hbs). */
+export const DEFAULT_BROKER_AUTOSAVE_S = 10;
 
 export function defaultClientId(): string {
   return `monitor-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '') || 'host'}`;
@@ -75,6 +87,8 @@ export class Monitor extends EventEmitter {
   private readonly clientId: string;
   private readonly now: () => number;
   private connects = 0;
+  private saved = false;
+  private saveTimer: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly settings: MqttSettings,
@@ -103,7 +117,8 @@ export class Monitor extends EventEmitter {
   start(): void {
     const c = mqtt.connect(clientOptions(this.settings, this.clientId, this.opts.reconnectPeriodMs, this.opts.connectTimeoutMs));
     this.client = c;
-    c.on('connect', () => {
+    c.on('connect', (connack) => {
+      const sessionPresent = connack.sessionPresent;
       this.connects += 1;
       this.conn.reconnects = this.connects - 1;
       this.conn.connected = true;
@@ -124,7 +139,10 @@ export class Monitor extends EventEmitter {
         const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
         if (err) this.fail(`subscribing to ${MONITOR_TOPICS.join(' and ')} failed: ${err.message} (does the ACL let ${this.settings.username ?? 'this user'} read them?)`);
         else if (refused.length > 0) this.fail(`broker refused the subscription to ${refused.join(', ')} (ACL)`);
-        else this.emit('subscribed');
+        else {
+          this.sessionSubscribed(sessionPresent);
+          this.emit('subscribed');
+        }
       });
       this.emit('connect');
     });
@@ -140,6 +158,48 @@ export class Monitor extends EventEmitter {
       this.conn.cipher = null;
     });
     c.on('error', (err) => this.fail(err.message));
+  }
+
+  /** Whether the broker has (by now) written our persistent session to disk. */
+  sessionSaved(): boolean {
+    return this.saved;
+  }
+
+  private sessionSubscribed(sessionPresent: boolean): void {
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
+    if (sessionPresent) {
+      this.saved = true;
+      this.emit('session', `resumed persistent session ${this.clientId} (the broker kept it, with what it queued meanwhile)`);
+      return;
+    }
+    this.saved = false;
+    const autosave = this.opts.brokerAutosaveS ?? DEFAULT_BROKER_AUTOSAVE_S;
+    const waitS = autosave + 1;
+    this.emit('session', `new persistent session ${this.clientId} subscribed; waiting ${waitS} s for the broker's autosave ` +
+      `(autosave_interval ${autosave} s) before counting on it: a broker crash before then would forget it`);
+    this.saveTimer = setTimeout(() => {
+      this.saveTimer = null;
+      this.saved = true;
+      this.emit('session', `persistent session saved: the broker's autosave has run since it was made, so readings queued while the monitor is away survive a broker crash`);
+      this.emit('session-saved');
+    }, waitS * 1000);
+  }
+
+  /** Resolves once the persistent session is on the broker's disk (see the top of this file). */
+  waitSessionSaved(timeoutMs: number): Promise<void> {
+    if (this.saved) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const t = setTimeout(() => {
+        this.off('session-saved', ok);
+        reject(new Error(`the persistent session was not saved within ${timeoutMs} ms`));
+      }, timeoutMs);
+      const ok = (): void => {
+        clearTimeout(t);
+        resolve();
+      };
+      this.once('session-saved', ok);
+    });
   }
 
   private fail(msg: string): void {
@@ -174,6 +234,8 @@ export class Monitor extends EventEmitter {
   stop(): Promise<void> {
     const c = this.client;
     this.client = null;
+    if (this.saveTimer) clearTimeout(this.saveTimer);
+    this.saveTimer = null;
     if (c === null) return Promise.resolve();
     return new Promise((resolve) => c.end(false, {}, () => resolve()));
   }

@@ -342,7 +342,10 @@ export function generate(opts: GenerateOptions): GenerateResult {
         aclFile: inPrefix(prefix, 'acl'),
       }
     : { caFile: l.caCrt, certFile: l.serverCrt, keyFile: l.serverKey, passwdFile: l.passwd, aclFile: l.acl };
-  pub(l.mosquittoConf, render('mosquitto_tls.conf', { generatedAt, port, mtls: settings.mtls, migration: settings.migration, ...confPaths }));
+  // Installed in a prefix, Debian's own mosquitto.conf already names /var/lib/mosquitto/ (naming
+  // it twice stops Mosquitto); in place, the database goes next to this config.
+  const persistenceLocation = prefix ? null : `${path.dirname(l.mosquittoConf)}/`;
+  pub(l.mosquittoConf, render('mosquitto_tls.conf', { generatedAt, port, mtls: settings.mtls, migration: settings.migration, persistenceLocation, ...confPaths }));
   secret(l.passwd, passwdFile([...devices.map((d) => [d, passwords[d]] as const), [BACKEND_USER, passwords[BACKEND_USER]] as const]));
   pub(l.acl, render('acl', { generatedAt, backend: BACKEND_USER, devices }));
   const installSteps = render('install-steps', {
