@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The project's benchmarks (`npm run bench`): measures, then rewrites bench/results.md (committed).
+# The project's benchmarks (`npm run bench`): measures, then rewrites bench/results.md and
+# bench/results.json (committed).
 # Speed and size targets live here, never in timed unit tests.
 #
 # One section per measurement: a function bench_<name> that prints Markdown on stdout and
@@ -16,14 +17,25 @@ if ! command -v valgrind >/dev/null 2>&1; then
   "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq valgrind >/dev/null || exit 1
 fi
 
-SECTIONS=(flash_size tls_handshake)
+SECTIONS=(real_image flash_size tls_handshake)
+json_tmp=$(mktemp)
+
+# ---- the real ESP8266 image per env and TLS mode (bench/real-image.ts; needs the ESP8266 kit) --
+# Builds the matrix (npm run firmware -- --matrix), measures each ELF; also writes the numbers
+# to bench/results.json.
+bench_real_image() {
+  npx ts-node bench/real-image.ts "$json_tmp"
+}
 
 # ---- flash and RAM of the ESP8266 firmware (host-tools/flash-size.ts) ---------------------
 bench_flash_size() {
   local env
   echo "## ESP8266 flash and RAM"
   echo
-  if [ -f .pio/build/nodemcuv2/firmware.elf ]; then
+  if [ -f build/esp8266/nodemcuv2/firmware.elf ]; then
+    echo "The real images built above (build/esp8266/<env>/firmware.elf): sections, heap at boot and the"
+    echo "largest symbols."
+  elif [ -f .pio/build/nodemcuv2/firmware.elf ]; then
     echo "A PlatformIO build exists: whole-image sizes from xtensa-lx106-elf-size."
   else
     echo "No PlatformIO build here (CI cannot download PlatformIO platforms), so this is the"
@@ -58,7 +70,7 @@ bench_tls_handshake() {
 
 # ---- run every section, then write the results --------------------------------------------
 out=$(mktemp)
-trap 'rm -f "$out" "$out.section"' EXIT
+trap 'rm -f "$out" "$out.section" "$json_tmp"' EXIT
 failed=0
 {
   echo "# Benchmarks"
@@ -80,4 +92,10 @@ done
 mkdir -p bench
 cp "$out" bench/results.md
 echo "bench: wrote bench/results.md" >&2
+if [ -s "$json_tmp" ]; then
+  { printf '{\n  "writtenBy": "npm run bench (scripts/bench.sh)",\n  "commit": "%s",\n  "date": "%s",\n  "realImage": ' \
+      "$(git rev-parse --short HEAD 2>/dev/null || echo unknown)$(git diff --quiet 2>/dev/null || echo '+uncommitted')" "$(date -u '+%Y-%m-%d %H:%M UTC')"
+    sed '2,$s/^/  /' "$json_tmp"; echo '}'; } > bench/results.json
+  echo "bench: wrote bench/results.json" >&2
+fi
 exit "$failed"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a fresh Debian/Ubuntu machine, only where it is missing:
-# the native toolchain, BearSSL, Mosquitto, the ESP8266 cross compiler, and the npm packages.
+# the native toolchain, BearSSL, Mosquitto, the ESP8266 cross compiler and binutils, python3
+# (the core's elf2bin.py), and the npm packages.
 # Safe to run again; every other script calls it first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,9 @@ have_pkg libbearssl-dev || need+=(libbearssl-dev)
 have_cmd mosquitto || need+=(mosquitto)
 have_cmd mosquitto_pub || need+=(mosquitto-clients)
 have_cmd xtensa-lx106-elf-g++ || need+=(gcc-xtensa-lx106)
+# nm/size/objcopy for the real firmware link and elf2bin.py (npm run firmware, flash-size)
+have_cmd xtensa-lx106-elf-nm || need+=(binutils-xtensa-lx106)
+have_cmd python3 || need+=(python3)
 have_pkg picolibc-xtensa-lx106-elf || need+=(picolibc-xtensa-lx106-elf)
 have_cmd chromium || need+=(chromium)
 have_cmd clang++ || need+=(clang)                                # libFuzzer targets (fuzz/)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The project's test command (README: `npm test`): builds the native node and the C++ unit tests,
-# runs them under ctest, cross-compiles the portable core for the ESP8266 (xtensa-lx106),
-# type-checks the host tools and runs the mocha suites (real Mosquitto, real TLS on loopback).
+# runs them under ctest, cross-compiles the portable core for the ESP8266 (xtensa-lx106), links
+# the real firmware with the ESP8266 kit and checks its size budgets, type-checks the host tools
+# and runs the mocha suites (real Mosquitto, real TLS on loopback).
 # Ends with one line "tests: N passed, N failed" summing ctest and mocha.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -44,6 +45,30 @@ if FUZZ_SECONDS=${FUZZ_SECONDS:-20} bash scripts/fuzz.sh 2>&1 | tee "$log_dir/fu
 else
   step_fail "fuzz"
 fi
+
+# The real ESP8266 image (kit in ../shared/esp8266-kit or $ESP8266_KIT): both envs and the 12 TLS
+# combinations with -Werror and no undefined symbol, then their sizes against bench/budgets.json.
+# Without the kit, one line says why it is skipped (users build with `pio run`).
+echo "== ESP8266 firmware: real link of every env and TLS combination (kit)"
+fw_dir=build/esp8266
+t_fw=$(date +%s)
+if npx ts-node host-tools/firmware.ts --matrix --skip-without-kit --out "$fw_dir" >"$log_dir/firmware.out" 2>"$log_dir/firmware.log"; then
+  if grep -q '^firmware: skipped' "$log_dir/firmware.out"; then
+    cat "$log_dir/firmware.out"
+  else
+    tail -1 "$log_dir/firmware.out"; passed=$((passed + 1))
+    export FIRMWARE_BUILD_DIR="$PWD/$fw_dir"
+    echo "== ESP8266 firmware sizes against bench/budgets.json"
+    if npx ts-node host-tools/flash-size.ts --budgets bench/budgets.json --build-dir "$fw_dir" >"$log_dir/budgets.log" 2>&1; then
+      tail -1 "$log_dir/budgets.log"; passed=$((passed + 1))
+    else
+      grep -E '^(OVER|flash-size:|budgets:)' "$log_dir/budgets.log"; step_fail "firmware size budgets"
+    fi
+  fi
+else
+  grep -v '^firmware: \[' "$log_dir/firmware.log" | tail -40; step_fail "ESP8266 firmware build"
+fi
+echo "(firmware steps: $(( $(date +%s) - t_fw )) s)"
 
 echo "== typecheck host tools"
 if npx tsc --noEmit -p . 2>&1 | tail -40; [ "${PIPESTATUS[0]}" -eq 0 ]; then

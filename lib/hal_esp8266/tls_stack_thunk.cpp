@@ -5,7 +5,7 @@
  * Debian's xtensa-lx106-elf-g++ against the core's headers (docs/esp8266-host-emulation.md).
  */
 /* Only TLS builds need the thunks: env nodemcuv2_plain (NODE_USE_TLS=0) leaves out lib/tls, and
-   these would only cost IRAM there. */
+   these would only cost flash there (50 B each, in .irom0.text). */
 #if !defined(NODE_USE_TLS) || NODE_USE_TLS
 
 #include "tls_stack_thunk.h"

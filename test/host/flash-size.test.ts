@@ -1,7 +1,7 @@
 /**
  * flash-size: the pure logic (size output, linker maps, limits, options) on fixed inputs, then
- * the real thing: a firmware ELF made with the xtensa toolchain measured through --elf, and the
- * portable core (+ lib/tls + BearSSL) cross-compiled and attributed per module.
+ * small ELFs made with the xtensa toolchain, the plain estimate (no download), and the real
+ * firmware images built with the ESP8266 kit (test/helpers/firmware.ts).
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -14,7 +14,7 @@ import {
   EXIT_OK,
   EXIT_OVER_LIMIT,
   EstimateReport,
-  PlatformioReport,
+  ElfReport,
   SizeParseError,
   MapParseError,
   UsageError,
@@ -26,7 +26,17 @@ import {
   parseSizeSysV,
   runFlashSize,
   sizesByModule,
+  Budget,
+  BudgetError,
+  CompareReport,
+  checkBudget,
+  measureElf,
+  measuredOf,
+  parseBudgets,
+  regionOf,
 } from '../../host-tools/lib/flash-size';
+import { kitDir, matrix } from '../../host-tools/lib/firmware';
+import { RealFirmware, realFirmware } from '../helpers/firmware';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 
@@ -66,7 +76,8 @@ describe('flash-size: xtensa-lx106-elf-size output', () => {
     assert.ok(dram && !dram.ok && dram.fraction > 1);
     assert.ok(over.filter((c) => c.what !== 'dram').every((c) => c.ok));
     assert.equal(ESP8266_LIMITS.dramBytes, 81920);
-    assert.equal(ESP8266_LIMITS.flashBytes, 1048576);
+    assert.equal(ESP8266_LIMITS.irom0Bytes, 1_044_464);
+    assert.equal(ESP8266_LIMITS.iramBytes, 32768);
   });
 
   it('rejects output that is not `size -A -d`', () => {
@@ -157,7 +168,7 @@ describe('flash-size: command line', () => {
   it('parses the options and refuses bad ones by name', () => {
     assert.deepEqual(parseArgs(['--env', 'nodemcuv2_plain', '--json']), {
       kind: 'run',
-      options: { env: 'nodemcuv2_plain', estimate: false, json: true },
+      options: { env: 'nodemcuv2_plain', estimate: false, json: true, top: 10 },
     });
     assert.deepEqual(parseArgs(['--help']), { kind: 'help' });
     assert.throws(() => parseArgs(['--env', 'esp32']), (e: unknown) => e instanceof UsageError && /--env esp32/.test(e.message));
@@ -227,8 +238,9 @@ describe('flash-size: real toolchain', function () {
     let out = '';
     const code = await runFlashSize(['--elf', makeElf('small', 1000), '--json'], { stdout: (t) => (out += t), stderr: () => undefined }, ROOT);
     assert.equal(code, EXIT_OK);
-    const r = JSON.parse(out) as PlatformioReport;
-    assert.equal(r.kind, 'platformio');
+    const r = JSON.parse(out) as ElfReport;
+    assert.equal(r.kind, 'elf');
+    assert.equal(r.heap, undefined, 'no _heap_start: not an Arduino image');
     assert.ok(r.usage.irom > 0, 'flash_fn is in .irom0.text');
     assert.ok(r.usage.iram > 0, 'the rest of the code is in .text');
     assert.equal(r.usage.bss, 1000);
@@ -258,21 +270,116 @@ describe('flash-size: real toolchain', function () {
     assert.equal(r.flash, r.total.code + r.total.rodata + r.total.data + r.alignment);
     assert.ok(r.limits.every((c) => c.ok));
   });
+  /* The TLS estimate needs BearSSL's source (apt-get source, a download): not run in tests. The
+     real TLS image is measured in 'flash-size: the real image' below. */
+});
 
-  it('estimates the TLS build: lib/tls and only the BearSSL parts it reaches', async () => {
-    let out = '';
-    let err = '';
-    const code = await runFlashSize(['--env', 'nodemcuv2', '--json', '--estimate'], { stdout: (t) => (out += t), stderr: (t) => (err += t) }, ROOT);
-    assert.equal(code, EXIT_OK, err);
-    const r = JSON.parse(out) as EstimateReport;
-    const mods = new Map(r.modules.map((m) => [m.module, m]));
-    for (const m of ['lib/tls', 'bearssl/ssl', 'bearssl/ec', 'bearssl/x509', 'bearssl/symcipher']) {
-      assert.ok((mods.get(m)?.code ?? 0) > 0, `${m} has code`);
+describe('flash-size: the real image (built with the ESP8266 kit)', function () {
+  this.timeout(300_000);
+  let fw: RealFirmware = { ok: false, reason: 'not built' };
+  before(async function () {
+    fw = await realFirmware();
+    if (!fw.ok) this.skip();
+  });
+  const elf = (name: string): string => (fw.ok ? fw.elf(name) : '');
+  const nm = (file: string): string => spawnSync('xtensa-lx106-elf-nm', ['-S', file], { encoding: 'utf8' }).stdout;
+
+  it('measures the TLS image: regions against the chip, heap at boot after the 6,200-byte TLS stack', () => {
+    const r = measureElf(elf('nodemcuv2'), 'nodemcuv2', 5);
+    /* Independent of our parsing: the _heap_start the linker placed, from nm. */
+    const heapStart = parseInt(/^([0-9a-f]+) +A _heap_start$/m.exec(spawnSync('xtensa-lx106-elf-nm', [elf('nodemcuv2')], { encoding: 'utf8' }).stdout)?.[1] ?? 'x', 16);
+    assert.equal(r.heap?.heapStart, heapStart);
+    assert.equal(r.heap?.tlsStack, 6200);
+    assert.equal(r.heap?.free, 0x3fffc000 - heapStart - 6200);
+    assert.ok(heapStart >= 0x3ffe8000 + r.usage.dram, 'the heap starts after data, rodata and bss');
+    assert.ok(r.usage.irom > 200_000 && r.usage.iram > 20_000 && r.usage.iram <= 32 * 1024);
+    assert.deepEqual(r.limits.map((c) => c.what), ['irom0', 'iram', 'dram', 'flash']);
+    assert.ok(r.limits.every((c) => c.ok));
+    assert.equal(r.top.length, 5);
+    assert.ok(r.top[0].size >= r.top[4].size && r.top.every((t) => t.region !== 'other'));
+  });
+
+  it('the plain image takes no TLS stack and links no BearSSL engine', () => {
+    const r = measureElf(elf('nodemcuv2_plain'), 'nodemcuv2_plain', 0);
+    assert.equal(r.heap?.tlsStack, 0);
+    assert.doesNotMatch(nm(elf('nodemcuv2_plain')), /\bbr_ssl_engine_recvrec_buf\b/);
+  });
+
+  it('the stack thunks are in flash (irom0), 50 bytes each, not in IRAM', () => {
+    const thunks = nm(elf('nodemcuv2'))
+      .split('\n')
+      .map((l) => /^([0-9a-f]+) ([0-9a-f]+) T (thunk_br_ssl_\w+)$/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null);
+    assert.equal(thunks.length, 11, 'eight from the core, three from lib/hal_esp8266');
+    for (const m of thunks) {
+      assert.equal(regionOf(parseInt(m[1], 16)), 'irom0', m[3]);
+      assert.equal(parseInt(m[2], 16), 50, m[3]);
     }
-    const plainLike = (mods.get('lib/mqtt')?.code ?? 0) + (mods.get('lib/node')?.code ?? 0);
-    const bearssl = r.modules.filter((m) => m.module.startsWith('bearssl/')).reduce((a, m) => a + m.code, 0);
-    assert.ok(bearssl > plainLike, 'TLS costs more code than MQTT and the app together');
-    /* --gc-sections kept only what the node reaches: far less than all of BearSSL (~280 files). */
-    assert.ok(bearssl < 200 * 1024, `bearssl code ${bearssl} B`);
+  });
+
+  it('the irom0 limit is the one in the kit\'s linker script (eagle.flash.4m1m.ld)', function () {
+    const ld = path.join(kitDir(ROOT), 'ld', 'eagle.flash.4m1m.ld');
+    if (!fs.existsSync(ld)) this.skip();
+    const len = /irom0_0_seg\s*:\s*org = 0x[0-9a-fA-F]+, len = (0x[0-9a-fA-F]+)/.exec(fs.readFileSync(ld, 'utf8'));
+    assert.equal(Number(len?.[1]), ESP8266_LIMITS.irom0Bytes);
+  });
+
+  it('--compare prints B - A per region; TLS costs flash and heap', async () => {
+    let out = '';
+    const code = await runFlashSize(['--compare', elf('nodemcuv2_plain'), elf('nodemcuv2'), '--json'], { stdout: (t) => (out += t), stderr: () => undefined }, ROOT);
+    assert.equal(code, EXIT_OK);
+    const r = JSON.parse(out) as CompareReport;
+    const row = (w: RegExp) => r.rows.find((x) => w.test(x.what));
+    assert.equal(row(/^irom0/)?.delta, r.b.usage.irom - r.a.usage.irom);
+    assert.ok((row(/^irom0/)?.delta ?? 0) > 30_000);
+    assert.ok((row(/^heap free/)?.delta ?? 0) < -6200, 'at least the TLS stack less heap');
+    let text = '';
+    await runFlashSize(['--compare', elf('nodemcuv2_plain'), elf('nodemcuv2')], { stdout: (t) => (text += t), stderr: () => undefined }, ROOT);
+    assert.match(text, /irom0 \(flash code \+ PROGMEM\) +[\d,]+ +[\d,]+ +\+[\d,]+/);
+  });
+
+  it('--budgets passes within 1 % and fails, naming the build and the metric, beyond it', async () => {
+    const measured = measuredOf(measureElf(elf('nodemcuv2'), 'nodemcuv2', 0));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'budgets-'));
+    try {
+      const file = path.join(dir, 'budgets.json');
+      const run = async (budget: Budget): Promise<{ code: number; out: string }> => {
+        fs.writeFileSync(file, JSON.stringify({ tolerance: 0.01, variants: { nodemcuv2: budget } }));
+        let out = '';
+        const code = await runFlashSize(['--budgets', file, '--build-dir', fw.ok ? fw.dir : ''], { stdout: (t) => (out += t), stderr: (t) => (out += t) }, ROOT);
+        return { code, out };
+      };
+      /* 0.9 % over the flash budget: allowed. */
+      const ok = await run({ ...measured, irom0: Math.ceil(measured.irom0 / 1.009) });
+      assert.equal(ok.code, EXIT_OK, ok.out);
+      /* 1.1 % over: fails, on that line only. */
+      const over = await run({ ...measured, irom0: Math.floor(measured.irom0 / 1.011) });
+      assert.equal(over.code, EXIT_OVER_LIMIT);
+      assert.match(over.out, /^OVER nodemcuv2 +irom0 /m);
+      assert.match(over.out, /^ok {3}nodemcuv2 +iram /m);
+      /* heapFree is a lower bound: 2 % less free heap than budgeted fails. */
+      const heap = await run({ ...measured, heapFree: Math.ceil(measured.heapFree * 1.02) });
+      assert.equal(heap.code, EXIT_OVER_LIMIT);
+      assert.match(heap.out, /^OVER nodemcuv2 +heapFree /m);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('flash-size: budgets file', () => {
+  it('is checked metric by metric with the tolerance, and refused by name when malformed', () => {
+    const b: Budget = { irom0: 1000, iram: 1000, dram: 1000, heapFree: 1000 };
+    const c = checkBudget('x', b, { irom0: 1010, iram: 1011, dram: 900, heapFree: 989 }, 0.01);
+    assert.deepEqual(c.map((x) => x.ok), [true, false, true, false]);
+    assert.throws(() => parseBudgets('{', 'b.json'), (e: unknown) => e instanceof BudgetError && /^b\.json: not JSON/.test(e.message));
+    assert.throws(() => parseBudgets('{"tolerance":0.01,"variants":{"a":{"irom0":1}}}', 'b.json'), /variants\.a\.iram must be a positive integer/);
+    assert.throws(() => parseBudgets('{"tolerance":2,"variants":{}}', 'b.json'), /tolerance/);
+  });
+
+  it('the committed bench/budgets.json names every build of the matrix', () => {
+    const f = parseBudgets(fs.readFileSync(path.join(ROOT, 'bench', 'budgets.json'), 'utf8'), 'bench/budgets.json');
+    assert.equal(f.tolerance, 0.01);
+    assert.deepEqual(Object.keys(f.variants).sort(), matrix().map((v) => v.name).sort());
   });
 });

@@ -2,11 +2,15 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildVariants } from '../firmware/build';
+import { kitDir, kitProblem, loadKit } from '../firmware/kit';
+import { variant } from '../firmware/variants';
+import { BudgetCheck, BudgetError, checkBudget, measuredOf, parseBudgets } from './budgets';
 import { BuildError, crossBuild } from './cross-build';
-import { SizeParseError, parseSizeSysV } from './elf-size';
+import { SizeParseError, heapAtBoot, parseNmAddresses, parseNmSized, parseSizeSysV } from './elf-size';
 import { MapParseError, moduleOfObject, parseLinkerMap, sizesByModule } from './linker-map';
 import { HELP, UsageError, parseArgs } from './options';
-import { Report, estimateReport, formatReport, platformioReport } from './report';
+import { ElfReport, EstimateReport, compareReport, elfReport, estimateReport, formatReport } from './report';
 
 export interface Io {
   stdout: (text: string) => void;
@@ -18,8 +22,41 @@ export const EXIT_OVER_LIMIT = 1;
 export const EXIT_BAD_INPUT = 2;
 export const EXIT_BUILD_FAILED = 3;
 
-export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot: string): Promise<number> {
-  let report: Report;
+function tool(name: string, args: readonly string[], file: string): string {
+  const r = spawnSync(name, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new BuildError(`${name}: ${r.error.message} (install binutils-xtensa-lx106)`);
+  if (r.status !== 0) throw new UsageError(`${file}: ${name} cannot read it: ${(r.stderr || '').trim().split('\n')[0]}`);
+  return r.stdout;
+}
+
+/** Sections (size -A), symbols (nm) and the heap left at boot of one linked ELF. */
+export function measureElf(elf: string, env: string, topN: number): ElfReport {
+  if (!fs.existsSync(elf)) throw new UsageError(`${elf}: no such file`);
+  const sections = parseSizeSysV(tool('xtensa-lx106-elf-size', ['-A', '-d', elf], elf));
+  const addresses = parseNmAddresses(tool('xtensa-lx106-elf-nm', [elf], elf));
+  const sized = parseNmSized(tool('xtensa-lx106-elf-nm', ['-S', '--size-sort', '-C', elf], elf));
+  return elfReport(env, elf, sections, heapAtBoot(addresses), sized, topN);
+}
+
+const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(2)}%`;
+
+function formatBudgets(checks: readonly BudgetCheck[], tolerance: number, file: string): string {
+  const lines = [`budgets: ${file} (fails when more than ${(tolerance * 100).toFixed(0)}% worse; heapFree is a lower bound)`, ''];
+  const w = Math.max(...checks.map((c) => c.variant.length));
+  for (const c of checks) {
+    lines.push(
+      `${c.ok ? 'ok  ' : 'OVER'} ${c.variant.padEnd(w)}  ${c.metric.padEnd(8)} ${c.measured.toLocaleString('en-US').padStart(9)} B, budget ${c.budget
+        .toLocaleString('en-US')
+        .padStart(9)} B (${pct(c.over)} ${c.metric === 'heapFree' ? 'less free' : 'over'})`,
+    );
+  }
+  const bad = checks.filter((c) => !c.ok);
+  lines.push('', bad.length === 0 ? `budgets: all ${checks.length} within budget` : `budgets: ${bad.length} over budget (raise a budget only in a commit that says why: bench/README.md)`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+  let report: ElfReport | EstimateReport;
   let json = false;
   try {
     const cmd = parseArgs(argv);
@@ -31,14 +68,52 @@ export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot:
     json = o.json;
     const root = path.resolve(o.root ?? defaultRoot);
     if (!fs.existsSync(path.join(root, 'lib', 'node'))) throw new UsageError(`${root}: not the project root (no lib/node)`);
-    const pioElf = path.join(root, '.pio', 'build', o.env, 'firmware.elf');
-    const elf = o.elf ?? (!o.estimate && fs.existsSync(pioElf) ? pioElf : undefined);
+    const buildDir = path.resolve(root, o.buildDir ?? path.join('build', 'esp8266'));
+
+    if (o.budgets !== undefined) {
+      const file = path.resolve(o.budgets);
+      if (!fs.existsSync(file)) throw new UsageError(`--budgets ${o.budgets}: no such file`);
+      const budgets = parseBudgets(fs.readFileSync(file, 'utf8'), o.budgets);
+      const checks: BudgetCheck[] = [];
+      for (const [name, budget] of Object.entries(budgets.variants)) {
+        const elf = path.join(buildDir, name, 'firmware.elf');
+        if (!fs.existsSync(elf)) throw new UsageError(`${path.relative(root, elf)} is missing: build it first (npm run firmware -- --matrix)`);
+        checks.push(...checkBudget(name, budget, measuredOf(measureElf(elf, name, 0)), budgets.tolerance));
+      }
+      io.stdout(json ? `${JSON.stringify({ kind: 'budgets', tolerance: budgets.tolerance, checks }, null, 2)}\n` : formatBudgets(checks, budgets.tolerance, o.budgets));
+      return checks.every((c) => c.ok) ? EXIT_OK : EXIT_OVER_LIMIT;
+    }
+
+    if (o.compare !== undefined) {
+      const [a, b] = o.compare.map((f) => measureElf(path.resolve(f), o.env, o.top));
+      const cmp = compareReport(a, b);
+      io.stdout(json ? `${JSON.stringify(cmp, null, 2)}\n` : formatReport(cmp));
+      return EXIT_OK;
+    }
+
+    let elf = o.elf;
+    if (elf === undefined && !o.estimate) {
+      elf = [path.join(buildDir, o.env, 'firmware.elf'), path.join(root, '.pio', 'build', o.env, 'firmware.elf')].find((f) => fs.existsSync(f));
+      const kit = kitDir(root, env);
+      if (elf === undefined && kitProblem(kit) === null) {
+        io.stderr(`flash-size: no firmware.elf for env ${o.env} yet: building it (npm run firmware -- --env ${o.env})\n`);
+        const [built] = await buildVariants({
+          root,
+          kit: loadKit(kit),
+          variants: [variant(o.env)],
+          outRoot: buildDir,
+          exampleConfig: false,
+          werror: false,
+          jobs: 2,
+          log: (l) => io.stderr(`firmware: ${l}\n`),
+        });
+        elf = built.elf;
+      } else if (elf === undefined) {
+        io.stderr(`flash-size: no firmware.elf and ${kitProblem(kit)}: estimating our part of the image only\n`);
+      }
+    }
     if (elf !== undefined) {
-      if (!fs.existsSync(elf)) throw new UsageError(`--elf ${elf}: no such file`);
-      const r = spawnSync('xtensa-lx106-elf-size', ['-A', '-d', elf], { encoding: 'utf8' });
-      if (r.error) throw new BuildError(`xtensa-lx106-elf-size: ${r.error.message} (install gcc-xtensa-lx106)`);
-      if (r.status !== 0) throw new UsageError(`${elf}: xtensa-lx106-elf-size cannot read it: ${(r.stderr || '').trim().split('\n')[0]}`);
-      report = platformioReport(o.env, elf, parseSizeSysV(r.stdout));
+      report = measureElf(path.resolve(elf), o.env, o.top);
     } else {
       const tls = o.env === 'nodemcuv2';
       const built = await crossBuild({
@@ -54,8 +129,8 @@ export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot:
   } catch (err) {
     const msg = err instanceof Error ? err.message : String(err);
     io.stderr(`flash-size: ${err instanceof UsageError ? '' : 'error: '}${msg.split('\n')[0]}\n`);
-    if (err instanceof BuildError && msg.includes('\n')) io.stderr(`${msg.split('\n').slice(1).join('\n')}\n`);
-    if (err instanceof UsageError) return EXIT_BAD_INPUT;
+    if (!(err instanceof UsageError) && msg.includes('\n')) io.stderr(`${msg.split('\n').slice(1).join('\n')}\n`);
+    if (err instanceof UsageError || err instanceof BudgetError) return EXIT_BAD_INPUT;
     if (err instanceof SizeParseError || err instanceof MapParseError || err instanceof BuildError) return EXIT_BUILD_FAILED;
     return EXIT_BUILD_FAILED;
   }

@@ -28,22 +28,29 @@ export interface Esp8266Usage {
 }
 
 export interface Limits {
-  /** DRAM available to data/rodata/bss/heap/stack (80 KB on the ESP8266). */
+  /** DRAM (dram0_0_seg, 80 KB): data, rodata, bss, then the heap up to 0x3FFFC000. */
   dramBytes: number;
-  /** Instruction RAM for .text with the default MMU setup (32 KB). */
+  /** Instruction RAM for .text/.text1 with the default MMU setup (MMU_IRAM_SIZE 0x8000, 32 KB). */
   iramBytes: number;
-  /** The sketch area: at most 1 MB of flash is mapped for code. */
-  flashBytes: number;
+  /** The irom0 window of eagle.flash.4m1m.ld (irom0_0_seg len 0xfeff0), the board's layout;
+      PlatformIO checks its "Flash" sum against the same number. */
+  irom0Bytes: number;
 }
 
 export const ESP8266_LIMITS: Limits = {
   dramBytes: 80 * 1024,
   iramBytes: 32 * 1024,
-  flashBytes: 1024 * 1024,
+  irom0Bytes: 1_044_464,
 };
 
+/** DRAM starts at 0x3FFE8000; the core's heap (umm_malloc) runs from _heap_start to 0x3FFFC000. */
+export const DRAM_START = 0x3ffe8000;
+export const HEAP_END = 0x3fffc000;
+/** The core's BearSSL stack (StackThunk.cpp: 6200/4 words), malloc'd on the first stack_thunk_add_ref(). */
+export const TLS_STACK_BYTES = 6200;
+
 export interface LimitCheck {
-  what: 'dram' | 'iram' | 'flash';
+  what: 'dram' | 'iram' | 'irom0' | 'flash';
   used: number;
   limit: number;
   ok: boolean;
@@ -100,5 +107,67 @@ export function checkLimits(u: Esp8266Usage, limits: Limits = ESP8266_LIMITS): L
     ok: used <= limit,
     fraction: limit > 0 ? used / limit : Infinity,
   });
-  return [mk('dram', u.dram, limits.dramBytes), mk('iram', u.iram, limits.iramBytes), mk('flash', u.flash, limits.flashBytes)];
+  return [
+    mk('irom0', u.irom, limits.irom0Bytes),
+    mk('iram', u.iram, limits.iramBytes),
+    mk('dram', u.dram, limits.dramBytes),
+    mk('flash', u.flash, limits.irom0Bytes),
+  ];
+}
+
+/** One line of `nm -S --size-sort -C`: a symbol with a size. */
+export interface ElfSymbol {
+  addr: number;
+  size: number;
+  type: string;
+  name: string;
+}
+
+export type Region = 'irom0' | 'iram' | 'dram' | 'other';
+
+/** Where an address lives on the ESP8266 (eagle.flash.4m1m.ld + local.eagle.app.v6.common.ld). */
+export function regionOf(addr: number): Region {
+  if (addr >= 0x40200000 && addr < 0x40400000) return 'irom0';
+  if (addr >= 0x40100000 && addr < 0x40108000) return 'iram';
+  if (addr >= DRAM_START && addr < HEAP_END) return 'dram';
+  return 'other';
+}
+
+/** Parses `nm -S` output; lines without a size (absolute symbols, undefined ones) are skipped. */
+export function parseNmSized(text: string): ElfSymbol[] {
+  const out: ElfSymbol[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^([0-9a-fA-F]+)\s+([0-9a-fA-F]+)\s+(\S)\s+(.+)$/.exec(line.trim());
+    if (m) out.push({ addr: parseInt(m[1], 16), size: parseInt(m[2], 16), type: m[3], name: m[4] });
+  }
+  return out;
+}
+
+/** Parses plain `nm` output into name -> address (defined symbols only). */
+export function parseNmAddresses(text: string): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const line of text.split(/\r?\n/)) {
+    const m = /^([0-9a-fA-F]+)\s+(\S)\s+(\S+)$/.exec(line.trim());
+    if (m) out.set(m[3], parseInt(m[1], 16));
+  }
+  return out;
+}
+
+export interface HeapAtBoot {
+  /** Address where the heap starts (the linker's _heap_start, after .bss). */
+  heapStart: number;
+  /** 0x3FFFC000 - _heap_start: DRAM minus data, rodata, bss (and .noinit, alignment). */
+  heap: number;
+  /** 6200 when the image links stack_thunk_add_ref (the TLS node takes that stack in setup()). */
+  tlsStack: number;
+  /** heap - tlsStack: what is left when setup() has run, before the SDK's and lwIP's own allocations. */
+  free: number;
+}
+
+export function heapAtBoot(symbols: ReadonlyMap<string, number>): HeapAtBoot | undefined {
+  const heapStart = symbols.get('_heap_start');
+  if (heapStart === undefined) return undefined;
+  const heap = HEAP_END - heapStart;
+  const tlsStack = symbols.has('stack_thunk_add_ref') ? TLS_STACK_BYTES : 0;
+  return { heapStart, heap, tlsStack, free: heap - tlsStack };
 }

@@ -2,7 +2,8 @@
 export * from './elf-size';
 export * from './linker-map';
 export * from './report';
+export * from './budgets';
 export { parseArgs, HELP, UsageError } from './options';
 export type { FlashSizeOptions, Command, EnvName } from './options';
-export { runFlashSize, EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT, EXIT_BUILD_FAILED } from './cli';
+export { runFlashSize, measureElf, EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT, EXIT_BUILD_FAILED } from './cli';
 export { crossBuild, debianBearsslSource, BuildError, ROM_HELPERS } from './cross-build';

@@ -1,15 +1,31 @@
 /**
  * The flash-size report: one data structure for --json, one text table for people. Pure.
  */
-import { Esp8266Usage, LimitCheck, SectionSize, checkLimits, esp8266Usage, ESP8266_LIMITS, Limits } from './elf-size';
+import { ElfSymbol, Esp8266Usage, HeapAtBoot, LimitCheck, Region, SectionSize, checkLimits, esp8266Usage, ESP8266_LIMITS, Limits, regionOf } from './elf-size';
 import { ModuleSize, totalOf } from './linker-map';
 
-export interface PlatformioReport {
-  kind: 'platformio';
+/** A linked firmware.elf, measured: sections, the heap left at boot, the largest symbols. */
+export interface ElfReport {
+  kind: 'elf';
   elf: string;
   env: string;
   usage: Esp8266Usage;
+  /** undefined when the ELF has no _heap_start (not an Arduino-core image). */
+  heap?: HeapAtBoot;
   limits: LimitCheck[];
+  top: TopSymbol[];
+}
+
+export interface TopSymbol extends ElfSymbol {
+  region: Region;
+}
+
+/** Two ELFs side by side: B - A per region. */
+export interface CompareReport {
+  kind: 'compare';
+  a: ElfReport;
+  b: ElfReport;
+  rows: { what: string; a: number; b: number; delta: number }[];
 }
 
 export interface EstimateReport {
@@ -28,11 +44,40 @@ export interface EstimateReport {
   notes: string[];
 }
 
-export type Report = PlatformioReport | EstimateReport;
+export type Report = ElfReport | EstimateReport | CompareReport;
 
-export function platformioReport(env: string, elf: string, sections: readonly SectionSize[], limits: Limits = ESP8266_LIMITS): PlatformioReport {
+export function elfReport(
+  env: string,
+  elf: string,
+  sections: readonly SectionSize[],
+  heap: HeapAtBoot | undefined,
+  symbols: readonly ElfSymbol[],
+  topN: number,
+  limits: Limits = ESP8266_LIMITS,
+): ElfReport {
   const usage = esp8266Usage(sections);
-  return { kind: 'platformio', env, elf, usage, limits: checkLimits(usage, limits) };
+  const top = [...symbols]
+    .map((s) => ({ ...s, region: regionOf(s.addr) }))
+    .filter((s) => s.region !== 'other')
+    .sort((x, y) => y.size - x.size || x.name.localeCompare(y.name))
+    .slice(0, topN);
+  return { kind: 'elf', env, elf, usage, heap, limits: checkLimits(usage, limits), top };
+}
+
+export function compareReport(a: ElfReport, b: ElfReport): CompareReport {
+  const rows: CompareReport['rows'] = [];
+  const add = (what: string, x: number, y: number): void => {
+    rows.push({ what, a: x, b: y, delta: y - x });
+  };
+  add('irom0 (flash code + PROGMEM)', a.usage.irom, b.usage.irom);
+  add('IRAM (.text + .text1)', a.usage.iram, b.usage.iram);
+  add('.data', a.usage.data, b.usage.data);
+  add('.rodata', a.usage.rodata, b.usage.rodata);
+  add('.bss', a.usage.bss, b.usage.bss);
+  add('DRAM static (data+rodata+bss)', a.usage.dram, b.usage.dram);
+  add('flash image (PlatformIO "Flash")', a.usage.flash, b.usage.flash);
+  if (a.heap && b.heap) add('heap free at boot', a.heap.free, b.heap.free);
+  return { kind: 'compare', a, b, rows };
 }
 
 export function estimateReport(
@@ -53,11 +98,11 @@ export function estimateReport(
   /* Only flash and RAM can be judged here: where code lands (IRAM or flash) is decided by the
      core's linker script, which this link does not use. */
   const checks = checkLimits({ iram: 0, irom: 0, data: total.data, rodata: total.rodata, bss: total.bss, dram, flash }, limits).filter(
-    (c) => c.what !== 'iram',
+    (c) => c.what === 'dram' || c.what === 'flash',
   );
   const notes = [
     'estimate: portable core' + (tls ? ' + lib/tls + BearSSL (Debian 0.6 source)' : '') + ' cross-compiled with xtensa-lx106-elf -Os, linked with --gc-sections from host-tools/lib/flash-size/entry/flash_entry.cpp',
-    'not included: the Arduino core, the NONOS SDK, lwIP, WiFi and lib/hal_esp8266; build with PlatformIO (pio run -e ' + env + ') and run this again for the whole image',
+    'not included: the Arduino core, the NONOS SDK, lwIP, WiFi and lib/hal_esp8266; with the ESP8266 kit (npm run firmware -- --env ' + env + ') or PlatformIO (pio run -e ' + env + ') this tool measures the whole image',
     'rodata counts as RAM: the ESP8266 core links .rodata into DRAM unless it is PROGMEM',
     '(entry) bss is the node\'s static state: node_app with its MQTT queue' + (tls ? ', the TLS context and its record buffers (1024-byte fragments)' : ''),
   ];
@@ -81,19 +126,43 @@ function limitLines(checks: readonly LimitCheck[]): string[] {
   );
 }
 
+const signed = (n: number): string => (n > 0 ? `+${fmt(n)}` : fmt(n));
+
+function formatElf(r: ElfReport): string[] {
+  const u = r.usage;
+  const rows: string[][] = [
+    ['.irom0.text (flash: code + PROGMEM)', fmt(u.irom)],
+    ['.text + .text1 (IRAM code)', fmt(u.iram)],
+    ['.data (DRAM, initialised)', fmt(u.data)],
+    ['.rodata (DRAM, constants)', fmt(u.rodata)],
+    ['.bss (DRAM, zeroed)', fmt(u.bss)],
+    ['DRAM static (data + rodata + bss)', fmt(u.dram)],
+    ['flash image (PlatformIO "Flash")', fmt(u.flash)],
+  ];
+  const heap = r.heap
+    ? [
+        `heap at boot: ${fmt(r.heap.heap)} B (0x3FFFC000 - _heap_start 0x${r.heap.heapStart.toString(16)})` +
+          (r.heap.tlsStack > 0 ? ` - ${fmt(r.heap.tlsStack)} B TLS stack (stack_thunk_add_ref is linked; the node takes it in setup())` : ', no TLS stack') +
+          ` = ${fmt(r.heap.free)} B free (${kb(r.heap.free)}) before the SDK's and lwIP's own allocations`,
+      ]
+    : ['heap at boot: unknown (no _heap_start in this ELF)'];
+  const top = r.top.length > 0
+    ? ['', `largest symbols (nm -S --size-sort):`, table(['symbol', 'region', 'bytes'], r.top.map((t) => [t.name.length > 60 ? `${t.name.slice(0, 57)}...` : t.name, t.region, fmt(t.size)]))]
+    : [];
+  return [`firmware ${r.elf} (env ${r.env}):`, '', table(['section', 'bytes'], rows), '', ...heap, ...limitLines(r.limits), ...top];
+}
+
 export function formatReport(r: Report): string {
-  if (r.kind === 'platformio') {
-    const u = r.usage;
-    const rows: string[][] = [
-      ['.irom0.text (flash code + PROGMEM)', fmt(u.irom)],
-      ['.text/.text1 (IRAM code)', fmt(u.iram)],
-      ['.data (RAM, initialised)', fmt(u.data)],
-      ['.rodata (RAM, constants)', fmt(u.rodata)],
-      ['.bss (RAM, zeroed)', fmt(u.bss)],
-      ['flash image', fmt(u.flash)],
-      ['RAM before heap', fmt(u.dram)],
-    ];
-    return [`firmware ${r.elf} (env ${r.env}), xtensa-lx106-elf-size -A:`, '', table(['section', 'bytes'], rows), '', ...limitLines(r.limits)].join('\n') + '\n';
+  if (r.kind === 'elf') return `${formatElf(r).join('\n')}\n`;
+  if (r.kind === 'compare') {
+    return (
+      [
+        `A: ${r.a.elf}`,
+        `B: ${r.b.elf}`,
+        '',
+        table(['region', 'A', 'B', 'B - A'], r.rows.map((x) => [x.what, fmt(x.a), fmt(x.b), signed(x.delta)])),
+      ].join('\n') + '\n'
+    );
   }
   const rows = r.modules.map((m) => [m.module, fmt(m.code), fmt(m.rodata), fmt(m.data), fmt(m.bss)]);
   if (r.alignment > 0) rows.push(['(alignment)', fmt(r.alignment), '0', '0', '0']);

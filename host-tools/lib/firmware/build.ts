@@ -1,0 +1,201 @@
+/**
+ * The real-link build: compiles the env's libraries and sources with the kit's flags plus the
+ * env's build_flags, links against the kit's Arduino core, SDK, lwIP and BearSSL, refuses any
+ * undefined symbol and makes firmware.bin with the core's elf2bin.py, as `pio run` does. The
+ * kit's example/build.sh does the same for one env; this one builds several variants and
+ * compiles each env's libraries once when the variants' switches cannot change them.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Kit } from './kit';
+import { EnvSettings, envSettings, parseIni } from './platformio-ini';
+import { ConfigSource, ProjectLayout, chooseConfig, libFilesUsing, projectLayout, writeExampleConfig } from './project';
+import { EnvName, SWITCH_MACROS, Variant, switchDefines } from './variants';
+
+export class BuildFailed extends Error {}
+
+export interface BuildOptions {
+  root: string;
+  kit: Kit;
+  variants: readonly Variant[];
+  /** build/esp8266 by default; each variant goes to <outRoot>/<variant.name>/. */
+  outRoot: string;
+  /** Use config.example.h and a generated test certs.h even when include/config.h exists. */
+  exampleConfig: boolean;
+  /** -Werror on the project's files (the kit's archives are prebuilt). */
+  werror: boolean;
+  /** Parallel compiler processes. */
+  jobs: number;
+  log: (line: string) => void;
+}
+
+export interface BuiltFirmware {
+  variant: Variant;
+  dir: string;
+  elf: string;
+  map: string;
+  bin: string;
+  binBytes: number;
+  /** Compiler warnings (only without -Werror), per file. */
+  warnings: string[];
+  /** Where this build's library archives were compiled (another variant's folder when shared). */
+  libsFrom: string;
+  config: ConfigSource['kind'];
+}
+
+interface Job {
+  label: string;
+  source: string;
+  object: string;
+  command: string[];
+}
+
+function objectFor(source: string, fromDir: string, toDir: string): string {
+  /* <file>.<ext>.o: the core's linker script places code by that name (*.cpp.o goes to flash). */
+  return path.join(toDir, `${path.relative(fromDir, source)}.o`);
+}
+
+function compileCommand(kit: Kit, source: string, object: string, projectFlags: readonly string[]): string[] {
+  const [tool, flags] = source.endsWith('.c') ? [kit.cc, kit.cflags] : source.endsWith('.S') ? [kit.cc, kit.asflags] : [kit.cxx, kit.cxxflags];
+  return [tool, ...flags, ...projectFlags, ...kit.cppflags, '-c', source, '-o', object];
+}
+
+async function runJobs(jobs: readonly Job[], parallel: number, log: (l: string) => void, counter: { done: number; total: number }): Promise<string[]> {
+  const warnings: string[] = [];
+  let next = 0;
+  let failure: BuildFailed | null = null;
+  const worker = async (): Promise<void> => {
+    while (failure === null && next < jobs.length) {
+      const job = jobs[next++];
+      fs.mkdirSync(path.dirname(job.object), { recursive: true });
+      const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const p = spawn(job.command[0], job.command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
+        let err = '';
+        p.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        p.on('error', (e) => resolve({ code: -1, stderr: e.message }));
+        p.on('close', (c) => resolve({ code: c, stderr: err }));
+      });
+      counter.done++;
+      if (code !== 0) {
+        failure ??= new BuildFailed(`compiling ${job.label} failed\n${stderr.trim()}`);
+        return;
+      }
+      log(`[${counter.done}/${counter.total}] ${job.label}`);
+      if (stderr.trim() !== '') warnings.push(`== ${job.label}\n${stderr.trim()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
+  if (failure !== null) throw failure;
+  return warnings;
+}
+
+function run(cmd: readonly string[], what: string): string {
+  const r = spawnSync(cmd[0], cmd.slice(1), { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (r.error) throw new BuildFailed(`${what}: ${r.error.message}`);
+  if (r.status !== 0) throw new BuildFailed(`${what} failed (exit ${r.status})\n${`${r.stdout}${r.stderr}`.trim()}`);
+  return `${r.stdout}${r.stderr}`;
+}
+
+interface EnvContext {
+  settings: EnvSettings;
+  layout: ProjectLayout;
+  /** The variants' switches reach no library file: one set of archives serves them all. */
+  shareLibs: boolean;
+  archives?: { dir: string; files: string[] };
+}
+
+export async function buildVariants(o: BuildOptions): Promise<BuiltFirmware[]> {
+  const ini = parseIni(fs.readFileSync(path.join(o.root, 'platformio.ini'), 'utf8'));
+  const config = chooseConfig(o.root, path.join(o.outRoot, 'generated'), o.exampleConfig);
+  if (config.kind === 'example') {
+    o.log(`config: include/config.example.h and a test certs.h made by gen-certs (in ${path.relative(o.root, config.dir) || config.dir})`);
+    writeExampleConfig(o.root, config.dir);
+  } else {
+    o.log('config: include/config.h and include/certs.h');
+  }
+  const envs = new Map<EnvName, EnvContext>();
+  const out: BuiltFirmware[] = [];
+  for (const v of o.variants) {
+    let ctx = envs.get(v.env);
+    if (ctx === undefined) {
+      const settings = envSettings(ini, v.env);
+      const layout = projectLayout(o.root, settings);
+      const users = libFilesUsing(layout.libs, SWITCH_MACROS);
+      if (users.length > 0) o.log(`env ${v.env}: ${users.map((u) => path.relative(o.root, u)).join(', ')} read the TLS switches: libraries are compiled per variant`);
+      ctx = { settings, layout, shareLibs: users.length === 0 };
+      envs.set(v.env, ctx);
+    }
+    out.push(await buildOne(o, v, ctx, config));
+  }
+  return out;
+}
+
+async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: ConfigSource): Promise<BuiltFirmware> {
+  const t0 = Date.now();
+  const dir = path.join(o.outRoot, v.name);
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(dir, { recursive: true });
+  const { settings, layout } = ctx;
+  const includes = [...(config.kind === 'example' ? [config.dir] : []), ...layout.includeDirs].map((d) => `-I${d}`);
+  const base = [...settings.compileFlags, ...(o.werror ? ['-Werror'] : [])];
+  const defines = switchDefines(v.tls);
+  const rel = (p: string): string => path.relative(o.root, p);
+  o.log(`firmware ${v.name}: env ${v.env}${defines.length > 0 ? ` ${defines.join(' ')}` : ''}${o.werror ? ', -Werror' : ''}`);
+
+  const reuse = ctx.shareLibs && ctx.archives !== undefined ? ctx.archives : undefined;
+  const jobs: Job[] = [];
+  if (reuse === undefined) {
+    /* Libraries get the env's flags; the switches only when a library reads them (then shareLibs is false). */
+    const libFlags = [...base, ...(ctx.shareLibs ? [] : defines), ...includes];
+    for (const lib of layout.libs) {
+      for (const s of lib.sources) {
+        const object = objectFor(s, lib.dir, path.join(dir, 'lib', lib.name));
+        jobs.push({ label: rel(s), source: s, object, command: compileCommand(o.kit, s, object, libFlags) });
+      }
+    }
+  }
+  for (const s of layout.srcSources) {
+    const object = objectFor(s, path.join(o.root, 'src'), path.join(dir, 'src'));
+    jobs.push({ label: rel(s), source: s, object, command: compileCommand(o.kit, s, object, [...base, ...defines, ...includes]) });
+  }
+  o.log(
+    `compiling ${jobs.length} files` +
+      (reuse !== undefined ? ` (libraries ${layout.libs.map((l) => l.name).join(' ')} reused from ${rel(reuse.dir)})` : ` (libraries: ${layout.libs.map((l) => l.name).join(' ') || 'none'})`),
+  );
+  const warnings = await runJobs(jobs, o.jobs, o.log, { done: 0, total: jobs.length });
+  fs.writeFileSync(path.join(dir, 'diagnostics.txt'), warnings.length > 0 ? `${warnings.join('\n')}\n` : '');
+  for (const w of warnings) o.log(`warning: ${w}`);
+
+  let archives = reuse;
+  if (archives === undefined) {
+    const files: string[] = [];
+    for (const lib of layout.libs) {
+      const objs = jobs.filter((j) => j.object.startsWith(path.join(dir, 'lib', lib.name) + path.sep)).map((j) => j.object);
+      if (objs.length === 0) continue;
+      const a = path.join(dir, 'lib', lib.name, `lib${lib.name}.a`);
+      run([o.kit.ar, 'rc', a, ...objs], `${o.kit.ar} ${rel(a)}`);
+      files.push(a);
+    }
+    archives = { dir, files };
+    if (ctx.shareLibs) ctx.archives = archives;
+  }
+
+  const elf = path.join(dir, 'firmware.elf');
+  const map = path.join(dir, 'firmware.map');
+  const bin = path.join(dir, 'firmware.bin');
+  const srcObjs = jobs.filter((j) => j.object.startsWith(path.join(dir, 'src') + path.sep)).map((j) => j.object);
+  o.log(`linking ${rel(elf)}`);
+  /* kit.env's kit_link: objects outside the group, the project's archives and the kit's libraries inside it. */
+  const linkOut = run(
+    [o.kit.cc, '-o', elf, ...o.kit.ldflags, `-Wl,-Map,${map}`, ...srcObjs, ...settings.linkFlags, '-Wl,--start-group', ...archives.files, ...o.kit.libs, '-Wl,--end-group'],
+    'link',
+  );
+  fs.writeFileSync(path.join(dir, 'link.log'), linkOut);
+  const undef = run([o.kit.nm, '-u', elf], `${o.kit.nm} -u`).trim();
+  if (undef !== '') throw new BuildFailed(`${rel(elf)} has undefined symbols\n${undef}`);
+  fs.writeFileSync(path.join(dir, 'elf2bin.log'), run([...o.kit.elf2bin, '--app', elf, '--out', bin], 'elf2bin.py'));
+  const binBytes = fs.statSync(bin).size;
+  o.log(`built ${rel(bin)}: ${binBytes.toLocaleString('en-US')} B, no undefined symbol, ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  return { variant: v, dir, elf, map, bin, binBytes, warnings, libsFrom: archives.dir, config: config.kind };
+}

@@ -1,0 +1,107 @@
+/** Command line of host-tools/firmware.ts. Pure: argv in, options or a UsageError out. */
+import { UsageError, intArg, parseOptions } from '../cli/args';
+import { ENVS, EnvName, TLS_MODES, TlsMode } from './variants';
+
+export { UsageError };
+
+export const HELP = `Usage: npm run firmware -- --env nodemcuv2|nodemcuv2_plain [options]
+       npx ts-node host-tools/firmware.ts --matrix [options]
+
+Builds the real ESP8266 firmware (Arduino core 3.1.2, NONOS SDK, lwIP 2, the core's BearSSL)
+without PlatformIO, with Debian's gcc-xtensa-lx106 and the ESP8266 kit
+(../shared/esp8266-kit, or $ESP8266_KIT; see its README). Writes
+build/esp8266/<name>/firmware.elf, firmware.map and firmware.bin (the core's elf2bin.py, as
+PlatformIO does), and fails on any compile error or undefined symbol.
+
+The env's build_flags, lib_ignore and build_src_filter come from platformio.ini, so this build and
+\`pio run -e <env>\` cannot drift. config.h and certs.h: include/config.h and include/certs.h when
+include/config.h exists, else include/config.example.h and a test certs.h that gen-certs makes
+(written to build/esp8266/generated/, never to include/).
+
+Options:
+  --env NAME            nodemcuv2 (TLS, default) or nodemcuv2_plain
+  --tls-mode MODE       ca, pin or fingerprint (sets NODE_TLS_MODE; default: config.h's)
+  --mtls                NODE_TLS_MUTUAL=1 (with --tls-mode: 0 unless given)
+  --rtc-session         NODE_TLS_SESSION_IN_RTC=1 (with --tls-mode: 0 unless given)
+                        Any of these three names the output build/esp8266/nodemcuv2[.pin|
+                        .fingerprint][.mtls][.rtc]; without them it is build/esp8266/<env>.
+  --matrix              build both envs and all 12 TLS combinations (3 modes x mutual TLS x RTC
+                        session) with config.example.h, the test certs.h and -Werror; each env's
+                        libraries are compiled once when the switches cannot change them
+  --example-config      use config.example.h and the test certs.h even if include/config.h exists
+  --werror              -Werror on the project's files (the env already has -Wall -Wextra)
+  --skip-without-kit    without the kit or the compiler: print one line saying why and exit 0
+  --out DIR             output root (default build/esp8266)
+  --jobs N              parallel compiles (default 2)
+  --root DIR            project root (default: the one this tool is in)
+  --json                print what was built as JSON on stdout (progress stays on stderr)
+  -h, --help            this text
+
+Without the kit, users build with PlatformIO: pio run -e nodemcuv2.
+
+Exit codes: 0 built (or skipped with --skip-without-kit), 2 bad input, 3 the build failed,
+4 no kit or compiler.
+`;
+
+export interface FirmwareOptions {
+  env: EnvName;
+  tlsMode?: TlsMode;
+  mtls: boolean;
+  rtcSession: boolean;
+  matrix: boolean;
+  exampleConfig: boolean;
+  werror: boolean;
+  skipWithoutKit: boolean;
+  out?: string;
+  jobs: number;
+  root?: string;
+  json: boolean;
+}
+
+export type FirmwareCommand = { kind: 'help' } | { kind: 'build'; options: FirmwareOptions };
+
+export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
+  const { values } = parseOptions({
+    args: [...argv],
+    options: {
+      help: { type: 'boolean', short: 'h' },
+      env: { type: 'string' },
+      'tls-mode': { type: 'string' },
+      mtls: { type: 'boolean' },
+      'rtc-session': { type: 'boolean' },
+      matrix: { type: 'boolean' },
+      'example-config': { type: 'boolean' },
+      werror: { type: 'boolean' },
+      'skip-without-kit': { type: 'boolean' },
+      out: { type: 'string' },
+      jobs: { type: 'string' },
+      root: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help === true) return { kind: 'help' };
+  const env = values.env ?? 'nodemcuv2';
+  if (!(ENVS as readonly string[]).includes(env)) throw new UsageError(`--env ${env}: unknown env (use ${ENVS.join(' or ')})`);
+  const mode = values['tls-mode'];
+  if (mode !== undefined && !(TLS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--tls-mode ${mode}: unknown mode (use ${TLS_MODES.join(', ')})`);
+  const o: FirmwareOptions = {
+    env: env as EnvName,
+    tlsMode: mode as TlsMode | undefined,
+    mtls: values.mtls === true,
+    rtcSession: values['rtc-session'] === true,
+    matrix: values.matrix === true,
+    exampleConfig: values['example-config'] === true,
+    werror: values.werror === true,
+    skipWithoutKit: values['skip-without-kit'] === true,
+    out: values.out,
+    jobs: intArg('--jobs', values.jobs, 2, 1, 64),
+    root: values.root,
+    json: values.json === true,
+  };
+  const switches = o.tlsMode !== undefined || o.mtls || o.rtcSession;
+  if (o.matrix && (switches || values.env !== undefined)) throw new UsageError('--matrix builds every env and TLS combination: leave out --env, --tls-mode, --mtls and --rtc-session');
+  if (switches && o.env !== 'nodemcuv2') throw new UsageError(`--tls-mode, --mtls and --rtc-session need --env nodemcuv2 (${o.env} has no TLS)`);
+  return { kind: 'build', options: o };
+}

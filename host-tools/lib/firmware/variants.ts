@@ -1,0 +1,61 @@
+/**
+ * What one firmware build is: a platformio.ini env, and for the TLS env the three switches of
+ * include/config.h that change what is linked (NODE_TLS_MODE, NODE_TLS_MUTUAL,
+ * NODE_TLS_SESSION_IN_RTC). `npm test` builds every combination (the matrix). Pure.
+ */
+
+export const ENVS = ['nodemcuv2', 'nodemcuv2_plain'] as const;
+export type EnvName = (typeof ENVS)[number];
+
+export const TLS_MODES = ['ca', 'pin', 'fingerprint'] as const;
+export type TlsMode = (typeof TLS_MODES)[number];
+
+/** The config.h switches a TLS build is made with (passed as -D, which config.h's #ifndef honours). */
+export interface TlsSwitches {
+  mode: TlsMode;
+  mtls: boolean;
+  rtcSession: boolean;
+}
+
+export interface Variant {
+  /** Also the output folder: build/esp8266/<name>/. */
+  name: string;
+  env: EnvName;
+  /** undefined: config.h decides (a plain build, or the project's own settings). */
+  tls?: TlsSwitches;
+}
+
+/** The env that builds the node without TLS (its TLS switches mean nothing). */
+export const envHasTls = (env: EnvName): boolean => env === 'nodemcuv2';
+
+/** env[.pin|.fingerprint][.mtls][.rtc]: CA, server authentication only, no RTC session is the default. */
+export function variantName(env: EnvName, tls?: TlsSwitches): string {
+  if (tls === undefined) return env;
+  return [env, tls.mode === 'ca' ? null : tls.mode, tls.mtls ? 'mtls' : null, tls.rtcSession ? 'rtc' : null].filter((p) => p !== null).join('.');
+}
+
+export function variant(env: EnvName, tls?: TlsSwitches): Variant {
+  if (tls !== undefined && !envHasTls(env)) throw new Error(`env ${env} has no TLS: --tls-mode, --mtls and --rtc-session need env nodemcuv2`);
+  return { name: variantName(env, tls), env, tls };
+}
+
+const MODE_MACRO: Record<TlsMode, string> = { ca: 'NODE_TLS_MODE_CA', pin: 'NODE_TLS_MODE_PIN', fingerprint: 'NODE_TLS_MODE_FINGERPRINT' };
+
+/** The macros the switches set: only src/ reads them (checked before libraries are shared). */
+export const SWITCH_MACROS = ['NODE_TLS_MODE', 'NODE_TLS_MUTUAL', 'NODE_TLS_SESSION_IN_RTC'] as const;
+
+export function switchDefines(tls: TlsSwitches | undefined): string[] {
+  if (tls === undefined) return [];
+  return [`-DNODE_TLS_MODE=${MODE_MACRO[tls.mode]}`, `-DNODE_TLS_MUTUAL=${tls.mtls ? 1 : 0}`, `-DNODE_TLS_SESSION_IN_RTC=${tls.rtcSession ? 1 : 0}`];
+}
+
+/** Both envs and every TLS combination config.h allows: the plain env, then 3 modes x mTLS x RTC session. */
+export function matrix(): Variant[] {
+  const out: Variant[] = [variant('nodemcuv2_plain')];
+  for (const mode of TLS_MODES) {
+    for (const mtls of [false, true]) {
+      for (const rtcSession of [false, true]) out.push(variant('nodemcuv2', { mode, mtls, rtcSession }));
+    }
+  }
+  return out;
+}

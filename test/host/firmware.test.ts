@@ -1,0 +1,165 @@
+/**
+ * firmware (npm run firmware): platformio.ini as the one source of the env's settings, the
+ * variant matrix, the command line, and real builds with the ESP8266 kit: an image that links
+ * with no undefined symbol, -Werror on the project's files, include/ never written.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  EXIT_BAD_INPUT,
+  EXIT_BUILD_FAILED,
+  EXIT_NO_KIT,
+  EXIT_OK,
+  IniError,
+  UsageError,
+  envSettings,
+  getOption,
+  kitDir,
+  kitProblem,
+  matrix,
+  parseFirmwareArgs,
+  parseIni,
+  runFirmware,
+  splitShellWords,
+  switchDefines,
+} from '../../host-tools/lib/firmware';
+import { ROOT } from '../helpers/firmware';
+
+const INI = parseIni(fs.readFileSync(path.join(ROOT, 'platformio.ini'), 'utf8'));
+
+describe('firmware: platformio.ini is the one source of the env settings', () => {
+  it('reads the TLS env with extends and ${esp8266.build_flags} resolved', () => {
+    const e = envSettings(INI, 'nodemcuv2');
+    assert.deepEqual(e.compileFlags.slice(0, 4), ['-fno-exceptions', '-fno-rtti', '-Wall', '-Wextra']);
+    /* "-D NAME" stays two words, the quoted path loses one level of quotes, as PlatformIO's shlex does. */
+    const i = e.compileFlags.indexOf('TLS_ENGINE_WRAPPERS="../hal_esp8266/tls_engine_thunks.h"');
+    assert.ok(i > 0 && e.compileFlags[i - 1] === '-D', e.compileFlags.join(' '));
+    assert.ok(e.compileFlags.includes('NODE_USE_TLS=1'));
+    assert.deepEqual(e.libIgnore, ['hal_posix']);
+    assert.deepEqual(e.srcDirs, ['esp8266']);
+    assert.deepEqual(e.linkFlags, []);
+  });
+
+  it('the plain env drops lib/tls; the native env sends -l flags to the link', () => {
+    const plain = envSettings(INI, 'nodemcuv2_plain');
+    assert.deepEqual(plain.libIgnore, ['hal_posix', 'tls']);
+    assert.ok(plain.compileFlags.includes('NODE_USE_TLS=0'));
+    assert.deepEqual(envSettings(INI, 'native').linkFlags, ['-lbearssl', '-lm']);
+  });
+
+  it('splits words as a POSIX shell and refuses what it cannot read', () => {
+    assert.deepEqual(splitShellWords(`-D A="\\"x y\\"" 'b c' d\\ e`), ['-D', 'A="x y"', 'b c', 'd e']);
+    assert.throws(() => splitShellWords('-D "open'), IniError);
+    assert.throws(() => envSettings(INI, 'esp32'), /no \[env:esp32\]/);
+    const loop = parseIni('[env:a]\nextends = b\n[env:b]\nextends = a\n');
+    assert.throws(() => getOption(loop, 'env:a', 'build_flags'), /extends itself/);
+    assert.throws(() => parseIni('build_flags = -Wall\n'), /outside a section/);
+  });
+});
+
+describe('firmware: variants and command line', () => {
+  it('the matrix is both envs and every TLS combination, each with its own folder', () => {
+    const m = matrix();
+    assert.equal(m.length, 13);
+    assert.equal(new Set(m.map((v) => v.name)).size, 13);
+    assert.deepEqual(m.slice(0, 3).map((v) => v.name), ['nodemcuv2_plain', 'nodemcuv2', 'nodemcuv2.rtc']);
+    assert.ok(m.some((v) => v.name === 'nodemcuv2.fingerprint.mtls.rtc'));
+    assert.deepEqual(switchDefines({ mode: 'pin', mtls: true, rtcSession: false }), ['-DNODE_TLS_MODE=NODE_TLS_MODE_PIN', '-DNODE_TLS_MUTUAL=1', '-DNODE_TLS_SESSION_IN_RTC=0']);
+  });
+
+  it('parses the options and refuses bad ones by name', () => {
+    const c = parseFirmwareArgs(['--env', 'nodemcuv2', '--tls-mode', 'pin', '--mtls']);
+    assert.ok(c.kind === 'build' && c.options.tlsMode === 'pin' && c.options.mtls && !c.options.rtcSession && c.options.jobs === 2);
+    assert.throws(() => parseFirmwareArgs(['--env', 'esp32']), (e: unknown) => e instanceof UsageError && /--env esp32/.test(e.message));
+    assert.throws(() => parseFirmwareArgs(['--tls-mode', 'psk']), /--tls-mode psk/);
+    assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2_plain', '--mtls']), /need --env nodemcuv2/);
+    assert.throws(() => parseFirmwareArgs(['--matrix', '--env', 'nodemcuv2']), /--matrix/);
+    assert.throws(() => parseFirmwareArgs(['--jobs', '0']), /--jobs/);
+  });
+
+  it('without the kit: one line naming why, exit 4, or exit 0 with --skip-without-kit', async () => {
+    const io = (): { out: string; err: string; io: { stdout: (t: string) => void; stderr: (t: string) => void } } => {
+      const r = { out: '', err: '', io: { stdout: (t: string) => (r.out += t), stderr: (t: string) => (r.err += t) } };
+      return r;
+    };
+    const env = { ...process.env, ESP8266_KIT: '/nonexistent/esp8266-kit' };
+    const a = io();
+    assert.equal((await runFirmware(['--env', 'nodemcuv2'], a.io, ROOT, env)).code, EXIT_NO_KIT);
+    assert.equal(a.out, '');
+    assert.match(a.err, /^firmware: no ESP8266 kit at \/nonexistent\/esp8266-kit \(set ESP8266_KIT.*pio run -e/);
+    assert.equal(a.err.trim().split('\n').length, 1);
+    const b = io();
+    assert.equal((await runFirmware(['--matrix', '--skip-without-kit'], b.io, ROOT, env)).code, EXIT_OK);
+    assert.match(b.out, /^firmware: skipped, no ESP8266 kit at .*pio run/);
+    assert.equal(b.out.trim().split('\n').length, 1);
+    const c = io();
+    assert.equal((await runFirmware(['--env', 'esp32'], c.io, ROOT, env)).code, EXIT_BAD_INPUT);
+    assert.match(c.err, /^firmware: --env esp32/);
+  });
+
+  it('--help prints the usage and exits 0 (the real CLI)', () => {
+    const r = spawnSync(process.execPath, ['-r', 'ts-node/register', path.join(ROOT, 'host-tools', 'firmware.ts'), '--help'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, TS_NODE_TRANSPILE_ONLY: '1' },
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 0);
+    assert.match(r.stdout, /^Usage: npm run firmware -- --env/);
+    assert.match(r.stdout, /Exit codes/);
+  });
+});
+
+describe('firmware: real builds with the ESP8266 kit', function () {
+  this.timeout(300_000);
+  const problem = kitProblem(kitDir(ROOT));
+  let tmp = '';
+  before(function () {
+    if (problem !== null) this.skip();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'firmware-cli-'));
+  });
+  after(() => {
+    if (tmp !== '') fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('builds the plain env: elf, map and a flashable bin, every symbol resolved, include/ untouched', async () => {
+    const includeBefore = fs.readdirSync(path.join(ROOT, 'include')).sort();
+    let out = '';
+    let err = '';
+    const r = await runFirmware(['--env', 'nodemcuv2_plain', '--example-config', '--werror', '--out', tmp], { stdout: (t) => (out += t), stderr: (t) => (err += t) }, ROOT);
+    assert.equal(r.code, EXIT_OK, err);
+    const dir = path.join(tmp, 'nodemcuv2_plain');
+    for (const f of ['firmware.elf', 'firmware.map', 'firmware.bin']) assert.ok(fs.statSync(path.join(dir, f)).size > 0, f);
+    /* elf2bin's image: eboot first, whose header starts with the ESP8266 image magic 0xE9. */
+    assert.equal(fs.readFileSync(path.join(dir, 'firmware.bin'))[0], 0xe9);
+    const undef = spawnSync('xtensa-lx106-elf-nm', ['-u', path.join(dir, 'firmware.elf')], { encoding: 'utf8' });
+    assert.equal(undef.stdout.trim(), '');
+    /* The plain env links no BearSSL client and no lib/tls. */
+    const syms = spawnSync('xtensa-lx106-elf-nm', [path.join(dir, 'firmware.elf')], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(syms, /\b(br_ssl_client_init_full|tls_transport_init)\b/);
+    assert.match(syms, /\bnode_app_init\b/);
+    /* Progress on stderr, one line per compiled file; the summary on stdout. */
+    assert.match(err, /firmware: \[1\/\d+\] lib\//);
+    assert.match(err, /firmware: linking /);
+    assert.match(out, /^nodemcuv2_plain: .*firmware\.elf, .*firmware\.bin \([\d,]+ B\)/);
+    assert.deepEqual(fs.readdirSync(path.join(ROOT, 'include')).sort(), includeBefore, 'include/ must not be written');
+    assert.ok(fs.existsSync(path.join(tmp, 'generated', 'certs.h')) && fs.existsSync(path.join(tmp, 'generated', 'config.h')));
+  });
+
+  it('-Werror: a warning in the project fails the build with exit 3 and the compiler message', async () => {
+    const root = path.join(tmp, 'project');
+    for (const d of ['lib', 'src', 'include']) fs.cpSync(path.join(ROOT, d), path.join(root, d), { recursive: true, filter: (s) => !['config.h', 'certs.h'].includes(path.basename(s)) });
+    fs.copyFileSync(path.join(ROOT, 'platformio.ini'), path.join(root, 'platformio.ini'));
+    fs.appendFileSync(path.join(root, 'src', 'esp8266', 'main.cpp'), '\nstatic int firmware_test_unused;\n');
+    let err = '';
+    const env = { ...process.env, ESP8266_KIT: kitDir(ROOT) };
+    const r = await runFirmware(['--env', 'nodemcuv2_plain', '--werror', '--root', root], { stdout: () => undefined, stderr: (t) => (err += t) }, ROOT, env);
+    assert.equal(r.code, EXIT_BUILD_FAILED);
+    assert.match(err, /firmware: error: compiling src\/esp8266\/main\.cpp failed/);
+    assert.match(err, /firmware_test_unused.*-Werror=unused-variable/);
+    assert.ok(!fs.existsSync(path.join(root, 'build', 'esp8266', 'nodemcuv2_plain', 'firmware.elf')));
+  });
+});
