@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { dirSnapshot, genCertsInProcess, GenCertsRun, verifyMosquittoHash } from '../helpers/pki';
+import { generate } from '../../host-tools/lib/pki';
 import { suiteTempDirs } from '../helpers/tmp';
 
 function assertOneLineError(r: GenCertsRun, pattern: RegExp): void {
@@ -174,6 +175,25 @@ describe('gen-certs: nothing lost (issue 9)', function () {
         assertSameFiles(dirSnapshot(dir), before, `${victim.join('/')}: files changed`);
         assert.deepEqual(leftovers(dir), []);
         assert.ok(!fs.existsSync(path.join(dir, 'certs', 'backup')), 'no backup of a run that changed nothing');
+      }
+    });
+
+    it('a rename that fails after the commit point (any step): the old files are put back, the path is named', function () {
+      const dir = twoDevices();
+      const before = dirSnapshot(dir);
+      for (const k of [2, 3, 7, 11]) {
+        let n = 0;
+        const rename = (a: string, b: string): void => {
+          n += 1;
+          if (n === k) throw Object.assign(new Error('I/O error'), { code: 'EIO', path: b });
+          fs.renameSync(a, b);
+        };
+        assert.throws(
+          () => generate({ dir, devices: ['node03'], gitGuard: false, commitFs: { rename } }),
+          /cannot replace \/.*: EIO \(the previous files were put back; nothing was changed\)/,
+        );
+        assertSameFiles(dirSnapshot(dir), before, `failure at rename ${k}`);
+        assert.deepEqual(leftovers(dir), []);
       }
     });
 

@@ -119,7 +119,7 @@ export function commitSet(certsDir: string, files: readonly OutputFile[], ops: C
     });
     failedAt = path.join(work, JOURNAL);
     writeNew(`${failedAt}.tmp`, JSON.stringify(entries), 0o600);
-    fs.renameSync(`${failedAt}.tmp`, failedAt);
+    ops.rename(`${failedAt}.tmp`, failedAt);
     fsyncDir(work);
   } catch (err) {
     fs.rmSync(work, { recursive: true, force: true });

@@ -33,7 +33,7 @@ import {
 } from './certs';
 import { PkiError } from './errors';
 import { MODE_PUBLIC, MODE_SECRET, OutputFile, readInput } from './files';
-import { commitSet, recoverCommit } from './commit';
+import { CommitFs, commitSet, recoverCommit } from './commit';
 import { backupSet, listBackups } from './backup';
 import { withLock } from './lock';
 import { fingerprints } from './fingerprints';
@@ -84,6 +84,8 @@ export interface GenerateOptions {
   lockWaitMs?: number;
   /** Told at once about what happens before the run proper (a stale lock taken over, an interrupted run finished). */
   notify?: (line: string) => void;
+  /** The renames of the commit (commit.ts); tests pass their own to fail or die at a given step. */
+  commitFs?: CommitFs;
 }
 
 export interface GenerateResult {
@@ -510,7 +512,7 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
   const changes = files.some((f) => precious(f) && exists(f.path) && !fs.readFileSync(f.path).equals(Buffer.from(f.content)));
   const backup = changes ? backupSet(l, now) : null;
   try {
-    commitSet(l.certsDir, files);
+    commitSet(l.certsDir, files, opts.commitFs);
   } catch (err) {
     if (backup !== null) {
       // nothing changed: nothing to keep (and no empty backup/ left behind)
