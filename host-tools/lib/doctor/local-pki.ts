@@ -11,7 +11,7 @@ import { CheckResult } from './types';
 
 export function checkLocalPki(dir: string, now: Date): CheckResult {
   const id = 'local-pki';
-  const title = 'local PKI files agree (ca.key, certificates, credentials.json, passwd)';
+  const title = 'local PKI files agree';
   const certs = path.join(dir, 'certs');
   if (!fs.existsSync(path.join(certs, 'ca.crt'))) return { id, title, status: 'pass', summary: `no gen-certs PKI under ${certs}` };
   let problems: string[];
