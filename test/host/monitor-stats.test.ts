@@ -84,7 +84,7 @@ describe('monitor: payloads', () => {
 describe('monitor: reliability from seq', () => {
   it('counts every reading once in order: 100 %', () => {
     assert.deepEqual(feed([seqOf(3, 0), seqOf(3, 1), seqOf(3, 2), seqOf(3, 3)]), {
-      expected: 4, received: 4, gaps: 0, duplicates: 0, boot_changes: 0, reliability_percentage: 100,
+      expected: 4, received: 4, gaps: 0, duplicates: 0, boot_changes: 0, anomalies: 0, reliability_percentage: 100,
     });
   });
 
@@ -102,7 +102,7 @@ describe('monitor: reliability from seq', () => {
 
   it('closes a gap when the late reading arrives, and counts QoS 1 redeliveries as duplicates', () => {
     const s = feed([0, 1, 3, 2, 3, 3, 4].map((c) => seqOf(1, c)));
-    assert.deepEqual(s, { expected: 5, received: 5, gaps: 0, duplicates: 2, boot_changes: 0, reliability_percentage: 100 });
+    assert.deepEqual(s, { expected: 5, received: 5, gaps: 0, duplicates: 2, boot_changes: 0, anomalies: 0, reliability_percentage: 100 });
   });
 
   it('handles an out-of-order reading older than the first one seen', () => {
@@ -113,7 +113,7 @@ describe('monitor: reliability from seq', () => {
 
   it('detects a reboot (boot counter in the high bits) without calling it a gap', () => {
     const s = feed([seqOf(1, 1), seqOf(1, 2), seqOf(1, 3), seqOf(2, 1), seqOf(2, 2)]);
-    assert.deepEqual(s, { expected: 5, received: 5, gaps: 0, duplicates: 0, boot_changes: 1, reliability_percentage: 100 });
+    assert.deepEqual(s, { expected: 5, received: 5, gaps: 0, duplicates: 0, boot_changes: 1, anomalies: 0, reliability_percentage: 100 });
     const lossy = feed([seqOf(1, 1), seqOf(1, 3), seqOf(2, 1), seqOf(2, 4)]);
     assert.equal(lossy.gaps, 3, 'one gap before the reboot, two after');
     assert.equal(lossy.boot_changes, 1);

@@ -361,7 +361,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
       const caFp = openssl.fingerprint(certsDir(dir, 'ca.crt'), 'sha256');
       const r = genCertsInProcess([...args(dir), '--new-ca']);
       assert.equal(r.code, 0, r.stderr);
-      assert.match(r.stderr, /WARNING: --new-ca replaces the CA/);
+      assert.match(r.stderr, /WARNING: --new-ca replaced the CA/);
       assert.match(r.stderr, /re-flashed/);
       assert.notEqual(openssl.fingerprint(certsDir(dir, 'ca.crt'), 'sha256'), caFp);
       const kept = fs.readdirSync(certsDir(dir)).filter((f) => f.startsWith('ca.replaced-'));

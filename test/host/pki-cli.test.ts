@@ -179,7 +179,7 @@ describe('gen-certs: command line', function () {
       fs.writeFileSync(path.join(dir, 'include'), 'in the way\n');
       const mid = dirSnapshot(dir);
       const r = genCertsInProcess([...args(), '--renew']);
-      assertOneLineError(r, /cannot write output files: (ENOTDIR|EEXIST) \(nothing was changed\)/);
+      assertOneLineError(r, /cannot write .*include: (ENOTDIR|EEXIST) \(nothing was changed\)/);
       assert.deepEqual(dirSnapshot(dir), mid);
     });
   });

@@ -9,6 +9,7 @@ import { checkClientCert } from './client-cert';
 import { checkNameResolution } from './dns';
 import { checkHandshake } from './handshake';
 import { checkKeyModes, checkKeysInGit, checkLocalExpiry } from './hygiene';
+import { checkLocalPki } from './local-pki';
 import { checkMqttConnect } from './mqtt-connect';
 import { ProbeOptions, ProbeResult, probe } from './probe';
 import { checkSan } from './san';
@@ -112,6 +113,7 @@ export async function runDoctor(o: DoctorOptions): Promise<CheckResult[]> {
   results.push(checkKeyModes(o.dir, s.clientKey !== undefined ? [s.clientKey] : []));
   results.push(checkKeysInGit(o.dir));
   results.push(checkLocalExpiry(o.dir, [s.caCert, s.clientCert].filter((f): f is string => f !== undefined), o.now, o.warnDays));
+  results.push(checkLocalPki(o.dir, o.now));
   return results;
 }
 

@@ -17,6 +17,7 @@ import * as os from 'os';
 import * as tls from 'tls';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import { MqttSettings } from '../env';
+import { explainMqttError } from './errors';
 import { MONITOR_TOPICS, NodeEvent, parseMessage } from './payload';
 import { DEFAULT_SEQ_LAYOUT, SeqLayout } from './seq';
 import {
@@ -157,7 +158,7 @@ export class Monitor extends EventEmitter {
       this.conn.tls_version = null;
       this.conn.cipher = null;
     });
-    c.on('error', (err) => this.fail(err.message));
+    c.on('error', (err) => this.fail(explainMqttError(err, this.settings)));
   }
 
   /** Whether the broker has (by now) written our persistent session to disk. */

@@ -10,6 +10,13 @@
  *  - a lower boot number never seen before = the node's stored boot counter was wiped (flash
  *    erased, sector corrupt): it counts from 1 again, so that is a restart too, not stale mail.
  * Pure functions over a small record; `missing` is bounded so a wild seq cannot eat memory.
+ *
+ * Implausible seqs (issue 9): one bogus reading (say seq 2^32 + 4e9 in boot 1) must not set the
+ * expectation to 4 billion and every reliability figure to 0. A reading that jumps further ahead
+ * than the time since the last one allows (at most one reading per `minIntervalMs`, plus
+ * JUMP_SLACK), or lands far before the first one of its boot, is an anomaly: counted and shown,
+ * not accounted. Only when further readings continue from it (CONFIRM_READINGS in a row) was the
+ * jump real, and they are accounted then (a broker that dropped queued readings does that).
  */
 
 export interface SeqLayout {
@@ -17,10 +24,31 @@ export interface SeqLayout {
   bootShift: number;
   /** The counter of a boot's first reading: after a reboot we saw, readings count from here. */
   firstCounter?: number;
+  /** The shortest time between two readings a node can have (default MIN_INTERVAL_MS). */
+  minIntervalMs?: number;
 }
 
+/** The firmware refuses a reading interval below 100 ms (node_config_check in lib/node/node_app.c). */
+export const MIN_INTERVAL_MS = 100;
+/** Readings a jump may exceed the interval by: read_now and motion readings, one full native queue (64). */
+export const JUMP_SLACK = 64;
+/** Anomalous readings that must follow one another before a jump is taken as real. */
+export const CONFIRM_READINGS = 3;
+
 /** The firmware's layout (lib/node/node_app.h: seq = boot_count << 32 | n, n = 1, 2, 3 ... per boot). */
-export const DEFAULT_SEQ_LAYOUT: SeqLayout = { bootShift: 32, firstCounter: 1 };
+export const DEFAULT_SEQ_LAYOUT: SeqLayout = { bootShift: 32, firstCounter: 1, minIntervalMs: MIN_INTERVAL_MS };
+
+/** When a reading arrived, and when the node says it took it (epoch ms, null while its clock is unset). */
+export interface SeqClock {
+  nowMs: number;
+  takenAtMs?: number | null;
+}
+
+export interface SeqAnomaly {
+  seq: number;
+  reason: string;
+  atMs: number;
+}
 
 /** Gaps remembered individually (to recognise late arrivals); beyond this they stay counted. */
 const MAX_TRACKED_MISSING = 4096;
@@ -48,6 +76,13 @@ export interface SeqState {
   /** Expected readings from closed (earlier) boots. */
   expectedClosed: number;
   receivedClosed: number;
+  /** Readings whose seq was implausible (not accounted unless later confirmed). */
+  anomalies: number;
+  lastAnomaly: SeqAnomaly | null;
+  /** When the reading at `max` was taken (arrival, or the node's earlier timestamp); null without a clock. */
+  maxAtMs: number | null;
+  /** Anomalous readings that follow one another, waiting for confirmation (at most CONFIRM_READINGS). */
+  pending: { seq: number; atMs: number }[];
 }
 
 export function newSeqState(): SeqState {
@@ -64,6 +99,10 @@ export function newSeqState(): SeqState {
     pastBoots: [],
     expectedClosed: 0,
     receivedClosed: 0,
+    anomalies: 0,
+    lastAnomaly: null,
+    maxAtMs: null,
+    pending: [],
   };
 }
 
@@ -90,8 +129,70 @@ function currentEpoch(s: SeqState): { expected: number; received: number } {
   return { expected, received: expected - s.missing.size - s.lostUntracked };
 }
 
-/** Accounts one reading's seq. Returns the new state (the argument is not modified). */
-export function recordSeq(prev: SeqState, seq: number, layout: SeqLayout = DEFAULT_SEQ_LAYOUT): SeqState {
+/** A month: a node timestamp further back than this is a wrong clock, not a queued reading. */
+const MAX_QUEUED_MS = 30 * 86_400_000;
+
+/** When a reading was taken: the node's timestamp if plausible (never later than its arrival), else its arrival. */
+function takenAt(clock: SeqClock): number {
+  const t = clock.takenAtMs;
+  if (typeof t === 'number' && Number.isFinite(t) && t <= clock.nowMs && t >= clock.nowMs - MAX_QUEUED_MS) return t;
+  return clock.nowMs;
+}
+
+/** Readings the node can have taken since `sinceMs` (plus the slack). */
+function allowance(sinceMs: number, nowMs: number, layout: SeqLayout): number {
+  const interval = Math.max(1, layout.minIntervalMs ?? MIN_INTERVAL_MS);
+  return Math.floor(Math.max(0, nowMs - sinceMs) / interval) + JUMP_SLACK;
+}
+
+/** Why this seq is implausible after the state so far, or null when it is plausible. */
+export function seqAnomaly(s: SeqState, seq: number, layout: SeqLayout, clock: SeqClock): string | null {
+  if (s.boot === null) return null; // where we joined: anything goes
+  const { boot, counter } = splitSeq(seq, layout);
+  const allowed = allowance(s.maxAtMs ?? clock.nowMs, clock.nowMs, layout);
+  if (boot === s.boot) {
+    if (counter > s.max && counter - s.max > allowed) return `jumped ${counter - s.max} readings ahead in ${Math.round(Math.max(0, clock.nowMs - (s.maxAtMs ?? clock.nowMs)) / 1000)} s`;
+    if (counter < s.first - JUMP_SLACK) return `went back ${s.first - counter} readings before the first of boot ${boot}`;
+    return null;
+  }
+  if (boot < s.boot && s.pastBoots.includes(boot)) return null; // stale mail, counted as such
+  const first = layout.firstCounter ?? 1;
+  if (counter - first > allowed) return `boot ${boot} starts at reading ${counter}, more than the node can have taken since its last reading`;
+  return null;
+}
+
+/**
+ * Accounts one reading's seq. Returns the new state (the argument is not modified). With a clock,
+ * an implausible seq is counted as an anomaly instead (see the top of this file).
+ */
+export function recordSeq(prev: SeqState, seq: number, layout: SeqLayout = DEFAULT_SEQ_LAYOUT, clock?: SeqClock): SeqState {
+  if (clock === undefined) return accountSeq(prev, seq, layout);
+  const why = seqAnomaly(prev, seq, layout, clock);
+  const at = takenAt(clock);
+  if (why === null) {
+    const s = accountSeq(prev, seq, layout);
+    if (s.max !== prev.max || s.boot !== prev.boot || prev.maxAtMs === null) s.maxAtMs = at;
+    s.pending = [];
+    return s;
+  }
+  const s: SeqState = { ...prev, anomalies: prev.anomalies + 1, lastAnomaly: { seq, reason: why, atMs: clock.nowMs } };
+  // Does it continue from the previous anomalous reading(s)? Then the jump may be real.
+  const last = prev.pending[prev.pending.length - 1];
+  const follows =
+    last !== undefined &&
+    seq > last.seq &&
+    seqAnomaly({ ...newSeqState(), boot: splitSeq(last.seq, layout).boot, first: 0, max: splitSeq(last.seq, layout).counter, maxAtMs: last.atMs }, seq, layout, clock) === null;
+  s.pending = follows ? [...prev.pending, { seq, atMs: at }] : [{ seq, atMs: at }];
+  if (s.pending.length < CONFIRM_READINGS) return s;
+  // Confirmed: the node really is there. Account the jump (its readings are lost) and what followed.
+  let r: SeqState = { ...s, pending: [] };
+  for (const p of s.pending) r = accountSeq(r, p.seq, layout);
+  r.maxAtMs = at;
+  r.lastAnomaly = { seq, reason: `${why}; accepted after ${CONFIRM_READINGS} readings continued from it`, atMs: clock.nowMs };
+  return r;
+}
+
+function accountSeq(prev: SeqState, seq: number, layout: SeqLayout): SeqState {
   const s: SeqState = { ...prev, missing: new Set(prev.missing) };
   const { boot, counter } = splitSeq(seq, layout);
   if (s.boot !== null && boot < s.boot && s.pastBoots.includes(boot)) {
@@ -143,6 +244,8 @@ export interface SeqSummary {
   gaps: number;
   duplicates: number;
   boot_changes: number;
+  /** Readings with an implausible seq (not in expected/received unless later confirmed). */
+  anomalies: number;
   /** received / expected in percent, floored to 2 decimals (99.999 must not show as 100); null before any seq. */
   reliability_percentage: number | null;
 }
@@ -162,6 +265,7 @@ export function summarizeSeq(s: SeqState): SeqSummary {
     gaps: expected - received,
     duplicates: s.duplicates,
     boot_changes: s.bootChanges,
+    anomalies: s.anomalies,
     reliability_percentage: reliability(received, expected),
   };
 }

@@ -76,7 +76,7 @@ export function ingest(prev: MonitorState, ev: NodeEvent, nowMs: number, layout:
       d.readingAtMs = nowMs;
       if (ev.location !== null) d.location = ev.location;
       if (ev.seq !== null) {
-        d.seq = recordSeq(d.seq, ev.seq, layout);
+        d.seq = recordSeq(d.seq, ev.seq, layout, { nowMs, takenAtMs: ev.reading.timestamp });
         d.lastSeq = ev.seq;
       }
       break;
@@ -103,6 +103,9 @@ export interface DeviceJson {
   seq_gaps: number;
   duplicates: number;
   boot_changes: number;
+  /** Readings with an implausible seq (a wild jump, or far backwards), left out of the figures above. */
+  seq_anomalies: number;
+  last_seq_anomaly: { seq: number; reason: string; at: string } | null;
   reliability_percentage: number | null;
   last_reading: Reading;
 }
@@ -125,6 +128,8 @@ export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STAL
     seq_gaps: seq.gaps,
     duplicates: seq.duplicates,
     boot_changes: seq.boot_changes,
+    seq_anomalies: seq.anomalies,
+    last_seq_anomaly: d.seq.lastAnomaly === null ? null : { seq: d.seq.lastAnomaly.seq, reason: d.seq.lastAnomaly.reason, at: new Date(d.seq.lastAnomaly.atMs).toISOString() },
     reliability_percentage: seq.reliability_percentage,
     last_reading: d.reading,
   };
@@ -157,6 +162,8 @@ export interface StatsJson extends ConnectionInfo {
   readings_expected: number;
   readings_received: number;
   reliability_percentage: number | null;
+  /** Readings with an implausible seq, over all devices. */
+  seq_anomalies: number;
   devices_online: number;
   devices_total: number;
   devices: Record<string, DeviceJson>;
@@ -180,6 +187,7 @@ export function statsJson(st: MonitorState, conn: ConnectionInfo, nowMs: number,
     readings_expected: expected,
     readings_received: received,
     reliability_percentage: reliability(received, expected),
+    seq_anomalies: list.reduce((n, d) => n + d.seq_anomalies, 0),
     devices_online: list.filter((d) => d.online).length,
     devices_total: list.length,
     devices,

@@ -1,7 +1,12 @@
-/** --check: every certificate under DIR/certs with subject, SANs, notAfter and days left. */
+/**
+ * --check: every certificate under DIR/certs with subject, SANs, notAfter and days left, and the
+ * files that must agree with each other: the CA key with the CA certificate, credentials.json
+ * with the device certificates, passwd with credentials.json. Reads only.
+ */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Certificate, parseCertPem, sanOf, signedBy, subjectText } from './certs';
+import { Certificate, keyMatchesCert, parseCertPem, parseKeyPem, sanOf, signedBy, subjectText } from './certs';
+import { verifyMosquittoHash } from './passwd';
 import { PkiError } from './errors';
 import { readInput } from './files';
 import { Layout, layout } from './layout';
@@ -18,9 +23,73 @@ export interface CheckedCert {
   problems: string[];
 }
 
+/** A file checked for consistency (not a certificate). */
+export interface CheckedFile {
+  file: string;
+  /** Empty when ok. */
+  problems: string[];
+}
+
 export interface CheckResult {
   certs: CheckedCert[];
+  files: CheckedFile[];
   ok: boolean;
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+/** ca.key: present, a key, the CA certificate's key. */
+function checkCaKey(l: Layout, ca: Certificate | undefined): CheckedFile {
+  const problems: string[] = [];
+  if (!fs.existsSync(l.caKey)) problems.push('missing (gen-certs cannot issue certificates without it; restore it from certs/backup/)');
+  else {
+    try {
+      const key = parseKeyPem(readInput(l.caKey, 'CA key'), 'the file');
+      if (ca !== undefined && !keyMatchesCert(key, ca)) problems.push('DOES NOT MATCH ca.crt (restore the pair from certs/backup/)');
+    } catch (err) {
+      problems.push(message(err));
+    }
+  }
+  return { file: l.caKey, problems };
+}
+
+/** credentials.json parsed, or the problem. */
+function readCredentials(l: Layout): { creds?: Record<string, string>; problems: string[] } {
+  if (!fs.existsSync(l.credentials)) return { problems: ['missing (restore it from certs/backup/; without it every device would get a new password)'] };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readInput(l.credentials, 'credentials'));
+  } catch (err) {
+    return { problems: [err instanceof SyntaxError ? 'not valid JSON (restore it from certs/backup/)' : message(err)] };
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return { problems: ['not a JSON object (restore it from certs/backup/)'] };
+  const creds: Record<string, string> = {};
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (typeof v === 'string' && v.length > 0) creds[k] = v;
+    else problems.push(`the password of "${k}" is not a non-empty string`);
+  }
+  return { creds, problems };
+}
+
+function checkPasswd(l: Layout, creds: Record<string, string> | undefined): CheckedFile {
+  const problems: string[] = [];
+  if (!fs.existsSync(l.passwd)) return { file: l.passwd, problems: ['missing (run gen-certs to write it again)'] };
+  if (creds === undefined) return { file: l.passwd, problems: ['cannot be checked: credentials.json is unusable'] };
+  const hashes = new Map<string, string>();
+  for (const line of readInput(l.passwd, 'passwd').split('\n')) {
+    const i = line.indexOf(':');
+    if (line.trim().length > 0 && i > 0) hashes.set(line.slice(0, i), line.slice(i + 1).trim());
+  }
+  for (const [user, password] of Object.entries(creds)) {
+    const h = hashes.get(user);
+    if (h === undefined) problems.push(`${user} has no line (the broker refuses it; run gen-certs to write passwd again)`);
+    else if (!verifyMosquittoHash(h, password)) problems.push(`the password of ${user} does not match credentials.json (run gen-certs to write passwd again)`);
+  }
+  for (const user of hashes.keys()) if (!(user in creds)) problems.push(`${user} is not in credentials.json`);
+  return { file: l.passwd, problems };
 }
 
 function certFiles(l: Layout): string[] {
@@ -50,7 +119,16 @@ export function checkCertificates(dir: string, warnDays: number, now: Date = new
     const { dns, ips } = sanOf(cert);
     return { file, subject: subjectText(cert), sans: [...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)], notAfter, daysLeft, problems };
   });
-  return { certs, ok: certs.every((c) => c.problems.length === 0) };
+  const { creds, problems: credProblems } = readCredentials(l);
+  if (creds !== undefined) {
+    for (const f of files) {
+      if (path.dirname(f) !== l.devicesDir) continue;
+      const id = path.basename(f, '.crt');
+      if (!(id in creds)) credProblems.push(`device ${id} has a certificate but no password (restore the file from certs/backup/)`);
+    }
+  }
+  const checked: CheckedFile[] = [checkCaKey(l, ca), { file: l.credentials, problems: credProblems }, checkPasswd(l, creds)];
+  return { certs, files: checked, ok: certs.every((c) => c.problems.length === 0) && checked.every((f) => f.problems.length === 0) };
 }
 
 export function formatCheck(r: CheckResult, dir: string): string {
@@ -65,6 +143,7 @@ export function formatCheck(r: CheckResult, dir: string): string {
           `  notAfter: ${c.notAfter.toISOString()} (${c.daysLeft} days left)`,
         ].join('\n'),
       )
+      .concat(r.files.map((f) => `${path.relative(root, f.file)}: ${f.problems.length === 0 ? 'ok' : f.problems.join('; ')}`))
       .join('\n') + '\n'
   );
 }

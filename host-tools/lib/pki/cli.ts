@@ -26,18 +26,18 @@ export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string)
     if (cmd.kind === 'check') {
       const r = checkCertificates(cmd.dir, cmd.warnDays);
       io.stdout(formatCheck(r, cmd.dir));
-      if (!r.ok) io.stderr(`gen-certs: certificates need attention (expired, expiring within ${cmd.warnDays} days, or not signed by the CA): renew with --renew\n`);
+      if (!r.ok) io.stderr(`gen-certs: certificates need attention (expired, expiring within ${cmd.warnDays} days, not signed by the CA, or files that disagree): renew certificates with --renew, restore other files from certs/backup/ (see the lines above)\n`);
       return r.ok ? EXIT_OK : EXIT_CHECK_FAILED;
     }
     const o = cmd.options;
+    const r = generate({ ...o, notify: (line) => io.stderr(`gen-certs: ${line}\n`) });
     if (o.newCa) {
       io.stderr(
-        '\n*** WARNING: --new-ca replaces the CA. Every device flashed with the old certs.h will be\n' +
+        '\n*** WARNING: --new-ca replaced the CA. Every device flashed with the old certs.h will be\n' +
           '*** unable to connect until it is re-flashed, and every client needs the new ca.crt.\n' +
           '*** The old CA is kept as certs/ca.replaced-<time>.crt/.key. ***\n\n',
       );
     }
-    const r = generate(o);
     for (const line of [...r.settingsChanged, ...r.warnings]) io.stderr(`gen-certs: ${line}\n`);
     // Paths under the current directory are shown relative, others absolute.
     const rel = (p: string): string => {
@@ -51,6 +51,7 @@ export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string)
       `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
       `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
       `broker config: ${rel(r.layout.mosquittoConf)}, passwd, acl; backend: ${rel(r.layout.env)}`,
+      ...(r.backup !== null ? [`backup: the previous files are in ${rel(r.backup)} (copy them back to undo this run)`] : []),
       `broker settings (kept in ${rel(r.layout.settings)}): port ${r.settings.port}, mutual TLS ${r.settings.mtls ? 'on' : 'off'}, ` +
         `plain 1883 ${r.settings.migration ? 'open' : 'closed'}, .env host ${r.settings.envHost}, ` +
         `install prefix ${r.settings.installPrefix ?? 'none (files in certs/)'}`,

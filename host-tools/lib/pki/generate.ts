@@ -32,7 +32,10 @@ import {
   subjectText,
 } from './certs';
 import { PkiError } from './errors';
-import { MODE_PUBLIC, MODE_SECRET, OutputFile, commitFiles, readInput } from './files';
+import { MODE_PUBLIC, MODE_SECRET, OutputFile, readInput } from './files';
+import { CommitFs, commitSet, recoverCommit } from './commit';
+import { backupSet, listBackups } from './backup';
+import { withLock } from './lock';
 import { fingerprints } from './fingerprints';
 import { cBytes, cString, cStringLines, rsaComponents, trustAnchor } from './bearssl';
 import { passwdFile, randomPassword } from './passwd';
@@ -77,6 +80,12 @@ export interface GenerateOptions {
   envHost?: string;
   /** Refuse to write secrets to paths git would track (default true; skipped outside a git work tree). */
   gitGuard?: boolean;
+  /** How long to wait for another run holding the PKI folder's lock (default DEFAULT_LOCK_WAIT_MS). */
+  lockWaitMs?: number;
+  /** Told at once about what happens before the run proper (a stale lock taken over, an interrupted run finished). */
+  notify?: (line: string) => void;
+  /** The renames of the commit (commit.ts); tests pass their own to fail or die at a given step. */
+  commitFs?: CommitFs;
 }
 
 export interface GenerateResult {
@@ -97,6 +106,8 @@ export interface GenerateResult {
   settingsChanged: string[];
   /** Warnings to print, e.g. a certificate cut short at the CA's notAfter. */
   warnings: string[];
+  /** Where the previous set was copied before this run changed the CA, a key or the credentials (null: no copy needed). */
+  backup: string | null;
 }
 
 interface Existing {
@@ -129,25 +140,96 @@ function loadCa(l: Layout): Issued | undefined {
   return { cert, key, certPem, keyPem };
 }
 
-function loadCredentials(file: string): Record<string, string> {
-  if (!exists(file)) return {};
+/** Ids of the device certificates in certs/devices/. */
+function deviceCertIds(l: Layout): string[] {
+  if (!exists(l.devicesDir)) return [];
+  return fs
+    .readdirSync(l.devicesDir, { withFileTypes: true })
+    .filter((e) => e.name.endsWith('.crt') && !e.isDirectory())
+    .map((e) => e.name.slice(0, -'.crt'.length))
+    .sort();
+}
+
+/**
+ * Files showing that an earlier gen-certs run made a PKI here (names relative to certs/, for
+ * messages). A CA alone is not one: that is how a user brings a CA made elsewhere (openssl).
+ */
+function pkiTraces(l: Layout, except: readonly string[] = []): string[] {
+  const files = [l.serverCrt, l.backendCrt, l.credentials, l.settings, ...deviceCertIds(l).map((id) => deviceCrt(l, id))];
+  return files.filter((f) => !except.includes(f) && exists(f)).map((f) => path.relative(l.certsDir, f));
+}
+
+function listed(names: readonly string[]): string {
+  return names.length <= 3 ? names.join(', ') : `${names.slice(0, 3).join(', ')} and ${names.length - 3} more`;
+}
+
+/** How to get a lost file back: the newest backup holding it, if any. */
+function restoreHint(l: Layout, file: string): string {
+  const rel = path.relative(l.dir, file);
+  const b = listBackups(l)
+    .reverse()
+    .find((d) => exists(path.join(d, rel)));
+  return b ? `restore it from ${path.join(b, rel)}` : 'restore it from your own copy (there is no backup in certs/backup/)';
+}
+
+function loadCredentials(l: Layout): Record<string, string> {
+  const file = l.credentials;
+  if (!exists(file)) {
+    // A fresh start here would give every device a new password and drop the ones not named again.
+    const traces = pkiTraces(l, [file]);
+    if (traces.length > 0) {
+      throw new PkiError(
+        `credentials file ${file} is missing, but ${listed(traces)} exist: without it every device would get a new MQTT password; ${restoreHint(l, file)} and run again`,
+      );
+    }
+    return {};
+  }
   const text = readInput(file, 'credentials');
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new PkiError(`credentials file ${file} is not valid JSON`);
+    throw new PkiError(`credentials file ${file} is not valid JSON (${restoreHint(l, file)})`);
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new PkiError(`credentials file ${file} is not a JSON object`);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new PkiError(`credentials file ${file} is not a JSON object (${restoreHint(l, file)})`);
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (typeof v !== 'string' || v.length === 0) throw new PkiError(`credentials file ${file}: the password of "${k}" is not a non-empty string`);
+    if (typeof v !== 'string' || v.length === 0) throw new PkiError(`credentials file ${file}: the password of "${k}" is not a non-empty string (${restoreHint(l, file)})`);
     out[k] = v;
+  }
+  // A device with a certificate but no password would be dropped from passwd and the ACL.
+  for (const id of deviceCertIds(l)) {
+    if (!(id in out)) {
+      throw new PkiError(
+        `device ${id} has a certificate ${deviceCrt(l, id)} but no password in ${file}: ${restoreHint(l, file)}, or delete ${id}.crt and ${id}.key to drop the device`,
+      );
+    }
   }
   return out;
 }
 
-
+/**
+ * A client certificate whose CN equals a broker name could pose as the broker to a client that
+ * checks names only (issue 8): refuse a device id equal to a broker name, either way round.
+ */
+function refuseBrokerNames(ids: readonly string[], hosts: readonly string[], known: readonly string[], cliHosts: readonly string[]): void {
+  const lower = new Map(hosts.map((h) => [h.toLowerCase(), h]));
+  for (const h of hosts) {
+    if (h.toLowerCase() === BACKEND_USER) {
+      throw new PkiError(`invalid --host "${h}": it is the name of the backend's client certificate, which could then pose as the broker; use another broker name`);
+    }
+  }
+  for (const id of ids) {
+    const h = lower.get(id.toLowerCase());
+    if (h === undefined) continue;
+    const hostIsNew = known.includes(id) && cliHosts.some((x) => x.toLowerCase() === id.toLowerCase());
+    throw new PkiError(
+      hostIsNew
+        ? `invalid --host "${h}": it is also device ${id}'s name, so that device's certificate could pose as the broker; use another broker name (or rename the device)`
+        : `invalid device id "${id}": it is also a broker name in the certificate (${h}), so the device's certificate could pose as the broker; pick another device id`,
+    );
+  }
+}
 
 /** True when the certificate's SAN holds exactly these names and addresses. */
 function sameHosts(cert: Certificate, hosts: readonly string[]): boolean {
@@ -215,6 +297,14 @@ export function validateOptions(opts: GenerateOptions): void {
   for (const h of opts.hosts ?? []) classifyHost(h);
   for (const d of opts.devices ?? []) validateDeviceId(d);
   if (opts.headerDevice !== undefined) validateDeviceId(opts.headerDevice);
+  // A device certificate named like the broker could impersonate it (issue 8).
+  const ids = [...(opts.devices ?? []), ...(opts.headerDevice !== undefined ? [opts.headerDevice] : [])];
+  for (const id of ids) {
+    const h = (opts.hosts ?? []).find((x) => x.toLowerCase() === id.toLowerCase());
+    if (h !== undefined) {
+      throw new PkiError(`invalid device id "${id}": it is also a broker name (--host ${h}), so the device's certificate could pose as the broker; pick another device id`);
+    }
+  }
   if (opts.days !== undefined) parseDays('--days', String(opts.days));
   if (opts.deviceDays !== undefined) parseDays('--device-days', String(opts.deviceDays));
   if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) {
@@ -226,10 +316,44 @@ export function validateOptions(opts: GenerateOptions): void {
   if (opts.envHost !== undefined) classifyHost(opts.envHost);
 }
 
+/**
+ * One run, holding the lock on certs/ (lock.ts) for all of it; an interrupted earlier run is
+ * finished or undone first (commit.ts).
+ */
 export function generate(opts: GenerateOptions): GenerateResult {
   validateOptions(opts);
-  const now = new Date();
   const l = layout(opts.dir);
+  // The highest folder this run creates: a refused run removes what it made, up to there.
+  let top: string | null = null;
+  for (let d = l.certsDir; !exists(d) && path.dirname(d) !== d; d = path.dirname(d)) top = d;
+  try {
+    fs.mkdirSync(l.certsDir, { recursive: true });
+  } catch (err) {
+    throw new PkiError(`cannot create ${l.certsDir}: ${(err as NodeJS.ErrnoException).code ?? String(err)} (is the folder writable?)`);
+  }
+  try {
+    return withLock(
+      l.certsDir,
+      () => {
+        const recovered = recoverCommit(l.certsDir);
+        if (recovered !== null) opts.notify?.(recovered);
+        return generateLocked(opts, l);
+      },
+      { waitMs: opts.lockWaitMs, notify: opts.notify },
+    );
+  } finally {
+    // A refused first run leaves nothing behind, not even an empty certs/.
+    if (top !== null) {
+      for (let d = l.certsDir; d.length >= top.length; d = path.dirname(d)) {
+        if (!exists(d) || fs.readdirSync(d).length > 0) break;
+        fs.rmdirSync(d);
+      }
+    }
+  }
+}
+
+function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
+  const now = new Date();
   const hosts = unique(opts.hosts && opts.hosts.length > 0 ? opts.hosts : (existingHosts(l) ?? defaultHosts()));
   // The broker settings: remembered from earlier runs, explicit options override (settings.ts).
   const remembered = loadSettings(l.settings) ?? inferSettings(l.mosquittoConf, l.env);
@@ -237,6 +361,14 @@ export function generate(opts: GenerateOptions): GenerateResult {
   const port = settings.port;
 
   // 1. The CA: reused unless --new-ca. A silently new CA would orphan every flashed device.
+  if (!opts.newCa && !exists(l.caCrt) && !exists(l.caKey)) {
+    const traces = pkiTraces(l);
+    if (traces.length > 0) {
+      throw new PkiError(
+        `the CA (${l.caCrt} and ca.key) is missing, but ${listed(traces)} exist: a new CA means re-flashing every device; ${restoreHint(l, l.caCrt)} (and ca.key next to it), or run with --new-ca to replace the CA`,
+      );
+    }
+  }
   const existingCa = opts.newCa ? undefined : loadCa(l);
   const caCreated = existingCa === undefined;
   const ca: Issued = existingCa ?? createCa();
@@ -263,11 +395,12 @@ export function generate(opts: GenerateOptions): GenerateResult {
     lifetimeIs(c, days) || (days !== undefined && Math.abs(c.validity.notAfter.getTime() - caEnd.getTime()) < 1000 && c.validity.notBefore.getTime() + days * 86_400_000 > caEnd.getTime());
 
   // 2. Who exists: devices from credentials.json plus the requested ones.
-  const creds = loadCredentials(l.credentials);
+  const creds = loadCredentials(l);
   const known = Object.keys(creds).filter((k) => k !== BACKEND_USER);
   for (const k of known) validateDeviceId(k);
   let devices = unique([...known, ...(opts.devices ?? []), ...(opts.headerDevice ? [opts.headerDevice] : [])]);
   if (devices.length === 0) devices = [DEFAULT_DEVICE];
+  refuseBrokerNames(devices, hosts, known, opts.hosts ?? []);
   const headerDevice = opts.headerDevice ?? opts.devices?.[0] ?? devices[0];
   const passwords: Record<string, string> = {};
   for (const user of [...devices, BACKEND_USER]) passwords[user] = creds[user] ?? randomPassword();
@@ -377,8 +510,23 @@ export function generate(opts: GenerateOptions): GenerateResult {
   secret(l.certsH, renderCertsH({ ca: ca.cert, server: server.cert, device: deviceCerts[headerDevice], deviceId: headerDevice, password: passwords[headerDevice], port, mtls: settings.mtls, generatedAt }));
 
   if (opts.gitGuard !== false) gitGuard(l.dir, files.filter((f) => f.mode === MODE_SECRET).map((f) => f.path));
-  commitFiles(files);
+  // 6. Keep the previous set when this run changes the CA, a key or the credentials, then commit.
+  const precious = (f: OutputFile): boolean => f.path === l.caCrt || f.path === l.credentials || f.path.endsWith('.key');
+  const changes = files.some((f) => precious(f) && exists(f.path) && !fs.readFileSync(f.path).equals(Buffer.from(f.content)));
+  const backup = changes ? backupSet(l, now) : null;
+  try {
+    commitSet(l.certsDir, files, opts.commitFs);
+  } catch (err) {
+    if (backup !== null) {
+      // nothing changed: nothing to keep (and no empty backup/ left behind)
+      fs.rmSync(backup, { recursive: true, force: true });
+      const root = path.dirname(backup);
+      if (fs.readdirSync(root).length === 0) fs.rmdirSync(root);
+    }
+    throw err;
+  }
   return {
+    backup,
     layout: l,
     caCreated,
     issued,

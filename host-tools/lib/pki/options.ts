@@ -3,6 +3,7 @@ import { parseOptions } from '../cli/args';
 import { PkiError } from './errors';
 import { GenerateOptions } from './generate';
 import { parseDays } from './validate';
+import { DEFAULT_LOCK_WAIT_MS } from './lock';
 
 export const DEFAULT_WARN_DAYS = 30;
 
@@ -47,11 +48,18 @@ Options:
   --check               list every certificate (subject, SANs, notAfter, days left); writes
                         nothing; exit 1 if one is expired or expires within --warn-days
   --warn-days N         threshold for --check (default ${DEFAULT_WARN_DAYS})
+  --lock-wait N         seconds to wait for another gen-certs run on the same folder
+                        (default ${DEFAULT_LOCK_WAIT_MS / 1000}); then exit 2 naming the lock and its process
   -h, --help            this text
 
 --mtls, --migration, --port, --env-host and --install-prefix are remembered in
 DIR/certs/settings.json: later runs keep them until an option changes them, and a run that
 changes one prints a line saying so (then reinstall mosquitto_tls.conf).
+
+Safety: one run at a time per folder (certs/.gen-certs.lock); the files are replaced all at once
+(an interrupted run is finished or undone by the next one); before a run changes the CA, a key
+or the passwords, the previous files are copied to DIR/certs/backup/<time>/ (printed). A missing
+CA or credentials.json next to an existing PKI is refused (restore it from a backup).
 
 Certificates never outlive the CA: a new one ends with the CA at the latest (with a warning),
 and an expired CA is refused (replace it with --new-ca).
@@ -81,6 +89,11 @@ function parseError(err: unknown): PkiError {
   return new PkiError(msg.split('\n')[0]);
 }
 
+function parseLockWait(text: string): number {
+  if (!/^[0-9]+$/.test(text) || Number(text) > 3600) throw new PkiError(`invalid --lock-wait "${text}": expected 0-3600 seconds`);
+  return Number(text) * 1000;
+}
+
 export function parseCommandLine(argv: readonly string[], defaultDir: string): Command {
   const parsed = parseOptions(
     {
@@ -106,6 +119,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
         'new-ca': { type: 'boolean' },
         check: { type: 'boolean' },
         'warn-days': { type: 'string' },
+        'lock-wait': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     },
@@ -146,6 +160,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
       installPrefix,
       renew: v.renew,
       newCa: v['new-ca'],
+      lockWaitMs: v['lock-wait'] !== undefined ? parseLockWait(v['lock-wait']) : undefined,
     },
   };
 }

@@ -13,17 +13,26 @@ export const RESERVED_IDS: readonly string[] = ['backend'];
  */
 export function validateDeviceId(id: string): string {
   if (id.length === 0) throw new PkiError('invalid device id "": it must not be empty');
+  const shown = JSON.stringify(id); // a newline or tab must show as \n, \t, not as a space
   if (id.length > MAX_DEVICE_ID_LENGTH) {
-    throw new PkiError(`invalid device id "${id}": longer than ${MAX_DEVICE_ID_LENGTH} characters (MQTT client id limit)`);
+    throw new PkiError(`invalid device id ${shown}: longer than ${MAX_DEVICE_ID_LENGTH} characters (MQTT client id limit)`);
   }
   const bad = /[^A-Za-z0-9_-]/.exec(id);
   if (bad) {
-    throw new PkiError(`invalid device id "${id}": character "${bad[0]}" is not allowed (use letters, digits, "-" and "_"; "/", "+" and "#" break MQTT topics)`);
+    throw new PkiError(`invalid device id ${shown}: character ${describeChar(bad[0])} is not allowed (use letters, digits, "-" and "_"; "/", "+" and "#" break MQTT topics)`);
   }
   if (RESERVED_IDS.includes(id)) throw new PkiError(`invalid device id "${id}": the name is reserved for the backend user`);
   // Ids are keys of plain objects here and in every JavaScript backend; this one would set the prototype.
   if (id === '__proto__') throw new PkiError(`invalid device id "${id}": the name is reserved in JavaScript`);
   return id;
+}
+
+/** A character for an error message: printable ones quoted, others by name and code. */
+export function describeChar(c: string): string {
+  const names: Record<string, string> = { '\n': 'line feed', '\r': 'carriage return', '\t': 'tab', ' ': 'space' };
+  const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+  if (names[c] !== undefined) return `${JSON.stringify(c)} (${names[c]})`;
+  return /[\p{L}\p{N}\p{P}\p{S}]/u.test(c) ? `"${c}"` : `${code} (a control or invisible character)`;
 }
 
 export type HostKind = 'dns' | 'ip';
@@ -32,14 +41,14 @@ export type HostKind = 'dns' | 'ip';
 export function classifyHost(host: string): HostKind {
   if (host.length === 0) throw new PkiError('invalid host "": it must not be empty');
   // net.isIP accepts "fe80::1%eth0", but a zone index is local to one machine and has no encoding in a SAN.
-  if (host.includes('%')) throw new PkiError(`invalid IP address "${host}": drop the zone index (%...); a certificate holds the bare address`);
+  if (host.includes('%')) throw new PkiError(`invalid IP address ${JSON.stringify(host)}: drop the zone index (%...); a certificate holds the bare address`);
   if (net.isIP(host) !== 0) return 'ip';
   // Looks like an address but is not one: "300.1.2.3", "10.0.0", "fe80::g".
-  if (/^[0-9.]+$/.test(host) || host.includes(':')) throw new PkiError(`invalid IP address "${host}"`);
-  if (host.length > 253) throw new PkiError(`invalid host name "${host}": longer than 253 characters`);
+  if (/^[0-9.]+$/.test(host) || host.includes(':')) throw new PkiError(`invalid IP address ${JSON.stringify(host)}`);
+  if (host.length > 253) throw new PkiError(`invalid host name ${JSON.stringify(host)}: longer than 253 characters`);
   for (const label of host.split('.')) {
     if (!/^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$/.test(label)) {
-      throw new PkiError(`invalid host name "${host}": label "${label}" is not a valid DNS label (letters, digits, inner "-", 1-63 characters)`);
+      throw new PkiError(`invalid host name ${JSON.stringify(host)}: label ${JSON.stringify(label)} is not a valid DNS label (letters, digits, inner "-", 1-63 characters)`);
     }
   }
   return 'dns';
