@@ -24,6 +24,9 @@ export interface OutageOptions {
   outageMs: number;
   /** Kill -9 and restart every node this many times during the outage (0: never). */
   killsDuringOutage: number;
+  /** Extra Mosquitto config lines (e.g. `max_queued_messages N`: the default 1000 per client
+      drops a fleet's backlog before the backend has taken it). */
+  brokerExtra?: string[];
   /** Progress lines (the soak prints them). */
   log?: (line: string) => void;
 }
@@ -46,6 +49,8 @@ export interface OutageResult {
   totalLogged: number;
   totalDelivered: number;
   totalMissing: number;
+  /** Mosquitto's own log lines saying it dropped messages for a client (max_queued_messages). */
+  brokerDrops: string[];
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
@@ -75,7 +80,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
   const allNodes: NativeNode[] = [];
   try {
     pki = await makePki({ devices: ids });
-    broker = await startMosquitto({ confFile: pki.mosquittoConf });
+    broker = await startMosquitto({ confFile: pki.mosquittoConf, extra: opts.brokerExtra });
     const arrivals = new Map<string, Arrival[]>(ids.map((id) => [id, []]));
     backend = await mqtt.connectAsync(`mqtts://127.0.0.1:${broker.port}`, {
       ca: fs.readFileSync(pki.caCrt),
@@ -184,7 +189,9 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
         duplicates: got.length - counts.size, missing, cutAtKill, maxLateMs, flashWrites,
       };
     });
+    const brokerDrops = b.logs().split('\n').filter((l) => /being dropped/i.test(l));
     return {
+      brokerDrops,
       accounts,
       drainMs,
       totalLogged: accounts.reduce((s, a) => s + a.logged, 0),
