@@ -3,10 +3,12 @@
 file(GLOB NODE_CORE_SOURCES CONFIGURE_DEPENDS
   ${CMAKE_SOURCE_DIR}/lib/mqtt/*.cpp
   ${CMAKE_SOURCE_DIR}/lib/sensors/*.cpp
-  ${CMAKE_SOURCE_DIR}/lib/node/*.cpp)
+  ${CMAKE_SOURCE_DIR}/lib/node/*.cpp
+  ${CMAKE_SOURCE_DIR}/lib/store/*.cpp)
 add_library(node_core STATIC ${NODE_CORE_SOURCES})
 target_include_directories(node_core PUBLIC
-  ${CMAKE_SOURCE_DIR}/lib/mqtt ${CMAKE_SOURCE_DIR}/lib/sensors ${CMAKE_SOURCE_DIR}/lib/node)
+  ${CMAKE_SOURCE_DIR}/lib/mqtt ${CMAKE_SOURCE_DIR}/lib/sensors ${CMAKE_SOURCE_DIR}/lib/node
+  ${CMAKE_SOURCE_DIR}/lib/store)
 target_compile_options(node_core PRIVATE ${NODE_CXX_FLAGS})
 # The native node may queue more than the chip (its RAM is not the limit); --queue picks the
 # size at run time up to this, and defaults to the chip's 16.
@@ -17,10 +19,11 @@ target_compile_definitions(node_core PUBLIC MQTT_QUEUE_SLOTS=64)
 set(NODE_SANITIZE -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer)
 add_library(node_core_checked STATIC ${NODE_CORE_SOURCES})
 target_include_directories(node_core_checked PUBLIC
-  ${CMAKE_SOURCE_DIR}/lib/mqtt ${CMAKE_SOURCE_DIR}/lib/sensors ${CMAKE_SOURCE_DIR}/lib/node)
+  ${CMAKE_SOURCE_DIR}/lib/mqtt ${CMAKE_SOURCE_DIR}/lib/sensors ${CMAKE_SOURCE_DIR}/lib/node
+  ${CMAKE_SOURCE_DIR}/lib/store)
 target_compile_options(node_core_checked PRIVATE ${NODE_CXX_FLAGS} ${NODE_SANITIZE})
 target_compile_definitions(node_core_checked PUBLIC MQTT_QUEUE_SLOTS=16)
-foreach(t test_mqtt_packet test_mqtt_session test_sensors test_node_app)
+foreach(t test_mqtt_packet test_mqtt_session test_sensors test_node_app test_flash_ring)
   add_executable(${t} ${CMAKE_SOURCE_DIR}/test/unit/${t}.cpp)
   target_link_libraries(${t} node_core_checked)
   target_compile_options(${t} PRIVATE ${NODE_CXX_FLAGS} ${NODE_SANITIZE})

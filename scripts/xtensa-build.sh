@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-compiles every .cpp of the portable core (lib/mqtt, lib/sensors, lib/node, lib/tls) for the
+# Cross-compiles every .cpp of the portable core (lib/mqtt, lib/sensors, lib/node, lib/store, lib/tls) for the
 # ESP8266 with Debian's xtensa-lx106-elf-g++ and the firmware's flags, so CI proves the core builds
 # for the chip without PlatformIO. Prints one summary line with the object sizes.
 # BearSSL: the cross compiler gets an include dir holding only a `bearssl` symlink to
@@ -19,7 +19,7 @@ ln -s /usr/include/bearssl "$out/inc/bearssl"
 flags=(-Os -mlongcalls -Wall -Wextra -Werror -fno-exceptions -fno-rtti -std=gnu++11
        -ffunction-sections -fdata-sections
        -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$out/inc")
-dirs=(lib/mqtt lib/sensors lib/node lib/tls)
+dirs=(lib/mqtt lib/sensors lib/node lib/store lib/tls)
 for d in "${dirs[@]}"; do [ -d "$d" ] && flags+=(-I"$d"); done
 [ -d include ] && flags+=(-Iinclude)
 

@@ -51,6 +51,8 @@ function render(stats) {
     cell(tr, String(d.seq_gaps));
     cell(tr, String(d.duplicates));
     cell(tr, fmt(d.reliability_percentage, ' %'), 'reliability');
+    cell(tr, d.late_readings ? d.late_readings + ' (up to ' + fmt(d.max_late_ms / 1000, ' s', 0) + ')' : '0');
+    cell(tr, String((d.lost_on_node || 0) + (d.corrupt_on_node || 0)), d.lost_on_node || d.corrupt_on_node ? 'state-offline' : '');
     rows.push(tr);
   }
   body.replaceChildren(...rows);

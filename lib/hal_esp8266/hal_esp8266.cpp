@@ -290,6 +290,7 @@ void hal_esp8266_begin(hal_esp8266 *board, const hal_esp8266_config *cfg, node_h
     out->hcsr04_echo_us = hal_hcsr04_echo_us;
     out->led_set = hal_led_set;
     out->buzzer_set = hal_buzzer_set;
+    out->flash = flash_region_init(&board->flash) >= 3 ? &board->flash : nullptr;
 }
 
 void hal_esp8266_poll(hal_esp8266 *board) {

@@ -18,6 +18,7 @@
 
 #include <stdint.h>
 
+#include "flash_region.h"
 #include "hal.h"
 
 struct hal_esp8266_config {
@@ -47,6 +48,7 @@ struct hal_esp8266 {
     int dht_last_result;
     uint32_t dht_last_ms;
     uint8_t dht_last_frame[5];
+    flash_io flash;          /* the reading ring's region (flash_region.h) */
 };
 
 /* Sets up pins, serial is assumed begun by the caller; starts WiFi (non-blocking) and SNTP, and

@@ -234,6 +234,7 @@ void on_puback(mqtt_session *s, uint16_t id) {
             sl.acked = 1;
             s->stats.acked++;
             reclaim_acked(s);
+            if (s->cb.on_acked) s->cb.on_acked(s->cb.ctx, id);
             return;
         }
     }
@@ -662,6 +663,7 @@ int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payl
     if (n < 0) return n;
     sl.len = (uint16_t)n;
     sl.packet_id = p.packet_id;
+    s->last_packet_id = p.packet_id;
     sl.sent = 0;
     sl.acked = 0;
     s->count++;
@@ -670,6 +672,12 @@ int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payl
 }
 
 int mqtt_session_connected(const mqtt_session *s) { return s->state == MQTT_STATE_CONNECTED; }
+
+uint16_t mqtt_session_room(mqtt_session *s) {
+    reclaim_acked(s);
+    uint16_t l = queue_limit(s);
+    return s->count >= l ? 0 : (uint16_t)(l - s->count);
+}
 
 uint16_t mqtt_session_pending(const mqtt_session *s) {
     uint16_t n = 0;

@@ -36,10 +36,12 @@
 #include "mqtt_packet.h"
 #include "transport.h"
 
-/* Queue capacity (messages) and the largest encoded PUBLISH a slot holds. Override per build:
-   the ESP8266 keeps the defaults (16 x 384 B = 6 KB), the native node may allow more. */
+/* Queue capacity (messages) and the largest encoded PUBLISH a slot holds. Override per build.
+   The queue is the in-flight window: readings wait in the node's reading store (lib/store,
+   ~24 bytes each) and are encoded into it only when there is room, so 4 slots (one reading in
+   "both" mode, 4 x 384 B = 1.5 KB) are enough on the ESP8266; the native node may allow more. */
 #ifndef MQTT_QUEUE_SLOTS
-#define MQTT_QUEUE_SLOTS 16
+#define MQTT_QUEUE_SLOTS 4
 #endif
 #ifndef MQTT_SLOT_SIZE
 #define MQTT_SLOT_SIZE 384
@@ -96,6 +98,9 @@ struct mqtt_session_callbacks {
     void (*on_message)(void *ctx, const char *topic, uint16_t topic_len,
                        const uint8_t *payload, size_t payload_len, int retained);
     void (*on_connection)(void *ctx, int connected); /* NULL: not needed */
+    /* The PUBACK for a message queued by mqtt_session_publish came (its id: last_packet_id
+       right after that call). NULL: not needed. */
+    void (*on_acked)(void *ctx, uint16_t packet_id);
 };
 
 struct mqtt_session_stats {
@@ -141,6 +146,7 @@ struct mqtt_session {
     uint16_t count;
     uint16_t cursor;              /* slots from head already sent on this connection */
     uint16_t next_id;
+    uint16_t last_packet_id;      /* the id mqtt_session_publish gave its message */
 
     uint8_t tx[MQTT_TX_SIZE];
     uint16_t tx_len, tx_off;
@@ -179,6 +185,8 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now_ms);
 int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payload,
                          size_t len, int retain);
 int mqtt_session_connected(const mqtt_session *s);
+/* Free queue slots: messages mqtt_session_publish takes now without dropping an older one. */
+uint16_t mqtt_session_room(mqtt_session *s);
 /* Messages waiting for PUBACK or not yet sent. */
 uint16_t mqtt_session_pending(const mqtt_session *s);
 /* Close the connection at once, without DISCONNECT (the broker then publishes the will). */

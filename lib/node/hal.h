@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flash_ring.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -49,6 +51,10 @@ struct node_hal {
     int32_t (*hcsr04_echo_us)(void *ctx);          /* echo pulse width in us, <0 on timeout (30 ms) */
     void (*led_set)(void *ctx, int on);            /* logical on/off; the HAL knows GPIO2 is active low */
     void (*buzzer_set)(void *ctx, int on);
+
+    /* The flash region for readings that wait for the broker (lib/store/flash_ring.h), or NULL:
+       then they wait in RAM only and a power cut loses them. */
+    const flash_io *flash;
 };
 
 #ifdef __cplusplus

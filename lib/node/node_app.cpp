@@ -13,7 +13,7 @@ namespace {
 inline bool reached(uint32_t now, uint32_t at) { return (int32_t)(now - at) >= 0; }
 
 void log_line(node_app *a, const char *tag, const char *s1, const char *s2 = 0,
-              const char *s3 = 0, const char *s4 = 0) {
+              const char *s3 = 0, const char *s4 = 0, const char *s5 = 0, const char *s6 = 0) {
     char line[192];
     text_buf tb;
     tb_init(&tb, line, sizeof line);
@@ -22,6 +22,8 @@ void log_line(node_app *a, const char *tag, const char *s1, const char *s2 = 0,
     tb_str(&tb, s2);
     tb_str(&tb, s3);
     tb_str(&tb, s4);
+    tb_str(&tb, s5);
+    tb_str(&tb, s6);
     a->hal->log(a->hal->ctx, line);
 }
 
@@ -110,6 +112,8 @@ void publish(node_app *a, const char *topic, size_t len) {
     }
 }
 
+void store_push(node_app *a, const uint8_t *body);
+
 void take_reading(node_app *a, uint32_t now) {
     const node_hal *h = a->hal;
     /* The DHT22 needs 2 s between reads; in between, the last result stands. */
@@ -160,16 +164,180 @@ void take_reading(node_app *a, uint32_t now) {
         h->log(h->ctx, line);
     }
 
-    uint8_t mode = a->cfg.publish_mode;
-    if (mode & NODE_PUBLISH_COMBINED) {
-        publish(a, a->t_combined,
-                node_format_combined(a->cfg.device_id, a->cfg.location, &r, a->payload, sizeof a->payload));
+    uint8_t body[FLASH_BODY_SIZE];
+    node_reading_pack(&r, body);
+    store_push(a, body);
+}
+
+/* ---- the reading store: flash ring (older) then RAM ring (newer) ----
+   Invariant: every record in flash is older than every record in RAM, and a reading taken
+   from RAM is in flight only while flash holds nothing not yet taken. So "oldest first" is
+   simply: flash first, then RAM; spilling to flash appends the in-flight RAM readings first. */
+
+void flash_append(node_app *a, const uint8_t *body, uint32_t *slot) {
+    uint32_t before = a->flash.stats.dropped;
+    if (flash_ring_append(&a->flash, body, slot) != 0) log_line(a, "store: ", "flash write failed, reading lost");
+    if (a->flash.stats.dropped != before) {
+        char num[12];
+        log_line(a, "store: ", "flash ring full, dropped the oldest readings (",
+                 u64_text(num, sizeof num, a->flash.stats.dropped), " so far)");
+        a->report_due = 1;
     }
-    if (mode & NODE_PUBLISH_PER_SENSOR) {
-        a->payload[0] = r.pir ? '1' : '0';
-        publish(a, a->t_pir, 1);
-        publish(a, a->t_ultrasonic, node_format_distance(&r, a->payload, sizeof a->payload));
-        if (r.dht_ok) publish(a, a->t_dht, node_format_dht(a->cfg.device_id, &r, a->payload, sizeof a->payload));
+}
+
+/* In-flight readings taken from RAM go to flash, as taken (the session still sends them). */
+void persist_inflight(node_app *a) {
+    for (uint8_t i = 0; i < a->inflight_count; i++) {
+        node_inflight &f = a->inflight[i];
+        if (f.in_flash) continue;
+        uint32_t slot = 0xffffffffu;
+        flash_append(a, f.body, &slot);
+        if (slot == 0xffffffffu) continue;
+        f.in_flash = 1;
+        f.slot = slot;
+        if (a->flash.cursor == slot) flash_ring_advance(&a->flash); /* taken already */
+    }
+}
+
+void spill_oldest_ram(node_app *a) {
+    flash_append(a, a->ram[a->ram_head], 0);
+    a->ram_head = (uint16_t)((a->ram_head + 1) % NODE_RAM_READINGS);
+    a->ram_count--;
+}
+
+void persist_all(node_app *a) {
+    if (!a->has_flash) return;
+    uint16_t moved = a->ram_count;
+    persist_inflight(a);
+    while (a->ram_count) spill_oldest_ram(a);
+    if (moved) {
+        char num[12];
+        log_line(a, "store: ", "broker unreachable, moved ", u64_text(num, sizeof num, moved),
+                 " readings from RAM to flash");
+    }
+}
+
+void store_push(node_app *a, const uint8_t *body) {
+    if (a->has_flash && !a->connected) {
+        /* Write-through while the broker is unreachable: a power cut now loses at most this one. */
+        persist_all(a);
+        flash_append(a, body, 0);
+        return;
+    }
+    if (a->ram_count == NODE_RAM_READINGS) {
+        if (a->has_flash) {
+            persist_inflight(a);
+            spill_oldest_ram(a);
+        } else {
+            a->ram_head = (uint16_t)((a->ram_head + 1) % NODE_RAM_READINGS);
+            a->ram_count--;
+            a->lost++;
+            a->report_due = 1;
+            char num[12];
+            log_line(a, "store: ", "RAM full and no flash, dropped the oldest reading (",
+                     u64_text(num, sizeof num, a->lost), " so far)");
+        }
+    }
+    memcpy(a->ram[(a->ram_head + a->ram_count) % NODE_RAM_READINGS], body, FLASH_BODY_SIZE);
+    a->ram_count++;
+}
+
+void complete_inflight(node_app *a, uint8_t i) {
+    node_inflight &f = a->inflight[i];
+    if (f.in_flash && a->has_flash) flash_ring_release(&a->flash, f.slot, flash_body_seq(f.body));
+    for (uint8_t k = i; k + 1 < a->inflight_count; k++) a->inflight[k] = a->inflight[k + 1];
+    a->inflight_count--;
+}
+
+void on_acked(void *ctx, uint16_t id) {
+    node_app *a = (node_app *)ctx;
+    for (uint8_t i = 0; i < a->inflight_count; i++) {
+        node_inflight &f = a->inflight[i];
+        for (uint8_t k = 0; k < 4; k++) {
+            if (f.ids[k] != id) continue;
+            f.ids[k] = 0;
+            if (--f.waiting == 0) complete_inflight(a, i);
+            return;
+        }
+    }
+}
+
+void track(node_inflight &f, node_app *a, const char *topic, size_t len) {
+    uint32_t before = a->payload_errors;
+    publish(a, topic, len);
+    if (a->payload_errors == before && f.waiting < 4) f.ids[f.waiting++] = a->session.last_packet_id;
+}
+
+uint32_t lost_total(const node_app *a) { return a->lost + (a->has_flash ? a->flash.stats.dropped : 0); }
+uint32_t corrupt_total(const node_app *a) { return a->has_flash ? a->flash.stats.corrupt : 0; }
+
+void publish_report(node_app *a) {
+    text_buf tb;
+    tb_init(&tb, a->payload, sizeof a->payload);
+    tb_str(&tb, "{\"device_id\":");
+    tb_json_str(&tb, a->cfg.device_id, strlen(a->cfg.device_id));
+    tb_str(&tb, ",\"boot\":");
+    tb_u64(&tb, a->boot_count);
+    tb_str(&tb, ",\"lost\":");
+    tb_u64(&tb, lost_total(a));
+    tb_str(&tb, ",\"corrupt\":");
+    tb_u64(&tb, corrupt_total(a));
+    tb_char(&tb, '}');
+    if (tb.overflow) return;
+    if (mqtt_session_publish(&a->session, a->t_store, (const uint8_t *)a->payload, tb.len, 1) == MQTT_OK) {
+        a->reported_lost = lost_total(a);
+        a->reported_corrupt = corrupt_total(a);
+        a->report_due = 0;
+    }
+}
+
+/* Hand readings to the session, oldest first, while its window has room for all of a reading. */
+void dispatch(node_app *a) {
+    if (!a->connected) return;
+    if (lost_total(a) != a->reported_lost || corrupt_total(a) != a->reported_corrupt) a->report_due = 1;
+    if (a->report_due && mqtt_session_room(&a->session) > 0) publish_report(a);
+    const node_hal *h = a->hal;
+    while (a->inflight_count < NODE_MAX_INFLIGHT) {
+        node_inflight f;
+        memset(&f, 0, sizeof f);
+        if (a->has_flash && flash_ring_peek(&a->flash, f.body, &f.slot)) {
+            f.in_flash = 1;
+        } else if (a->ram_count) {
+            memcpy(f.body, a->ram[a->ram_head], FLASH_BODY_SIZE);
+        } else {
+            break;
+        }
+        node_reading r;
+        node_reading_unpack(f.body, &r);
+        uint8_t mode = a->cfg.publish_mode;
+        if ((mode & NODE_PUBLISH_PER_SENSOR) && a->cfg.per_sensor_max_age_ms) {
+            /* A late reading is history: the combined message (with its timestamp) says it all. */
+            int64_t now_e = h->epoch_ms(h->ctx);
+            bool old = r.epoch_ms > 0 && now_e > 0 ? now_e - r.epoch_ms > (int64_t)a->cfg.per_sensor_max_age_ms
+                                                   : (uint32_t)(r.seq >> 32) != a->boot_count;
+            if (old) mode = NODE_PUBLISH_COMBINED;
+        }
+        uint16_t need = (uint16_t)(((mode & NODE_PUBLISH_COMBINED) ? 1 : 0) +
+                                   ((mode & NODE_PUBLISH_PER_SENSOR) ? (r.dht_ok ? 3 : 2) : 0));
+        if (mqtt_session_room(&a->session) < need) break;
+        if (f.in_flash) {
+            flash_ring_advance(&a->flash);
+        } else {
+            a->ram_head = (uint16_t)((a->ram_head + 1) % NODE_RAM_READINGS);
+            a->ram_count--;
+        }
+        if (mode & NODE_PUBLISH_COMBINED) {
+            track(f, a, a->t_combined,
+                  node_format_combined(a->cfg.device_id, a->cfg.location, &r, a->payload, sizeof a->payload));
+        }
+        if (mode & NODE_PUBLISH_PER_SENSOR) {
+            a->payload[0] = r.pir ? '1' : '0';
+            track(f, a, a->t_pir, 1);
+            track(f, a, a->t_ultrasonic, node_format_distance(&r, a->payload, sizeof a->payload));
+            if (r.dht_ok) track(f, a, a->t_dht, node_format_dht(a->cfg.device_id, &r, a->payload, sizeof a->payload));
+        }
+        a->inflight[a->inflight_count++] = f;
+        if (f.waiting == 0) complete_inflight(a, (uint8_t)(a->inflight_count - 1));
     }
 }
 
@@ -232,6 +400,17 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
 void on_connection(void *ctx, int connected) {
     node_app *a = (node_app *)ctx;
     a->connected = connected ? 1 : 0;
+    if (connected) {
+        uint32_t waiting = a->ram_count + (a->has_flash ? a->flash.pending : 0);
+        if (waiting) {
+            char n1[12], n2[12];
+            log_line(a, "store: ", "broker reachable, delivering ", u64_text(n1, sizeof n1, waiting),
+                     " waiting readings, oldest first (in flash: ",
+                     u64_text(n2, sizeof n2, a->has_flash ? a->flash.pending : 0), ")");
+        }
+    } else {
+        persist_all(a);
+    }
 }
 
 /* The session's callbacks reach the HAL through the app. */
@@ -269,6 +448,41 @@ void node_config_defaults(node_config *cfg) {
     cfg->backoff_max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
     cfg->queue_limit = MQTT_QUEUE_SLOTS;
     cfg->pir_stable_ms = PIR_DEFAULT_STABLE_MS;
+    cfg->per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
+}
+
+void node_reading_pack(const node_reading *r, uint8_t b[FLASH_BODY_SIZE]) {
+    memset(b, 0, FLASH_BODY_SIZE);
+    for (int i = 0; i < 8; i++) b[i] = (uint8_t)(r->seq >> (8 * i));
+    bool has_distance = r->distance_tenths != HCSR04_NO_READING;
+    b[8] = (uint8_t)((r->pir ? 1 : 0) | (r->dht_ok ? 2 : 0) | (has_distance ? 4 : 0));
+    int32_t rssi = r->rssi < -128 ? -128 : r->rssi > 127 ? 127 : r->rssi;
+    b[9] = (uint8_t)(int8_t)rssi;
+    int32_t d = has_distance ? r->distance_tenths : 0;
+    d = d < -32768 ? -32768 : d > 32767 ? 32767 : d;
+    b[10] = (uint8_t)(uint16_t)d;
+    b[11] = (uint8_t)((uint16_t)d >> 8);
+    b[12] = (uint8_t)(uint16_t)r->temperature_tenths;
+    b[13] = (uint8_t)((uint16_t)r->temperature_tenths >> 8);
+    b[14] = (uint8_t)r->humidity_tenths;
+    b[15] = (uint8_t)(r->humidity_tenths >> 8);
+    /* 48 bits of epoch ms last until the year 10889. */
+    uint64_t t = r->epoch_ms > 0 ? (uint64_t)r->epoch_ms : 0;
+    for (int i = 0; i < 6; i++) b[16 + i] = (uint8_t)(t >> (8 * i));
+}
+
+void node_reading_unpack(const uint8_t b[FLASH_BODY_SIZE], node_reading *r) {
+    memset(r, 0, sizeof *r);
+    r->seq = flash_body_seq(b);
+    r->pir = b[8] & 1;
+    r->dht_ok = (b[8] >> 1) & 1;
+    r->rssi = (int8_t)b[9];
+    r->distance_tenths = (b[8] & 4) ? (int16_t)(uint16_t)(b[10] | (b[11] << 8)) : HCSR04_NO_READING;
+    r->temperature_tenths = (int16_t)(uint16_t)(b[12] | (b[13] << 8));
+    r->humidity_tenths = (uint16_t)(b[14] | (b[15] << 8));
+    uint64_t t = 0;
+    for (int i = 0; i < 6; i++) t |= (uint64_t)b[16 + i] << (8 * i);
+    r->epoch_ms = (int64_t)t;
 }
 
 size_t node_format_combined(const char *device_id, const char *location, const node_reading *r,
@@ -358,6 +572,9 @@ const char *node_config_check(const node_config *cfg) {
     if (cfg->publish_mode < NODE_PUBLISH_COMBINED || cfg->publish_mode > NODE_PUBLISH_BOTH)
         return "publish mode is not combined, per-sensor or both";
     if (cfg->queue_limit == 0 || cfg->queue_limit > MQTT_QUEUE_SLOTS) return "queue size is 0 or above the build's MQTT_QUEUE_SLOTS";
+    /* All messages of one reading must fit the window at once (they are released together). */
+    if (cfg->queue_limit < ((cfg->publish_mode & NODE_PUBLISH_PER_SENSOR) ? 4 : 1))
+        return "queue size is below the 4 messages of one reading (publish mode per-sensor or both)";
     if (cfg->backoff_min_ms == 0 || cfg->backoff_max_ms < cfg->backoff_min_ms) return "backoff limits: need 0 < min <= max";
     if (cfg->backoff_max_ms > MQTT_DEFAULT_BACKOFF_MAX_MS) return "backoff maximum is above 60 s";
 
@@ -394,7 +611,8 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
         !make_topic(a->t_dht, "sensors/dht22/", id, "") ||
         !make_topic(a->t_status, "devices/", id, "/status") ||
         !make_topic(a->t_control, "devices/", id, "/control") ||
-        !make_topic(a->t_alert, "alerts/fall/", id, ""))
+        !make_topic(a->t_alert, "alerts/fall/", id, "") ||
+        !make_topic(a->t_store, "sensors/store/", id, ""))
         return "device id too long for a topic";
 
     pir_debounce_init(&a->pir, cfg->pir_stable_ms);
@@ -424,13 +642,38 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
     cb.link_up = cb_link_up;
     cb.on_message = on_message;
     cb.on_connection = on_connection;
+    cb.on_acked = on_acked;
     uint32_t now = hal->millis(hal->ctx);
     mqtt_session_init(&a->session, &sc, &cb, t, now);
 
     char num[12];
     log_line(a, "node: ", "started ", id);
+    if (hal->flash) {
+        if (flash_ring_open(&a->flash, hal->flash) != 0) {
+            log_line(a, "store: ", "flash ring unusable (bad geometry or read error): readings wait in RAM only");
+        } else {
+            a->has_flash = 1;
+            char n1[12], n2[12], n3[12];
+            if (a->flash.formatted) log_line(a, "store: ", "flash region held foreign data: erased it");
+            log_line(a, "store: ", "flash ring ", u64_text(n1, sizeof n1, hal->flash->sector_count), " sectors, ",
+                     u64_text(n2, sizeof n2, flash_ring_capacity(&a->flash)), " readings");
+            log_line(a, "store: ", u64_text(n3, sizeof n3, a->flash.pending), " readings waiting from before the start");
+            /* seq must keep growing in the ring even if the boot counter was reset. */
+            if ((uint32_t)(a->flash.last_seq >> 32) >= a->boot_count) {
+                a->boot_count = (uint32_t)(a->flash.last_seq >> 32) + 1;
+                log_line(a, "store: ", "boot counter behind the flash ring, using ", u64_text(num, sizeof num, a->boot_count));
+            }
+        }
+    }
+    log_line(a, "store: ", "RAM ring ", u64_text(num, sizeof num, NODE_RAM_READINGS), " readings");
     log_line(a, "node: ", "boot count ", u64_text(num, sizeof num, a->boot_count));
     return 0;
+}
+
+void node_app_persist(node_app *a) { persist_all(a); }
+
+uint32_t node_app_backlog(const node_app *a) {
+    return a->ram_count + a->inflight_count + (a->has_flash ? a->flash.pending : 0);
 }
 
 void node_app_read_now(node_app *a) { a->read_now = 1; }
@@ -460,10 +703,12 @@ void node_app_poll(node_app *a) {
     /* LED: blinks during an alert, otherwise on while connected to the broker. */
     set_led(a, a->buzzer_on ? (uint8_t)((now / 250u) & 1u) : a->connected);
 
+    dispatch(a);
     mqtt_session_poll(&a->session, now);
 
     if (a->restart_pending && reached(now, a->restart_at)) {
         a->restart_pending = 0;
+        persist_all(a);
         log_line(a, "node: ", "restarting");
         h->restart(h->ctx);
     }

@@ -13,12 +13,22 @@
  *   sensors/ultrasonic/<id> distance in cm, -1 when out of range
  *   sensors/dht22/<id>      {"device_id","temperature_c","humidity_percent","timestamp"} (skipped on a failed read)
  *   devices/<id>/status     online / offline (retained; offline is the will)
+ *   sensors/store/<id>      {"device_id","boot","lost","corrupt"} (retained): readings this boot
+ *                           dropped because RAM and flash were full, and corrupt flash records
  * Subscribed (QoS 1): devices/<id>/control ("reset", "read_now"), alerts/fall/<id>
  * ({"activate":true,"duration":2000}: buzzer for that long, capped at 30 s).
  *
  * seq = boot_count << 32 | n, n = 1, 2, 3 ... per boot: within a boot it increases by one per
  * reading, and it never repeats across reboots (the boot counter is stored by the HAL). It stays
  * below 2^53 for 2 million boots, so JavaScript and Python backends read it exactly.
+ *
+ * Readings, not packets, wait for the broker: each is a 24-byte record (node_reading_pack) in a
+ * RAM ring; the MQTT messages are encoded from it only when the session's in-flight window has
+ * room, and the record is released when every message of it is acknowledged. While the broker
+ * is unreachable (and when the RAM ring is full) records go to the flash ring (lib/store), so a
+ * power cut or reset loses at most the reading being written. Oldest first, always with the
+ * reading's own timestamp; a reading older than per_sensor_max_age_ms sends only its combined
+ * message.
  */
 #ifndef NODE_APP_H
 #define NODE_APP_H
@@ -41,6 +51,13 @@
 /* Delay between a "reset" command and the restart, so its PUBACK gets out first (otherwise
    the broker would deliver the same "reset" again after the reboot). */
 #define NODE_RESET_DELAY_MS 1000u
+/* Readings the RAM ring holds: sized so that node_app needs no more static RAM on the chip than
+   the 16 x 384-byte packet queue it replaced (scripts/xtensa-build.sh prints the total). */
+#ifndef NODE_RAM_READINGS
+#define NODE_RAM_READINGS 180
+#endif
+#define NODE_MAX_INFLIGHT MQTT_QUEUE_SLOTS
+#define NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS 300000u
 
 enum node_publish_mode {
     NODE_PUBLISH_COMBINED = 1,
@@ -62,6 +79,7 @@ struct node_config {
     uint32_t backoff_max_ms;       /* default 60000 */
     uint16_t queue_limit;          /* default MQTT_QUEUE_SLOTS */
     uint32_t pir_stable_ms;        /* default 50 */
+    uint32_t per_sensor_max_age_ms;/* older readings send only the combined message; 0: never skip */
 };
 
 /* One reading, as published. */
@@ -76,6 +94,15 @@ struct node_reading {
     int32_t rssi;
 };
 
+/* A reading handed to the session: released when all its messages are acknowledged. */
+struct node_inflight {
+    uint8_t body[FLASH_BODY_SIZE];
+    uint32_t slot;                 /* its flash slot, when in_flash */
+    uint16_t ids[4];               /* packet ids still waiting for PUBACK (0: acknowledged) */
+    uint8_t waiting;
+    uint8_t in_flash;
+};
+
 struct node_app {
     node_config cfg;
     const node_hal *hal;
@@ -83,7 +110,7 @@ struct node_app {
 
     char t_combined[NODE_TOPIC_LEN], t_pir[NODE_TOPIC_LEN], t_ultrasonic[NODE_TOPIC_LEN],
         t_dht[NODE_TOPIC_LEN], t_status[NODE_TOPIC_LEN], t_control[NODE_TOPIC_LEN],
-        t_alert[NODE_TOPIC_LEN];
+        t_alert[NODE_TOPIC_LEN], t_store[NODE_TOPIC_LEN];
 
     uint32_t boot_count;
     uint32_t counter;              /* readings this boot */
@@ -105,6 +132,17 @@ struct node_app {
 
     uint32_t payload_errors;       /* payloads that did not fit a queue slot */
     char payload[MQTT_SLOT_SIZE];
+
+    /* The reading store: flash ring (older) then RAM ring (newer), oldest delivered first. */
+    uint8_t ram[NODE_RAM_READINGS][FLASH_BODY_SIZE];
+    uint16_t ram_head, ram_count;
+    flash_ring flash;
+    uint8_t has_flash;
+    uint8_t inflight_count;
+    node_inflight inflight[NODE_MAX_INFLIGHT];
+    uint32_t lost;                 /* readings dropped (RAM full without flash; flash full or failing) */
+    uint32_t reported_lost, reported_corrupt;
+    uint8_t report_due;
 };
 
 #ifdef __cplusplus
@@ -121,6 +159,14 @@ const char *node_app_init(node_app *app, const node_config *cfg, const node_hal 
 void node_app_poll(node_app *app);
 /* Take and publish a reading now (also what "read_now" and a PIR rising edge do). */
 void node_app_read_now(node_app *app);
+/* Before a controlled stop or restart: write every reading not yet acknowledged to flash. */
+void node_app_persist(node_app *app);
+/* Readings not yet acknowledged: in RAM, in flash (not yet sent), in flight. */
+uint32_t node_app_backlog(const node_app *app);
+
+/* A reading as its 24-byte store record (lib/store/flash_ring.h: seq first), and back. */
+void node_reading_pack(const node_reading *r, uint8_t body[FLASH_BODY_SIZE]);
+void node_reading_unpack(const uint8_t body[FLASH_BODY_SIZE], node_reading *r);
 
 /* Payload builders (pure; used by the app and the unit tests). Each returns the length, or 0
    when the result would not fit `cap` (nothing usable is left in buf then). */

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "native_options.h"
+#include "flash_file.h"
 #include "native_transport.h"
 #include "node_app.h"
 #include "posix_hal.h"
@@ -52,7 +53,9 @@ opt_def defs[] = {
     {"--keepalive", "NODE_KEEPALIVE", K_U16, &o.keepalive_s, 1, 65535, "S", "MQTT keepalive in seconds (default 30)"},
     {"--backoff-min-ms", "NODE_BACKOFF_MIN_MS", K_U32, &o.backoff_min_ms, 1, 60000, "MS", "first reconnect delay (default 1000)"},
     {"--backoff-max-ms", "NODE_BACKOFF_MAX_MS", K_U32, &o.backoff_max_ms, 1, 60000, "MS", "reconnect delay cap (default and maximum 60000)"},
-    {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N", "QoS 1 messages kept until acknowledged (default 16, as on the chip)"},
+    {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N", "QoS 1 messages in flight, the window (default 4, as on the chip)"},
+    {"--flash-sectors", "NODE_FLASH_SECTORS", K_U32, &o.flash_sectors, 0, 65536, "N", "4 KB sectors of the flash ring file STATE_DIR/ID.ring (default 340: 24 h at 2 s; 0: RAM only)"},
+    {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS", "older readings send only the combined message (default 300000; 0: always all)"},
     {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
     {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "plain, ca, pin or fingerprint (default plain)"},
     {"--mtls", "NODE_MTLS", K_FLAG, &o.mtls, 0, 0, 0, "send a client certificate (--cert, --key)"},
@@ -107,6 +110,8 @@ void set_value(const opt_def &d, const char *v, const char *source) {
             snprintf(why, sizeof why, "expected a whole number %u..%u", (unsigned)d.min, (unsigned)d.max);
             fail(source, why, v);
         }
+        if (d.dst == &o.flash_sectors) o.flash_sectors_set = 1;
+        if (d.dst == &o.per_sensor_max_age_ms) o.per_sensor_max_age_set = 1;
         if (d.k == K_U32) *(uint32_t *)d.dst = (uint32_t)x;
         else *(uint16_t *)d.dst = (uint16_t)x;
         break;
@@ -190,7 +195,10 @@ void parse(int argc, char **argv) {
     if (!o.backoff_min_ms) o.backoff_min_ms = MQTT_DEFAULT_BACKOFF_MIN_MS;
     if (!o.backoff_max_ms) o.backoff_max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
     if (o.backoff_min_ms > o.backoff_max_ms) fail("--backoff-min-ms", "is larger than --backoff-max-ms", 0);
-    if (!o.queue) o.queue = 16;
+    if (!o.queue) o.queue = 4;
+    if (!o.flash_sectors_set) o.flash_sectors = 340;
+    if (o.flash_sectors > 0 && o.flash_sectors < 3) fail("--flash-sectors", "must be 0 (no flash ring) or at least 3", 0);
+    if (!o.per_sensor_max_age_set) o.per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
     if (!o.connect_timeout_ms) o.connect_timeout_ms = 5000;
     if (!o.tls_buffer) o.tls_buffer = 1024;
     /* The TLS max_fragment_length extension knows only these sizes (RFC 6066). */
@@ -222,6 +230,7 @@ void on_signal(int sig) { stop_signal = sig; }
 
 node_app app; /* static storage: holds the MQTT queue, as on the chip */
 posix_hal hal;
+flash_file ring;
 
 } // namespace
 
@@ -251,6 +260,7 @@ int main(int argc, char **argv) {
     cfg.backoff_min_ms = o.backoff_min_ms;
     cfg.backoff_max_ms = o.backoff_max_ms;
     cfg.queue_limit = o.queue;
+    cfg.per_sensor_max_age_ms = o.per_sensor_max_age_ms;
     /* Check everything before the HAL touches the disk (the boot counter): bad input leaves
        nothing behind. The id also names the boot counter file. */
     if (strlen(o.id) > NODE_MAX_ID_LEN || strpbrk(o.id, "/+# \t"))
@@ -266,6 +276,15 @@ int main(int argc, char **argv) {
     if (posix_hal_init(&hal, &ho, err, sizeof err)) {
         fprintf(stderr, "mqtt_node: %s\n", err);
         return 2;
+    }
+    if (o.flash_sectors) {
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s.ring", o.state_dir, o.id);
+        if (flash_file_open(&ring, path, o.flash_sectors, err, sizeof err)) {
+            fprintf(stderr, "mqtt_node: %s\n", err);
+            return 2;
+        }
+        hal.hal.flash = &ring.io;
     }
 
     signal(SIGPIPE, SIG_IGN);
@@ -298,8 +317,11 @@ int main(int argc, char **argv) {
     }
     /* No DISCONNECT on purpose: the broker then publishes the will ("offline"), which is the
        truth for a node that stops. */
-    fprintf(stderr, "node: stopping on %s, %u message(s) still queued\n",
-            stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned)mqtt_session_pending(&app.session));
+    /* Whatever is not acknowledged yet goes to the flash ring, for the next start. */
+    node_app_persist(&app);
+    fprintf(stderr, "node: stopping on %s, %u message(s) still queued, %u reading(s) not yet acknowledged\n",
+            stop_signal == SIGINT ? "SIGINT" : "SIGTERM", (unsigned)mqtt_session_pending(&app.session),
+            (unsigned)node_app_backlog(&app));
     t->close(t);
     return 0;
 }

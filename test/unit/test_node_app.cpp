@@ -286,7 +286,7 @@ static void h_led(void *, int on) { fh.led = on; }
 static void h_buzzer(void *, int on) { fh.buzzer = on; }
 
 static node_hal hal = {0, h_millis, h_epoch, h_random, h_log, h_boot, h_link, h_rssi, h_restart,
-                       h_pir, h_dht, h_echo, h_led, h_buzzer};
+                       h_pir, h_dht, h_echo, h_led, h_buzzer, 0};
 static node_app app;
 static fake_transport ft;
 

@@ -98,6 +98,9 @@ export function describeEvent(ev: NodeEvent, clock: string, memory: EdgeMemory):
       if (echoEdge) return `${clock}  ${ev.device}  HC-SR04: no echo (out of range): null in JSON, -1 on sensors/ultrasonic`;
       return null;
     }
+    case 'store':
+      if (ev.report.lost === 0 && ev.report.corrupt === 0) return null;
+      return `${clock}  ${ev.device}  node reports ${ev.report.lost} readings lost (RAM and flash full), ${ev.report.corrupt} corrupt flash records (boot ${ev.report.boot})`;
     case 'malformed':
       return `${clock}  ${dev}  malformed message on ${ev.topic}: ${ev.reason}`;
   }

@@ -5,6 +5,8 @@
  */
 
 /** The latest value of each sensor; null where the sensor failed (DHT22 timeout, distance out of range). */
+import { StoreReport, parseStoreReport } from './late';
+
 export interface Reading {
   pir?: boolean | null;
   distance_cm?: number | null;
@@ -19,6 +21,7 @@ export type NodeEvent =
   | { kind: 'status'; device: string; online: boolean }
   | { kind: 'reading'; device: string; topic: 'pir' | 'ultrasonic' | 'dht22'; reading: Reading }
   | { kind: 'combined'; device: string; seq: number | null; location: string | null; reading: Reading }
+  | { kind: 'store'; device: string; report: StoreReport }
   | { kind: 'malformed'; device: string | null; topic: string; reason: string };
 
 /** The subscriptions that deliver every event above. */
@@ -128,6 +131,8 @@ export function parseMessage(topic: string, payloadBuf: Buffer | string): NodeEv
           }
           case 'combined':
             return parseCombined(device, payload);
+          case 'store':
+            return { kind: 'store', device, report: parseStoreReport(payload) };
           default:
             return { kind: 'malformed', device, topic, reason: `unknown sensor topic ${parts[1]}` };
         }

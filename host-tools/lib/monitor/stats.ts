@@ -4,6 +4,7 @@
  * return. The clock is a parameter so tests can drive time.
  */
 import { NodeEvent, Reading } from './payload';
+import { LateState, LossState, lossTotals, newLateState, recordArrival, recordStoreReport } from './late';
 import { DEFAULT_SEQ_LAYOUT, SeqLayout, SeqState, newSeqState, recordSeq, reliability, summarizeSeq } from './seq';
 
 export interface DeviceState {
@@ -18,6 +19,8 @@ export interface DeviceState {
   readingAtMs: number | null;
   seq: SeqState;
   lastSeq: number | null;
+  late: LateState;
+  loss: LossState;
 }
 
 export interface MonitorState {
@@ -43,6 +46,8 @@ function newDevice(id: string): DeviceState {
     readingAtMs: null,
     seq: newSeqState(),
     lastSeq: null,
+    late: newLateState(),
+    loss: {},
   };
 }
 
@@ -65,6 +70,9 @@ export function ingest(prev: MonitorState, ev: NodeEvent, nowMs: number, layout:
       // online/offline but not "seen now", so last_seen is left alone.
       d.status = ev.online ? 'online' : 'offline';
       break;
+    case 'store':
+      d.loss = recordStoreReport(d.loss, ev.report);
+      break;
     case 'reading':
       d.lastSeenMs = nowMs;
       d.reading = { ...d.reading, ...ev.reading };
@@ -75,6 +83,7 @@ export function ingest(prev: MonitorState, ev: NodeEvent, nowMs: number, layout:
       d.reading = { ...d.reading, ...ev.reading };
       d.readingAtMs = nowMs;
       if (ev.location !== null) d.location = ev.location;
+      d.late = recordArrival(d.late, ev.reading.timestamp, nowMs);
       if (ev.seq !== null) {
         d.seq = recordSeq(d.seq, ev.seq, layout, { nowMs, takenAtMs: ev.reading.timestamp });
         d.lastSeq = ev.seq;
@@ -108,6 +117,13 @@ export interface DeviceJson {
   last_seq_anomaly: { seq: number; reason: string; at: string } | null;
   reliability_percentage: number | null;
   last_reading: Reading;
+  /** Delivered more than 10 s after their own timestamp (kept through an outage), and how late. */
+  late_readings: number;
+  max_late_ms: number;
+  last_late_ms: number | null;
+  /** What the node itself reports lost (its RAM and flash were full) and corrupt flash records skipped. */
+  lost_on_node: number;
+  corrupt_on_node: number;
 }
 
 export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STALE_MS): DeviceJson {
@@ -132,6 +148,11 @@ export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STAL
     last_seq_anomaly: d.seq.lastAnomaly === null ? null : { seq: d.seq.lastAnomaly.seq, reason: d.seq.lastAnomaly.reason, at: new Date(d.seq.lastAnomaly.atMs).toISOString() },
     reliability_percentage: seq.reliability_percentage,
     last_reading: d.reading,
+    late_readings: d.late.late,
+    max_late_ms: d.late.maxLateMs,
+    last_late_ms: d.late.lastLateMs,
+    lost_on_node: lossTotals(d.loss).lost,
+    corrupt_on_node: lossTotals(d.loss).corrupt,
   };
 }
 

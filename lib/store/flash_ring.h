@@ -1,0 +1,90 @@
+/*
+ * flash_ring.h - a ring of fixed-size reading records in NOR flash, that survives power cuts.
+ *
+ * Layout: the region is `sector_count` erase sectors; each holds sector_size / 32 records.
+ *   record (32 bytes) = body (24: bytes 0..7 the reading's seq, little-endian; 8..23 the app's)
+ *                       + CRC-32 of the body (4) + "done" word (4)
+ * A slot is blank (all 0xff, erased), valid (CRC matches, done word 0xffffffff: still to
+ * deliver), done (done word cleared after the broker acknowledged it) or corrupt (anything
+ * else: a write cut short by a power cut, a bad sector). Flash bits only go 1 -> 0 between
+ * erases, so "done" is one 4-byte write over 0xffffffff and needs no erase.
+ *
+ * Writes go in seq order, so after a boot the record with the highest seq is the last one
+ * written: the write position (head) is the slot after it, past any half-written slot. The
+ * sector after the head's is always kept erased ("erased ahead"), so a write never waits for an
+ * erase of data it still needs; when the ring is full, entering a sector erases the next one,
+ * and its undelivered records are dropped and counted (the oldest go first, new readings are
+ * never blocked). A corrupt record is skipped, counted, and marked done so it is counted once.
+ *
+ * Portable core: no heap, no platform headers; the flash itself is behind flash_io (the HAL).
+ */
+#ifndef FLASH_RING_H
+#define FLASH_RING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define FLASH_RECORD_SIZE 32u
+#define FLASH_BODY_SIZE 24u
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The flash, as the HAL gives it. Addresses are offsets into the region; writes are 4-byte
+   aligned and a multiple of 4 bytes long (what the ESP8266's SPI flash API requires). Each
+   function returns 0 on success. */
+typedef struct flash_io {
+    void *ctx;
+    uint32_t sector_size;   /* bytes, a multiple of FLASH_RECORD_SIZE (4096 on the ESP8266) */
+    uint32_t sector_count;  /* at least 3 */
+    int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
+    int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
+    int (*erase)(void *ctx, uint32_t sector);
+} flash_io;
+
+typedef struct flash_ring_stats {
+    uint32_t written;    /* records appended since open */
+    uint32_t dropped;    /* undelivered records erased because the ring was full */
+    uint32_t corrupt;    /* corrupt records skipped (never delivered) */
+    uint32_t io_errors;  /* read/write/erase calls that failed */
+    uint32_t erases;     /* sectors erased since open */
+} flash_ring_stats;
+
+typedef struct flash_ring {
+    flash_io io;
+    uint32_t per_sector;   /* records per sector */
+    uint32_t slots;        /* records in the region */
+    uint32_t head;         /* next slot to write */
+    uint32_t cursor;       /* next slot to read (oldest not yet handed out) */
+    uint32_t pending;      /* valid records from cursor to head: still to hand out */
+    uint64_t last_seq;     /* seq of the newest record (0: none) */
+    uint8_t formatted;     /* open() found no record at all but foreign data, and erased it */
+    flash_ring_stats stats;
+} flash_ring;
+
+/* Scan the region and find head and cursor. 0, or -1 for a bad geometry or failing flash. */
+int flash_ring_open(flash_ring *r, const flash_io *io);
+/* Append one record (its seq must be above every seq written before). *slot (may be NULL)
+   gets where it went. 0, or -1 when the flash failed (the reading is then lost: counted). */
+int flash_ring_append(flash_ring *r, const uint8_t body[FLASH_BODY_SIZE], uint32_t *slot);
+/* The oldest record not yet handed out: 1 and body/slot, or 0 when there is none. Corrupt
+   records on the way are skipped and counted. Does not move past it: see flash_ring_advance. */
+int flash_ring_peek(flash_ring *r, uint8_t body[FLASH_BODY_SIZE], uint32_t *slot);
+/* Move past the record flash_ring_peek returned (it is now in flight). */
+void flash_ring_advance(flash_ring *r);
+/* The record at `slot` was delivered: mark it done, if it still holds `seq` (its sector may
+   have been erased meanwhile). 1 marked, 0 not there any more, -1 flash failure. */
+int flash_ring_release(flash_ring *r, uint32_t slot, uint64_t seq);
+/* Records the ring holds at most (one sector is always kept erased). */
+uint32_t flash_ring_capacity(const flash_ring *r);
+
+/* CRC-32 (IEEE 802.3, the zlib one), bitwise: no 1 KB table in RAM. */
+uint32_t flash_crc32(const uint8_t *p, size_t n);
+uint64_t flash_body_seq(const uint8_t body[FLASH_BODY_SIZE]);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
