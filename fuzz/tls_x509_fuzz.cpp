@@ -69,8 +69,8 @@ void fail(const char *what)
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 5) return 0;
-    static const tls_mode modes[] = {TLS_MODE_CA, TLS_MODE_PIN, TLS_MODE_FINGERPRINT};
-    const tls_mode mode = modes[data[0] % 3];
+    static const tls_mode *const modes[] = {TLS_MODE_CA, TLS_MODE_PIN, TLS_MODE_FINGERPRINT};
+    const tls_mode *mode = modes[data[0] % 3];
     const char *host = (data[0] & 0x10) ? "127.0.0.1" : "broker.test";
     uint32_t seed = ((uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4]) | 1;
     data += 5;

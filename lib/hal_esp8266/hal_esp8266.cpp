@@ -19,9 +19,9 @@
 #include <sys/time.h>
 #include <time.h>
 
-/* A clock before this (2024-01-01T00:00:00Z) is "not set": the ESP8266 boots at epoch 0
+/* A clock before HAL_CLOCK_VALID_AFTER_S (hal.h) is "not set": the ESP8266 boots at epoch 0
    and only SNTP moves it; any real date is later than this. */
-static const time_t kClockValidAfter = 1704067200;
+static const time_t kClockValidAfter = (time_t)HAL_CLOCK_VALID_AFTER_S;
 
 /* Restart the association if WiFi has not come up for this long (the SDK's own retries can
    stall after an AP reboot with changed channel). */

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "clock.h"
 #include "flash_ring.h"
 
 #ifdef __cplusplus

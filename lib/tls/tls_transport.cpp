@@ -8,6 +8,8 @@
  */
 #include "tls_transport.h"
 
+#include "../node/clock.h" /* HAL_CLOCK_VALID_AFTER_S: the clock contract epoch_ms follows */
+
 #include <string.h>
 
 /*
@@ -340,46 +342,30 @@ static int t_open(transport *base, const char *host, uint16_t port)
     t->rx_head_len = 0;
 
     const char *name = cfg->server_name != NULL ? cfg->server_name : host;
-    /* An empty name is refused in CA mode: BearSSL's minimal engine treats "" like NULL and
-       then checks no name at all, so any certificate from the CA (another device's, another
-       broker's) would be accepted. PIN/FINGERPRINT check no name anyway. */
+    /* An empty name is refused where a name is checked (CA mode): BearSSL's minimal engine treats
+       "" like NULL and then checks no name at all, so any certificate from the CA (another
+       device's, another broker's) would be accepted. PIN/FINGERPRINT check no name anyway. */
     if (host == NULL || name == NULL || strlen(name) >= sizeof t->verify_name ||
-        (cfg->mode == TLS_MODE_CA && name[0] == '\0')) {
+        (cfg->mode->checks_name && name[0] == '\0')) {
         return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
     }
     memcpy(t->verify_name, name, strlen(name) + 1);
 
     int64_t now_s = 0;
-    if (cfg->mode == TLS_MODE_CA) {
+    if (cfg->mode->checks_dates) {
         /* Refuse before connecting: without the time, BearSSL would report the broker's
            valid certificate as expired (error 54) and send the user the wrong way. */
         const int64_t ms = cfg->epoch_ms != NULL ? cfg->epoch_ms(cfg->hal_ctx) : 0;
         now_s = ms / 1000;
-        if (now_s < TLS_CLOCK_FLOOR_S) return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_CLOCK_NOT_SET, 0);
+        if (now_s < HAL_CLOCK_VALID_AFTER_S) return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_CLOCK_NOT_SET, 0);
     }
 
-    uint32_t peer = fnv1a(FNV_BASIS, &cfg->mode, sizeof cfg->mode);
+    uint32_t peer = fnv1a(FNV_BASIS, cfg->mode->name, strlen(cfg->mode->name) + 1);
     peer = fnv1a(peer, host, strlen(host) + 1);
     peer = fnv1a(peer, &port, sizeof port);
     peer = fnv1a(peer, t->verify_name, strlen(t->verify_name) + 1);
     /* and what was trusted: a session verified under one pin or CA is not offered under another */
-    if (cfg->mode == TLS_MODE_PIN) peer = fnv1a(peer, cfg->pin_sha256, 32);
-    if (cfg->mode == TLS_MODE_FINGERPRINT) peer = fnv1a(peer, cfg->fingerprint_sha256, 32);
-    /* A CA is its key, not its name: gen-certs re-run (or a reflash with a new certs.h) makes a
-       CA with the same DN and a new key, and a resumed session skips the certificate check, so
-       a session verified under the old anchor must not be offered under the new one. */
-    for (size_t i = 0; cfg->mode == TLS_MODE_CA && i < cfg->trust_anchor_count; i++) {
-        const br_x509_trust_anchor *ta = &cfg->trust_anchors[i];
-        peer = fnv1a(peer, ta->dn.data, ta->dn.len);
-        peer = fnv1a(peer, &ta->flags, sizeof ta->flags);
-        if (ta->pkey.key_type == BR_KEYTYPE_RSA) {
-            peer = fnv1a(peer, ta->pkey.key.rsa.n, ta->pkey.key.rsa.nlen);
-            peer = fnv1a(peer, ta->pkey.key.rsa.e, ta->pkey.key.rsa.elen);
-        } else if (ta->pkey.key_type == BR_KEYTYPE_EC) {
-            peer = fnv1a(peer, &ta->pkey.key.ec.curve, sizeof ta->pkey.key.ec.curve);
-            peer = fnv1a(peer, ta->pkey.key.ec.q, ta->pkey.key.ec.qlen);
-        }
-    }
+    peer = cfg->mode->bind_trust(cfg, peer, fnv1a);
     /* and who we are: a session carries the client certificate it was made with, so a node
        reconfigured to another device certificate (or none) starts afresh */
     for (size_t i = 0; cfg->client_chain != NULL && i < cfg->client_chain_len; i++) {
@@ -495,10 +481,7 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
             break;
         }
     }
-    const int ok_mode =
-        (cfg->mode == TLS_MODE_CA && cfg->trust_anchors != NULL && cfg->trust_anchor_count > 0) ||
-        (cfg->mode == TLS_MODE_PIN && cfg->pin_sha256 != NULL) ||
-        (cfg->mode == TLS_MODE_FINGERPRINT && cfg->fingerprint_sha256 != NULL);
+    const int ok_mode = cfg->mode != NULL && cfg->mode->config_ok(cfg);
     const int has_key = (cfg->client_rsa_key != NULL) + (cfg->client_ec_key != NULL);
     const int ok_mtls = cfg->client_chain == NULL ? has_key == 0
                                                   : (cfg->client_chain_len > 0 && has_key == 1);
@@ -507,8 +490,7 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
         return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
     }
 
-    const uint8_t *expected = cfg->mode == TLS_MODE_PIN ? cfg->pin_sha256 : cfg->fingerprint_sha256;
-    tls_x509_init(&t->x509, cfg->mode, cfg->trust_anchors, cfg->trust_anchor_count, expected, &TLS_EC);
+    tls_x509_init(&t->x509, cfg, &TLS_EC);
 
     /* Set up explicitly rather than br_ssl_client_init_full(), which links every suite. */
     static const uint16_t suites[] = {

@@ -42,11 +42,9 @@
 #define TLS_BUFFER_SIZE(frag) ((frag) + TLS_IN_OVERHEAD + (frag) + TLS_OUT_OVERHEAD)
 #define TLS_DEFAULT_FRAGMENT 1024
 
-/* A wall clock before this (2020-01-01) was never set: an ESP8266 without NTP counts from 1970. */
-#define TLS_CLOCK_FLOOR_S 1577836800LL
 
 typedef struct tls_config {
-    tls_mode mode;
+    const tls_mode *mode;               /* TLS_MODE_CA, TLS_MODE_PIN or TLS_MODE_FINGERPRINT */
 
     /* CA mode: the trust anchor(s), e.g. from certs.h (CERTS_TA_*) or the credentials loader. */
     const br_x509_trust_anchor *trust_anchors;

@@ -40,15 +40,45 @@
 #include "tls_cert.h"
 #include "tls_errors.h"
 
-typedef enum tls_mode {
-    TLS_MODE_CA = 1,
-    TLS_MODE_PIN = 2,
-    TLS_MODE_FINGERPRINT = 3
+struct tls_x509_ctx;
+struct tls_config;
+
+/*
+ * A trust mode: how the wrapper decides that the certificate the broker sent is the broker's.
+ * One const table per mode (tls_mode_ca.cpp, tls_mode_key.cpp); a build links only the modes it
+ * names (the firmware names one, from config.h), and tls_mode_by_name() (tls_modes.cpp) is the one
+ * list of names, for command lines. The hooks get every certificate of the chain; the wrapper
+ * itself feeds the end-entity certificate to the DER walker.
+ */
+typedef struct tls_mode {
+    const char *name;     /* "ca", "pin", "fingerprint": --tls on the native node, the log */
+    uint8_t checks_dates; /* refuse before connecting while the clock is not set */
+    uint8_t checks_name;  /* an empty name would check nothing: refuse it */
+    /* The configuration has what the mode needs (anchors, pin, fingerprint). */
+    int (*config_ok)(const struct tls_config *cfg);
+    /* Hashes what the mode trusts into a session's peer binding (tls_transport.cpp). */
+    uint32_t (*bind_trust)(const struct tls_config *cfg, uint32_t h, uint32_t (*mix)(uint32_t, const void *, size_t));
+    void (*init)(struct tls_x509_ctx *x, const struct tls_config *cfg, const br_ec_impl *ec);
+    void (*prepare)(struct tls_x509_ctx *x);
+    void (*start_chain)(struct tls_x509_ctx *x);
+    void (*start_cert)(struct tls_x509_ctx *x, unsigned index, uint32_t length);
+    void (*append)(struct tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len);
+    void (*end_cert)(struct tls_x509_ctx *x);
+    unsigned (*end_chain)(struct tls_x509_ctx *x);
+    const br_x509_pkey *(*get_pkey)(const struct tls_x509_ctx *x, unsigned *usages);
 } tls_mode;
+
+extern const tls_mode tls_mode_ca, tls_mode_pin, tls_mode_fingerprint;
+#define TLS_MODE_CA (&tls_mode_ca)
+#define TLS_MODE_PIN (&tls_mode_pin)
+#define TLS_MODE_FINGERPRINT (&tls_mode_fingerprint)
+
+/* "ca", "pin" or "fingerprint" -> the mode; NULL for anything else. Links all three modes. */
+const tls_mode *tls_mode_by_name(const char *name);
 
 typedef struct tls_x509_ctx {
     const br_x509_class *vtable; /* first, as BearSSL requires */
-    tls_mode mode;
+    const tls_mode *mode;
     const uint8_t *expected;     /* 32-byte pin or fingerprint */
     const char *name;            /* DNS name to verify, or NULL (addressed by IP) */
     uint8_t ip[TLS_IP_MAX];
@@ -66,9 +96,8 @@ typedef struct tls_x509_ctx {
     } u;
 } tls_x509_ctx;
 
-/* Once, at transport init. `expected` is the 32-byte pin / fingerprint (PIN, FINGERPRINT). */
-void tls_x509_init(tls_x509_ctx *x, tls_mode mode, const br_x509_trust_anchor *tas,
-                   size_t ta_count, const uint8_t *expected, const br_ec_impl *ec);
+/* Once, at transport init, with the transport's configuration (mode, anchors, pin, fingerprint). */
+void tls_x509_init(tls_x509_ctx *x, const struct tls_config *cfg, const br_ec_impl *ec);
 
 /* Before each handshake: the name or IP literal to verify, and the time (CA mode). The
    name pointer must stay valid until the handshake is over. */

@@ -96,7 +96,7 @@ void setup() {
     wifi_link_up = hal.link_up;
     hal.link_up = link_up_with_clock;
 #endif
-    stream = node_certs_tls_begin(&tcp.base, &hal, NODE_MQTT_HOST, &setup_error);
+    stream = node_certs_tls_begin(&tcp.base, &hal, &setup_error);
     if (stream == nullptr) {
         return;
     }

@@ -41,9 +41,6 @@ void node_certs_identity(node_identity *out) {
 #include "tls_stack_thunk.h"
 #include "tls_transport.h"
 
-static_assert(NODE_TLS_MODE_CA == TLS_MODE_CA && NODE_TLS_MODE_PIN == TLS_MODE_PIN &&
-                  NODE_TLS_MODE_FINGERPRINT == TLS_MODE_FINGERPRINT,
-              "config.h's NODE_TLS_MODE_* must match lib/tls's tls_mode");
 static_assert(NODE_TLS_MAX_FRAGMENT == 512 || NODE_TLS_MAX_FRAGMENT == 1024,
               "NODE_TLS_MAX_FRAGMENT must be 512 or 1024 on the ESP8266");
 
@@ -88,9 +85,7 @@ static uint32_t rtc_words[(sizeof(tls_saved_session) + 3) / 4];
 static uint32_t handshakes_saved;
 #endif
 
-transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char *host,
-                                const char **error) {
-    (void)host; /* server_name NULL: the certificate must match the host given to open() */
+transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char **error) {
     memset(&tls_cfg, 0, sizeof(tls_cfg));
 #if NODE_TLS_MODE == NODE_TLS_MODE_CA
     memcpy_P(ta_dn, CERTS_TA_DN, sizeof(ta_dn));
@@ -142,7 +137,7 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
     tls_cfg.client_rsa_key = &client_key;
 #endif
 
-    tls_cfg.server_name = nullptr;
+    tls_cfg.server_name = nullptr; /* each connection verifies the host it connects to */
     tls_cfg.hal_ctx = hal->ctx;
     tls_cfg.epoch_ms = hal->epoch_ms;
     tls_cfg.log = hal->log;

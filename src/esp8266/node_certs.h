@@ -21,10 +21,10 @@ void node_certs_identity(node_identity *out);
 
 #if NODE_USE_TLS
 /* Builds the TLS transport (lib/tls) over `tcp` with the trust material from certs.h and the
-   mode from config.h. Call once, from setup(). Returns the transport for the MQTT session, or
-   NULL with *error set to one line that says what is wrong. */
-transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char *host,
-                                const char **error);
+   mode from config.h (which links only that mode's code). Call once, from setup(). Each
+   connection verifies the name or IP of the host it connects to. Returns the transport for the
+   MQTT session, or NULL with *error set to one line that says what is wrong. */
+transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char **error);
 /* Call from every loop(): with NODE_TLS_SESSION_IN_RTC, stores a new session in RTC memory
    after each handshake. Otherwise does nothing. */
 void node_certs_tls_poll(void);

@@ -20,6 +20,7 @@
 #include "native_transport.h"
 #include "node_app.h"
 #include "posix_hal.h"
+#include "tls_x509.h"
 
 namespace {
 
@@ -64,7 +65,7 @@ opt_def defs[] = {
     {"--key", "NODE_KEY", K_STR, &o.key_file, 0, 0, "FILE", "client private key (PEM) for --mtls"},
     {"--pin", "NODE_PIN", K_STR, &o.pin_hex, 0, 0, "HEX", "SHA-256 of the broker's public key (SPKI) for --tls pin"},
     {"--fingerprint", "NODE_FINGERPRINT", K_STR, &o.fingerprint_hex, 0, 0, "HEX", "SHA-256 of the broker's certificate for --tls fingerprint"},
-    {"--server-name", "NODE_SERVER_NAME", K_STR, &o.server_name, 0, 0, "NAME", "name or IP to verify and send as SNI (default: --host)"},
+    {"--server-name", "NODE_SERVER_NAME", K_STR, &o.server_name, 0, 0, "NAME", "name or IP to verify and send as SNI (default: the host connected to)"},
     {"--tls-buffer", "NODE_TLS_BUFFER", K_U32, &o.tls_buffer, 512, 4096, "BYTES", "TLS maximum fragment length: 512, 1024 (default), 2048 or 4096"},
     {"--clock", "NODE_CLOCK", K_I64, &o.clock_s, 0, 0, "EPOCH_S", "wall clock at start in Unix seconds, for tests (0: not set)"},
 };
@@ -136,10 +137,8 @@ void set_value(const opt_def &d, const char *v, const char *source) {
         else fail(source, "expected combined, per-sensor or both", v);
         break;
     case K_TLS:
-        if (strcmp(v, "plain") == 0) o.tls = NATIVE_TLS_PLAIN;
-        else if (strcmp(v, "ca") == 0) o.tls = NATIVE_TLS_CA;
-        else if (strcmp(v, "pin") == 0) o.tls = NATIVE_TLS_PIN;
-        else if (strcmp(v, "fingerprint") == 0) o.tls = NATIVE_TLS_FINGERPRINT;
+        if (strcmp(v, "plain") == 0) o.tls = NULL;
+        else if (tls_mode_by_name(v) != NULL) o.tls = tls_mode_by_name(v);
         else fail(source, "expected plain, ca, pin or fingerprint", v);
         break;
     }
@@ -188,7 +187,7 @@ void parse(int argc, char **argv) {
 
     if (!o.id) fail("--id", "is required (or NODE_ID)", 0);
     if (!o.host) o.host = "127.0.0.1";
-    if (!o.port) o.port = o.tls == NATIVE_TLS_PLAIN ? 1883 : 8883;
+    if (!o.port) o.port = o.tls == NULL ? 1883 : 8883;
     if (!o.interval_ms) o.interval_ms = NODE_DEFAULT_INTERVAL_MS;
     if (!o.publish_mode) o.publish_mode = NODE_PUBLISH_BOTH;
     if (!o.keepalive_s) o.keepalive_s = MQTT_DEFAULT_KEEPALIVE_S;
@@ -204,7 +203,6 @@ void parse(int argc, char **argv) {
     /* The TLS max_fragment_length extension knows only these sizes (RFC 6066). */
     if (o.tls_buffer != 512 && o.tls_buffer != 1024 && o.tls_buffer != 2048 && o.tls_buffer != 4096)
         fail("--tls-buffer", "must be 512, 1024, 2048 or 4096 (the TLS maximum fragment length)", 0);
-    if (!o.server_name) o.server_name = o.host;
     if (!o.state_dir) {
         static char dir[512];
         const char *xdg = getenv("XDG_STATE_HOME");
@@ -215,11 +213,11 @@ void parse(int argc, char **argv) {
         o.state_dir = dir;
     }
     /* The TLS settings are checked here, so the transport gets a consistent set. */
-    if (o.tls == NATIVE_TLS_PLAIN && (o.mtls || o.ca_file || o.pin_hex || o.fingerprint_hex))
+    if (o.tls == NULL && (o.mtls || o.ca_file || o.pin_hex || o.fingerprint_hex))
         fail("--tls", "is plain, but TLS options were given (--mtls/--ca/--pin/--fingerprint)", 0);
-    if (o.tls == NATIVE_TLS_CA && !o.ca_file) fail("--tls ca", "needs --ca FILE", 0);
-    if (o.tls == NATIVE_TLS_PIN && !o.pin_hex) fail("--tls pin", "needs --pin HEX", 0);
-    if (o.tls == NATIVE_TLS_FINGERPRINT && !o.fingerprint_hex) fail("--tls fingerprint", "needs --fingerprint HEX", 0);
+    if (o.tls == TLS_MODE_CA && !o.ca_file) fail("--tls ca", "needs --ca FILE", 0);
+    if (o.tls == TLS_MODE_PIN && !o.pin_hex) fail("--tls pin", "needs --pin HEX", 0);
+    if (o.tls == TLS_MODE_FINGERPRINT && !o.fingerprint_hex) fail("--tls fingerprint", "needs --fingerprint HEX", 0);
     if (o.pin_hex && !sha256_hex(o.pin_hex)) fail("--pin", "expected 64 hex digits (SHA-256)", o.pin_hex);
     if (o.fingerprint_hex && !sha256_hex(o.fingerprint_hex))
         fail("--fingerprint", "expected 64 hex digits (SHA-256)", o.fingerprint_hex);
@@ -277,6 +275,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mqtt_node: %s\n", err);
         return 2;
     }
+    if (native_transport_attach(&hal.hal) != 0) return 2;
     if (o.flash_sectors) {
         char path[600];
         snprintf(path, sizeof path, "%s/%s.ring", o.state_dir, o.id);

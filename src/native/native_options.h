@@ -7,7 +7,7 @@
 
 #include <stdint.h>
 
-enum native_tls_mode { NATIVE_TLS_PLAIN = 0, NATIVE_TLS_CA, NATIVE_TLS_PIN, NATIVE_TLS_FINGERPRINT };
+struct tls_mode;
 
 struct native_options {
     /* broker and identity */
@@ -32,14 +32,14 @@ struct native_options {
     uint32_t per_sensor_max_age_ms; /* --per-sensor-max-age-ms (default 300000; 0: never skip) */
     int per_sensor_max_age_set;
     /* TLS (implemented by lib/tls; see native_transport.cpp) */
-    native_tls_mode tls;         /* --tls plain|ca|pin|fingerprint */
+    const struct tls_mode *tls;  /* --tls: NULL for plain, else tls_mode_by_name() (lib/tls) */
     int mtls;                    /* --mtls */
     const char *ca_file;         /* --ca FILE (PEM) */
     const char *cert_file;       /* --cert FILE (PEM) */
     const char *key_file;        /* --key FILE (PEM) */
     const char *pin_hex;         /* --pin HEX: SHA-256 of the broker's SubjectPublicKeyInfo */
     const char *fingerprint_hex; /* --fingerprint HEX: SHA-256 of the broker's certificate */
-    const char *server_name;     /* --server-name NAME (default: --host) */
+    const char *server_name;     /* --server-name NAME (default: the host connected to) */
     uint32_t tls_buffer;         /* --tls-buffer BYTES: max fragment (default 1024, min 512) */
     int clock_override;          /* --clock given */
     int64_t clock_s;             /* --clock EPOCH_SECONDS (0: clock not set) */

@@ -129,7 +129,7 @@ static void capture_log(void *, const char *line)
 static uint8_t pin[32], fingerprint[32];
 static char dir[64];
 
-static void base_config(tls_mode mode)
+static void base_config(const tls_mode *mode)
 {
     memset(&cfg, 0, sizeof cfg);
     cfg.mode = mode;

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "check.h"
-#include "tls_x509.h"
+#include "tls_transport.h"
 
 /* ---------------------------------------------------------------- a small DER writer */
 
@@ -138,7 +138,7 @@ static size_t decoder_end(void)
 }
 
 /* Runs one certificate through the wrapper in pushes of `chunk` bytes; returns end_chain(). */
-static unsigned run_chain(tls_x509_ctx *x, tls_mode mode, const uint8_t *cert, size_t len, size_t chunk)
+static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *cert, size_t len, size_t chunk)
 {
     static const uint8_t expected[32] = {1};
     static const unsigned char ta_n[] = {0xc3, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
@@ -153,7 +153,14 @@ static unsigned run_chain(tls_x509_ctx *x, tls_mode mode, const uint8_t *cert, s
     ta.pkey.key.rsa.e = (unsigned char *)ta_e;
     ta.pkey.key.rsa.elen = sizeof ta_e;
 
-    tls_x509_init(x, mode, &ta, 1, expected, &br_ec_p256_m15);
+    tls_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.mode = mode;
+    cfg.trust_anchors = &ta;
+    cfg.trust_anchor_count = 1;
+    cfg.pin_sha256 = expected;
+    cfg.fingerprint_sha256 = expected;
+    tls_x509_init(x, &cfg, &br_ec_p256_m15);
     tls_x509_prepare(x, "broker.test", 1767225600); /* 2026-01-01 */
     const br_x509_class **v = &x->vtable;
     (*v)->start_chain(v, "broker.test");
@@ -185,7 +192,7 @@ static void test_long_overrun_every_chunk_size()
 {
     tls_x509_ctx *x = guarded_ctx();
     const size_t len = make_cert(cert_buf, sizeof cert_buf, sizeof(tls_x509_ctx) + 64, 0x41);
-    const tls_mode modes[] = {TLS_MODE_PIN, TLS_MODE_FINGERPRINT, TLS_MODE_CA};
+    const tls_mode *const modes[] = {TLS_MODE_PIN, TLS_MODE_FINGERPRINT, TLS_MODE_CA};
     for (size_t m = 0; m < sizeof modes / sizeof modes[0]; m++) {
         int wrong = 0, hit = 0;
         for (size_t chunk = 1; chunk <= len; chunk++) {
