@@ -196,8 +196,13 @@ int main(int argc, char **argv)
     if (cert != NULL) {
         cfg.client_chain = creds.chain;
         cfg.client_chain_len = creds.chain_len;
-        if (creds.key_type == BR_KEYTYPE_RSA) cfg.client_rsa_key = &creds.rsa;
-        else cfg.client_ec_key = &creds.ec;
+        if (creds.key_type == BR_KEYTYPE_RSA) {
+            cfg.client_rsa_key = &creds.rsa;
+            cfg.client_auth = tls_client_auth_rsa;
+        } else {
+            cfg.client_ec_key = &creds.ec;
+            cfg.client_auth = tls_client_auth_ec;
+        }
     }
     cfg.epoch_ms = bench_epoch_ms;
     cfg.log = bench_log;

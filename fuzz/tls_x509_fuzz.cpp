@@ -3,8 +3,8 @@
  * br_x509_class wrapper of lib/tls (tls_x509.cpp) with BearSSL's X.509 decoder / minimal
  * engine behind it and our DER walker (tls_cert.cpp) beside it.
  *
- * Input: byte 0 picks the mode (CA, PIN, FINGERPRINT) and whether the node connects by name or
- * by IP; bytes 1..4 seed the chunk sizes; the rest is the certificate chain as the handshake
+ * Input: byte 0 picks the mode (CA, PIN, FINGERPRINT), whether the node connects by name or by IP
+ * (0x10) and the profile (0x20: compat, with ECDSA); bytes 1..4 seed the chunk sizes; the rest is the certificate chain as the handshake
  * delivers it: each certificate as a 2-byte big-endian length + DER (the last one takes what
  * is left). The certificates are pushed in pieces of pseudo-random size, because a decoder
  * that is resumed after a failure needs a push boundary to misbehave.
@@ -72,6 +72,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const tls_mode *const modes[] = {TLS_MODE_CA, TLS_MODE_PIN, TLS_MODE_FINGERPRINT};
     const tls_mode *mode = modes[data[0] % 3];
     const char *host = (data[0] & 0x10) ? "127.0.0.1" : "broker.test";
+    const tls_profile *profile = (data[0] & 0x20) ? TLS_PROFILE_COMPAT : TLS_PROFILE_DEFAULT;
     uint32_t seed = ((uint32_t)data[1] << 24 | (uint32_t)data[2] << 16 | (uint32_t)data[3] << 8 | data[4]) | 1;
     data += 5;
     size -= 5;
@@ -93,6 +94,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.fingerprint_sha256 = EXPECTED;
     cfg.epoch_ms = fixed_clock;
     cfg.session_store = &store;
+    cfg.profile = profile;
     if (tls_transport_init(tls, &lower, &cfg, tls_buf, sizeof tls_buf) != 0) fail("init");
     memset(&store, 0xa5, sizeof store);
     tls_x509_prepare(&tls->x509, host, 1767225600);

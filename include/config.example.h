@@ -126,6 +126,16 @@
 #ifndef NODE_TLS_MUTUAL
 #define NODE_TLS_MUTUAL CERTS_MTLS
 #endif
+/* Key exchanges the node carries (each costs flash):
+   NODE_TLS_PROFILE_DEFAULT  ECDHE_RSA over X25519, RSA signatures: a gen-certs broker (RSA key,
+                             RSA CA), and the curve Mosquitto picks when offered
+   NODE_TLS_PROFILE_COMPAT   adds ECDHE_ECDSA, P-256 and ECDSA: a broker or CA with an EC key, or a
+                             broker without X25519 (the node logs "use the compat TLS profile") */
+#define NODE_TLS_PROFILE_DEFAULT 1
+#define NODE_TLS_PROFILE_COMPAT  2
+#ifndef NODE_TLS_PROFILE
+#define NODE_TLS_PROFILE NODE_TLS_PROFILE_DEFAULT
+#endif
 /* Largest TLS record the node accepts; 1024 (default) or 512 to save RAM. The node asks the
    broker for this with the max_fragment_length extension. */
 #ifndef NODE_TLS_MAX_FRAGMENT

@@ -197,9 +197,9 @@ const char *tls_error_hint(tls_reason reason, int err)
     case BR_ERR_RECV_FATAL_ALERT + 70:
         return "the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener";
     case BR_ERR_BAD_CIPHER_SUITE:
-        return "no common cipher suite or curve: the broker must allow ECDHE with AES-128-GCM (TLS 1.2) and P-256 or X25519";
+        return "no common cipher suite or curve: the default profile needs ECDHE_RSA with AES-128-GCM over X25519 (an RSA broker key); an EC broker key or no X25519 needs the compat profile";
     case BR_ERR_RECV_FATAL_ALERT + 40:
-        return "the broker refused the handshake: it requires a client certificate (use mutual TLS) or allows no ECDHE AES-128-GCM suite with P-256/X25519";
+        return "the broker refused the handshake: it requires a client certificate (use mutual TLS), or its key is EC / it lacks X25519 (use the compat TLS profile)";
     case BR_ERR_TOO_LARGE:
         return "the broker sent a record larger than the TLS buffer: it must honour max_fragment_length (OpenSSL >= 1.1.1)";
     case BR_ERR_RECV_FATAL_ALERT + 42:

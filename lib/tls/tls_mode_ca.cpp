@@ -32,13 +32,14 @@ static uint32_t ca_bind_trust(const tls_config *cfg, uint32_t h, uint32_t (*mix)
     return h;
 }
 
-static void ca_init(tls_x509_ctx *x, const tls_config *cfg, const br_ec_impl *ec)
+static void ca_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *profile)
 {
     /* The same implementations as the handshake (i15 RSA, m15 EC); SHA-256 only, which is what
-       gen-certs signs with: every extra hash costs flash on the chip. */
+       gen-certs signs with: every extra hash costs flash on the chip. EC keys in the chain only
+       with a profile that carries ECDSA. */
     br_x509_minimal_init(&x->u.minimal, &br_sha256_vtable, cfg->trust_anchors, cfg->trust_anchor_count);
     br_x509_minimal_set_rsa(&x->u.minimal, br_rsa_i15_pkcs1_vrfy);
-    br_x509_minimal_set_ecdsa(&x->u.minimal, ec, br_ecdsa_i15_vrfy_asn1);
+    if (profile->ecdsa != NULL) br_x509_minimal_set_ecdsa(&x->u.minimal, profile->ec, profile->ecdsa);
     br_x509_minimal_set_hash(&x->u.minimal, br_sha256_ID, &br_sha256_vtable);
 }
 

@@ -46,11 +46,11 @@ static uint32_t fingerprint_bind_trust(const tls_config *cfg, uint32_t h,
     return mix(h, cfg->fingerprint_sha256, 32);
 }
 
-static void pin_init(tls_x509_ctx *x, const tls_config *cfg, const br_ec_impl *)
+static void pin_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *)
 {
     x->expected = cfg->pin_sha256;
 }
-static void fingerprint_init(tls_x509_ctx *x, const tls_config *cfg, const br_ec_impl *)
+static void fingerprint_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *)
 {
     x->expected = cfg->fingerprint_sha256;
 }

@@ -128,36 +128,6 @@ static tls_session_blob *valid_store(const tls_transport *t)
     return b;
 }
 
-/* ---------------------------------------------------------------- EC: P-256 + X25519 */
-
-/* br_ec_all_m15 would also bring P-384/P-521 code; a two-curve dispatcher keeps the flash
-   to what we announce (the engine advertises exactly supported_curves). */
-static const br_ec_impl *ec_for(int curve)
-{
-    return curve == BR_EC_curve25519 ? &br_ec_c25519_m15 : &br_ec_p256_m15;
-}
-static const unsigned char *ec_generator(int curve, size_t *len) { return ec_for(curve)->generator(curve, len); }
-static const unsigned char *ec_order(int curve, size_t *len) { return ec_for(curve)->order(curve, len); }
-static size_t ec_xoff(int curve, size_t *len) { return ec_for(curve)->xoff(curve, len); }
-static uint32_t ec_mul(unsigned char *G, size_t Glen, const unsigned char *x, size_t xlen, int curve)
-{
-    return ec_for(curve)->mul(G, Glen, x, xlen, curve);
-}
-static size_t ec_mulgen(unsigned char *R, const unsigned char *x, size_t xlen, int curve)
-{
-    return ec_for(curve)->mulgen(R, x, xlen, curve);
-}
-static uint32_t ec_muladd(unsigned char *A, const unsigned char *B, size_t len, const unsigned char *x,
-                          size_t xlen, const unsigned char *y, size_t ylen, int curve)
-{
-    return ec_for(curve)->muladd(A, B, len, x, xlen, y, ylen, curve);
-}
-/* const: function pointers never sit in writable memory next to a parsing buffer */
-static const br_ec_impl TLS_EC = {
-    ((uint32_t)1 << BR_EC_secp256r1) | ((uint32_t)1 << BR_EC_curve25519),
-    ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
-};
-
 /* ---------------------------------------------------------------- failure bookkeeping */
 
 static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err)
@@ -483,20 +453,18 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
     }
     const int ok_mode = cfg->mode != NULL && cfg->mode->config_ok(cfg);
     const int has_key = (cfg->client_rsa_key != NULL) + (cfg->client_ec_key != NULL);
-    const int ok_mtls = cfg->client_chain == NULL ? has_key == 0
-                                                  : (cfg->client_chain_len > 0 && has_key == 1);
+    const int ok_mtls = cfg->client_chain == NULL
+                            ? has_key == 0 && cfg->client_auth == NULL
+                            : (cfg->client_chain_len > 0 && has_key == 1 && cfg->client_auth != NULL);
     if (lower == NULL || buf == NULL || t->max_fragment == 0 || !ok_mode || !ok_mtls) {
         t->unusable = 1;
         return fail(t, TRANSPORT_ERR_CONFIG, TLS_REASON_BAD_CONFIG, 0);
     }
 
-    tls_x509_init(&t->x509, cfg, &TLS_EC);
+    const tls_profile *profile = cfg->profile != NULL ? cfg->profile : TLS_PROFILE_DEFAULT;
+    tls_x509_init(&t->x509, cfg, profile);
 
     /* Set up explicitly rather than br_ssl_client_init_full(), which links every suite. */
-    static const uint16_t suites[] = {
-        BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-        BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-    };
     br_ssl_client_context *cc = &t->cc;
     br_ssl_engine_context *eng = &cc->eng;
     br_ssl_client_zero(cc);
@@ -506,24 +474,18 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
        is answered with a no_renegotiation alert (an OpenSSL broker carries on, a BearSSL one
        closes); either way no second handshake runs on this connection. */
     br_ssl_engine_add_flags(eng, BR_OPT_NO_RENEGOTIATION);
-    br_ssl_engine_set_suites(eng, suites, sizeof suites / sizeof suites[0]);
+    br_ssl_engine_set_suites(eng, profile->suites, profile->suite_count);
     br_ssl_engine_set_x509(eng, &t->x509.vtable);
     br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
     br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-    br_ssl_engine_set_ec(eng, &TLS_EC);
-    br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i15_vrfy_asn1);
+    br_ssl_engine_set_ec(eng, profile->ec);
+    if (profile->ecdsa != NULL) br_ssl_engine_set_ecdsa(eng, profile->ecdsa);
     br_ssl_engine_set_rsavrfy(eng, &br_rsa_i15_pkcs1_vrfy);
     br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
     br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);
     br_ssl_engine_set_ghash(eng, &br_ghash_ctmul32);
 
-    if (cfg->client_rsa_key != NULL) {
-        br_ssl_client_set_single_rsa(cc, cfg->client_chain, cfg->client_chain_len,
-                                     cfg->client_rsa_key, &br_rsa_i15_pkcs1_sign);
-    } else if (cfg->client_ec_key != NULL) {
-        br_ssl_client_set_single_ec(cc, cfg->client_chain, cfg->client_chain_len, cfg->client_ec_key,
-                                    BR_KEYTYPE_SIGN, 0, &TLS_EC, &br_ecdsa_i15_sign_asn1);
-    }
+    if (cfg->client_auth != NULL) cfg->client_auth(cc, cfg);
 
     const size_t out_len = t->max_fragment + TLS_OUT_OVERHEAD;
     br_ssl_engine_set_buffers_bidi(eng, buf + out_len, buf_len - out_len, buf, out_len);

@@ -10,7 +10,11 @@
  *     session uses &tls.base like any transport.
  *
  * Choices (each costs ESP8266 flash or RAM, so only what Mosquitto needs):
- *   - TLS 1.2 only; ECDHE_ECDSA / ECDHE_RSA with AES-128-GCM; curves P-256 and X25519.
+ *   - TLS 1.2 only, AES-128-GCM. A profile (tls_profile.cpp) picks the key exchange: the default
+ *     is what a gen-certs broker needs (ECDHE_RSA over X25519, RSA signatures only: Mosquitto
+ *     picks X25519 when offered); "compat" adds ECDHE_ECDSA, P-256 and ECDSA signatures for a
+ *     broker or CA with an EC key. A build links only the profile it names.
+ *   - Mutual TLS code is linked only when cfg.client_auth names an installer (tls_client_auth.cpp).
  *   - i15 RSA, m15 EC, constant-time AES (aes_ct) and GHASH (ctmul32) on both targets,
  *     so instruction counts on the host track the work on the chip.
  *   - The buffer decides the maximum fragment (512, 1024, 2048 or 4096 bytes of plaintext
@@ -43,8 +47,31 @@
 #define TLS_DEFAULT_FRAGMENT 1024
 
 
+struct tls_config;
+
+/* Key exchanges and signature checks a build carries (tls_profile.cpp). */
+typedef struct tls_profile {
+    const char *name;                   /* "default", "compat": --tls-profile on the native node */
+    const uint16_t *suites;
+    size_t suite_count;
+    const br_ec_impl *ec;               /* ECDHE curves (and EC keys in the chain, with ecdsa) */
+    br_ecdsa_vrfy ecdsa;                /* NULL: no ECDSA signatures (RSA broker and CA keys only) */
+} tls_profile;
+
+extern const tls_profile tls_profile_default, tls_profile_compat;
+#define TLS_PROFILE_DEFAULT (&tls_profile_default)
+#define TLS_PROFILE_COMPAT (&tls_profile_compat)
+/* "default" or "compat" -> the profile; NULL for anything else. Links both. */
+const tls_profile *tls_profile_by_name(const char *name);
+
+/* Installs the client certificate and key into the engine: tls_client_auth_rsa or _ec. */
+typedef void (*tls_client_auth_fn)(br_ssl_client_context *cc, const struct tls_config *cfg);
+void tls_client_auth_rsa(br_ssl_client_context *cc, const struct tls_config *cfg);
+void tls_client_auth_ec(br_ssl_client_context *cc, const struct tls_config *cfg); /* P-256 */
+
 typedef struct tls_config {
     const tls_mode *mode;               /* TLS_MODE_CA, TLS_MODE_PIN or TLS_MODE_FINGERPRINT */
+    const tls_profile *profile;         /* NULL: TLS_PROFILE_DEFAULT */
 
     /* CA mode: the trust anchor(s), e.g. from certs.h (CERTS_TA_*) or the credentials loader. */
     const br_x509_trust_anchor *trust_anchors;
@@ -57,11 +84,13 @@ typedef struct tls_config {
     /* Name or IP literal the certificate must match; NULL: the host given to open(). */
     const char *server_name;
 
-    /* Mutual TLS (optional): the client chain and exactly one private key. */
+    /* Mutual TLS (optional): the client chain, exactly one private key, and the installer that
+       matches it (tls_client_auth_rsa / tls_client_auth_ec). */
     const br_x509_certificate *client_chain;
     size_t client_chain_len;
     const br_rsa_private_key *client_rsa_key;
     const br_ec_private_key *client_ec_key; /* P-256 only */
+    tls_client_auth_fn client_auth;
 
     /* From the HAL (same signatures as node_hal; ctx is passed to each). */
     void *hal_ctx;

@@ -68,12 +68,12 @@ static const br_x509_class TLS_X509_VTABLE = {
     x_get_pkey,
 };
 
-void tls_x509_init(tls_x509_ctx *x, const tls_config *cfg, const br_ec_impl *ec)
+void tls_x509_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *profile)
 {
     memset(x, 0, sizeof *x);
     x->vtable = &TLS_X509_VTABLE;
     x->mode = cfg->mode;
-    x->mode->init(x, cfg, ec);
+    x->mode->init(x, cfg, profile);
 }
 
 void tls_x509_prepare(tls_x509_ctx *x, const char *verify_name, int64_t now_s)

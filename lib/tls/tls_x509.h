@@ -42,6 +42,7 @@
 
 struct tls_x509_ctx;
 struct tls_config;
+struct tls_profile;
 
 /*
  * A trust mode: how the wrapper decides that the certificate the broker sent is the broker's.
@@ -58,7 +59,7 @@ typedef struct tls_mode {
     int (*config_ok)(const struct tls_config *cfg);
     /* Hashes what the mode trusts into a session's peer binding (tls_transport.cpp). */
     uint32_t (*bind_trust)(const struct tls_config *cfg, uint32_t h, uint32_t (*mix)(uint32_t, const void *, size_t));
-    void (*init)(struct tls_x509_ctx *x, const struct tls_config *cfg, const br_ec_impl *ec);
+    void (*init)(struct tls_x509_ctx *x, const struct tls_config *cfg, const struct tls_profile *profile);
     void (*prepare)(struct tls_x509_ctx *x);
     void (*start_chain)(struct tls_x509_ctx *x);
     void (*start_cert)(struct tls_x509_ctx *x, unsigned index, uint32_t length);
@@ -97,7 +98,7 @@ typedef struct tls_x509_ctx {
 } tls_x509_ctx;
 
 /* Once, at transport init, with the transport's configuration (mode, anchors, pin, fingerprint). */
-void tls_x509_init(tls_x509_ctx *x, const struct tls_config *cfg, const br_ec_impl *ec);
+void tls_x509_init(tls_x509_ctx *x, const struct tls_config *cfg, const struct tls_profile *profile);
 
 /* Before each handshake: the name or IP literal to verify, and the time (CA mode). The
    name pointer must stay valid until the handshake is over. */

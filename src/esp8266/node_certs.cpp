@@ -135,9 +135,15 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
     tls_cfg.client_chain = &client_chain;
     tls_cfg.client_chain_len = 1;
     tls_cfg.client_rsa_key = &client_key;
+    tls_cfg.client_auth = tls_client_auth_rsa; /* links the signing code only in mutual-TLS builds */
 #endif
 
     tls_cfg.server_name = nullptr; /* each connection verifies the host it connects to */
+#if NODE_TLS_PROFILE == NODE_TLS_PROFILE_COMPAT
+    tls_cfg.profile = TLS_PROFILE_COMPAT;
+#else
+    tls_cfg.profile = TLS_PROFILE_DEFAULT; /* only the named profile's curves are linked */
+#endif
     tls_cfg.hal_ctx = hal->ctx;
     tls_cfg.epoch_ms = hal->epoch_ms;
     tls_cfg.log = hal->log;

@@ -20,7 +20,7 @@
 #include "native_transport.h"
 #include "node_app.h"
 #include "posix_hal.h"
-#include "tls_x509.h"
+#include "tls_transport.h"
 
 namespace {
 
@@ -66,6 +66,7 @@ opt_def defs[] = {
     {"--pin", "NODE_PIN", K_STR, &o.pin_hex, 0, 0, "HEX", "SHA-256 of the broker's public key (SPKI) for --tls pin"},
     {"--fingerprint", "NODE_FINGERPRINT", K_STR, &o.fingerprint_hex, 0, 0, "HEX", "SHA-256 of the broker's certificate for --tls fingerprint"},
     {"--server-name", "NODE_SERVER_NAME", K_STR, &o.server_name, 0, 0, "NAME", "name or IP to verify and send as SNI (default: the host connected to)"},
+    {"--tls-profile", "NODE_TLS_PROFILE", K_STR, &o.tls_profile_name, 0, 0, "NAME", "default (ECDHE_RSA over X25519: a gen-certs broker) or compat (adds ECDHE_ECDSA, P-256, EC keys)"},
     {"--tls-buffer", "NODE_TLS_BUFFER", K_U32, &o.tls_buffer, 512, 4096, "BYTES", "TLS maximum fragment length: 512, 1024 (default), 2048 or 4096"},
     {"--clock", "NODE_CLOCK", K_I64, &o.clock_s, 0, 0, "EPOCH_S", "wall clock at start in Unix seconds, for tests (0: not set)"},
 };
@@ -222,6 +223,8 @@ void parse(int argc, char **argv) {
     if (o.fingerprint_hex && !sha256_hex(o.fingerprint_hex))
         fail("--fingerprint", "expected 64 hex digits (SHA-256)", o.fingerprint_hex);
     if (o.mtls && (!o.cert_file || !o.key_file)) fail("--mtls", "needs --cert FILE and --key FILE", 0);
+    o.tls_profile = tls_profile_by_name(o.tls_profile_name ? o.tls_profile_name : "default");
+    if (!o.tls_profile) fail("--tls-profile", "expected default or compat", o.tls_profile_name);
 }
 
 void on_signal(int sig) { stop_signal = sig; }

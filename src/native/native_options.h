@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 struct tls_mode;
+struct tls_profile;
 
 struct native_options {
     /* broker and identity */
@@ -33,6 +34,8 @@ struct native_options {
     int per_sensor_max_age_set;
     /* TLS (implemented by lib/tls; see native_transport.cpp) */
     const struct tls_mode *tls;  /* --tls: NULL for plain, else tls_mode_by_name() (lib/tls) */
+    const char *tls_profile_name; /* --tls-profile default|compat */
+    const struct tls_profile *tls_profile;
     int mtls;                    /* --mtls */
     const char *ca_file;         /* --ca FILE (PEM) */
     const char *cert_file;       /* --cert FILE (PEM) */

@@ -37,6 +37,7 @@ int configure(const native_options *o) {
     memset(&cfg, 0, sizeof cfg);
     tls_credentials_init(&creds);
     cfg.mode = o->tls;
+    cfg.profile = o->tls_profile;
     if (o->tls == TLS_MODE_CA) {
         if (tls_credentials_load_ca(&creds, o->ca_file) != 0) return bad("--ca", creds.error);
         cfg.trust_anchors = creds.anchors;
@@ -58,8 +59,13 @@ int configure(const native_options *o) {
         }
         cfg.client_chain = creds.chain;
         cfg.client_chain_len = creds.chain_len;
-        if (creds.key_type == BR_KEYTYPE_RSA) cfg.client_rsa_key = &creds.rsa;
-        else cfg.client_ec_key = &creds.ec;
+        if (creds.key_type == BR_KEYTYPE_RSA) {
+            cfg.client_rsa_key = &creds.rsa;
+            cfg.client_auth = tls_client_auth_rsa;
+        } else {
+            cfg.client_ec_key = &creds.ec;
+            cfg.client_auth = tls_client_auth_ec;
+        }
     }
     /* NULL: each connection verifies the host it connects to (tls_transport.cpp chooses). */
     cfg.server_name = o->server_name;
@@ -98,8 +104,8 @@ int native_transport_attach(const node_hal *hal) {
         bad("--tls", tls.base.error_name(&tls.base));
         return -1;
     }
-    fprintf(stderr, "tls: mode %s%s, TLS 1.2, max fragment %u (buffers %u bytes), verifying %s\n", o->tls->name,
-            o->mtls ? " with client certificate" : "", (unsigned)frag, (unsigned)TLS_BUFFER_SIZE(frag),
-            o->server_name ? o->server_name : "the name or IP of the host it connects to");
+    fprintf(stderr, "tls: mode %s%s, TLS 1.2, max fragment %u (buffers %u bytes), profile %s, verifying %s\n",
+            o->tls->name, o->mtls ? " with client certificate" : "", (unsigned)frag, (unsigned)TLS_BUFFER_SIZE(frag),
+            o->tls_profile->name, o->server_name ? o->server_name : "the name or IP of the host it connects to");
     return 0;
 }

@@ -140,6 +140,7 @@ static void base_config(const tls_mode *mode)
     cfg.epoch_ms = fake_epoch_ms;
     cfg.log = capture_log;
     cfg.session_store = &session_store;
+    cfg.profile = TLS_PROFILE_COMPAT; /* the test server's key is EC (P-256, ECDSA) */
     clock_s = (int64_t)time(NULL);
     last_log[0] = '\0';
 }
@@ -465,6 +466,7 @@ static void test_resume_needs_same_anchor()
     cfg.client_chain = srv_creds.chain;
     cfg.client_chain_len = srv_creds.chain_len;
     cfg.client_ec_key = &srv_creds.ec;
+    cfg.client_auth = tls_client_auth_ec;
     CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
     CHECK_EQ(tls_transport_load_session(&tls, &blob), 0);
     CHECK_EQ(connect_to("broker.test"), 0);
@@ -731,6 +733,26 @@ static void test_session_store_sealed()
     tls.base.close(&tls.base);
 }
 
+/* Issue 12: the default profile carries only what a gen-certs broker needs (ECDHE_RSA over
+   X25519, RSA signatures). The test server's key is EC: refused by name, with the way out in
+   the hint; the compat profile (every other test here) connects. */
+static void test_default_profile_refuses_ec_broker()
+{
+    base_config(TLS_MODE_CA);
+    cfg.profile = TLS_PROFILE_DEFAULT;
+    tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
+    CHECK_EQ(connect_to("broker.test"), TRANSPORT_ERR_TLS);
+    CHECK(strstr(last_log, "compat") != NULL);
+    CHECK_EQ(srv_app_len, 0);
+    tls.base.close(&tls.base);
+    server_start();
+    CHECK(tls_profile_by_name("default") == TLS_PROFILE_DEFAULT);
+    CHECK(tls_profile_by_name("compat") == TLS_PROFILE_COMPAT);
+    CHECK(tls_profile_by_name("p256") == NULL);
+    CHECK(tls_mode_by_name("pin") == TLS_MODE_PIN);
+    CHECK(tls_mode_by_name("PIN") == NULL);
+}
+
 /* ---------------------------------------------------------------- setup */
 
 int main()
@@ -815,6 +837,7 @@ int main()
     RUN(test_no_renegotiation);
     RUN(test_certificate_purpose);
     RUN(test_session_store_sealed);
+    RUN(test_default_profile_refuses_ec_broker);
 
     char rm[128];
     snprintf(rm, sizeof rm, "rm -rf %s", dir);

@@ -160,7 +160,7 @@ static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *
     cfg.trust_anchor_count = 1;
     cfg.pin_sha256 = expected;
     cfg.fingerprint_sha256 = expected;
-    tls_x509_init(x, &cfg, &br_ec_p256_m15);
+    tls_x509_init(x, &cfg, TLS_PROFILE_COMPAT);
     tls_x509_prepare(x, "broker.test", 1767225600); /* 2026-01-01 */
     const br_x509_class **v = &x->vtable;
     (*v)->start_chain(v, "broker.test");
