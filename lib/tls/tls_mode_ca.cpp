@@ -39,6 +39,9 @@ static void ca_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *p
        with a profile that carries ECDSA. */
     br_x509_minimal_init(&x->u.minimal, &br_sha256_vtable, cfg->trust_anchors, cfg->trust_anchor_count);
     br_x509_minimal_set_rsa(&x->u.minimal, br_rsa_i15_pkcs1_vrfy);
+    /* RSA keys in the chain of at least 2041 bits (256 bytes; BearSSL's default, 128 bytes,
+       lets RSA-1024 through). gen-certs makes 2048-bit keys. */
+    br_x509_minimal_set_minrsa(&x->u.minimal, 256);
     if (profile->ecdsa != NULL) br_x509_minimal_set_ecdsa(&x->u.minimal, profile->ec, profile->ecdsa);
     br_x509_minimal_set_hash(&x->u.minimal, br_sha256_ID, &br_sha256_vtable);
 }

@@ -12,6 +12,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 
@@ -149,14 +150,15 @@ describe('TLS node (lib/tls) refuses odd brokers by name, before any CONNECT', f
   });
 
   /** A certificate from the project's own CA with the broker's names, made by openssl with `ext`. */
-  function issueWithOpenssl(name: string, subject: string, ext: string, keyFile = pki.serverKey): { crt: string; key: string } {
+  function issueWithOpenssl(name: string, subject: string, ext: string, keyFile = pki.serverKey, extra: string[] = [],
+    issuer = { crt: pki.caCrt, key: pki.caKey }): { crt: string; key: string } {
     const extFile = path.join(dir, `${name}.ext`);
     const csr = path.join(dir, `${name}.csr`);
     const crt = path.join(dir, `${name}.crt`);
     fs.writeFileSync(extFile, ext);
     execFileSync('openssl', ['req', '-new', '-key', keyFile, '-subj', subject, '-out', csr], { stdio: 'pipe' });
-    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', pki.caCrt, '-CAkey', pki.caKey, '-CAcreateserial',
-      '-days', '30', '-extfile', extFile, '-out', crt], { stdio: 'pipe' });
+    execFileSync('openssl', ['x509', '-req', '-in', csr, '-CA', issuer.crt, '-CAkey', issuer.key, '-CAcreateserial',
+      '-days', '30', '-extfile', extFile, '-out', crt, ...extra], { stdio: 'pipe' });
     return { crt, key: keyFile };
   }
 
@@ -192,6 +194,92 @@ describe('TLS node (lib/tls) refuses odd brokers by name, before any CONNECT', f
     const files = issueWithOpenssl('cn-only', '/CN=localhost', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:broker.example\n');
     await assertRefused(files, 'localhost', 'X509_BAD_SERVER_NAME');
   });
+
+  // Issue 8: the rest of the impostor matrix, kept so none regresses. Each must be refused with
+  // zero application bytes; the name is asserted where it is exact.
+  const refuseMatrix: Array<{ what: string; make: () => { crt: string; key: string }; host?: string; server?: string[]; name: RegExp }> = [
+    { what: 'TLS 1.0 only', make: () => ({ crt: pki.serverCrt, key: pki.serverKey }),
+      server: ['-tls1', '-cipher', 'DEFAULT@SECLEVEL=0'], name: /^[A-Z0-9_]+$/ },
+    { what: 'TLS 1.3 only', make: () => ({ crt: pki.serverCrt, key: pki.serverKey }), server: ['-tls1_3'], name: /^TLS_VERSION_UNSUPPORTED$/ },
+    { what: 'CBC suites only', make: () => ({ crt: pki.serverCrt, key: pki.serverKey }),
+      server: ['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-SHA256:ECDHE-RSA-AES128-SHA'], name: /^SERVER_ALERT_HANDSHAKE_FAILURE$/ },
+    { what: 'static-RSA suites only', make: () => ({ crt: pki.serverCrt, key: pki.serverKey }),
+      server: ['-tls1_2', '-cipher', 'AES128-GCM-SHA256:AES256-GCM-SHA384'], name: /^SERVER_ALERT_HANDSHAKE_FAILURE$/ },
+    { what: 'a SHA-1 signature from the right CA', make: () => issueWithOpenssl('sha1', '/CN=localhost',
+      'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n', pki.serverKey, ['-sha1']),
+      server: ['-cipher', 'DEFAULT@SECLEVEL=0'], name: /^X509_/ },
+    { what: 'a weak (RSA-1024) key from the right CA', make: () => {
+      const k = path.join(dir, 'weak.key');
+      execFileSync('openssl', ['genrsa', '-out', k, '1024'], { stdio: 'pipe' });
+      return issueWithOpenssl('weak', '/CN=localhost', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n', k);
+    }, server: ['-cipher', 'DEFAULT@SECLEVEL=0'], name: /^X509_WEAK_PUBLIC_KEY$/ },
+    { what: "a leaf signed by a device's key", make: () => issueWithOpenssl('device-signed', '/CN=localhost',
+      'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n', pki.serverKey, [], { crt: pki.devices.node01.crt, key: pki.devices.node01.key }),
+      name: /^X509_(NOT_TRUSTED|NOT_CA)$/ },
+    { what: 'a leaf from an intermediate the node does not know (not sent)', make: () => {
+      const ik = path.join(dir, 'inter.key');
+      const ic = path.join(dir, 'inter.crt');
+      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', ik, '-subj', '/CN=Intermediate',
+        '-addext', 'basicConstraints=critical,CA:TRUE', '-days', '30', '-out', ic], { stdio: 'pipe' });
+      return issueWithOpenssl('by-inter', '/CN=localhost', 'extendedKeyUsage=serverAuth\nsubjectAltName=DNS:localhost,IP:127.0.0.1\n',
+        pki.serverKey, [], { crt: ic, key: ik });
+    }, name: /^X509_NOT_TRUSTED$/ },
+  ];
+  for (const c of refuseMatrix) {
+    it(`impostor matrix: ${c.what}: refused, no application byte`, async () => {
+      const line = await assertRefused(c.make(), c.host ?? 'localhost', '[A-Z0-9_]+', undefined, c.server ?? []);
+      const name = /^tls: handshake failed: ([A-Z0-9_]+)/.exec(line)?.[1] ?? '';
+      assert.match(name, c.name, line);
+    });
+  }
+
+  /** A raw TCP peer on loopback that answers with `reply` (or nothing); records what the node sent. */
+  async function rawPeer(reply: Buffer | null): Promise<{ port: number; received: Buffer[]; conns(): number; close(): Promise<void> }> {
+    const received: Buffer[] = [];
+    const sockets = new Set<net.Socket>();
+    let conns = 0;
+    const server = net.createServer((s) => {
+      conns++;
+      sockets.add(s);
+      s.on('data', (c: Buffer) => {
+        received.push(c);
+        if (reply) s.end(reply);
+      });
+      s.on('error', () => undefined);
+      s.on('close', () => sockets.delete(s));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    return {
+      port: (server.address() as net.AddressInfo).port,
+      received,
+      conns: () => conns,
+      close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+    };
+  }
+
+  for (const c of [
+    { what: 'a server that answers with HTTP bytes', reply: Buffer.from('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n') },
+    { what: 'a tarpit that accepts and never answers', reply: null },
+  ]) {
+    it(`impostor matrix: ${c.what}: refused, only a ClientHello leaves, the node retries`, async () => {
+      const peer = await rawPeer(c.reply);
+      try {
+        const node = startNode(['--id', 'node01', '--host', 'localhost', '--port', String(peer.port), '--tls', 'ca', '--ca', pki.caCrt,
+          '--backoff-min-ms', '200', '--backoff-max-ms', '500', '--connect-timeout-ms', '1500'],
+        { env: { NODE_PASSWORD: pki.devices.node01.password } });
+        nodes.push(node);
+        await until(() => peer.conns() >= 2, 'the node to give up on the first connection and try again', 45000);
+        const bytes = Buffer.concat(peer.received);
+        assert.ok(bytes.length > 0 && bytes[0] === 22, 'the node sent a TLS handshake record first');
+        // Every record the node sent is a handshake record (a ClientHello per connection): no application data.
+        for (let at = 0; at + 5 <= bytes.length; at += 5 + bytes.readUInt16BE(at + 3)) assert.equal(bytes[at], 22);
+        assert.equal(node.matching(/^mqtt: connected/).length, 0);
+        assert.equal(node.exitCode(), null);
+      } finally {
+        await peer.close();
+      }
+    });
+  }
 
   it('clock not set: refuses TLS before connecting, with a log line that says so', async () => {
     const { node, proxy } = await attempt({ crt: pki.serverCrt, key: pki.serverKey }, 'localhost', ['--tls', 'ca', '--ca', pki.caCrt, '--clock', '0']);
