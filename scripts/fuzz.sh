@@ -29,13 +29,19 @@ fi
 # The sources each target needs beside its own file (the portable core it fuzzes).
 sources_for() {
   case "$1" in
-    tls_*) echo lib/tls/*.cpp ;;
+    tls_x509_fuzz) echo lib/tls/*.cpp ;;
+    tls_cert_fuzz) echo lib/tls/tls_cert.cpp ;;
+    mqtt_packet_fuzz) echo lib/mqtt/mqtt_packet.cpp ;;
+    mqtt_session_fuzz) echo lib/mqtt/*.cpp lib/node/text_buf.cpp ;;
+    node_app_fuzz) echo lib/mqtt/*.cpp lib/node/*.cpp lib/sensors/*.cpp ;;
+    scenario_fuzz) echo lib/hal_posix/scenario.cpp lib/sensors/*.cpp ;;
+    credentials_fuzz) echo lib/hal_posix/credentials_posix.cpp lib/tls/tls_cert.cpp ;;
     *) echo "" ;;
   esac
 }
 
 flags=(-std=c++11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix)
+       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/mqtt -Ilib/sensors -Itest/unit)
 failed=0
 for t in "${targets[@]}"; do
   out=build/fuzz/$t
