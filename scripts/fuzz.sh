@@ -40,6 +40,29 @@ sources_for() {
   esac
 }
 
+# Throwaway keys for the key loader's seeds, made here in build/ and never committed (fuzz/README.md):
+# each seed is "op 1, split, certificate PEM, key PEM" (credentials_fuzz.cpp), for RSA (PKCS#1 and
+# PKCS#8) and EC P-256 (SEC 1 and PKCS#8) keys, and P-384 (refused by name).
+key_seeds() {
+  local dir=$1 tmp; tmp=$(mktemp -d)
+  mkdir -p "$dir"
+  command -v openssl >/dev/null 2>&1 || { rm -rf "$tmp"; return 0; }
+  (
+    cd "$tmp" || exit 1
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa8.pem 2>/dev/null
+    openssl rsa -in rsa8.pem -traditional -out rsa1.pem 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec8.pem 2>/dev/null
+    openssl ec -in ec8.pem -out ec1.pem 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out ec384.pem 2>/dev/null
+    for k in rsa8 rsa1 ec8 ec1 ec384; do
+      openssl req -x509 -new -key "$k.pem" -subj "/CN=node01" -days 30 -out "$k.crt" 2>/dev/null || continue
+      len=$(stat -c %s "$k.crt")
+      { printf "\\x01\\x$(printf %02x $((len >> 8)))\\x$(printf %02x $((len & 255)))"; cat "$k.crt" "$k.pem"; } > "$dir/$k"
+    done
+  )
+  rm -rf "$tmp"
+}
+
 flags=(-std=c++11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
        -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/mqtt -Ilib/sensors -Itest/unit)
 failed=0
@@ -50,10 +73,12 @@ for t in "${targets[@]}"; do
   if ! clang++ "${flags[@]}" "fuzz/$t.cpp" $(sources_for "$t") -lbearssl -o "$out/$t" 2>"$out/build.log"; then
     tail -20 "$out/build.log"; echo "fuzz: $t: build FAILED"; failed=1; continue
   fi
+  seeds=()
+  if [ "$t" = credentials_fuzz ]; then key_seeds "$out/keys"; seeds=("keys"); fi
   log=$out/run.log
   (cd "$out" && ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
      ./"$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
-     corpus "../../../fuzz/corpus/$t") >"$log" 2>&1
+     corpus "../../../fuzz/corpus/$t" "${seeds[@]}") >"$log" 2>&1
   rc=$?
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1)
