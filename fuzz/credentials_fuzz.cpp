@@ -145,6 +145,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         memset(c->error, 0, sizeof c->error);
         rc = tls_credentials_load_client(c, first.path, second.path);
         if (rc != 0 && rc != -1) fail("load_client result");
+        if (c->used < before) fail("load_client gave back arena space it did not take");
+        for (size_t i = c->used; i < sizeof c->arena; i++)
+            if (c->arena[i] != 0) fail("key scratch left in the arena");
         if (rc) {
             if (strncmp(c->error, first.path, strlen(first.path)) != 0 && strncmp(c->error, second.path, strlen(second.path)) != 0)
                 fail("the message names neither file");
@@ -152,14 +155,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         } else {
             if (c->chain_len == 0 || (c->key_type != BR_KEYTYPE_RSA && c->key_type != BR_KEYTYPE_EC)) fail("loaded nothing");
             check_key(c);
+            /* (cert_hashes below decodes the certificate past `used`: public bytes, not the key) */
             uint8_t fp[32], spki[32];
             /* The node pins with the same file: hashing it after a successful load must work. */
             if (tls_credentials_cert_hashes(c, first.path, fp, spki) != 0 && strstr(c->error, "could not be decoded") == NULL)
                 fail("a loaded chain could not be hashed");
         }
-        if (c->used < before) fail("load_client gave back arena space it did not take");
-        for (size_t i = c->used; i < sizeof c->arena; i++)
-            if (c->arena[i] != 0) fail("key scratch left in the arena");
         check_state(c);
         break;
     }

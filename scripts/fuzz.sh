@@ -45,7 +45,7 @@ sources_for() {
 # PKCS#8) and EC P-256 (SEC 1 and PKCS#8) keys, and P-384 (refused by name).
 key_seeds() {
   local dir=$1 tmp; tmp=$(mktemp -d)
-  mkdir -p "$dir"
+  mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
   command -v openssl >/dev/null 2>&1 || { rm -rf "$tmp"; return 0; }
   (
     cd "$tmp" || exit 1
