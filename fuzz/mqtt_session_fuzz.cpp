@@ -290,7 +290,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int step = 0; step < 4000; step++) {
         uint32_t r = next_rand();
         if (H.released < H.stream_len) {
-            size_t chunk = 1 + r % 64;
+            /* Mostly small pieces; now and then a burst, as TCP delivers after a stall. */
+            size_t chunk = ((r >> 4) % 8 == 0) ? 1 + r % 1500 : 1 + r % 64;
             if (chunk > H.stream_len - H.released) chunk = H.stream_len - H.released;
             if (H.open) H.released += chunk; /* bytes only flow on an open connection */
         } else if (step > 40 && H.delivered == H.released) {
