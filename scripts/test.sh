@@ -62,8 +62,8 @@ fi
 
 echo "== mocha (native node: build/asan/mqtt_node, sanitizer reports fail the run)"
 # Every native node the suites start is the sanitized one (test/helpers/native-node.ts honours
-# MQTT_NODE_BIN, the demo test DEMO_TEST_BUILD_DIR). Reports go to files, so one in a node whose test did not look at its exit
-# status still fails the run. detect_leaks=1: the node keeps its buffers in static storage and
+# MQTT_NODE_BIN, the demo test DEMO_TEST_BUILD_DIR). Reports go to files, so one in a node whose
+# test did not look at its exit status still fails the run. detect_leaks=1: the node keeps its buffers in static storage and
 # BearSSL allocates nothing, so any leak LeakSanitizer sees at exit is a real one.
 san_dir="$log_dir/sanitizer"
 mkdir -p "$san_dir"
