@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets in fuzz/ (clang, AddressSanitizer + UBSan) and runs each one for a
 # bounded time on a copy of its committed seed corpus (fuzz/corpus/<target>/).
-#   bash scripts/fuzz.sh                 # every target, FUZZ_SECONDS (default 20) each: what npm test runs
+#   bash scripts/fuzz.sh                 # every target, FUZZ_SECONDS each: what npm test runs
+#                                        # (default: FUZZ_BUDGET, 140 s, shared out, at least 5 s each)
 #   bash scripts/fuzz.sh --seconds 600   # longer (npm run fuzz); fuzz/README.md records the last long run
 #   bash scripts/fuzz.sh tls_x509_fuzz   # one target
 # Prints one line per target, "fuzz: NAME: N runs in S s, 0 crashes", and exits non-zero on a crash
@@ -9,17 +10,22 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
-seconds=${FUZZ_SECONDS:-20}
+seconds=${FUZZ_SECONDS:-}
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
+fi
+if [ -z "$seconds" ]; then
+  # CI keeps all targets together within its budget however many there are (+ ~2 s to build each).
+  seconds=$(( ${FUZZ_BUDGET:-140} / ${#targets[@]} ))
+  [ "$seconds" -lt 5 ] && seconds=5
 fi
 if ! command -v clang++ >/dev/null 2>&1; then
   echo "fuzz: skipped: clang++ is not installed (scripts/bootstrap.sh installs clang and libclang-rt-14-dev)"
@@ -29,13 +35,42 @@ fi
 # The sources each target needs beside its own file (the portable core it fuzzes).
 sources_for() {
   case "$1" in
-    tls_*) echo lib/tls/*.cpp ;;
+    tls_x509_fuzz) echo lib/tls/*.cpp ;;
+    tls_cert_fuzz) echo lib/tls/tls_cert.cpp ;;
+    mqtt_packet_fuzz) echo lib/mqtt/mqtt_packet.cpp ;;
+    mqtt_session_fuzz) echo lib/mqtt/*.cpp lib/node/text_buf.cpp ;;
+    node_app_fuzz) echo lib/mqtt/*.cpp lib/node/*.cpp lib/sensors/*.cpp ;;
+    scenario_fuzz) echo lib/hal_posix/scenario.cpp lib/sensors/*.cpp ;;
+    credentials_fuzz) echo lib/hal_posix/credentials_posix.cpp lib/tls/tls_cert.cpp ;;
     *) echo "" ;;
   esac
 }
 
+# Throwaway keys for the key loader's seeds, made here in build/ and never committed (fuzz/README.md):
+# each seed is "op 1, split, certificate PEM, key PEM" (credentials_fuzz.cpp), for RSA (PKCS#1 and
+# PKCS#8) and EC P-256 (SEC 1 and PKCS#8) keys, and P-384 (refused by name).
+key_seeds() {
+  local dir=$1 tmp; tmp=$(mktemp -d)
+  mkdir -p "$dir" && dir=$(cd "$dir" && pwd)
+  command -v openssl >/dev/null 2>&1 || { rm -rf "$tmp"; return 0; }
+  (
+    cd "$tmp" || exit 1
+    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:1024 -out rsa8.pem 2>/dev/null
+    openssl rsa -in rsa8.pem -traditional -out rsa1.pem 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out ec8.pem 2>/dev/null
+    openssl ec -in ec8.pem -out ec1.pem 2>/dev/null
+    openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out ec384.pem 2>/dev/null
+    for k in rsa8 rsa1 ec8 ec1 ec384; do
+      openssl req -x509 -new -key "$k.pem" -subj "/CN=node01" -days 30 -out "$k.crt" 2>/dev/null || continue
+      len=$(stat -c %s "$k.crt")
+      { printf "\\x01\\x$(printf %02x $((len >> 8)))\\x$(printf %02x $((len & 255)))"; cat "$k.crt" "$k.pem"; } > "$dir/$k"
+    done
+  )
+  rm -rf "$tmp"
+}
+
 flags=(-std=c++11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix)
+       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/mqtt -Ilib/sensors -Itest/unit)
 failed=0
 for t in "${targets[@]}"; do
   out=build/fuzz/$t
@@ -44,15 +79,17 @@ for t in "${targets[@]}"; do
   if ! clang++ "${flags[@]}" "fuzz/$t.cpp" $(sources_for "$t") -lbearssl -o "$out/$t" 2>"$out/build.log"; then
     tail -20 "$out/build.log"; echo "fuzz: $t: build FAILED"; failed=1; continue
   fi
+  seeds=()
+  if [ "$t" = credentials_fuzz ]; then key_seeds "$out/keys"; seeds=("keys"); fi
   log=$out/run.log
   (cd "$out" && ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
      ./"$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
-     corpus "../../../fuzz/corpus/$t") >"$log" 2>&1
+     corpus "../../../fuzz/corpus/$t" "${seeds[@]}") >"$log" 2>&1
   rc=$?
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
   cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1)
   if [ $rc -ne 0 ]; then
-    grep -E 'ERROR|SUMMARY|tls_x509_fuzz:|==[0-9]+==' "$log" | head -20
+    grep -E 'ERROR|SUMMARY|_fuzz: |runtime error|==[0-9]+==' "$log" | head -20
     for c in "$out"/crash-* "$out"/leak-* "$out"/timeout-*; do [ -f "$c" ] && { echo "input $c:"; od -An -tx1 "$c" | head -20; }; done
     echo "fuzz: $t: ${runs:-?} runs in ${seconds} s, CRASH (log: $log)"
     failed=1

@@ -66,8 +66,9 @@ static int pem_is_certificate(const pem_object *o)
     return strcmp(o->name, "CERTIFICATE") == 0 || strcmp(o->name, "X509 CERTIFICATE") == 0;
 }
 
-/* Decodes every PEM object of a file into the arena. Returns the count, or -1. */
-static int read_pem(tls_credentials *c, const char *path, pem_object *objs, int max_objs)
+/* Decodes every PEM object of a file into the arena. Returns the count, or -1: then the arena is
+   as it was (a file that turns bad half-way must not keep the room its first objects took). */
+static int read_pem_objects(tls_credentials *c, const char *path, pem_object *objs, int max_objs)
 {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
@@ -137,6 +138,17 @@ static int read_pem(tls_credentials *c, const char *path, pem_object *objs, int 
         return -1;
     }
     return count;
+}
+
+static int read_pem(tls_credentials *c, const char *path, pem_object *objs, int max_objs)
+{
+    const size_t mark = c->used;
+    int n = read_pem_objects(c, path, objs, max_objs);
+    if (n < 0) {
+        memset(c->arena + mark, 0, c->used - mark);
+        c->used = mark;
+    }
+    return n;
 }
 
 /* ---------------------------------------------------------------- certificates */

@@ -598,6 +598,35 @@ static void test_credentials_key_not_left_behind()
     CHECK(c.used < 1024);
 }
 
+/* Found by fuzz/credentials_fuzz.cpp: a PEM file that turns bad after a few hundred bytes left
+   those bytes' decoded DER claimed in the arena (c->used not given back) on the "not a valid PEM
+   file" path, although cert_hashes gives its room back on every other path. A failed read takes
+   nothing from the arena. */
+static void test_credentials_failed_read_gives_arena_back()
+{
+    static tls_credentials c;
+    char path[128], ca[128];
+    snprintf(path, sizeof path, "%s/bad-late.pem", dir);
+    snprintf(ca, sizeof ca, "%s/ca.crt", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f == NULL) return;
+    fputs("-----BEGIN CERTIFICATE-----\n", f);
+    for (int i = 0; i < 20; i++) fputs("QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n", f);
+    fputs("!!!!\n-----END CERTIFICATE-----\n", f);
+    fclose(f);
+    uint8_t fp[32], spki[32];
+    tls_credentials_init(&c);
+    CHECK_EQ(tls_credentials_cert_hashes(&c, path, fp, spki), -1);
+    CHECK(strstr(c.error, "not a valid PEM file") != NULL);
+    CHECK_EQ(c.used, 0);
+    CHECK_EQ(tls_credentials_load_ca(&c, ca), 0);
+    const size_t after_ca = c.used;
+    CHECK_EQ(tls_credentials_load_ca(&c, path), -1);
+    CHECK_EQ(c.used, after_ca);
+    CHECK_EQ(c.anchor_count, 1);
+}
+
 /* Renegotiation: Mosquitto never asks for one, and a second handshake on a live connection is
    only attack surface (a new certificate mid-connection, the triple-handshake class). The
    client refuses it (BR_OPT_NO_RENEGOTIATION). */
@@ -834,6 +863,7 @@ int main()
     RUN(test_credentials_formats);
     RUN(test_credentials_errors);
     RUN(test_credentials_key_not_left_behind);
+    RUN(test_credentials_failed_read_gives_arena_back);
     RUN(test_no_renegotiation);
     RUN(test_certificate_purpose);
     RUN(test_session_store_sealed);
