@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { EXIT_CHECK_FAILED, EXIT_OK, ExitCode } from '../cli/run';
 import { MqttSettings, PROJECT_ROOT } from '../env';
 import { Monitor } from '../monitor/client';
 import { NodeEvent } from '../monitor/payload';
@@ -54,14 +55,14 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): Promise<number> {
+export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): Promise<ExitCode> {
   const step = (n: number, name: string, text: string): void => io.out(`[${n}/${STEPS}] ${name.padEnd(12)} ${text}\n`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-demo-'));
   let broker: DemoBroker | null = null;
   let monitor: Monitor | null = null;
   let http: RunningServer | null = null;
   const nodes: RunningNode[] = [];
-  let code = 0;
+  let code: ExitCode = EXIT_OK;
   try {
     // 1. PKI
     const tp = Date.now();
@@ -69,7 +70,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     step(1, 'PKI', pki.created
       ? `made ${rel(pki.layout.certsDir)}: CA, broker (localhost, 127.0.0.1), backend, ${DEMO_DEVICES.join(', ')} (${Date.now() - tp} ms)`
       : `reusing ${rel(pki.layout.certsDir)} (CA, broker, backend, ${DEMO_DEVICES.join(', ')})`);
-    if (signal.aborted) return 130;
+    if (signal.aborted) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 2. native node
     let shown = 0;
@@ -97,7 +98,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     }
     if (o.tty && shown > 0) io.out('\r\x1b[K');
     step(2, 'native node', `${rel(binary)} ${shown > 0 ? `built in ${((Date.now() - tb) / 1000).toFixed(1)} s` : 'up to date'}`);
-    if (signal.aborted) return 130;
+    if (signal.aborted) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 3. broker
     broker = await startDemoBroker(o.broker, pki, o.port, tmp, o.plain);
@@ -178,11 +179,11 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     io.out(`${renderLogLine(final, (Date.now() - start) / 1000).replace(/^demo: \[[^\]]*\]/, 'demo: result:')}\n`);
     io.out(nextSteps(o.plain));
     if (final.devices_online < DEMO_DEVICES.length || final.readings_received === 0) {
-      code = 1;
+      code = EXIT_CHECK_FAILED;
       io.err(`demo: expected ${DEMO_DEVICES.length} nodes online with readings; got ${final.devices_online} online, ${final.readings_received} readings\n`);
     }
   } catch (e) {
-    code = 1;
+    code = EXIT_CHECK_FAILED;
     io.err(`demo: ${e instanceof StepError ? e.message : `${(e as Error).message}`}\n`);
     if (broker !== null && broker.logs() !== '' && !(e instanceof StepError)) io.err(`broker log:\n${broker.logs().split('\n').slice(-20).join('\n')}\n`);
   } finally {
@@ -201,5 +202,5 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     fs.rmSync(tmp, { recursive: true, force: true });
     io.out(`demo: stopped ${stopped.length > 0 ? stopped.join(', ') : 'nothing'}; removed ${tmp}${code === 0 ? '' : ' (failed)'}\n`);
   }
-  return signal.aborted && code === 0 ? 0 : code;
+  return signal.aborted && code === EXIT_OK ? EXIT_OK : code;
 }

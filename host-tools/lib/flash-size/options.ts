@@ -30,9 +30,6 @@ Options:
   --root DIR          project root (default: the one this tool is in)
   --json              print the report as JSON
   -h, --help          this text
-
-Exit codes: 0 within the limits (and budgets), 1 over a limit or budget, 2 bad input,
-3 the build or a tool failed.
 `;
 
 export const ENVS = ['nodemcuv2', 'nodemcuv2_plain'] as const;
@@ -52,7 +49,10 @@ export interface FlashSizeOptions {
   json: boolean;
 }
 
-export type Command = { kind: 'help' } | { kind: 'run'; options: FlashSizeOptions };
+export interface Command {
+  kind: 'run';
+  options: FlashSizeOptions;
+}
 
 export { UsageError };
 
@@ -66,9 +66,6 @@ export function parseArgs(argv: readonly string[]): Command {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
-      case '-h':
-      case '--help':
-        return { kind: 'help' };
       case '--env': {
         const v = value(i++, a);
         if (!(ENVS as readonly string[]).includes(v)) throw new UsageError(`--env ${v}: unknown env (use ${ENVS.join(' or ')})`);

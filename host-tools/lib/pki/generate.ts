@@ -31,6 +31,7 @@ import {
   splitHosts,
   subjectText,
 } from './certs';
+import { portProblem } from '../cli/args';
 import { PkiError } from './errors';
 import { MODE_PUBLIC, MODE_SECRET, OutputFile, readInput } from './files';
 import { CommitFs, commitSet, recoverCommit } from './commit';
@@ -307,9 +308,8 @@ export function validateOptions(opts: GenerateOptions): void {
   }
   if (opts.days !== undefined) parseDays('--days', String(opts.days));
   if (opts.deviceDays !== undefined) parseDays('--device-days', String(opts.deviceDays));
-  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) {
-    throw new PkiError(`invalid --port "${opts.port}": expected 1-65535`);
-  }
+  const portBad = opts.port !== undefined ? portProblem(opts.port) : null;
+  if (portBad !== null) throw new PkiError(`invalid --port: ${portBad}`);
   if (typeof opts.installPrefix === 'string' && !opts.installPrefix.startsWith('/')) {
     throw new PkiError(`invalid --install-prefix "${opts.installPrefix}": must be an absolute path`);
   }
