@@ -95,7 +95,7 @@ describe('gen-certs: command line', function () {
     [['--days', 'ten'], /invalid --days "ten": expected a whole number/],
     [['--device-days', '0'], /invalid --device-days "0"/],
     [['--check', '--warn-days', '0'], /invalid --warn-days "0"/],
-    [['--port', '70000'], /invalid --port "70000"/],
+    [['--port', '70000'], /invalid --port: expected a port number 1-65535, got "70000"/],
     [['--install-prefix', 'etc/mosquitto'], /invalid --install-prefix "etc\/mosquitto": must be an absolute path/],
     [['--renew', '--new-ca'], /use one of them/],
     [['--check', '--renew'], /--check only reads/],
