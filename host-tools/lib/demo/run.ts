@@ -101,7 +101,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     if (signal.aborted) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 3. broker
-    broker = await startDemoBroker(o.broker, pki, o.port, tmp, o.plain);
+    broker = await startDemoBroker(o.broker, pki, o.port, o.plain);
     step(3, 'broker', broker.describe);
 
     // 4. monitor
@@ -153,11 +153,12 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     let lastLog = 0;
     for (;;) {
       const elapsed = (Date.now() - start) / 1000;
-      const dead = nodes.find((n) => n.exitCode !== null);
+      const dead = nodes.find((n) => n.node.exit() !== undefined);
       if (dead !== undefined) {
         if (o.tty && drawn > 0) io.out('\n');
-        const tail = dead.lines.slice(-12).join('\n');
-        throw new StepError(`${dead.id} exited (code ${dead.exitCode}); its last log lines:\n${tail}`);
+        const tail = dead.node.lines.slice(-12).join('\n');
+        const exit = dead.node.exit();
+        throw new StepError(`${dead.id} exited (${exit?.signal ?? `code ${exit?.code}`}); its last log lines:\n${tail}`);
       }
       const stats = monitor.stats();
       if (o.tty) {
