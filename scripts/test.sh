@@ -77,6 +77,13 @@ else
   step_fail "tsc --noEmit"
 fi
 
+echo "== lint host tools (typescript-eslint strict, type-checked; eslint.config.mjs)"
+if npx --no-install eslint --max-warnings 0 . 2>&1 | tail -60; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+  passed=$((passed + 1))
+else
+  step_fail "eslint"
+fi
+
 echo "== mocha"
 npx mocha 2>&1 | tee "$log_dir/mocha.log"
 p=$(grep -Eo '^ *[0-9]+ passing' "$log_dir/mocha.log" | grep -Eo '[0-9]+' | tail -1)

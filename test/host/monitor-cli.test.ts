@@ -68,7 +68,7 @@ describe('monitor: command line', function () {
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => { res(code); }));
     try {
       const deadline = Date.now() + 30_000;
       while (!/monitor: connected to /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

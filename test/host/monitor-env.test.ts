@@ -15,7 +15,7 @@ describe('monitor: .env loader', () => {
     fs.writeFileSync(path.join(dir, 'certs', 'client.crt'), 'x');
     fs.writeFileSync(path.join(dir, 'certs', 'client.key'), 'x', { mode: 0o600 });
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
   function errorOf(fn: () => unknown): EnvError {
     try {

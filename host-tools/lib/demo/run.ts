@@ -56,7 +56,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 }
 
 export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): Promise<ExitCode> {
-  const step = (n: number, name: string, text: string): void => io.out(`[${n}/${STEPS}] ${name.padEnd(12)} ${text}\n`);
+  const step = (n: number, name: string, text: string): void => { io.out(`[${n}/${STEPS}] ${name.padEnd(12)} ${text}\n`); };
+  // A function, not `signal.aborted` inline: Ctrl-C changes it between awaits.
+  const stopped = (): boolean => signal.aborted;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-demo-'));
   let broker: DemoBroker | null = null;
   let monitor: Monitor | null = null;
@@ -70,7 +72,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     step(1, 'PKI', pki.created
       ? `made ${rel(pki.layout.certsDir)}: CA, broker (localhost, 127.0.0.1), backend, ${DEMO_DEVICES.join(', ')} (${Date.now() - tp} ms)`
       : `reusing ${rel(pki.layout.certsDir)} (CA, broker, backend, ${DEMO_DEVICES.join(', ')})`);
-    if (signal.aborted) return EXIT_OK; // Ctrl-C: a clean stop
+    if (stopped()) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 2. native node
     let shown = 0;
@@ -78,7 +80,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
       if (p.step.startsWith('built ')) return; // "Built target x" also appears when nothing was rebuilt
       const text = p.percent === null ? p.step : `[${String(p.percent).padStart(3)}%] ${p.step}`;
       if (o.tty) {
-        io.out(`\r\x1b[K[2/${STEPS}] ${'native node'.padEnd(12)} ${text.slice(0, (process.stdout.columns ?? 100) - 22)}`);
+        io.out(`\r\x1b[K[2/${STEPS}] ${'native node'.padEnd(12)} ${text.slice(0, process.stdout.columns - 22)}`);
       } else {
         io.out(`      ${text}\n`);
       }
@@ -98,7 +100,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     }
     if (o.tty && shown > 0) io.out('\r\x1b[K');
     step(2, 'native node', `${rel(binary)} ${shown > 0 ? `built in ${((Date.now() - tb) / 1000).toFixed(1)} s` : 'up to date'}`);
-    if (signal.aborted) return EXIT_OK; // Ctrl-C: a clean stop
+    if (stopped()) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 3. broker
     broker = await startDemoBroker(o.broker, pki, o.port, o.plain);
@@ -169,10 +171,10 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
         io.out(`${renderLogLine(stats, elapsed)}\n`);
         lastLog = elapsed;
       }
-      if (signal.aborted || (o.seconds > 0 && elapsed >= o.seconds)) break;
+      if (stopped() || (o.seconds > 0 && elapsed >= o.seconds)) break;
       await sleep(o.tty ? 500 : 250, signal);
     }
-    if (signal.aborted) io.out('\ndemo: Ctrl-C: stopping\n');
+    if (stopped()) io.out('\ndemo: Ctrl-C: stopping\n');
 
     const final = monitor.stats();
     io.out(`\ndemo: final stats (what GET ${http.url}api/mqtt/stats returns):\n`);
@@ -185,7 +187,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     }
   } catch (e) {
     code = EXIT_CHECK_FAILED;
-    io.err(`demo: ${e instanceof StepError ? e.message : `${(e as Error).message}`}\n`);
+    io.err(`demo: ${e instanceof StepError ? e.message : (e as Error).message}\n`);
     if (broker !== null && broker.logs() !== '' && !(e instanceof StepError)) io.err(`broker log:\n${broker.logs().split('\n').slice(-20).join('\n')}\n`);
   } finally {
     const stopped: string[] = [];

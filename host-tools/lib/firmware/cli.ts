@@ -63,7 +63,7 @@ async function firmware(argv: readonly string[], io: Io, defaultRoot: string, en
       exampleConfig: o.exampleConfig || o.matrix,
       werror: o.werror || o.matrix,
       jobs: o.jobs,
-      log: (l) => io.stderr(`firmware: ${l}\n`),
+      log: (l) => { io.stderr(`firmware: ${l}\n`); },
     });
   } catch (err) {
     // A failed build: its first line is the error, the compiler's output follows as it is.

@@ -114,7 +114,7 @@ async function flashSize(argv: readonly string[], io: Io, defaultRoot: string, e
           exampleConfig: false,
           werror: false,
           jobs: 2,
-          log: (l) => io.stderr(`firmware: ${l}\n`),
+          log: (l) => { io.stderr(`firmware: ${l}\n`); },
         });
         elf = built.elf;
       } else if (elf === undefined) {
@@ -130,7 +130,7 @@ async function flashSize(argv: readonly string[], io: Io, defaultRoot: string, e
         tls,
         bearsslSrc: o.bearsslSrc,
         keepDir: o.keep ? path.resolve(o.keep) : undefined,
-        log: (l) => io.stderr(`${l}\n`),
+        log: (l) => { io.stderr(`${l}\n`); },
       });
       const modules = sizesByModule(parseLinkerMap(built.mapText), (obj) => moduleOfObject(obj, built.objRoot));
       report = estimateReport(o.env, tls, modules, parseSizeSysV(built.sizeText));

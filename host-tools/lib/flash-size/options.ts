@@ -59,7 +59,7 @@ export { UsageError };
 export function parseArgs(argv: readonly string[]): Command {
   const o: FlashSizeOptions = { env: 'nodemcuv2', estimate: false, json: false, top: 10 };
   const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
+    const v = argv.at(i + 1);
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     return v;
   };
@@ -77,7 +77,7 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case '--compare': {
         const x = value(i++, a);
-        const y = argv[i + 1];
+        const y = argv.at(i + 1);
         if (y === undefined || y.startsWith('--')) throw new UsageError('--compare needs two ELF files');
         i++;
         o.compare = [x, y];

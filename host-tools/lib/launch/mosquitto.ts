@@ -77,7 +77,7 @@ export function freePort(): Promise<number> {
     srv.listen(0, '127.0.0.1', () => {
       const addr = srv.address();
       const port = typeof addr === 'object' && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
+      srv.close(() => { resolve(port); });
     });
   });
 }
@@ -142,13 +142,13 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
   fs.writeFileSync(confPath, [...head, ...out, ...(opts.extra ?? [])].join('\n') + '\n', { mode: 0o644 });
   own(confPath);
 
-  const tlsPort = ports.get(8883) ?? [...ports.values()][0] ?? (plainPort as number);
+  const tlsPort = ports.get(8883) ?? [...ports.values()].at(0) ?? plainPort ?? 0; // no listener at all was refused above
   // The broker writes its log straight into a file (not a pipe we must drain), so a test may
   // block the event loop (spawnSync of mosquitto_pub) without stalling the broker.
   const logPath = path.join(dir, 'mosquitto.log');
   fs.writeFileSync(logPath, '');
   const readLog = (): string => fs.readFileSync(logPath, 'utf8');
-  const note = (line: string): void => fs.appendFileSync(logPath, `[helper] ${line}\n`);
+  const note = (line: string): void => { fs.appendFileSync(logPath, `[helper] ${line}\n`); };
   let proc: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
   const timeout = opts.startTimeoutMs ?? 20_000;
@@ -160,8 +160,8 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
       const poll = (): void => {
         const log = readLog();
         const line = log.slice(since).split('\n').find((l) => re.test(l));
-        if (line !== undefined) return resolve(line);
-        if (Date.now() > deadline) return reject(new Error(`mosquitto: no log line matching ${re} within ${w.timeoutMs ?? 20_000} ms; log tail:\n${log.slice(-2000)}`));
+        if (line !== undefined) { resolve(line); return; }
+        if (Date.now() > deadline) { reject(new Error(`mosquitto: no log line matching ${re} within ${w.timeoutMs ?? 20_000} ms; log tail:\n${log.slice(-2000)}`)); return; }
         setTimeout(poll, 25);
       };
       poll();

@@ -21,9 +21,7 @@ process.on('exit', () => {
 
 /** process.env without the NODE_* settings a caller's shell may hold (the node reads them). */
 function cleanEnv(): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const k of Object.keys(env)) if (k.startsWith('NODE_') && k !== 'NODE_OPTIONS' && k !== 'NODE_PATH') delete env[k];
-  return env;
+  return Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NODE_') || k === 'NODE_OPTIONS' || k === 'NODE_PATH'));
 }
 
 export interface StartNodeOptions {

@@ -87,8 +87,8 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     const tls = s.tls_enabled ? ` over ${s.tls_version ?? 'TLS'} ${s.cipher ?? ''}${s.tls_mutual ? ', mutual' : ''}` : ' (no TLS)';
     io.stdout(`monitor: connected to ${s.broker}${tls}\n`);
   });
-  monitor.on('session', (note: string) => io.stdout(`monitor: ${note}\n`));
-  monitor.on('disconnect', () => io.stdout('monitor: disconnected; reconnecting\n'));
+  monitor.on('session', (note: string) => { io.stdout(`monitor: ${note}\n`); });
+  monitor.on('disconnect', () => { io.stdout('monitor: disconnected; reconnecting\n'); });
   let lastErr = '';
   monitor.on('mqtt-error', (msg: string) => {
     if (msg !== lastErr) io.stderr(`monitor: ${msg}\n`);

@@ -33,7 +33,7 @@ function genCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode
     return r.ok ? EXIT_OK : EXIT_CHECK_FAILED;
   }
   const o = cmd.options;
-  const r = generate({ ...o, notify: (line) => io.stderr(`gen-certs: ${line}\n`) });
+  const r = generate({ ...o, notify: (line) => { io.stderr(`gen-certs: ${line}\n`); } });
   if (o.newCa) {
     io.stderr(
       '\n*** WARNING: --new-ca replaced the CA. Every device flashed with the old certs.h will be\n' +

@@ -78,7 +78,7 @@ function parseError(err: unknown): PkiError {
   const msg = err instanceof Error ? err.message : String(err);
   const opt = /'(-[^']*)'/.exec(msg)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new PkiError(`unknown option ${opt ?? ''} (see --help)`);
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new PkiError(`unexpected argument ${opt ?? msg.split("'")[1] ?? ''} (see --help)`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new PkiError(`unexpected argument ${opt ?? msg.split("'").at(1) ?? ''} (see --help)`);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const name = /'(--?[A-Za-z-]+)/.exec(msg)?.[1] ?? 'an option';
     if (/ambiguous/.test(msg)) return new PkiError(`option ${name}: its value starts with "-"; write it as ${name}=VALUE if that is meant`);
