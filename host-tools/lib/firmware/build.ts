@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { projectFlags } from './flags';
 import { Kit } from './kit';
 import { EnvSettings, envSettings, parseIni } from './platformio-ini';
 import { ConfigSource, ProjectLayout, chooseConfig, libFilesUsing, projectLayout, writeExampleConfig } from './project';
@@ -139,7 +140,9 @@ async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: Co
   fs.mkdirSync(dir, { recursive: true });
   const { settings, layout } = ctx;
   const includes = [...(config.kind === 'example' ? [config.dir] : []), ...layout.includeDirs].map((d) => `-I${d}`);
-  const base = [...settings.compileFlags, ...(o.werror ? ['-Werror'] : [])];
+  // The kit's and the env's own flags, plus the project's warnings (cmake/flags.txt, the list CMake uses too).
+  const flags = projectFlags(o.root);
+  const base = [...settings.compileFlags, ...flags.warnings, ...(o.werror ? flags.werror : [])];
   const defines = switchDefines(v.tls);
   const rel = (p: string): string => path.relative(o.root, p);
   o.log(`firmware ${v.name}: env ${v.env}${defines.length > 0 ? ` ${defines.join(' ')}` : ''}${o.werror ? ', -Werror' : ''}`);
