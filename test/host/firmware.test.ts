@@ -150,7 +150,7 @@ describe('firmware: real builds with the ESP8266 kit', function () {
 
   it('-Werror: a warning in the project fails the build with exit 1 and the compiler message', async () => {
     const root = path.join(tmp, 'project');
-    for (const d of ['lib', 'src', 'include']) fs.cpSync(path.join(ROOT, d), path.join(root, d), { recursive: true, filter: (s) => !['config.h', 'certs.h'].includes(path.basename(s)) });
+    for (const d of ['lib', 'src', 'include', 'cmake']) fs.cpSync(path.join(ROOT, d), path.join(root, d), { recursive: true, filter: (s) => !['config.h', 'certs.h'].includes(path.basename(s)) });
     fs.copyFileSync(path.join(ROOT, 'platformio.ini'), path.join(root, 'platformio.ini'));
     fs.appendFileSync(path.join(root, 'src', 'esp8266', 'main.cpp'), '\nstatic int firmware_test_unused;\n');
     let err = '';

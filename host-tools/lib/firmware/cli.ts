@@ -52,12 +52,20 @@ async function firmware(argv: readonly string[], io: Io, defaultRoot: string, en
   const variants: Variant[] = o.matrix
     ? matrix()
     : [variant(o.env, o.tlsMode !== undefined || o.mtls || o.rtcSession ? { mode: o.tlsMode ?? 'ca', mtls: o.mtls, rtcSession: o.rtcSession } : undefined)];
+  let kit;
+  try {
+    kit = loadKit(dir);
+  } catch (err) {
+    if (!(err instanceof KitMissing) || !o.skipWithoutKit) throw err;
+    io.stdout(`firmware: skipped, ${err.message}; users build with PlatformIO (pio run -e ${o.env})\n`);
+    return EXIT_OK;
+  }
   const t0 = Date.now();
   let built: BuiltFirmware[];
   try {
     built = await buildVariants({
       root,
-      kit: loadKit(dir),
+      kit,
       variants,
       outRoot: path.resolve(root, o.out ?? path.join('build', 'esp8266')),
       exampleConfig: o.exampleConfig || o.matrix,

@@ -4,6 +4,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { ProjectError } from './project';
 
 export interface ProjectFlags {
   /** -fno-exceptions -fno-rtti: the portable core's rules. */
@@ -28,7 +29,7 @@ export function parseFlags(text: string, file = 'cmake/flags.txt'): ProjectFlags
     if (key !== undefined) out[key] = m[2].split(/\s+/).filter((w) => w !== '');
   }
   for (const [group, key] of Object.entries(GROUPS)) {
-    if (out[key] === undefined) throw new Error(`${file}: no "${group}:" line`);
+    if (out[key] === undefined) throw new ProjectError(`${file}: no "${group}:" line (see the list at its top)`);
   }
   return out as ProjectFlags;
 }
@@ -36,5 +37,6 @@ export function parseFlags(text: string, file = 'cmake/flags.txt'): ProjectFlags
 /** cmake/flags.txt of the project at `root`. */
 export function projectFlags(root: string): ProjectFlags {
   const file = path.join(root, 'cmake', 'flags.txt');
+  if (!fs.existsSync(file)) throw new ProjectError(`${file} is missing: is ${root} the project root?`);
   return parseFlags(fs.readFileSync(file, 'utf8'), file);
 }
