@@ -15,7 +15,7 @@ const FIRMWARE_CMD = `npx ts-node host-tools/firmware.ts --matrix --out ${BUILD}
 const TASMOTA = { flashKB: 34.5, ramKB: 7.0, source: "Tasmota's TLS documentation as quoted in issue 12: MQTT TLS costs +34.5 KB flash and +7.0 KB RAM (+2.2 KB for CA validation)" };
 
 async function main(): Promise<number> {
-  const jsonOut = process.argv[2];
+  const jsonOut = process.argv.at(2);
   const r = await runFirmware(['--matrix', '--skip-without-kit', '--out', BUILD], { stdout: () => undefined, stderr: (t) => process.stderr.write(t) }, ROOT);
   if (r.code !== 0) return r.code;
   if (r.built.length === 0) {

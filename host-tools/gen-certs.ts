@@ -4,7 +4,7 @@
  * Thin shell over host-tools/lib/pki; run with --help.
  */
 import path from 'node:path';
-import { runGenCerts } from './lib/pki/cli';
+import { runMain } from './lib/cli/run';
+import { genCertsTool } from './lib/pki/cli';
 
-const projectRoot = path.resolve(__dirname, '..');
-process.exitCode = runGenCerts(process.argv.slice(2), { stdout: (t) => process.stdout.write(t), stderr: (t) => process.stderr.write(t) }, projectRoot);
+runMain(genCertsTool(path.resolve(__dirname, '..')));

@@ -84,6 +84,13 @@ else
   step_fail "tsc --noEmit"
 fi
 
+echo "== lint host tools (typescript-eslint strict, type-checked; eslint.config.mjs)"
+if npx --no-install eslint --max-warnings 0 . 2>&1 | tail -60; [ "${PIPESTATUS[0]}" -eq 0 ]; then
+  passed=$((passed + 1))
+else
+  step_fail "eslint"
+fi
+
 echo "== mocha (native node: build/asan/mqtt_node, sanitizer reports fail the run)"
 # Every native node the suites start is the sanitized one (test/helpers/native-node.ts honours
 # MQTT_NODE_BIN, the demo test DEMO_TEST_BUILD_DIR). Reports go to files, so one in a node whose

@@ -16,8 +16,10 @@ trap 'rm -rf "$out"' EXIT
 mkdir -p "$out/inc"
 ln -s /usr/include/bearssl "$out/inc/bearssl"
 
-flags=(-Os -mlongcalls -Wall -Wextra -Werror -fno-exceptions -fno-rtti -std=gnu++11
-       -ffunction-sections -fdata-sections
+# The flags are listed once, in cmake/flags.txt (groups chip, cxx_rules, warnings, werror).
+flag_group() { sed -n "s/^$1: *//p" cmake/flags.txt; }
+read -ra project_flags <<< "$(flag_group chip) $(flag_group cxx_rules) $(flag_group warnings) $(flag_group werror)"
+flags=("${project_flags[@]}" -std=gnu++11
        -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$out/inc")
 dirs=(lib/mqtt lib/sensors lib/node lib/store lib/tls)
 for d in "${dirs[@]}"; do [ -d "$d" ] && flags+=(-I"$d"); done

@@ -202,7 +202,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
     for (const n of allNodes) await n.cleanup();
     await backend?.endAsync(true).catch(() => undefined);
     await broker?.cleanup();
-    await pki?.cleanup();
+    pki?.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 }

@@ -109,7 +109,7 @@ export async function makePki(opts: MakePkiOptions = {}): Promise<Pki> {
       devices,
       backendPassword: r.passwords.backend,
       ca,
-      cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+      cleanup: () => { fs.rmSync(dir, { recursive: true, force: true }); },
     };
   } catch (err) {
     fs.rmSync(dir, { recursive: true, force: true });

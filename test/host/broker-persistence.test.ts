@@ -83,7 +83,7 @@ describe('Mosquitto killed -9 while nodes publish: readings lost at a persistent
   before(async () => {
     pki = await makePki({ devices: IDS });
   });
-  after(() => pki?.cleanup());
+  after(() => { pki?.cleanup(); });
 
   it('the generated config persists sessions and queued messages: autosave every 10 s', () => {
     const conf = fs.readFileSync(pki.mosquittoConf, 'utf8');

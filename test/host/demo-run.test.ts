@@ -28,7 +28,7 @@ function startDemo(args: string[]): { child: ChildProcess; done: Promise<DemoRun
   let stderr = '';
   child.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-  const done = new Promise<DemoRun>((resolve) => child.once('exit', (code) => resolve({ code, stdout, stderr })));
+  const done = new Promise<DemoRun>((resolve) => child.once('exit', (code) => { resolve({ code, stdout, stderr }); }));
   return { child, done, out: () => stdout };
 }
 
@@ -55,7 +55,7 @@ describe('demo: the whole system without hardware', function () {
   before(() => {
     pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-pki-'));
   });
-  after(() => fs.rmSync(pkiDir, { recursive: true, force: true }));
+  after(() => { fs.rmSync(pkiDir, { recursive: true, force: true }); });
 
   it('with Mosquitto: makes the PKI, runs three TLS nodes, prints the stats (3 online, reliability 100) and exits cleanly', async () => {
     const { done } = startDemo(['--seconds', '8', '--dir', pkiDir, '--http-port', '0', '--broker', 'mosquitto']);

@@ -116,7 +116,7 @@ describe('doctor: checks against real brokers', function () {
     await new Promise<void>((res) => silent.listen(0, '127.0.0.1', res));
     const sockets: net.Socket[] = [];
     silent.on('connection', (s) => sockets.push(s));
-    cleanups.push(() => new Promise<void>((res) => { sockets.forEach((s) => s.destroy()); silent.close(() => res()); }));
+    cleanups.push(() => new Promise<void>((res) => { sockets.forEach((s) => s.destroy()); silent.close(() => { res(); }); }));
     const port = (silent.address() as net.AddressInfo).port;
     const t0 = Date.now();
     const r = await diagnose(settings(pki, { MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(port) }), work, 800);
@@ -210,7 +210,10 @@ describe('doctor: checks against real brokers', function () {
       const poll = (): void => {
         const s = net.connect(port, '127.0.0.1');
         s.once('connect', () => { s.destroy(); res(); });
-        s.once('error', () => (Date.now() > deadline ? rej(new Error('s_server did not start')) : setTimeout(poll, 100)));
+        s.once('error', () => {
+          if (Date.now() > deadline) rej(new Error('s_server did not start'));
+          else setTimeout(poll, 100);
+        });
       };
       poll();
     });
@@ -256,7 +259,7 @@ describe('doctor: checks against real brokers', function () {
 
   it('local hygiene: a world-readable key, a key tracked by git, a certificate about to expire', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'doctor-hygiene-'));
-    cleanups.push(() => fs.rmSync(dir, { recursive: true, force: true }));
+    cleanups.push(() => { fs.rmSync(dir, { recursive: true, force: true }); });
     fs.mkdirSync(path.join(dir, 'certs'));
     const soon = issueServerCert(pki.ca, { hosts: ['localhost'], days: 12 });
     fs.writeFileSync(path.join(dir, 'certs', 'server.crt'), soon.certPem);

@@ -29,7 +29,7 @@ async function recordingServer(id: Issued): Promise<{ port: number; received: ()
   return {
     port,
     received: () => Buffer.concat(chunks),
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
   };
 }
 

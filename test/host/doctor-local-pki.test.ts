@@ -8,9 +8,9 @@ import { makePki } from '../helpers/pki';
 describe('doctor: local-pki (issue 9)', function () {
   this.timeout(60_000);
   const cases: [string, (dir: string) => void, RegExp][] = [
-    ['a truncated ca.key', (d) => fs.writeFileSync(path.join(d, 'certs', 'ca.key'), fs.readFileSync(path.join(d, 'certs', 'ca.key')).subarray(0, 200)), /certs\/ca\.key: .*not an unencrypted PEM RSA private key/],
-    ['a garbage credentials.json', (d) => fs.writeFileSync(path.join(d, 'certs', 'credentials.json'), 'garbage'), /certs\/credentials\.json: not valid JSON/],
-    ['a passwd that does not match', (d) => fs.writeFileSync(path.join(d, 'certs', 'mosquitto', 'passwd'), 'node01:$7$101$AAAA$BBBB\n'), /the password of node01 does not match/],
+    ['a truncated ca.key', (d) => { fs.writeFileSync(path.join(d, 'certs', 'ca.key'), fs.readFileSync(path.join(d, 'certs', 'ca.key')).subarray(0, 200)); }, /certs\/ca\.key: .*not an unencrypted PEM RSA private key/],
+    ['a garbage credentials.json', (d) => { fs.writeFileSync(path.join(d, 'certs', 'credentials.json'), 'garbage'); }, /certs\/credentials\.json: not valid JSON/],
+    ['a passwd that does not match', (d) => { fs.writeFileSync(path.join(d, 'certs', 'mosquitto', 'passwd'), 'node01:$7$101$AAAA$BBBB\n'); }, /the password of node01 does not match/],
   ];
   it('passes on a fresh PKI', async () => {
     const pki = await makePki();

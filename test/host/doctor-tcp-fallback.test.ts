@@ -12,7 +12,7 @@ describe('doctor TCP connect: every resolved address', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     port = (server.address() as net.AddressInfo).port;
   });
-  after(() => new Promise<void>((resolve) => server.close(() => resolve())));
+  after(() => new Promise<void>((resolve) => server.close(() => { resolve(); })));
 
   it('passes on the second address when the first refuses, and dials that one', async () => {
     const r = await firstReachable(['127.0.0.2', '127.0.0.1'], port, 5000, true);

@@ -10,8 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import {
   EXIT_BAD_INPUT,
-  EXIT_BUILD_FAILED,
-  EXIT_NO_KIT,
+  EXIT_CHECK_FAILED,
   EXIT_OK,
   IniError,
   UsageError,
@@ -80,14 +79,14 @@ describe('firmware: variants and command line', () => {
     assert.throws(() => parseFirmwareArgs(['--jobs', '0']), /--jobs/);
   });
 
-  it('without the kit: one line naming why, exit 4, or exit 0 with --skip-without-kit', async () => {
+  it('without the kit: one line naming why, exit 2, or exit 0 with --skip-without-kit', async () => {
     const io = (): { out: string; err: string; io: { stdout: (t: string) => void; stderr: (t: string) => void } } => {
       const r = { out: '', err: '', io: { stdout: (t: string) => (r.out += t), stderr: (t: string) => (r.err += t) } };
       return r;
     };
     const env = { ...process.env, ESP8266_KIT: '/nonexistent/esp8266-kit' };
     const a = io();
-    assert.equal((await runFirmware(['--env', 'nodemcuv2'], a.io, ROOT, env)).code, EXIT_NO_KIT);
+    assert.equal((await runFirmware(['--env', 'nodemcuv2'], a.io, ROOT, env)).code, EXIT_BAD_INPUT);
     assert.equal(a.out, '');
     assert.match(a.err, /^firmware: no ESP8266 kit at \/nonexistent\/esp8266-kit \(set ESP8266_KIT.*pio run -e/);
     assert.equal(a.err.trim().split('\n').length, 1);
@@ -149,16 +148,16 @@ describe('firmware: real builds with the ESP8266 kit', function () {
     assert.ok(fs.existsSync(path.join(tmp, 'generated', 'certs.h')) && fs.existsSync(path.join(tmp, 'generated', 'config.h')));
   });
 
-  it('-Werror: a warning in the project fails the build with exit 3 and the compiler message', async () => {
+  it('-Werror: a warning in the project fails the build with exit 1 and the compiler message', async () => {
     const root = path.join(tmp, 'project');
-    for (const d of ['lib', 'src', 'include']) fs.cpSync(path.join(ROOT, d), path.join(root, d), { recursive: true, filter: (s) => !['config.h', 'certs.h'].includes(path.basename(s)) });
+    for (const d of ['lib', 'src', 'include', 'cmake']) fs.cpSync(path.join(ROOT, d), path.join(root, d), { recursive: true, filter: (s) => !['config.h', 'certs.h'].includes(path.basename(s)) });
     fs.copyFileSync(path.join(ROOT, 'platformio.ini'), path.join(root, 'platformio.ini'));
     fs.appendFileSync(path.join(root, 'src', 'esp8266', 'main.cpp'), '\nstatic int firmware_test_unused;\n');
     let err = '';
     const env = { ...process.env, ESP8266_KIT: kitDir(ROOT) };
     const r = await runFirmware(['--env', 'nodemcuv2_plain', '--werror', '--root', root], { stdout: () => undefined, stderr: (t) => (err += t) }, ROOT, env);
-    assert.equal(r.code, EXIT_BUILD_FAILED);
-    assert.match(err, /firmware: error: compiling src\/esp8266\/main\.cpp failed/);
+    assert.equal(r.code, EXIT_CHECK_FAILED);
+    assert.match(err, /firmware: compiling src\/esp8266\/main\.cpp failed/);
     assert.match(err, /firmware_test_unused.*-Werror=unused-variable/);
     assert.ok(!fs.existsSync(path.join(root, 'build', 'esp8266', 'nodemcuv2_plain', 'firmware.elf')));
   });

@@ -170,7 +170,6 @@ describe('flash-size: command line', () => {
       kind: 'run',
       options: { env: 'nodemcuv2_plain', estimate: false, json: true, top: 10 },
     });
-    assert.deepEqual(parseArgs(['--help']), { kind: 'help' });
     assert.throws(() => parseArgs(['--env', 'esp32']), (e: unknown) => e instanceof UsageError && /--env esp32/.test(e.message));
     assert.throws(() => parseArgs(['--elf']), (e: unknown) => e instanceof UsageError && /--elf needs a value/.test(e.message));
     assert.throws(() => parseArgs(['--elf', 'a.elf', '--estimate']), UsageError);

@@ -140,7 +140,7 @@ export async function startImpostorGate(opts: {
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
+    server.listen(0, '127.0.0.1', () => { resolve(); });
   });
   const port = (server.address() as net.AddressInfo).port;
   return {
@@ -149,7 +149,7 @@ export async function startImpostorGate(opts: {
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
       }),
   };
 }

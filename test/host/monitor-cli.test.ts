@@ -45,7 +45,7 @@ describe('monitor: command line', function () {
   const bad: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
     ['MQTT_BROKER_PORT', [], { MQTT_BROKER_PORT: '88 83' }, /^monitor: MQTT_BROKER_PORT: expected a port number 1-65535, got "88 83"$/],
     ['MQTT_CLIENT_KEY', [], { MQTT_CLIENT_KEY: 'certs/missing.key' }, /^monitor: MQTT_CLIENT_KEY: file not found: .*certs\/missing\.key$/],
-    ['--http-port', ['--http-port', '99999'], {}, /^monitor: --http-port: expected an integer 0-65535/],
+    ['--http-port', ['--http-port', '99999'], {}, /^monitor: --http-port: expected a port number 0-65535 \(0: any free port\), got "99999"$/],
     ['--client-id', ['--client-id', 'a b'], {}, /^monitor: --client-id: use 1-64 letters/],
   ];
   for (const [what, args, env, re] of bad) {
@@ -68,7 +68,7 @@ describe('monitor: command line', function () {
     let err = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-    const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+    const exited = new Promise<number | null>((res) => child.once('exit', (code) => { res(code); }));
     try {
       const deadline = Date.now() + 30_000;
       while (!/monitor: connected to /.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

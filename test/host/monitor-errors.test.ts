@@ -1,10 +1,9 @@
 // Issue 9, item 7: the monitor's connection errors name the thing and the fix, against real
 // Mosquitto: a wrong password, a broker that is down, a CA that did not sign the broker.
 import { strict as assert } from 'assert';
-import net from 'node:net';
 import { loadSettings } from '../../host-tools/lib/env';
 import { Monitor } from '../../host-tools/lib/monitor/client';
-import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { Mosquitto, freePort, startMosquitto } from '../helpers/mosquitto';
 import { Pki, makePki } from '../helpers/pki';
 
 async function firstError(settings: ReturnType<typeof loadSettings>): Promise<string> {
@@ -16,15 +15,6 @@ async function firstError(settings: ReturnType<typeof loadSettings>): Promise<st
   } finally {
     await m.stop();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const port = (srv.address() as net.AddressInfo).port;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 describe('monitor: connection errors say what to fix (issue 9)', function () {

@@ -19,7 +19,9 @@ describe('monitor: late readings and the loss a node reports', () => {
     st = ingest(st, parseMessage('sensors/combined/node01', combined(2 ** 32 + 2, now - 600_000)), now);
     st = ingest(st, parseMessage('sensors/combined/node01', combined(2 ** 32 + 3, now - 30_000)), now);
     st = ingest(st, parseMessage('sensors/combined/node01', combined(2 ** 32 + 4, null)), now);
-    const d = deviceJson(st.devices.get('node01')!, now);
+    const dev = st.devices.get('node01');
+    assert.ok(dev !== undefined);
+    const d = deviceJson(dev, now);
     assert.equal(d.late_readings, 2);
     assert.equal(d.max_late_ms, 600_000);
     assert.equal(d.last_late_ms, 30_000);

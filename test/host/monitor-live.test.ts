@@ -27,7 +27,7 @@ async function until<T>(what: string, fn: () => Promise<T | undefined> | T | und
     } catch (e) {
       last = e;
     }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -64,7 +64,7 @@ describe('monitor: live against Mosquitto over TLS', function () {
     // As the firmware does: `online` (retained) after every CONNACK, the will says `offline`.
     c.on('connect', () => void c.publishAsync(`devices/${id}/status`, 'online', { qos: 1, retain: true }).catch(() => undefined));
     return new Promise((resolve, reject) => {
-      c.once('connect', () => resolve(c));
+      c.once('connect', () => { resolve(c); });
       c.once('error', reject);
     });
   }

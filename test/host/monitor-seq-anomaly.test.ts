@@ -113,7 +113,7 @@ describe('monitor seq: a wild seq through the real monitor and Mosquitto (issue 
     const monitor = new Monitor(settings, { clientId: `monitor-anomaly-${process.pid}` });
     const node = mqtt.connect({ host: 'localhost', port: broker.port, protocol: 'mqtts', ca: fs.readFileSync(pki.caCrt), clientId: 'node01', username: 'node01', password: pki.devices.node01.password });
     const nodeUp = new Promise<void>((resolve, reject) => {
-      node.once('connect', () => resolve());
+      node.once('connect', () => { resolve(); });
       node.once('error', reject);
     });
     try {
@@ -135,7 +135,7 @@ describe('monitor seq: a wild seq through the real monitor and Mosquitto (issue 
       assert.equal(s.seq_anomalies, 1);
       assert.equal(s.devices.node01.last_seq_anomaly?.seq, WILD);
     } finally {
-      await new Promise<void>((r) => node.end(true, {}, () => r()));
+      await new Promise<void>((r) => node.end(true, {}, () => { r(); }));
       await monitor.stop();
       await broker.cleanup();
       pki.cleanup();

@@ -24,7 +24,7 @@ describe('native node command line', function () {
   afterEach(async () => {
     for (const n of nodes.splice(0)) await n.cleanup();
   });
-  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+  after(() => { fs.rmSync(tmp, { recursive: true, force: true }); });
 
   it('--help lists every setting with its environment variable and exits 0', async () => {
     const r = await runNode(['--help']);
@@ -98,14 +98,14 @@ describe('native node command line', function () {
   it('creates the default state dir with its missing parents (fresh account: no ~/.local)', async () => {
     const home = path.join(tmp, 'fresh-home');
     fs.mkdirSync(home);
-    const env: NodeJS.ProcessEnv = { ...process.env, HOME: home };
-    delete env.XDG_STATE_HOME;
-    for (const k of Object.keys(env)) if (k.startsWith('NODE_') && k !== 'NODE_OPTIONS' && k !== 'NODE_PATH') delete env[k];
+    const env: NodeJS.ProcessEnv = Object.fromEntries(
+      Object.entries({ ...process.env, HOME: home }).filter(([k]) => k !== 'XDG_STATE_HOME' && (!k.startsWith('NODE_') || k === 'NODE_OPTIONS' || k === 'NODE_PATH')),
+    );
     const port = await freePort(); // nothing listens: the node starts and keeps retrying
     const proc = spawn(ensureNativeNode(), ['--id', 'freshnode', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const started = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), 15000);
+      const timer = setTimeout(() => { resolve(false); }, 15000);
       proc.stderr.on('data', (d: Buffer) => {
         err += d.toString();
         if (/^node: started freshnode/m.test(err)) { clearTimeout(timer); resolve(true); }

@@ -40,7 +40,7 @@ function fakeBroker(onConnect: (s: net.Socket, n: number) => void): Promise<Fake
       fb.close = () =>
         new Promise((r) => {
           for (const s of sockets) s.destroy();
-          server.close(() => r());
+          server.close(() => { r(); });
         });
       resolve(fb);
     });
@@ -223,7 +223,7 @@ describe('native node against a misbehaving peer', function () {
       readers.push(r);
       sockets.push(s);
       r.feed(b.firstPackets[k - 1]);
-      s.on('data', (d) => r.feed(d));
+      s.on('data', (d) => { r.feed(d); });
       s.write(CONNACK_OK); // never a PUBACK on the first connection
     });
     brokers.push(b);

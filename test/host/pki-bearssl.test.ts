@@ -19,7 +19,7 @@ function servedChain(port: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const p = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', 'localhost', '-showcerts'], { timeout: 20_000 }, (err, stdout) => {
       const pems = stdout.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
-      if (pems.length === 0) reject(new Error(`no certificate from s_client: ${String(err)}`));
+      if (pems.length === 0) reject(new Error(`no certificate from s_client: ${err?.message ?? 'no error'}`));
       else resolve(pems);
     });
     p.stdin?.end();

@@ -29,7 +29,7 @@ function assertOneLineError(r: Run, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   assert.equal(lines.length, 1, `one line on stderr, got: ${JSON.stringify(r.stderr)}`);
-  assert.match(lines[0], /^gen-certs: error: /);
+  assert.match(lines[0], /^gen-certs: (?!internal error)/);
   assert.match(lines[0], pattern);
   assert.equal(r.stdout, '');
 }
@@ -95,7 +95,7 @@ describe('gen-certs: command line', function () {
     [['--days', 'ten'], /invalid --days "ten": expected a whole number/],
     [['--device-days', '0'], /invalid --device-days "0"/],
     [['--check', '--warn-days', '0'], /invalid --warn-days "0"/],
-    [['--port', '70000'], /invalid --port "70000"/],
+    [['--port', '70000'], /invalid --port: expected a port number 1-65535, got "70000"/],
     [['--install-prefix', 'etc/mosquitto'], /invalid --install-prefix "etc\/mosquitto": must be an absolute path/],
     [['--renew', '--new-ca'], /use one of them/],
     [['--check', '--renew'], /--check only reads/],

@@ -32,7 +32,7 @@ function run(script: string, args: string[]): Promise<Done> {
     let stderr = '';
     p.stdout?.on('data', (d: Buffer) => (stdout += d.toString()));
     p.stderr?.on('data', (d: Buffer) => (stderr += d.toString()));
-    p.on('close', (code, signal) => resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr }));
+    p.on('close', (code, signal) => { resolve({ code: code ?? (signal === 'SIGKILL' ? 137 : -1), stdout, stderr }); });
   });
 }
 

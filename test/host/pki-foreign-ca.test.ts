@@ -27,7 +27,7 @@ describe('gen-certs: an existing CA made by openssl', function () {
     ], { stdio: 'ignore' });
     fs.chmodSync(path.join(dir, 'certs', 'ca.key'), 0o600);
   });
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
   it('keeps the CA, and openssl verify accepts the broker and device certificates', () => {
     const r = generate({ dir, hosts: ['localhost', '127.0.0.1'], gitGuard: false });

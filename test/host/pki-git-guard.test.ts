@@ -14,7 +14,7 @@ describe('gen-certs: git guard', function () {
     repo = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-git-guard-'));
     execFileSync('git', ['init', '-q', repo]);
   });
-  afterEach(() => fs.rmSync(repo, { recursive: true, force: true }));
+  afterEach(() => { fs.rmSync(repo, { recursive: true, force: true }); });
 
   it('refuses an existing un-ignored folder in a work tree, and writes nothing', () => {
     const dir = path.join(repo, 'out');

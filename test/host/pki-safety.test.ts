@@ -15,7 +15,7 @@ function assertOneLineError(r: GenCertsRun, pattern: RegExp): void {
   assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
   const lines = r.stderr.split('\n').filter((l) => l.length > 0);
   assert.equal(lines.length, 1, `one line on stderr, got: ${JSON.stringify(r.stderr)}`);
-  assert.match(lines[0], /^gen-certs: error: /);
+  assert.match(lines[0], /^gen-certs: (?!internal error)/);
   assert.match(lines[0], pattern);
   assert.equal(r.stdout, '');
 }
@@ -244,7 +244,7 @@ describe('gen-certs: nothing lost (issue 9)', function () {
     });
 
     const broken: [string, (dir: string) => void, RegExp][] = [
-      ['a truncated ca.key', (d) => fs.writeFileSync(path.join(d, 'certs', 'ca.key'), fs.readFileSync(path.join(d, 'certs', 'ca.key')).subarray(0, 300)), /ca\.key: .*not an unencrypted PEM RSA private key/],
+      ['a truncated ca.key', (d) => { fs.writeFileSync(path.join(d, 'certs', 'ca.key'), fs.readFileSync(path.join(d, 'certs', 'ca.key')).subarray(0, 300)); }, /ca\.key: .*not an unencrypted PEM RSA private key/],
       [
         'a ca.key of another CA',
         (d) => {
@@ -254,7 +254,7 @@ describe('gen-certs: nothing lost (issue 9)', function () {
         },
         /ca\.key: DOES NOT MATCH ca\.crt/,
       ],
-      ['garbage credentials.json', (d) => fs.writeFileSync(path.join(d, 'certs', 'credentials.json'), '{"node01": '), /credentials\.json: not valid JSON/],
+      ['garbage credentials.json', (d) => { fs.writeFileSync(path.join(d, 'certs', 'credentials.json'), '{"node01": '); }, /credentials\.json: not valid JSON/],
       [
         'a passwd that does not match credentials.json',
         (d) => {
@@ -273,7 +273,7 @@ describe('gen-certs: nothing lost (issue 9)', function () {
         },
         /devices\/node02\.crt: NOT SIGNED by ca\.crt/,
       ],
-      ['a missing credentials.json', (d) => fs.rmSync(path.join(d, 'certs', 'credentials.json')), /credentials\.json: missing/],
+      ['a missing credentials.json', (d) => { fs.rmSync(path.join(d, 'certs', 'credentials.json')); }, /credentials\.json: missing/],
     ];
     for (const [what, breakIt, pattern] of broken) {
       it(`--check finds ${what}: exit 1`, function () {

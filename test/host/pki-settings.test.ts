@@ -163,7 +163,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     const before = dirSnapshot(dir);
     const r = genCertsInProcess(['--dir', dir, '--device', 'node05']);
     assert.equal(r.code, 2, r.stderr);
-    assert.match(r.stderr, /^gen-certs: error: settings file .*settings\.json: "mtls" must be true or false \(fix or delete it\)\n$/);
+    assert.match(r.stderr, /^gen-certs: settings file .*settings\.json: "mtls" must be true or false \(fix or delete it\)\n$/);
     assert.deepEqual(dirSnapshot(dir), before);
     fs.writeFileSync(file, good);
   });
@@ -199,7 +199,7 @@ describe('gen-certs: certificates never outlive the CA', function () {
     assert.equal(r.stdout, '');
     const lines = r.stderr.split('\n').filter((l) => l.length > 0);
     assert.equal(lines.length, 1, r.stderr);
-    assert.match(lines[0], /^gen-certs: error: the CA certificate .*ca\.crt expired on \d{4}-\d\d-\d\dT.*: it cannot issue certificates \(replace it with --new-ca/);
+    assert.match(lines[0], /^gen-certs: the CA certificate .*ca\.crt expired on \d{4}-\d\d-\d\dT.*: it cannot issue certificates \(replace it with --new-ca/);
     assert.deepEqual(dirSnapshot(dir), before);
     assert.deepEqual(Object.keys(before).sort(), ['certs/ca.crt', 'certs/ca.key']);
   });

@@ -22,7 +22,7 @@ describe('TLS node options (bad input)', function () {
     fs.writeFileSync(path.join(dir, 'junk.txt'), 'hello\n');
   });
 
-  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  after(() => { fs.rmSync(dir, { recursive: true, force: true }); });
 
   const expectOneLine = (r: { code: number | null; err: string }, re: RegExp): void => {
     assert.equal(r.code, 2, r.err);

@@ -163,7 +163,7 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
       protocolVersion: 4,
     });
     try {
-      const got = new Promise<string>((resolve) => b.on('message', (topic) => resolve(topic)));
+      const got = new Promise<string>((resolve) => b.on('message', (topic) => { resolve(topic); }));
       await b.subscribeAsync('sensors/combined/node02', { qos: 1 });
       assert.equal(await got, 'sensors/combined/node02');
     } finally {

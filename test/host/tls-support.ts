@@ -124,7 +124,7 @@ export async function startTlsProxy(targetPort: number): Promise<TlsProxy> {
   const port = await freePort();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => resolve());
+    server.listen(port, '127.0.0.1', () => { resolve(); });
   });
   return {
     port,
@@ -135,7 +135,7 @@ export async function startTlsProxy(targetPort: number): Promise<TlsProxy> {
     close: () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
       }),
   };
 }
@@ -162,7 +162,7 @@ export async function startSServer(crt: string, key: string, extra: string[] = [
   let out = '';
   proc.stdout?.on('data', (c: Buffer) => (out += c.toString('latin1')));
   proc.stderr?.on('data', (c: Buffer) => (out += c.toString('latin1')));
-  const exited = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
+  const exited = new Promise<void>((resolve) => proc.on('exit', () => { resolve(); }));
   const t0 = Date.now();
   while (!out.includes('ACCEPT')) {
     if (proc.exitCode !== null || Date.now() - t0 > 15000) {

@@ -79,7 +79,7 @@ export class InProcessBroker extends EventEmitter {
       },
       authorizePublish: (client, packet, cb) => {
         const user = client ? userOf.get(client) : undefined;
-        if (!acl || user === undefined || user === backendUser) return cb(null);
+        if (!acl || user === undefined || user === backendUser) { cb(null); return; }
         const t = packet.topic.split('/');
         const ok =
           (t.length === 3 && t[0] === 'sensors' && t[2] === user) ||
@@ -88,7 +88,7 @@ export class InProcessBroker extends EventEmitter {
       },
       authorizeSubscribe: (client, sub, cb) => {
         const user = userOf.get(client);
-        if (!acl || user === undefined || user === backendUser) return cb(null, sub);
+        if (!acl || user === undefined || user === backendUser) { cb(null, sub); return; }
         const ok = sub.topic === `devices/${user}/control` || sub.topic === `alerts/fall/${user}`;
         // null subscription = SUBACK 0x80, as Mosquitto answers a denied topic.
         cb(null, ok ? sub : null);
@@ -105,9 +105,9 @@ export class InProcessBroker extends EventEmitter {
             rejectUnauthorized: opts.tls.requireClientCert === true,
             minVersion: 'TLSv1.2',
           },
-          (sock) => accept(sock),
+          (sock) => { accept(sock); },
         )
-      : net.createServer((sock) => accept(sock));
+      : net.createServer((sock) => { accept(sock); });
     const accept = (sock: net.Socket): void => {
       self?.sockets.add(sock);
       sock.once('close', () => self?.sockets.delete(sock));
@@ -115,7 +115,7 @@ export class InProcessBroker extends EventEmitter {
     };
     const port = await new Promise<number>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(opts.port ?? 0, host, () => resolve((server.address() as net.AddressInfo).port));
+      server.listen(opts.port ?? 0, host, () => { resolve((server.address() as net.AddressInfo).port); });
     });
     self = new InProcessBroker(aedes, server, host, port, opts.tls !== undefined);
     const b = self;
@@ -152,7 +152,7 @@ export class InProcessBroker extends EventEmitter {
 
   async stop(): Promise<void> {
     for (const s of this.sockets) s.destroy();
-    await new Promise<void>((r) => this.aedes.close(() => r()));
-    await new Promise<void>((r) => this.server.close(() => r()));
+    await new Promise<void>((r) => { this.aedes.close(() => { r(); }); });
+    await new Promise<void>((r) => this.server.close(() => { r(); }));
   }
 }

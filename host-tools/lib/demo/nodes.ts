@@ -3,19 +3,13 @@
  * repeated to cover the run, its own state dir (boot counter) in the demo's temp dir, and its
  * password through the environment (NODE_PASSWORD), never on the command line where ps shows it.
  */
-import { ChildProcess, spawn } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { NativeNode } from '../launch/native-node';
 import { deviceCrt, deviceKey } from '../pki';
 import { DEMO_LOCATIONS, DemoPki } from './pki';
 
 export const SCENARIO_DIR = path.join(__dirname, 'scenarios');
-
-/** Last resort if the demo dies without its `finally` (an uncaught error): no node outlives it. */
-const alive = new Set<ChildProcess>();
-process.on('exit', () => {
-  for (const p of alive) p.kill('SIGKILL');
-});
 
 /** Sum of the `wait` lines: how long one pass of a scenario takes. Pure. */
 export function scenarioMs(text: string): number {
@@ -39,13 +33,10 @@ export function repeatScenario(text: string, seconds: number): string {
   return Array.from({ length: passes }, () => commands.join('\n')).join('\n') + '\n';
 }
 
+/** A demo node: its device id and the shared launcher's process (lib/launch/native-node.ts). */
 export interface RunningNode {
   id: string;
-  proc: ChildProcess;
-  /** The node's log lines (stderr), newest last, bounded. */
-  lines: string[];
-  exitCode: number | null;
-  exited: Promise<void>;
+  node: NativeNode;
 }
 
 export interface NodeRunOptions {
@@ -80,42 +71,12 @@ export function startNode(id: string, o: NodeRunOptions): RunningNode {
     // The generated config does not require client certificates; sending ours shows mutual TLS works too.
     args.push('--mtls', '--cert', deviceCrt(o.pki.layout, id), '--key', deviceKey(o.pki.layout, id));
   }
-  const proc = spawn(o.binary, args, {
-    stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, NODE_PASSWORD: o.pki.passwords[id] },
-  });
-  alive.add(proc);
-  const node: RunningNode = { id, proc, lines: [], exitCode: null, exited: Promise.resolve() };
-  let partial = '';
-  proc.stderr?.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop() ?? '';
-    for (const l of parts) {
-      node.lines.push(l);
-      if (node.lines.length > 200) node.lines.shift();
-    }
-  });
-  node.exited = new Promise((resolve) => {
-    proc.once('exit', (code, signal) => {
-      alive.delete(proc);
-      node.exitCode = code ?? (signal !== null ? 128 : null);
-      resolve();
-    });
-    proc.once('error', (e) => {
-      node.lines.push(`demo: cannot start ${o.binary}: ${e.message}`);
-      node.exitCode = 127;
-      resolve();
-    });
-  });
-  return node;
+  // The launcher kills the node if the demo dies without its `finally`, and keeps the newest 200 log lines.
+  const node = new NativeNode(o.binary, args, { env: { NODE_PASSWORD: o.pki.passwords[id] }, stateDir, maxLines: 200 });
+  return { id, node };
 }
 
 /** SIGTERM, then SIGKILL after 5 s; resolves when the process is gone. */
 export async function stopNode(n: RunningNode): Promise<void> {
-  if (n.proc.exitCode === null && n.proc.signalCode === null && n.exitCode === null) {
-    n.proc.kill('SIGTERM');
-    const t = setTimeout(() => n.proc.kill('SIGKILL'), 5000);
-    await n.exited;
-    clearTimeout(t);
-  }
+  await n.node.stop('SIGTERM', 5000);
 }

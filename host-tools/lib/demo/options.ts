@@ -1,12 +1,11 @@
 /** Options of the demo (host-tools/demo.ts), parsed and validated apart from the shell. */
 import * as path from 'path';
-import { UsageError, intArg, parseOptions } from '../cli/args';
+import { UsageError, intArg, parseOptions, portArg } from '../cli/args';
 import { PROJECT_ROOT } from '../env';
 
 export type BrokerChoice = 'auto' | 'mosquitto' | 'aedes';
 
 export interface DemoOptions {
-  help: boolean;
   /** How long to show the live summary; 0 = until Ctrl-C. */
   seconds: number;
   /** Where the demo's PKI lives (made once, reused). */
@@ -43,15 +42,14 @@ Options:
   --build-dir DIR   CMake build dir of the native node (default build/native)
   -h, --help        this text
 
-Exit codes: 0 ran and shut down cleanly, 1 a step failed, 2 bad option.`;
+Ctrl-C stops it cleanly (exit 0).`;
 
 export { UsageError };
 
-export function parseDemoArgs(argv: string[], isTty: boolean): DemoOptions {
+export function parseDemoArgs(argv: readonly string[], isTty: boolean): DemoOptions {
   const { values } = parseOptions({
-    args: argv,
+    args: [...argv],
     options: {
-      help: { type: 'boolean', short: 'h' },
       seconds: { type: 'string' },
       broker: { type: 'string' },
       dir: { type: 'string' },
@@ -70,12 +68,11 @@ export function parseDemoArgs(argv: string[], isTty: boolean): DemoOptions {
   }
   if (values.dir !== undefined && values.dir.trim() === '') throw new UsageError('--dir: must not be empty');
   return {
-    help: values.help === true,
     seconds: intArg('--seconds', values.seconds, 30, 0, 86_400),
     dir: path.resolve(values.dir ?? path.join(PROJECT_ROOT, 'build', 'demo')),
     broker,
-    httpPort: intArg('--http-port', values['http-port'], 8000, 0, 65535),
-    port: intArg('--port', values.port, 0, 0, 65535),
+    httpPort: portArg('--http-port', values['http-port'], 8000, true),
+    port: portArg('--port', values.port, 0, true),
     intervalMs: intArg('--interval-ms', values['interval-ms'], 1000, 100, 60_000),
     plain: values.plain === true,
     buildDir: path.resolve(values['build-dir'] ?? path.join(PROJECT_ROOT, 'build', 'native')),

@@ -7,6 +7,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { EXIT_CHECK_FAILED, EXIT_OK, ExitCode } from '../cli/run';
 import { MqttSettings, PROJECT_ROOT } from '../env';
 import { Monitor } from '../monitor/client';
 import { NodeEvent } from '../monitor/payload';
@@ -54,14 +55,16 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): Promise<number> {
-  const step = (n: number, name: string, text: string): void => io.out(`[${n}/${STEPS}] ${name.padEnd(12)} ${text}\n`);
+export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): Promise<ExitCode> {
+  const step = (n: number, name: string, text: string): void => { io.out(`[${n}/${STEPS}] ${name.padEnd(12)} ${text}\n`); };
+  // A function, not `signal.aborted` inline: Ctrl-C changes it between awaits.
+  const stopped = (): boolean => signal.aborted;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-demo-'));
   let broker: DemoBroker | null = null;
   let monitor: Monitor | null = null;
   let http: RunningServer | null = null;
   const nodes: RunningNode[] = [];
-  let code = 0;
+  let code: ExitCode = EXIT_OK;
   try {
     // 1. PKI
     const tp = Date.now();
@@ -69,7 +72,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     step(1, 'PKI', pki.created
       ? `made ${rel(pki.layout.certsDir)}: CA, broker (localhost, 127.0.0.1), backend, ${DEMO_DEVICES.join(', ')} (${Date.now() - tp} ms)`
       : `reusing ${rel(pki.layout.certsDir)} (CA, broker, backend, ${DEMO_DEVICES.join(', ')})`);
-    if (signal.aborted) return 130;
+    if (stopped()) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 2. native node
     let shown = 0;
@@ -77,7 +80,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
       if (p.step.startsWith('built ')) return; // "Built target x" also appears when nothing was rebuilt
       const text = p.percent === null ? p.step : `[${String(p.percent).padStart(3)}%] ${p.step}`;
       if (o.tty) {
-        io.out(`\r\x1b[K[2/${STEPS}] ${'native node'.padEnd(12)} ${text.slice(0, (process.stdout.columns ?? 100) - 22)}`);
+        io.out(`\r\x1b[K[2/${STEPS}] ${'native node'.padEnd(12)} ${text.slice(0, process.stdout.columns - 22)}`);
       } else {
         io.out(`      ${text}\n`);
       }
@@ -97,10 +100,10 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     }
     if (o.tty && shown > 0) io.out('\r\x1b[K');
     step(2, 'native node', `${rel(binary)} ${shown > 0 ? `built in ${((Date.now() - tb) / 1000).toFixed(1)} s` : 'up to date'}`);
-    if (signal.aborted) return 130;
+    if (stopped()) return EXIT_OK; // Ctrl-C: a clean stop
 
     // 3. broker
-    broker = await startDemoBroker(o.broker, pki, o.port, tmp, o.plain);
+    broker = await startDemoBroker(o.broker, pki, o.port, o.plain);
     step(3, 'broker', broker.describe);
 
     // 4. monitor
@@ -152,11 +155,12 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     let lastLog = 0;
     for (;;) {
       const elapsed = (Date.now() - start) / 1000;
-      const dead = nodes.find((n) => n.exitCode !== null);
+      const dead = nodes.find((n) => n.node.exit() !== undefined);
       if (dead !== undefined) {
         if (o.tty && drawn > 0) io.out('\n');
-        const tail = dead.lines.slice(-12).join('\n');
-        throw new StepError(`${dead.id} exited (code ${dead.exitCode}); its last log lines:\n${tail}`);
+        const tail = dead.node.lines.slice(-12).join('\n');
+        const exit = dead.node.exit();
+        throw new StepError(`${dead.id} exited (${exit?.signal ?? `code ${exit?.code}`}); its last log lines:\n${tail}`);
       }
       const stats = monitor.stats();
       if (o.tty) {
@@ -167,10 +171,10 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
         io.out(`${renderLogLine(stats, elapsed)}\n`);
         lastLog = elapsed;
       }
-      if (signal.aborted || (o.seconds > 0 && elapsed >= o.seconds)) break;
+      if (stopped() || (o.seconds > 0 && elapsed >= o.seconds)) break;
       await sleep(o.tty ? 500 : 250, signal);
     }
-    if (signal.aborted) io.out('\ndemo: Ctrl-C: stopping\n');
+    if (stopped()) io.out('\ndemo: Ctrl-C: stopping\n');
 
     const final = monitor.stats();
     io.out(`\ndemo: final stats (what GET ${http.url}api/mqtt/stats returns):\n`);
@@ -178,12 +182,12 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     io.out(`${renderLogLine(final, (Date.now() - start) / 1000).replace(/^demo: \[[^\]]*\]/, 'demo: result:')}\n`);
     io.out(nextSteps(o.plain));
     if (final.devices_online < DEMO_DEVICES.length || final.readings_received === 0) {
-      code = 1;
+      code = EXIT_CHECK_FAILED;
       io.err(`demo: expected ${DEMO_DEVICES.length} nodes online with readings; got ${final.devices_online} online, ${final.readings_received} readings\n`);
     }
   } catch (e) {
-    code = 1;
-    io.err(`demo: ${e instanceof StepError ? e.message : `${(e as Error).message}`}\n`);
+    code = EXIT_CHECK_FAILED;
+    io.err(`demo: ${e instanceof StepError ? e.message : (e as Error).message}\n`);
     if (broker !== null && broker.logs() !== '' && !(e instanceof StepError)) io.err(`broker log:\n${broker.logs().split('\n').slice(-20).join('\n')}\n`);
   } finally {
     const stopped: string[] = [];
@@ -201,5 +205,5 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
     fs.rmSync(tmp, { recursive: true, force: true });
     io.out(`demo: stopped ${stopped.length > 0 ? stopped.join(', ') : 'nothing'}; removed ${tmp}${code === 0 ? '' : ' (failed)'}\n`);
   }
-  return signal.aborted && code === 0 ? 0 : code;
+  return signal.aborted && code === EXIT_OK ? EXIT_OK : code;
 }

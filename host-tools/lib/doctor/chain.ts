@@ -16,12 +16,13 @@ function issues(parent: crypto.X509Certificate, child: crypto.X509Certificate): 
 
 /** Finds the path leaf -> (intermediates the broker sent) -> a CA from the file. */
 export function chainsTo(chain: crypto.X509Certificate[], roots: crypto.X509Certificate[]): crypto.X509Certificate | null {
-  let cur = chain[0];
+  let cur = chain.at(0);
   const pool = chain.slice(1);
   for (let depth = 0; cur !== undefined && depth < 8; depth++) {
-    const root = roots.find((r) => issues(r, cur));
+    const leaf = cur;
+    const root = roots.find((r) => issues(r, leaf));
     if (root !== undefined) return root;
-    const next = pool.find((c) => c !== cur && issues(c, cur));
+    const next = pool.find((c) => c !== leaf && issues(c, leaf));
     if (next === undefined) return null;
     cur = next;
   }

@@ -1,8 +1,13 @@
-/** Argument parsing for host-tools/doctor.ts. */
-import { intArg, parseOptions } from '../cli/args';
+/** The doctor command (host-tools/doctor.ts is its shell): arguments, settings, checks, output. */
+import * as fs from 'fs';
+import * as path from 'path';
+import { UsageError, intArg, parseOptions } from '../cli/args';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
+import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
+import { renderJson, renderText } from './render';
+import { failed, runDoctor } from './run';
 
 export interface DoctorArgs {
-  help: boolean;
   json: boolean;
   envFile?: string;
   host?: string;
@@ -28,17 +33,14 @@ Options:
   --timeout MS    per network step (default 5000)
   --warn-days N   certificates expiring within N days count as a problem (default 30)
   --json          print the results as JSON
-  -h, --help      this text
+  -h, --help      this text`;
 
-Exit codes: 0 every check passed (warnings allowed), 1 a check failed, 2 bad option or .env value.`;
+export { UsageError };
 
-export { UsageError } from '../cli/args';
-
-export function parseDoctorArgs(argv: string[]): DoctorArgs {
+export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
   const { values } = parseOptions({
-    args: argv,
+    args: [...argv],
     options: {
-      help: { type: 'boolean', short: 'h' },
       json: { type: 'boolean' },
       env: { type: 'string' },
       host: { type: 'string' },
@@ -51,7 +53,6 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
     allowPositionals: false,
   });
   return {
-    help: values.help === true,
     json: values.json === true,
     envFile: values.env,
     host: values.host,
@@ -61,3 +62,32 @@ export function parseDoctorArgs(argv: string[]): DoctorArgs {
     warnDays: intArg('--warn-days', values['warn-days'], 30, 0, 3650),
   };
 }
+
+async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const args = parseDoctorArgs(argv);
+  // --host/--port win over .env and the environment, validated by the same rules; errors name the flag.
+  const settings = loadSettings({
+    file: args.envFile,
+    flags: {
+      MQTT_BROKER_HOST: args.host !== undefined ? { flag: '--host', value: args.host } : undefined,
+      MQTT_BROKER_PORT: args.port !== undefined ? { flag: '--port', value: args.port } : undefined,
+    },
+  });
+  const dir = args.dir !== undefined ? path.resolve(args.dir) : PROJECT_ROOT;
+  if (args.dir !== undefined && fs.statSync(dir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+    throw new UsageError(`--dir: not a directory: ${dir}`);
+  }
+  if (settings.tlsInsecure && !args.json) io.stderr(`*** ${INSECURE_WARNING} ***\n`);
+  const results = await runDoctor({ settings, timeoutMs: args.timeoutMs, dir, warnDays: args.warnDays, now: new Date() });
+  if (args.json) io.stdout(renderJson(results, describeSettings(settings)));
+  else io.stdout(renderText(results, `doctor: ${describeSettings(settings)} (settings: ${settings.source})`, process.stdout.isTTY));
+  return failed(results) ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
+export const doctorTool: Tool<Promise<ExitCode>> = {
+  name: 'doctor',
+  usage: DOCTOR_USAGE,
+  checkFailed: 'a check failed (warnings alone do not fail)',
+  errors: [[EnvError, EXIT_BAD_INPUT]],
+  main,
+};

@@ -24,7 +24,7 @@ export function checkClientCert(noCert: ProbeResult, withCert: ProbeResult | nul
       title,
       status: 'fail',
       summary: 'the broker requires a client certificate (require_certificate true) and none is configured',
-      details: [`${noCert.afterHandshakeError?.message ?? noCert.handshakeError?.message ?? ''}`],
+      details: [noCert.afterHandshakeError?.message ?? noCert.handshakeError?.message ?? ''],
       fix: 'Set MQTT_CLIENT_CERT and MQTT_CLIENT_KEY in .env (gen-certs writes them for the backend), or set require_certificate false on the broker.',
     };
   }

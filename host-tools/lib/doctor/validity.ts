@@ -11,7 +11,7 @@ export function daysLeft(cert: crypto.X509Certificate, now: Date): number {
 export function checkValidity(chain: crypto.X509Certificate[], now: Date, warnDays: number): CheckResult {
   const id = 'validity';
   const title = 'certificate validity';
-  const leaf = chain[0];
+  const leaf = chain.at(0);
   if (leaf === undefined) return { id, title, status: 'skip', summary: 'skipped: no broker certificate' };
   const from = new Date(leaf.validFrom);
   const to = new Date(leaf.validTo);

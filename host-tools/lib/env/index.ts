@@ -7,6 +7,7 @@
  */
 import * as fs from 'fs';
 import * as path from 'path';
+import { portProblem } from '../cli/args';
 
 /** Where relative paths in `.env` resolve: the project root (the folder holding package.json). */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -107,10 +108,9 @@ function parseBool(name: string, value: string | undefined, dflt: boolean): bool
 
 function parsePort(name: string, value: string | undefined, dflt: number): number {
   if (value === undefined || value === '') return dflt;
-  if (!/^\d+$/.test(value)) throw new EnvError(name, `expected a port number 1-65535, got ${JSON.stringify(value)}`);
-  const n = Number(value);
-  if (n < 1 || n > 65535) throw new EnvError(name, `port ${n} is out of range 1-65535`);
-  return n;
+  const problem = portProblem(value);
+  if (problem !== null) throw new EnvError(name, problem);
+  return Number(value);
 }
 
 function parseHost(name: string, value: string | undefined): string {
@@ -151,6 +151,11 @@ export interface LoadOptions {
   env?: NodeJS.ProcessEnv;
   /** Check that certificate and key files exist and are readable (default true). */
   checkFiles?: boolean;
+  /**
+   * Values given as command-line flags (doctor's --host, --port): they win over the environment
+   * and the file, and an error about one names the flag, not the variable.
+   */
+  flags?: Partial<Record<EnvName, { flag: string; value: string }>>;
 }
 
 /** Validates a set of raw values into settings; throws EnvError naming the first bad variable. */
@@ -159,11 +164,13 @@ export function settingsFromValues(
   root: string,
   checkFiles = true,
   source = '.env',
+  /** The name to give in an error for a value that came from elsewhere (a flag), by variable. */
+  labels: Partial<Record<EnvName, string>> = {},
 ): MqttSettings {
   const useTls = parseBool('MQTT_USE_TLS', values.MQTT_USE_TLS, true);
   const tlsInsecure = parseBool('MQTT_TLS_INSECURE', values.MQTT_TLS_INSECURE, false);
-  const port = parsePort('MQTT_BROKER_PORT', values.MQTT_BROKER_PORT, useTls ? 8883 : 1883);
-  const host = parseHost('MQTT_BROKER_HOST', values.MQTT_BROKER_HOST);
+  const port = parsePort(labels.MQTT_BROKER_PORT ?? 'MQTT_BROKER_PORT', values.MQTT_BROKER_PORT, useTls ? 8883 : 1883);
+  const host = parseHost(labels.MQTT_BROKER_HOST ?? 'MQTT_BROKER_HOST', values.MQTT_BROKER_HOST);
   const caCert = resolveFile('MQTT_CA_CERT', values.MQTT_CA_CERT, root, checkFiles && useTls);
   const clientCert = resolveFile('MQTT_CLIENT_CERT', values.MQTT_CLIENT_CERT, root, checkFiles && useTls);
   const clientKey = resolveFile('MQTT_CLIENT_KEY', values.MQTT_CLIENT_KEY, root, checkFiles && useTls);
@@ -203,7 +210,14 @@ export function loadSettings(opts: LoadOptions = {}): MqttSettings {
     const v = env[name];
     if (v !== undefined) values[name] = v;
   }
-  return settingsFromValues(values, root, opts.checkFiles ?? true, source);
+  const labels: Partial<Record<EnvName, string>> = {};
+  for (const name of ENV_NAMES) {
+    const f = opts.flags?.[name];
+    if (f === undefined) continue;
+    values[name] = f.value;
+    labels[name] = f.flag;
+  }
+  return settingsFromValues(values, root, opts.checkFiles ?? true, source, labels);
 }
 
 /** The loud warning every tool prints when verification is off. */

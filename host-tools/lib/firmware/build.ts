@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { projectFlags } from './flags';
 import { Kit } from './kit';
 import { EnvSettings, envSettings, parseIni } from './platformio-ini';
 import { ConfigSource, ProjectLayout, chooseConfig, libFilesUsing, projectLayout, writeExampleConfig } from './project';
@@ -64,21 +65,22 @@ function compileCommand(kit: Kit, source: string, object: string, projectFlags: 
 async function runJobs(jobs: readonly Job[], parallel: number, log: (l: string) => void, counter: { done: number; total: number }): Promise<string[]> {
   const warnings: string[] = [];
   let next = 0;
-  let failure: BuildFailed | null = null;
+  // A failure stops the other workers; the first is reported (an array: a `let` set inside the workers would be narrowed to null here).
+  const failures: BuildFailed[] = [];
   const worker = async (): Promise<void> => {
-    while (failure === null && next < jobs.length) {
+    while (failures.length === 0 && next < jobs.length) {
       const job = jobs[next++];
       fs.mkdirSync(path.dirname(job.object), { recursive: true });
       const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
         const p = spawn(job.command[0], job.command.slice(1), { stdio: ['ignore', 'ignore', 'pipe'] });
         let err = '';
         p.stderr.on('data', (d: Buffer) => (err += d.toString()));
-        p.on('error', (e) => resolve({ code: -1, stderr: e.message }));
-        p.on('close', (c) => resolve({ code: c, stderr: err }));
+        p.on('error', (e) => { resolve({ code: -1, stderr: e.message }); });
+        p.on('close', (c) => { resolve({ code: c, stderr: err }); });
       });
       counter.done++;
       if (code !== 0) {
-        failure ??= new BuildFailed(`compiling ${job.label} failed\n${stderr.trim()}`);
+        failures.push(new BuildFailed(`compiling ${job.label} failed\n${stderr.trim()}`));
         return;
       }
       log(`[${counter.done}/${counter.total}] ${job.label}`);
@@ -86,7 +88,7 @@ async function runJobs(jobs: readonly Job[], parallel: number, log: (l: string) 
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, parallel) }, worker));
-  if (failure !== null) throw failure;
+  if (failures.length > 0) throw failures[0];
   return warnings;
 }
 
@@ -138,7 +140,9 @@ async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: Co
   fs.mkdirSync(dir, { recursive: true });
   const { settings, layout } = ctx;
   const includes = [...(config.kind === 'example' ? [config.dir] : []), ...layout.includeDirs].map((d) => `-I${d}`);
-  const base = [...settings.compileFlags, ...(o.werror ? ['-Werror'] : [])];
+  // The kit's and the env's own flags, plus the project's warnings (cmake/flags.txt, the list CMake uses too).
+  const flags = projectFlags(o.root);
+  const base = [...settings.compileFlags, ...flags.warnings, ...(o.werror ? flags.werror : [])];
   const defines = switchDefines(v.tls);
   const rel = (p: string): string => path.relative(o.root, p);
   o.log(`firmware ${v.name}: env ${v.env}${defines.length > 0 ? ` ${defines.join(' ')}` : ''}${o.werror ? ', -Werror' : ''}`);

@@ -6,5 +6,5 @@ export * from './variants';
 export * from './build';
 export { HELP, parseFirmwareArgs, UsageError } from './options';
 export type { FirmwareOptions, FirmwareCommand } from './options';
-export { runFirmware, EXIT_OK, EXIT_BAD_INPUT, EXIT_BUILD_FAILED, EXIT_NO_KIT } from './cli';
+export { runFirmware, firmwareTool, EXIT_OK, EXIT_BAD_INPUT, EXIT_CHECK_FAILED } from './cli';
 export type { FirmwareRunResult } from './cli';

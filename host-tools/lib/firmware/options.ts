@@ -38,9 +38,6 @@ Options:
   -h, --help            this text
 
 Without the kit, users build with PlatformIO: pio run -e nodemcuv2.
-
-Exit codes: 0 built (or skipped with --skip-without-kit), 2 bad input, 3 the build failed,
-4 no kit or compiler.
 `;
 
 export interface FirmwareOptions {
@@ -58,13 +55,15 @@ export interface FirmwareOptions {
   json: boolean;
 }
 
-export type FirmwareCommand = { kind: 'help' } | { kind: 'build'; options: FirmwareOptions };
+export interface FirmwareCommand {
+  kind: 'build';
+  options: FirmwareOptions;
+}
 
 export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
   const { values } = parseOptions({
     args: [...argv],
     options: {
-      help: { type: 'boolean', short: 'h' },
       env: { type: 'string' },
       'tls-mode': { type: 'string' },
       mtls: { type: 'boolean' },
@@ -81,7 +80,6 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
     strict: true,
     allowPositionals: false,
   });
-  if (values.help === true) return { kind: 'help' };
   const env = values.env ?? 'nodemcuv2';
   if (!(ENVS as readonly string[]).includes(env)) throw new UsageError(`--env ${env}: unknown env (use ${ENVS.join(' or ')})`);
   const mode = values['tls-mode'];

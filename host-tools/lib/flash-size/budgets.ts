@@ -40,8 +40,9 @@ export function parseBudgets(text: string, file: string): BudgetFile {
   } catch (err) {
     throw new BudgetError(`${file}: not JSON (${(err as Error).message})`);
   }
+  if (typeof raw !== 'object' || raw === null) throw new BudgetError(`${file}: "tolerance" must be a number between 0 and 0.5`);
   const obj = raw as { tolerance?: unknown; variants?: unknown };
-  if (typeof obj !== 'object' || obj === null || typeof obj.tolerance !== 'number' || obj.tolerance < 0 || obj.tolerance > 0.5) {
+  if (typeof obj.tolerance !== 'number' || obj.tolerance < 0 || obj.tolerance > 0.5) {
     throw new BudgetError(`${file}: "tolerance" must be a number between 0 and 0.5`);
   }
   if (typeof obj.variants !== 'object' || obj.variants === null || Object.keys(obj.variants).length === 0) {
@@ -49,9 +50,10 @@ export function parseBudgets(text: string, file: string): BudgetFile {
   }
   const variants: Record<string, Budget> = {};
   for (const [name, b] of Object.entries(obj.variants as Record<string, unknown>)) {
-    const rec = b as Record<string, unknown>;
+    const rec = (typeof b === 'object' && b !== null ? b : {}) as Record<string, unknown>;
     for (const m of BUDGET_METRICS) {
-      if (typeof rec?.[m] !== 'number' || !Number.isInteger(rec[m]) || (rec[m] as number) <= 0) {
+      const v = rec[m];
+      if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) {
         throw new BudgetError(`${file}: variants.${name}.${m} must be a positive integer (bytes)`);
       }
     }

@@ -2,25 +2,21 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { buildVariants } from '../firmware/build';
-import { kitDir, kitProblem, loadKit } from '../firmware/kit';
+import { BuildFailed, buildVariants } from '../firmware/build';
+import { KitMissing, kitDir, kitProblem, loadKit } from '../firmware/kit';
 import { variant } from '../firmware/variants';
 import { BudgetCheck, BudgetError, checkBudget, measuredOf, parseBudgets } from './budgets';
 import { BuildError, crossBuild } from './cross-build';
-import { SizeParseError, heapAtBoot, parseNmAddresses, parseNmSized, parseSizeSysV } from './elf-size';
-import { MapParseError, moduleOfObject, parseLinkerMap, sizesByModule } from './linker-map';
+import { heapAtBoot, parseNmAddresses, parseNmSized, parseSizeSysV } from './elf-size';
+import { moduleOfObject, parseLinkerMap, sizesByModule } from './linker-map';
+import { CliError, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool, runTool } from '../cli/run';
 import { HELP, UsageError, parseArgs } from './options';
 import { ElfReport, EstimateReport, compareReport, elfReport, estimateReport, formatReport } from './report';
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-export const EXIT_OK = 0;
-export const EXIT_OVER_LIMIT = 1;
-export const EXIT_BAD_INPUT = 2;
-export const EXIT_BUILD_FAILED = 3;
+export type { Io };
+export { EXIT_OK, EXIT_BAD_INPUT };
+/** Over a size limit or a budget. */
+export const EXIT_OVER_LIMIT = EXIT_CHECK_FAILED;
 
 function tool(name: string, args: readonly string[], file: string): string {
   const r = spawnSync(name, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
@@ -55,16 +51,29 @@ function formatBudgets(checks: readonly BudgetCheck[], tolerance: number, file: 
   return `${lines.join('\n')}\n`;
 }
 
-export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<number> {
+/** flash-size for the runner; `defaultRoot` is the project root without --root. */
+export function flashSizeTool(defaultRoot: string, env: NodeJS.ProcessEnv = process.env): Tool<Promise<ExitCode>> {
+  return {
+    name: 'flash-size',
+    usage: HELP,
+    checkFailed: 'over a limit or a budget, or the estimate did not build',
+    errors: [
+      [BudgetError, EXIT_BAD_INPUT],
+      [KitMissing, EXIT_BAD_INPUT],
+    ],
+    main: (argv, io) => flashSize(argv, io, defaultRoot, env),
+  };
+}
+
+export function runFlashSize(argv: readonly string[], io: Io, defaultRoot: string, env: NodeJS.ProcessEnv = process.env): Promise<ExitCode> {
+  return runTool(flashSizeTool(defaultRoot, env), argv, io);
+}
+
+async function flashSize(argv: readonly string[], io: Io, defaultRoot: string, env: NodeJS.ProcessEnv): Promise<ExitCode> {
   let report: ElfReport | EstimateReport;
   let json = false;
   try {
-    const cmd = parseArgs(argv);
-    if (cmd.kind === 'help') {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    const o = cmd.options;
+    const o = parseArgs(argv).options;
     json = o.json;
     const root = path.resolve(o.root ?? defaultRoot);
     if (!fs.existsSync(path.join(root, 'lib', 'node'))) throw new UsageError(`${root}: not the project root (no lib/node)`);
@@ -105,7 +114,7 @@ export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot:
           exampleConfig: false,
           werror: false,
           jobs: 2,
-          log: (l) => io.stderr(`firmware: ${l}\n`),
+          log: (l) => { io.stderr(`firmware: ${l}\n`); },
         });
         elf = built.elf;
       } else if (elf === undefined) {
@@ -121,18 +130,19 @@ export async function runFlashSize(argv: readonly string[], io: Io, defaultRoot:
         tls,
         bearsslSrc: o.bearsslSrc,
         keepDir: o.keep ? path.resolve(o.keep) : undefined,
-        log: (l) => io.stderr(`${l}\n`),
+        log: (l) => { io.stderr(`${l}\n`); },
       });
       const modules = sizesByModule(parseLinkerMap(built.mapText), (obj) => moduleOfObject(obj, built.objRoot));
       report = estimateReport(o.env, tls, modules, parseSizeSysV(built.sizeText));
     }
   } catch (err) {
-    const msg = err instanceof Error ? err.message : String(err);
-    io.stderr(`flash-size: ${err instanceof UsageError ? '' : 'error: '}${msg.split('\n')[0]}\n`);
-    if (!(err instanceof UsageError) && msg.includes('\n')) io.stderr(`${msg.split('\n').slice(1).join('\n')}\n`);
-    if (err instanceof UsageError || err instanceof BudgetError) return EXIT_BAD_INPUT;
-    if (err instanceof SizeParseError || err instanceof MapParseError || err instanceof BuildError) return EXIT_BUILD_FAILED;
-    return EXIT_BUILD_FAILED;
+    // A failed build: its first line is the error, the compiler's output follows as it is.
+    if (err instanceof BuildError || err instanceof BuildFailed) {
+      const [first, ...rest] = err.message.split('\n');
+      throw new CliError(first, EXIT_CHECK_FAILED, rest.join('\n'));
+    }
+    // SizeParseError, MapParseError: output of the toolchain we cannot read is our bug (exit 3).
+    throw err;
   }
   io.stdout(json ? `${JSON.stringify(report, null, 2)}\n` : formatReport(report));
   return report.limits.every((c) => c.ok) ? EXIT_OK : EXIT_OVER_LIMIT;

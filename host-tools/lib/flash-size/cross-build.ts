@@ -14,6 +14,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { projectFlags } from '../firmware/flags';
 
 export class BuildError extends Error {}
 
@@ -54,10 +55,6 @@ export const ROM_HELPERS = [
   '__moddi3', '__umoddi3', '__ashldi3', '__ashrdi3', '__lshrdi3',
 ];
 
-/* The core's own rules, as in scripts/xtensa-build.sh, plus section-per-function for gc. */
-const COMMON_FLAGS = ['-Os', '-mlongcalls', '-ffunction-sections', '-fdata-sections'];
-const CXX_FLAGS = [...COMMON_FLAGS, '-std=gnu++11', '-fno-exceptions', '-fno-rtti', '-Wall', '-Wextra'];
-const C_FLAGS = [...COMMON_FLAGS];
 
 export function haveTool(name: string): boolean {
   const r = spawnSync(name, ['--version'], { stdio: 'ignore' });
@@ -212,7 +209,11 @@ export async function crossBuild(o: CrossBuildOptions): Promise<CrossBuildResult
     fs.rmSync(incDir, { recursive: true, force: true });
     fs.mkdirSync(incDir, { recursive: true });
 
-    const coreDirs = ['lib/mqtt', 'lib/sensors', 'lib/node'];
+    // The core's own flags, as scripts/xtensa-build.sh uses them (cmake/flags.txt), without -Werror.
+    const flags = projectFlags(o.root);
+    const C_FLAGS = flags.chip;
+    const CXX_FLAGS = [...flags.chip, '-std=gnu++11', ...flags.cxxRules, ...flags.warnings];
+    const coreDirs = ['lib/mqtt', 'lib/sensors', 'lib/node', 'lib/store'].filter((d) => d === 'lib/node' || fs.existsSync(path.join(o.root, d)));
     if (o.tls) coreDirs.push('lib/tls');
     const includes = coreDirs.map((d) => `-I${path.join(o.root, d)}`);
     const jobs: Job[] = [];

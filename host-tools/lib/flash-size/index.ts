@@ -5,5 +5,5 @@ export * from './report';
 export * from './budgets';
 export { parseArgs, HELP, UsageError } from './options';
 export type { FlashSizeOptions, Command, EnvName } from './options';
-export { runFlashSize, measureElf, EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT, EXIT_BUILD_FAILED } from './cli';
+export { runFlashSize, flashSizeTool, measureElf, EXIT_OK, EXIT_OVER_LIMIT, EXIT_BAD_INPUT } from './cli';
 export { crossBuild, debianBearsslSource, BuildError, ROM_HELPERS } from './cross-build';

@@ -30,9 +30,6 @@ Options:
   --root DIR          project root (default: the one this tool is in)
   --json              print the report as JSON
   -h, --help          this text
-
-Exit codes: 0 within the limits (and budgets), 1 over a limit or budget, 2 bad input,
-3 the build or a tool failed.
 `;
 
 export const ENVS = ['nodemcuv2', 'nodemcuv2_plain'] as const;
@@ -52,23 +49,23 @@ export interface FlashSizeOptions {
   json: boolean;
 }
 
-export type Command = { kind: 'help' } | { kind: 'run'; options: FlashSizeOptions };
+export interface Command {
+  kind: 'run';
+  options: FlashSizeOptions;
+}
 
 export { UsageError };
 
 export function parseArgs(argv: readonly string[]): Command {
   const o: FlashSizeOptions = { env: 'nodemcuv2', estimate: false, json: false, top: 10 };
   const value = (i: number, flag: string): string => {
-    const v = argv[i + 1];
+    const v = argv.at(i + 1);
     if (v === undefined || v.startsWith('--')) throw new UsageError(`${flag} needs a value`);
     return v;
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     switch (a) {
-      case '-h':
-      case '--help':
-        return { kind: 'help' };
       case '--env': {
         const v = value(i++, a);
         if (!(ENVS as readonly string[]).includes(v)) throw new UsageError(`--env ${v}: unknown env (use ${ENVS.join(' or ')})`);
@@ -80,7 +77,7 @@ export function parseArgs(argv: readonly string[]): Command {
         break;
       case '--compare': {
         const x = value(i++, a);
-        const y = argv[i + 1];
+        const y = argv.at(i + 1);
         if (y === undefined || y.startsWith('--')) throw new UsageError('--compare needs two ELF files');
         i++;
         o.compare = [x, y];

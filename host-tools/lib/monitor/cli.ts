@@ -1,10 +1,14 @@
 /**
- * Argument parsing for host-tools/monitor.ts, kept apart from the shell so it can be tested.
+ * The monitor command (host-tools/monitor.ts is its shell): arguments, settings, the MQTT client
+ * and the HTTP server until Ctrl-C/SIGTERM.
  */
-import { UsageError, intArg, parseOptions } from '../cli/args';
+import { UsageError, intArg, parseOptions, portArg } from '../cli/args';
+import { CliError, EXIT_BAD_INPUT, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
+import { EnvError, INSECURE_WARNING, describeSettings, loadSettings } from '../env';
+import { Monitor } from './client';
+import { startHttp } from './server';
 
 export interface MonitorArgs {
-  help: boolean;
   envFile?: string;
   httpHost: string;
   httpPort: number;
@@ -33,15 +37,14 @@ Options:
                       seq = boot_count << 32 | n)
   -h, --help          this text
 
-Exit codes: 0 stopped by Ctrl-C/SIGTERM, 1 runtime failure, 2 bad option or .env value.`;
+Ctrl-C or SIGTERM stops it (exit 0).`;
 
 export { UsageError };
 
-export function parseMonitorArgs(argv: string[]): MonitorArgs {
+export function parseMonitorArgs(argv: readonly string[]): MonitorArgs {
   const { values } = parseOptions({
-    args: argv,
+    args: [...argv],
     options: {
-      help: { type: 'boolean', short: 'h' },
       env: { type: 'string' },
       'http-host': { type: 'string' },
       'http-port': { type: 'string' },
@@ -56,11 +59,56 @@ export function parseMonitorArgs(argv: string[]): MonitorArgs {
     throw new UsageError(`--client-id: use 1-64 letters, digits, '_', '-' or '.', got ${JSON.stringify(clientId)}`);
   }
   return {
-    help: values.help === true,
     envFile: values.env,
     httpHost: values['http-host'] ?? '127.0.0.1',
-    httpPort: intArg('--http-port', values['http-port'], 8000, 0, 65535),
+    httpPort: portArg('--http-port', values['http-port'], 8000, true),
     clientId,
     bootShift: intArg('--seq-boot-shift', values['seq-boot-shift'], 32, 0, 48),
   };
 }
+
+async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
+  const args = parseMonitorArgs(argv);
+  const settings = loadSettings({ file: args.envFile });
+  if (settings.tlsInsecure) io.stderr(`\n*** ${INSECURE_WARNING} ***\n\n`);
+  if (!settings.useTls) io.stderr('monitor: note: MQTT_USE_TLS=false: readings and the password cross the network in clear text\n');
+
+  const monitor = new Monitor(settings, { clientId: args.clientId, layout: { bootShift: args.bootShift, firstCounter: 1 } });
+  let server;
+  try {
+    server = await startHttp(monitor, args.httpHost, args.httpPort);
+  } catch (e) {
+    throw new CliError(`cannot listen on ${args.httpHost}:${args.httpPort}: ${(e as Error).message}: choose another --http-port or --http-host`, EXIT_BAD_INPUT);
+  }
+  io.stdout(`monitor: broker ${describeSettings(settings)}\n`);
+  io.stdout(`monitor: serving ${server.url} (stats: ${server.url}api/mqtt/stats)\n`);
+  monitor.on('connect', () => {
+    const s = monitor.stats();
+    const tls = s.tls_enabled ? ` over ${s.tls_version ?? 'TLS'} ${s.cipher ?? ''}${s.tls_mutual ? ', mutual' : ''}` : ' (no TLS)';
+    io.stdout(`monitor: connected to ${s.broker}${tls}\n`);
+  });
+  monitor.on('session', (note: string) => { io.stdout(`monitor: ${note}\n`); });
+  monitor.on('disconnect', () => { io.stdout('monitor: disconnected; reconnecting\n'); });
+  let lastErr = '';
+  monitor.on('mqtt-error', (msg: string) => {
+    if (msg !== lastErr) io.stderr(`monitor: ${msg}\n`);
+    lastErr = msg;
+  });
+  monitor.start();
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await Promise.all([monitor.stop(), server.close()]);
+  io.stdout('monitor: stopped\n');
+  return EXIT_OK;
+}
+
+export const monitorTool: Tool<Promise<ExitCode>> = {
+  name: 'monitor',
+  usage: MONITOR_USAGE,
+  checkFailed: 'not used (the monitor runs until stopped)',
+  errors: [[EnvError, EXIT_BAD_INPUT]],
+  main,
+};

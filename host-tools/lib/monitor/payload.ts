@@ -69,7 +69,7 @@ function parseCombined(device: string, payload: string): NodeEvent {
   const dhtObj = isObject(sensors.dht22) ? sensors.dht22 : {};
   const wifi = isObject(o.wifi) ? o.wifi : {};
   const motion = pirObj.motion_detected;
-  if (motion !== undefined && motion !== null && typeof motion !== 'boolean') {
+  if (motion != null && typeof motion !== 'boolean') {
     throw new Error('sensors.pir.motion_detected is not a boolean');
   }
   const reading: Reading = {

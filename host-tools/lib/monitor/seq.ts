@@ -177,7 +177,7 @@ export function recordSeq(prev: SeqState, seq: number, layout: SeqLayout = DEFAU
   }
   const s: SeqState = { ...prev, anomalies: prev.anomalies + 1, lastAnomaly: { seq, reason: why, atMs: clock.nowMs } };
   // Does it continue from the previous anomalous reading(s)? Then the jump may be real.
-  const last = prev.pending[prev.pending.length - 1];
+  const last = prev.pending.at(-1);
   const follows =
     last !== undefined &&
     seq > last.seq &&

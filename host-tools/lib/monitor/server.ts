@@ -47,7 +47,7 @@ export function handler(src: StatsSource, webDir = WEB_DIR): http.RequestListene
       send(res, 200, 'application/json', JSON.stringify(src.devices(), null, 2));
       return;
     }
-    const st = STATIC[url.pathname];
+    const st = STATIC[url.pathname] as (typeof STATIC)[string] | undefined;
     if (st !== undefined) {
       fs.readFile(path.join(webDir, st.file), (err, data) => {
         if (err) send(res, 500, 'text/plain', `cannot read ${st.file}`);
@@ -80,7 +80,7 @@ export function startHttp(src: StatsSource, host: string, port: number): Promise
         close: () =>
           new Promise<void>((r) => {
             server.closeAllConnections();
-            server.close(() => r());
+            server.close(() => { r(); });
           }),
       });
     });

@@ -1,67 +1,66 @@
 /** The gen-certs command, as a function (tests call it in-process; gen-certs.ts is the shell). */
 import path from 'node:path';
-import { PkiError, oneLine } from './errors';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERNAL, EXIT_OK, ExitCode, Io, Tool, runToolSync } from '../cli/run';
+import { PkiError } from './errors';
 import { checkCertificates, formatCheck } from './check';
 import { generate } from './generate';
 import { HELP, parseCommandLine } from './options';
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
+export type { Io };
+export { EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL };
+
+/** gen-certs for the runner; `defaultDir` is the output root without --dir (the project root). */
+export function genCertsTool(defaultDir: string): Tool {
+  return {
+    name: 'gen-certs',
+    usage: HELP,
+    checkFailed: '--check found a problem',
+    errors: [[PkiError, EXIT_BAD_INPUT]],
+    main: (argv, io) => genCerts(argv, io, defaultDir),
+  };
 }
 
-export const EXIT_OK = 0;
-export const EXIT_CHECK_FAILED = 1;
-export const EXIT_BAD_INPUT = 2;
-/** A bug or an unexpected system failure (the message still names it). */
-export const EXIT_INTERNAL = 3;
+export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode {
+  return runToolSync(genCertsTool(defaultDir), argv, io);
+}
 
-export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string): number {
-  try {
-    const cmd = parseCommandLine(argv, defaultDir);
-    if (cmd.kind === 'help') {
-      io.stdout(HELP);
-      return EXIT_OK;
-    }
-    if (cmd.kind === 'check') {
-      const r = checkCertificates(cmd.dir, cmd.warnDays);
-      io.stdout(formatCheck(r, cmd.dir));
-      if (!r.ok) io.stderr(`gen-certs: certificates need attention (expired, expiring within ${cmd.warnDays} days, not signed by the CA, or files that disagree): renew certificates with --renew, restore other files from certs/backup/ (see the lines above)\n`);
-      return r.ok ? EXIT_OK : EXIT_CHECK_FAILED;
-    }
-    const o = cmd.options;
-    const r = generate({ ...o, notify: (line) => io.stderr(`gen-certs: ${line}\n`) });
-    if (o.newCa) {
-      io.stderr(
-        '\n*** WARNING: --new-ca replaced the CA. Every device flashed with the old certs.h will be\n' +
-          '*** unable to connect until it is re-flashed, and every client needs the new ca.crt.\n' +
-          '*** The old CA is kept as certs/ca.replaced-<time>.crt/.key. ***\n\n',
-      );
-    }
-    for (const line of [...r.settingsChanged, ...r.warnings]) io.stderr(`gen-certs: ${line}\n`);
-    // Paths under the current directory are shown relative, others absolute.
-    const rel = (p: string): string => {
-      const r = path.relative(process.cwd(), p);
-      return r === '' ? '.' : r.startsWith('..') ? p : r;
-    };
-    const lines = [
-      r.caCreated ? `CA: created ${rel(r.layout.caCrt)}` : `CA: kept ${rel(r.layout.caCrt)}`,
-      `issued: ${r.issued.length > 0 ? r.issued.join(', ') : 'nothing (all certificates still valid)'}`,
-      `broker names: ${r.hosts.join(', ')}`,
-      `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
-      `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
-      `broker config: ${rel(r.layout.mosquittoConf)}, passwd, acl; backend: ${rel(r.layout.env)}`,
-      ...(r.backup !== null ? [`backup: the previous files are in ${rel(r.backup)} (copy them back to undo this run)`] : []),
-      `broker settings (kept in ${rel(r.layout.settings)}): port ${r.settings.port}, mutual TLS ${r.settings.mtls ? 'on' : 'off'}, ` +
-        `plain 1883 ${r.settings.migration ? 'open' : 'closed'}, .env host ${r.settings.envHost}, ` +
-        `install prefix ${r.settings.installPrefix ?? 'none (files in certs/)'}`,
-      '',
-      r.installSteps,
-    ];
-    io.stdout(lines.join('\n'));
-    return EXIT_OK;
-  } catch (err) {
-    io.stderr(`gen-certs: error: ${oneLine(err)}\n`);
-    return err instanceof PkiError ? EXIT_BAD_INPUT : EXIT_INTERNAL;
+function genCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode {
+  const cmd = parseCommandLine(argv, defaultDir);
+  if (cmd.kind === 'check') {
+    const r = checkCertificates(cmd.dir, cmd.warnDays);
+    io.stdout(formatCheck(r, cmd.dir));
+    if (!r.ok) io.stderr(`gen-certs: certificates need attention (expired, expiring within ${cmd.warnDays} days, not signed by the CA, or files that disagree): renew certificates with --renew, restore other files from certs/backup/ (see the lines above)\n`);
+    return r.ok ? EXIT_OK : EXIT_CHECK_FAILED;
   }
+  const o = cmd.options;
+  const r = generate({ ...o, notify: (line) => { io.stderr(`gen-certs: ${line}\n`); } });
+  if (o.newCa) {
+    io.stderr(
+      '\n*** WARNING: --new-ca replaced the CA. Every device flashed with the old certs.h will be\n' +
+        '*** unable to connect until it is re-flashed, and every client needs the new ca.crt.\n' +
+        '*** The old CA is kept as certs/ca.replaced-<time>.crt/.key. ***\n\n',
+    );
+  }
+  for (const line of [...r.settingsChanged, ...r.warnings]) io.stderr(`gen-certs: ${line}\n`);
+  // Paths under the current directory are shown relative, others absolute.
+  const rel = (p: string): string => {
+    const r = path.relative(process.cwd(), p);
+    return r === '' ? '.' : r.startsWith('..') ? p : r;
+  };
+  const lines = [
+    r.caCreated ? `CA: created ${rel(r.layout.caCrt)}` : `CA: kept ${rel(r.layout.caCrt)}`,
+    `issued: ${r.issued.length > 0 ? r.issued.join(', ') : 'nothing (all certificates still valid)'}`,
+    `broker names: ${r.hosts.join(', ')}`,
+    `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
+    `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
+    `broker config: ${rel(r.layout.mosquittoConf)}, passwd, acl; backend: ${rel(r.layout.env)}`,
+    ...(r.backup !== null ? [`backup: the previous files are in ${rel(r.backup)} (copy them back to undo this run)`] : []),
+    `broker settings (kept in ${rel(r.layout.settings)}): port ${r.settings.port}, mutual TLS ${r.settings.mtls ? 'on' : 'off'}, ` +
+      `plain 1883 ${r.settings.migration ? 'open' : 'closed'}, .env host ${r.settings.envHost}, ` +
+      `install prefix ${r.settings.installPrefix ?? 'none (files in certs/)'}`,
+    '',
+    r.installSteps,
+  ];
+  io.stdout(lines.join('\n'));
+  return EXIT_OK;
 }

@@ -32,7 +32,7 @@ export interface CommitFs {
   rename(from: string, to: string): void;
 }
 
-const realFs: CommitFs = { rename: (a, b) => fs.renameSync(a, b) };
+const realFs: CommitFs = { rename: (a, b) => { fs.renameSync(a, b); } };
 
 function code(err: unknown): string {
   return (err as NodeJS.ErrnoException).code ?? (err instanceof Error ? err.message : String(err));

@@ -5,9 +5,3 @@ export class PkiError extends Error {
     this.name = 'PkiError';
   }
 }
-
-/** The message of any thrown value, on one line (CLI errors must be one line). */
-export function oneLine(err: unknown): string {
-  const text = err instanceof Error ? err.message : String(err);
-  return text.replace(/\s*\n\s*/g, ' ').trim();
-}

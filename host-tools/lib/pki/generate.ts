@@ -1,6 +1,8 @@
 /**
- * One gen-certs run: load what exists (the CA above all), issue what is missing or must change,
- * render the header and broker files, and write everything at once (files.ts).
+ * One gen-certs run, in four steps: readOnDisk (what exists, the CA above all), plan (pure:
+ * which CA, devices, passwords; which certificates are kept and which issued), renderFiles (pure:
+ * every file's text from the plan) and writeFiles (git guard, backup, the all-or-nothing commit
+ * of commit.ts), all under the folder's lock (lock.ts).
  *
  * Idempotent on purpose: a second run with the same options changes no certificate, because
  * devices in the field hold the CA, the broker fingerprint and the SPKI pin in flash.
@@ -31,6 +33,7 @@ import {
   splitHosts,
   subjectText,
 } from './certs';
+import { portProblem } from '../cli/args';
 import { PkiError } from './errors';
 import { MODE_PUBLIC, MODE_SECRET, OutputFile, readInput } from './files';
 import { CommitFs, commitSet, recoverCommit } from './commit';
@@ -110,7 +113,7 @@ export interface GenerateResult {
   backup: string | null;
 }
 
-interface Existing {
+export interface Existing {
   cert?: Certificate;
   key?: PrivateKey;
 }
@@ -307,9 +310,8 @@ export function validateOptions(opts: GenerateOptions): void {
   }
   if (opts.days !== undefined) parseDays('--days', String(opts.days));
   if (opts.deviceDays !== undefined) parseDays('--device-days', String(opts.deviceDays));
-  if (opts.port !== undefined && !(Number.isInteger(opts.port) && opts.port > 0 && opts.port < 65536)) {
-    throw new PkiError(`invalid --port "${opts.port}": expected 1-65535`);
-  }
+  const portBad = opts.port !== undefined ? portProblem(opts.port) : null;
+  if (portBad !== null) throw new PkiError(`invalid --port: ${portBad}`);
   if (typeof opts.installPrefix === 'string' && !opts.installPrefix.startsWith('/')) {
     throw new PkiError(`invalid --install-prefix "${opts.installPrefix}": must be an absolute path`);
   }
@@ -354,13 +356,55 @@ export function generate(opts: GenerateOptions): GenerateResult {
 
 function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
   const now = new Date();
-  const hosts = unique(opts.hosts && opts.hosts.length > 0 ? opts.hosts : (existingHosts(l) ?? defaultHosts()));
-  // The broker settings: remembered from earlier runs, explicit options override (settings.ts).
-  const remembered = loadSettings(l.settings) ?? inferSettings(l.mosquittoConf, l.env);
-  const settings = mergeSettings(remembered, { mtls: opts.mtls, migration: opts.migration, port: opts.port, envHost: opts.envHost, installPrefix: opts.installPrefix });
-  const port = settings.port;
+  const disk = readOnDisk(l, opts);
+  const p = plan(disk, opts, l, now);
+  const { files, installSteps } = renderFiles(p, l);
+  const backup = writeFiles(l, files, now, opts);
+  return {
+    backup,
+    layout: l,
+    caCreated: p.caCreated,
+    issued: p.issued.map((i) => i.name),
+    devices: p.devices,
+    headerDevice: p.headerDevice,
+    hosts: p.hosts,
+    installSteps,
+    passwords: p.passwords,
+    written: files.map((f) => f.path),
+    settings: p.settings,
+    settingsChanged: describeChanges(disk.remembered, p.settings),
+    warnings: p.warnings,
+  };
+}
 
-  // 1. The CA: reused unless --new-ca. A silently new CA would orphan every flashed device.
+/** What exists before a run: read once, here, so that plan() touches no file. */
+export interface OnDisk {
+  /** The names and addresses of the existing broker certificate (kept without --host). */
+  hosts: string[] | undefined;
+  /** certs/settings.json, else read back from an older run's config (settings.ts). */
+  remembered: BrokerSettings | undefined;
+  /** The CA to keep; undefined when there is none or --new-ca replaces it. */
+  ca: Issued | undefined;
+  /** With --new-ca: the texts of the CA being replaced, kept next to the new one. */
+  replacedCa: { crt?: string; key?: string };
+  /** credentials.json: user -> MQTT password. */
+  creds: Record<string, string>;
+  /** The existing certificate and key of the broker (`server`), the backend and each device, by name. */
+  certs: Map<string, Existing>;
+}
+
+/** The devices of a run: those in credentials.json plus the requested ones (node01 on a first run). */
+function deviceList(creds: Record<string, string>, opts: GenerateOptions): { known: string[]; devices: string[] } {
+  const known = Object.keys(creds).filter((k) => k !== BACKEND_USER);
+  const devices = unique([...known, ...(opts.devices ?? []), ...(opts.headerDevice ? [opts.headerDevice] : [])]);
+  return { known, devices: devices.length > 0 ? devices : [DEFAULT_DEVICE] };
+}
+
+/** Reads (and checks for consistency) everything a run starts from; writes nothing. */
+export function readOnDisk(l: Layout, opts: GenerateOptions): OnDisk {
+  const hosts = existingHosts(l);
+  const remembered = loadSettings(l.settings) ?? inferSettings(l.mosquittoConf, l.env);
+  // The CA: reused unless --new-ca. A silently new CA would orphan every flashed device.
   if (!opts.newCa && !exists(l.caCrt) && !exists(l.caKey)) {
     const traces = pkiTraces(l);
     if (traces.length > 0) {
@@ -369,9 +413,71 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
       );
     }
   }
-  const existingCa = opts.newCa ? undefined : loadCa(l);
-  const caCreated = existingCa === undefined;
-  const ca: Issued = existingCa ?? createCa();
+  const ca = opts.newCa ? undefined : loadCa(l);
+  const replacedCa =
+    ca === undefined
+      ? { crt: exists(l.caCrt) ? readInput(l.caCrt, 'CA certificate') : undefined, key: exists(l.caKey) ? readInput(l.caKey, 'CA key') : undefined }
+      : {};
+  const creds = loadCredentials(l);
+  const certs = new Map<string, Existing>();
+  certs.set('server', loadExisting(l.serverCrt, l.serverKey, 'server'));
+  certs.set(BACKEND_USER, loadExisting(l.backendCrt, l.backendKey, BACKEND_USER));
+  for (const id of deviceList(creds, opts).devices) {
+    // An id that is not valid is refused by plan() before its files matter.
+    if (validDeviceId(id)) certs.set(id, loadExisting(deviceCrt(l, id), deviceKey(l, id), id));
+  }
+  return { hosts, remembered, ca, replacedCa, creds, certs };
+}
+
+function validDeviceId(id: string): boolean {
+  try {
+    validateDeviceId(id);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A certificate this run (re-)issues: where it goes, and whether its key is new (else kept). */
+export interface IssuedFile {
+  name: string;
+  crt: string;
+  key: string;
+  issued: Issued;
+  newKey: boolean;
+}
+
+/** What a run will write, decided from what is on disk and the options: no file is touched. */
+export interface Plan {
+  now: Date;
+  hosts: string[];
+  settings: BrokerSettings;
+  ca: Issued;
+  caCreated: boolean;
+  /** With a new CA: the replaced one's texts, kept as ca.replaced-<time>.crt/.key. */
+  replacedCa: { crt?: string; key?: string };
+  devices: string[];
+  headerDevice: string;
+  passwords: Record<string, string>;
+  server: Issued;
+  deviceCerts: Record<string, Issued>;
+  /** In the order issued: server, backend, devices. */
+  issued: IssuedFile[];
+  warnings: string[];
+}
+
+/**
+ * Decides the run: the CA (kept, or new), the devices and their passwords, and which certificates
+ * are kept and which issued. Reads no file (`disk` holds what exists); new keys and certificates
+ * are made here, in memory.
+ */
+export function plan(disk: OnDisk, opts: GenerateOptions, l: Layout, now: Date): Plan {
+  const hosts = unique(opts.hosts && opts.hosts.length > 0 ? opts.hosts : (disk.hosts ?? defaultHosts()));
+  // The broker settings: remembered from earlier runs, explicit options override (settings.ts).
+  const settings = mergeSettings(disk.remembered, { mtls: opts.mtls, migration: opts.migration, port: opts.port, envHost: opts.envHost, installPrefix: opts.installPrefix });
+
+  const caCreated = disk.ca === undefined;
+  const ca: Issued = disk.ca ?? createCa();
   const forceIssue = caCreated || opts.renew === true;
   // An expired CA can sign nothing a client will accept: refuse before anything is written.
   if (ca.cert.validity.notAfter.getTime() <= now.getTime()) {
@@ -394,42 +500,23 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
   const fitsLifetime = (c: Certificate, days: number | undefined): boolean =>
     lifetimeIs(c, days) || (days !== undefined && Math.abs(c.validity.notAfter.getTime() - caEnd.getTime()) < 1000 && c.validity.notBefore.getTime() + days * 86_400_000 > caEnd.getTime());
 
-  // 2. Who exists: devices from credentials.json plus the requested ones.
-  const creds = loadCredentials(l);
-  const known = Object.keys(creds).filter((k) => k !== BACKEND_USER);
+  // Who exists: devices from credentials.json plus the requested ones.
+  const { known, devices } = deviceList(disk.creds, opts);
   for (const k of known) validateDeviceId(k);
-  let devices = unique([...known, ...(opts.devices ?? []), ...(opts.headerDevice ? [opts.headerDevice] : [])]);
-  if (devices.length === 0) devices = [DEFAULT_DEVICE];
   refuseBrokerNames(devices, hosts, known, opts.hosts ?? []);
   const headerDevice = opts.headerDevice ?? opts.devices?.[0] ?? devices[0];
   const passwords: Record<string, string> = {};
-  for (const user of [...devices, BACKEND_USER]) passwords[user] = creds[user] ?? randomPassword();
+  for (const user of [...devices, BACKEND_USER]) passwords[user] = disk.creds[user] ?? randomPassword();
 
-  const files: OutputFile[] = [];
-  const issued: string[] = [];
-  const secret = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_SECRET });
-  const pub = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_PUBLIC });
-
-  if (caCreated) {
-    // --new-ca keeps the replaced CA next to the new one: devices still trusting it can be moved
-    // over gradually, and an accidental --new-ca can be undone by renaming two files.
-    const stamp = now.toISOString().replace(/[:.]/g, '-');
-    if (exists(l.caCrt)) pub(l.caCrt.replace(/\.crt$/, `.replaced-${stamp}.crt`), readInput(l.caCrt, 'CA certificate'));
-    if (exists(l.caKey)) secret(l.caKey.replace(/\.key$/, `.replaced-${stamp}.key`), readInput(l.caKey, 'CA key'));
-    pub(l.caCrt, ca.certPem);
-    secret(l.caKey, ca.keyPem);
-  }
-
-  // 3. Broker, backend and devices: keep what is valid, issue what is missing or must change.
+  // Broker, backend and devices: keep what is valid, issue what is missing or must change.
+  const issued: IssuedFile[] = [];
   const obtain = (name: string, crt: string, keyPath: string, issue: (key: PrivateKey | undefined) => Issued, fits: (c: Certificate) => boolean): Issued => {
-    const e = loadExisting(crt, keyPath, name);
+    const e = disk.certs.get(name) ?? {};
     if (!forceIssue && usable(e, ca, now) && fits(e.cert)) {
       return { cert: e.cert, key: e.key, certPem: certToPem(e.cert), keyPem: keyToPem(e.key) };
     }
     const out = issue(e.key);
-    issued.push(name);
-    pub(crt, out.certPem);
-    if (!e.key) secret(keyPath, out.keyPem);
+    issued.push({ name, crt, key: keyPath, issued: out, newKey: !e.key });
     return out;
   };
   const server = obtain(
@@ -456,16 +543,40 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
       (c) => commonNameOf(c) === id && fitsLifetime(c, opts.deviceDays),
     );
   }
+  return { now, hosts, settings, ca, caCreated, replacedCa: disk.replacedCa, devices, headerDevice, passwords, server, deviceCerts, issued, warnings };
+}
 
-  // 4. Credentials and the broker's files.
+/** Every file of the set, rendered from the plan (templates in host-tools/templates/); writes nothing. */
+export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installSteps: string } {
+  const files: OutputFile[] = [];
+  const secret = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_SECRET });
+  const pub = (path: string, content: string | Buffer): void => void files.push({ path, content, mode: MODE_PUBLIC });
+  const { settings, devices, passwords } = p;
+  const port = settings.port;
+
+  if (p.caCreated) {
+    // --new-ca keeps the replaced CA next to the new one: devices still trusting it can be moved
+    // over gradually, and an accidental --new-ca can be undone by renaming two files.
+    const stamp = p.now.toISOString().replace(/[:.]/g, '-');
+    if (p.replacedCa.crt !== undefined) pub(l.caCrt.replace(/\.crt$/, `.replaced-${stamp}.crt`), p.replacedCa.crt);
+    if (p.replacedCa.key !== undefined) secret(l.caKey.replace(/\.key$/, `.replaced-${stamp}.key`), p.replacedCa.key);
+    pub(l.caCrt, p.ca.certPem);
+    secret(l.caKey, p.ca.keyPem);
+  }
+  for (const i of p.issued) {
+    pub(i.crt, i.issued.certPem);
+    if (i.newKey) secret(i.key, i.issued.keyPem);
+  }
+
+  // Credentials and the broker's files.
   const credsOut: Record<string, string> = {};
   for (const id of devices) credsOut[id] = passwords[id];
   credsOut[BACKEND_USER] = passwords[BACKEND_USER];
   secret(l.credentials, JSON.stringify(credsOut, null, 2) + '\n');
 
-  const generatedAt = now.toISOString();
+  const generatedAt = p.now.toISOString();
   const prefix = settings.installPrefix;
-  const inPrefix = (p: string, file: string): string => path.posix.join(p, file);
+  const inPrefix = (pre: string, file: string): string => path.posix.join(pre, file);
   const confPaths = prefix
     ? {
         caFile: inPrefix(prefix, 'certs/ca.crt'),
@@ -486,14 +597,14 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
     prefix: prefix ?? '/etc/mosquitto',
     prefixed: prefix !== undefined,
     certsDir: l.certsDir,
-    host: hosts.includes('localhost') ? 'localhost' : hosts[0],
+    host: p.hosts.includes('localhost') ? 'localhost' : p.hosts[0],
     port,
     migration: settings.migration,
   });
   pub(l.settings, settingsJson(settings));
   pub(l.installSteps, installSteps);
 
-  // 5. The backend's .env and the device header.
+  // The backend's .env and the device header.
   secret(
     l.env,
     render('env', {
@@ -507,15 +618,24 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
       password: passwords[BACKEND_USER],
     }),
   );
-  secret(l.certsH, renderCertsH({ ca: ca.cert, server: server.cert, device: deviceCerts[headerDevice], deviceId: headerDevice, password: passwords[headerDevice], port, mtls: settings.mtls, generatedAt }));
+  const h = p.headerDevice;
+  secret(l.certsH, renderCertsH({ ca: p.ca.cert, server: p.server.cert, device: p.deviceCerts[h], deviceId: h, password: passwords[h], port, mtls: settings.mtls, generatedAt }));
+  return { files, installSteps };
+}
 
+/**
+ * Writes the set all at once (commit.ts: staged files and a journal, so a failure changes
+ * nothing and a killed run is finished by the next), after the git guard, and keeps the previous
+ * set in certs/backup/<time>/ when this run changes the CA, a key or the credentials. Returns the
+ * backup folder (null: no copy needed).
+ */
+export function writeFiles(l: Layout, files: readonly OutputFile[], now: Date, opts: Pick<GenerateOptions, 'gitGuard' | 'commitFs'>): string | null {
   if (opts.gitGuard !== false) gitGuard(l.dir, files.filter((f) => f.mode === MODE_SECRET).map((f) => f.path));
-  // 6. Keep the previous set when this run changes the CA, a key or the credentials, then commit.
   const precious = (f: OutputFile): boolean => f.path === l.caCrt || f.path === l.credentials || f.path.endsWith('.key');
   const changes = files.some((f) => precious(f) && exists(f.path) && !fs.readFileSync(f.path).equals(Buffer.from(f.content)));
   const backup = changes ? backupSet(l, now) : null;
   try {
-    commitSet(l.certsDir, files, opts.commitFs);
+    commitSet(l.certsDir, [...files], opts.commitFs);
   } catch (err) {
     if (backup !== null) {
       // nothing changed: nothing to keep (and no empty backup/ left behind)
@@ -525,21 +645,7 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
     }
     throw err;
   }
-  return {
-    backup,
-    layout: l,
-    caCreated,
-    issued,
-    devices,
-    headerDevice,
-    hosts,
-    installSteps,
-    passwords,
-    written: files.map((f) => f.path),
-    settings,
-    settingsChanged: describeChanges(remembered, settings),
-    warnings,
-  };
+  return backup;
 }
 
 export interface CertsHInput {

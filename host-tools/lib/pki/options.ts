@@ -1,5 +1,5 @@
 /** gen-certs command line → options, with one-line errors for every bad input. */
-import { parseOptions } from '../cli/args';
+import { parseOptions, portProblem } from '../cli/args';
 import { PkiError } from './errors';
 import { GenerateOptions } from './generate';
 import { parseDays } from './validate';
@@ -8,7 +8,6 @@ import { DEFAULT_LOCK_WAIT_MS } from './lock';
 export const DEFAULT_WARN_DAYS = 30;
 
 export type Command =
-  | { kind: 'help' }
   | { kind: 'generate'; options: GenerateOptions }
   | { kind: 'check'; dir: string; warnDays: number };
 
@@ -64,13 +63,12 @@ CA or credentials.json next to an existing PKI is refused (restore it from a bac
 Certificates never outlive the CA: a new one ends with the CA at the latest (with a warning),
 and an expired CA is refused (replace it with --new-ca).
 
-Exit codes: 0 success, 1 --check found a problem, 2 bad input (nothing was written),
-3 unexpected failure.
 Keys (mode 0600) are never printed; they stay under DIR/certs, which git ignores.
 `;
 
 function parsePort(text: string): number {
-  if (!/^[0-9]+$/.test(text) || Number(text) < 1 || Number(text) > 65535) throw new PkiError(`invalid --port "${text}": expected 1-65535`);
+  const problem = portProblem(text);
+  if (problem !== null) throw new PkiError(`invalid --port: ${problem}`);
   return Number(text);
 }
 
@@ -80,7 +78,7 @@ function parseError(err: unknown): PkiError {
   const msg = err instanceof Error ? err.message : String(err);
   const opt = /'(-[^']*)'/.exec(msg)?.[1];
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') return new PkiError(`unknown option ${opt ?? ''} (see --help)`);
-  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new PkiError(`unexpected argument ${opt ?? msg.split("'")[1] ?? ''} (see --help)`);
+  if (code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') return new PkiError(`unexpected argument ${opt ?? msg.split("'").at(1) ?? ''} (see --help)`);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
     const name = /'(--?[A-Za-z-]+)/.exec(msg)?.[1] ?? 'an option';
     if (/ambiguous/.test(msg)) return new PkiError(`option ${name}: its value starts with "-"; write it as ${name}=VALUE if that is meant`);
@@ -120,13 +118,11 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
         check: { type: 'boolean' },
         'warn-days': { type: 'string' },
         'lock-wait': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
       },
     },
     parseError,
   );
   const v = parsed.values;
-  if (v.help) return { kind: 'help' };
   const dir = v.dir ?? defaultDir;
   if (dir.length === 0) throw new PkiError('invalid --dir "": must not be empty');
   if (v.check) {

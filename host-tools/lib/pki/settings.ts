@@ -6,6 +6,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { portProblem } from '../cli/args';
 import { PkiError } from './errors';
 import { readInput } from './files';
 import { classifyHost } from './validate';
@@ -60,7 +61,7 @@ export function loadSettings(file: string): BrokerSettings | undefined {
     out.migration = o.migration;
   }
   if (o.port !== undefined) {
-    if (typeof o.port !== 'number' || !Number.isInteger(o.port) || o.port < 1 || o.port > 65535) throw bad('port', 'an integer 1-65535');
+    if (typeof o.port !== 'number' || portProblem(o.port) !== null) throw bad('port', 'an integer 1-65535');
     out.port = o.port;
   }
   if (o.envHost !== undefined) {
@@ -90,7 +91,7 @@ export function inferSettings(confFile: string, envFile: string): BrokerSettings
   const out: BrokerSettings = { ...DEFAULT_SETTINGS };
   out.mtls = /^require_certificate\s+true\s*$/m.test(conf);
   const listeners = [...conf.matchAll(/^listener\s+(\d+)\s*$/gm)].map((m) => Number(m[1]));
-  if (listeners.length > 0 && listeners[0] >= 1 && listeners[0] <= 65535) out.port = listeners[0];
+  if (listeners.length > 0 && portProblem(listeners[0]) === null) out.port = listeners[0];
   out.migration = listeners.slice(1).includes(1883);
   // Installed files sit at PREFIX/certs/ca.crt and PREFIX/passwd; uninstalled ones at
   // certs/ca.crt and certs/mosquitto/passwd.

@@ -29,9 +29,10 @@ export function validateDeviceId(id: string): string {
 
 /** A character for an error message: printable ones quoted, others by name and code. */
 export function describeChar(c: string): string {
-  const names: Record<string, string> = { '\n': 'line feed', '\r': 'carriage return', '\t': 'tab', ' ': 'space' };
+  const names: Partial<Record<string, string>> = { '\n': 'line feed', '\r': 'carriage return', '\t': 'tab', ' ': 'space' };
   const code = `U+${(c.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
-  if (names[c] !== undefined) return `${JSON.stringify(c)} (${names[c]})`;
+  const name = names[c];
+  if (name !== undefined) return `${JSON.stringify(c)} (${name})`;
   return /[\p{L}\p{N}\p{P}\p{S}]/u.test(c) ? `"${c}"` : `${code} (a control or invisible character)`;
 }
 
