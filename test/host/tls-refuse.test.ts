@@ -248,12 +248,12 @@ describe('TLS node (lib/tls) refuses odd brokers by name, before any CONNECT', f
       s.on('error', () => undefined);
       s.on('close', () => sockets.delete(s));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
     return {
       port: (server.address() as net.AddressInfo).port,
       received,
       conns: () => conns,
-      close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => resolve()); }),
+      close: () => new Promise<void>((resolve) => { for (const s of sockets) s.destroy(); server.close(() => { resolve(); }); }),
     };
   }
 
