@@ -193,17 +193,7 @@ int main(int argc, char **argv)
     }
     cfg.trust_anchors = creds.anchors;
     cfg.trust_anchor_count = creds.anchor_count;
-    if (cert != NULL) {
-        cfg.client_chain = creds.chain;
-        cfg.client_chain_len = creds.chain_len;
-        if (creds.key_type == BR_KEYTYPE_RSA) {
-            cfg.client_rsa_key = &creds.rsa;
-            cfg.client_auth = tls_client_auth_rsa;
-        } else {
-            cfg.client_ec_key = &creds.ec;
-            cfg.client_auth = tls_client_auth_ec;
-        }
-    }
+    if (cert != NULL) tls_credentials_use_client(&creds, &cfg);
     cfg.epoch_ms = bench_epoch_ms;
     cfg.log = bench_log;
     cfg.session_store = &session_store;

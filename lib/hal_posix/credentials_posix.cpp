@@ -3,6 +3,8 @@
  */
 #include "credentials_posix.h"
 
+#include "tls_transport.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -385,4 +387,17 @@ int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_
     }
     memcpy(spki, w.spki_sha256, 32);
     return 0;
+}
+
+void tls_credentials_use_client(const tls_credentials *c, tls_config *cfg)
+{
+    cfg->client_chain = c->chain;
+    cfg->client_chain_len = c->chain_len;
+    if (c->key_type == BR_KEYTYPE_RSA) {
+        cfg->client_rsa_key = &c->rsa;
+        cfg->client_auth = tls_client_auth_rsa;
+    } else {
+        cfg->client_ec_key = &c->ec;
+        cfg->client_auth = tls_client_auth_ec;
+    }
 }

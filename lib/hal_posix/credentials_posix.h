@@ -42,6 +42,8 @@ int tls_credentials_load_ca(tls_credentials *c, const char *pem_path);
 /* Loads the client chain (PEM, device certificate first) and its private key (PEM: RSA,
    EC or PKCS#8, unencrypted). 0, or -1 with c->error set. */
 int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const char *key_path);
+/* After load_client: points cfg's mutual-TLS fields (chain, key, the matching installer) at `c`. */
+void tls_credentials_use_client(const tls_credentials *c, struct tls_config *cfg);
 
 /* SHA-256 of the first certificate's DER in a PEM file (what FINGERPRINT mode compares),
    and of its SubjectPublicKeyInfo (PIN mode). 0, or -1 with c->error set. Uses the arena. */

@@ -57,15 +57,7 @@ int configure(const native_options *o) {
         if (tls_credentials_load_client(&creds, o->cert_file, o->key_file) != 0) {
             return bad("--cert/--key", creds.error);
         }
-        cfg.client_chain = creds.chain;
-        cfg.client_chain_len = creds.chain_len;
-        if (creds.key_type == BR_KEYTYPE_RSA) {
-            cfg.client_rsa_key = &creds.rsa;
-            cfg.client_auth = tls_client_auth_rsa;
-        } else {
-            cfg.client_ec_key = &creds.ec;
-            cfg.client_auth = tls_client_auth_ec;
-        }
+        tls_credentials_use_client(&creds, &cfg);
     }
     /* NULL: each connection verifies the host it connects to (tls_transport.cpp chooses). */
     cfg.server_name = o->server_name;
