@@ -507,14 +507,13 @@ void next_tx(mqtt_session *s, uint32_t now) {
         if (n > 0) start_tx(s, pkt, (size_t)n, now);
         return;
     }
-    /* A PUBACK is late: probe now rather than at the keepalive (see MQTT_DEFAULT_ACK_PROBE_MS). */
-    const uint32_t probe_ms = s->cfg.ack_probe_ms;
+    /* A PUBACK is late: probe now rather than at the keepalive (see MQTT_ACK_PROBE_MS). */
+    const uint32_t probe_ms = MQTT_ACK_PROBE_MS;
     bool probe = (uint32_t)(now - s->last_tx) >= probe_ms && (uint32_t)(now - s->ack_wait_since) >= probe_ms &&
                  awaiting_ack(s);
     if (!s->ping_outstanding &&
         ((ka_ms && ((uint32_t)(now - s->last_tx) >= ka_ms || (uint32_t)(now - s->last_rx) >= ka_ms)) || probe)) {
         if (probe) {
-            s->stats.ack_probes++;
             log_num(s, "no PUBACK for ", now - s->ack_wait_since, " ms: PINGREQ to get it moving");
         }
         n = mqtt_encode_pingreq(pkt, cap);
@@ -574,8 +573,6 @@ void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg,
         s->cfg.ping_timeout_ms = (uint32_t)s->cfg.keepalive_s * 500u;
         if (s->cfg.ping_timeout_ms < 1000u) s->cfg.ping_timeout_ms = 1000u;
     }
-    if (s->cfg.ack_probe_ms == 0) s->cfg.ack_probe_ms = MQTT_DEFAULT_ACK_PROBE_MS;
-    if (s->cfg.ack_timeout_ms == 0) s->cfg.ack_timeout_ms = (uint32_t)s->cfg.keepalive_s * 1000u + s->cfg.ping_timeout_ms;
     if (s->cfg.subscription_count > MQTT_MAX_SUBSCRIPTIONS) s->cfg.subscription_count = MQTT_MAX_SUBSCRIPTIONS;
     s->cb = *cb;
     s->t = t;
@@ -637,9 +634,8 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     }
     /* A broker that answers pings but never acknowledges a message (it lost it) would keep the
        window full for ever: MQTT 3.1.1 resends only on a new connection, so make one. */
-    if (s->state == MQTT_STATE_CONNECTED && (uint32_t)(now - s->ack_wait_since) >= s->cfg.ack_timeout_ms &&
+    if (s->state == MQTT_STATE_CONNECTED && (uint32_t)(now - s->ack_wait_since) >= (uint32_t)s->cfg.keepalive_s * 1000u + s->cfg.ping_timeout_ms &&
         awaiting_ack(s)) {
-        s->stats.ack_timeouts++;
         drop_connection(s, now, "no PUBACK in time");
         return;
     }

@@ -66,7 +66,9 @@
    on (Mosquitto's default) holds small packets such as PUBACKs until its previous segment is
    acknowledged at TCP level; the node's next write carries that acknowledgement. Waiting for the
    keepalive instead stalled the backlog for 30 s at a time (issue 10, outage soak). */
-#define MQTT_DEFAULT_ACK_PROBE_MS 1000u
+#define MQTT_ACK_PROBE_MS 1000u
+/* No PUBACK at all for keepalive + ping timeout while the broker answers pings: it lost the
+   message; reconnect, and the resend (DUP) is what MQTT 3.1.1 allows. */
 #define MQTT_DEFAULT_RX_RATE_PER_S 10u
 #define MQTT_DEFAULT_RX_BURST 20u
 /* Bounded work per poll: packets handled and reads made in one mqtt_session_poll(). */
@@ -89,8 +91,6 @@ struct mqtt_session_config {
     uint32_t backoff_max_ms;          /* 0: default (60 s) */
     uint32_t backoff_pending_max_ms;  /* cap while messages wait; 0: default (5 s), never above max */
     uint32_t healthy_after_ms;        /* connected this long + a PUBACK: backoff resets; 0: keepalive */
-    uint32_t ack_probe_ms;            /* PUBACK awaited this long: PINGREQ; 0: default (1 s) */
-    uint32_t ack_timeout_ms;          /* no PUBACK this long: reconnect and resend; 0: keepalive + ping timeout */
     uint16_t rx_rate_per_s;           /* incoming messages per second; 0: default (10) */
     uint16_t rx_burst;                /* bucket size; 0: default (20) */
     uint16_t queue_limit;             /* 0 or > MQTT_QUEUE_SLOTS: MQTT_QUEUE_SLOTS */
@@ -119,8 +119,6 @@ struct mqtt_session_stats {
     uint32_t received;       /* PUBLISH packets received */
     uint32_t oversize;       /* PUBLISH larger than MQTT_RX_SIZE: read past, acked if QoS 1, not delivered */
     uint32_t rx_dropped;     /* incoming PUBLISH over the rate limit: acked if QoS 1, not delivered */
-    uint32_t ack_probes;     /* PINGREQs sent because a PUBACK was late */
-    uint32_t ack_timeouts;   /* connections dropped because a PUBACK never came */
 };
 
 enum mqtt_session_state {

@@ -169,12 +169,12 @@ int entered_sector(flash_ring *r) {
     return clear_sector(r, (sector_of(r, r->head) + 1) % r->io.sector_count);
 }
 
-/* Does `body` fit the head sector's header? */
-bool fits_header(const flash_ring *r, uint64_t seq, uint64_t epoch) {
+/* Can a reading with this seq and epoch go under header `h`? */
+bool fits_header(const header &h, uint64_t seq, uint64_t epoch) {
     uint32_t boot = (uint32_t)(seq >> 32);
-    if (boot < r->head_boot || boot - r->head_boot > 255u) return false;
+    if (!h.valid || boot < h.boot || boot - h.boot > 255u) return false;
     if (epoch == 0) return true;
-    return r->head_base != 0 && epoch >= r->head_base && epoch - r->head_base < NO_CLOCK;
+    return h.base != 0 && epoch >= h.base && epoch - h.base < NO_CLOCK;
 }
 
 } // namespace
@@ -254,8 +254,6 @@ int flash_ring_open(flash_ring *r, const flash_io *io) {
         }
         r->head = after_last % r->slots;
         if (!h.valid) r->head = (end % r->slots); /* cannot add to a sector whose header is gone */
-        r->head_boot = h.boot;
-        r->head_base = h.base;
     }
 
     /* Pass 2, oldest first (the sector after the head's): the first record still to deliver. */
@@ -288,7 +286,14 @@ int flash_ring_append(flash_ring *r, const uint8_t body[FLASH_BODY_SIZE], uint32
     uint64_t seq = flash_body_seq(body);
     uint64_t epoch = get48(body + B_EPOCH);
     int rc = 0;
-    if (r->head % r->per_sector != 0 && !fits_header(r, seq, epoch)) {
+    /* The head sector's header: read again rather than kept, 16 B of RAM less (appends happen
+       only while the broker is unreachable, one per reading). */
+    header h;
+    h.valid = false;
+    h.boot = 0;
+    h.base = 0;
+    if (r->head % r->per_sector != 0 && read_header(r, sector_of(r, r->head), &h) != 0) rc = -1;
+    if (r->head % r->per_sector != 0 && !fits_header(h, seq, epoch)) {
         /* Another boot far from the sector's, or a clock jump: this reading starts a sector. */
         r->head = (sector_of(r, r->head) + 1) % r->io.sector_count * r->per_sector;
         if (entered_sector(r) != 0) rc = -1;
@@ -306,16 +311,16 @@ int flash_ring_append(flash_ring *r, const uint8_t body[FLASH_BODY_SIZE], uint32
             r->stats.io_errors++;
             rc = -1;
         }
-        r->head_boot = (uint32_t)(seq >> 32);
-        r->head_base = epoch;
+        h.boot = (uint32_t)(seq >> 32);
+        h.base = epoch;
     }
     uint32_t rec[FLASH_RECORD_SIZE / 4];
     uint8_t *b = (uint8_t *)rec;
     put32(b + R_N, (uint32_t)seq);
-    put32(b + R_TIME, epoch == 0 ? NO_CLOCK : (uint32_t)(epoch - r->head_base));
+    put32(b + R_TIME, epoch == 0 ? NO_CLOCK : (uint32_t)(epoch - h.base));
     memcpy(b + R_VALUES, body + B_VALUES, 8);
     b[R_DONE] = 0xff;
-    b[R_BOOT] = (uint8_t)((uint32_t)(seq >> 32) - r->head_boot);
+    b[R_BOOT] = (uint8_t)((uint32_t)(seq >> 32) - h.boot);
     uint16_t crc = record_crc(b);
     b[R_CRC] = (uint8_t)crc;
     b[R_CRC + 1] = (uint8_t)(crc >> 8);

@@ -69,8 +69,6 @@ typedef struct flash_ring {
     uint32_t cursor;       /* next slot to read (oldest not yet handed out) */
     uint32_t pending;      /* valid records from cursor to head: still to hand out */
     uint64_t last_seq;     /* seq of the newest record (0: none) */
-    uint32_t head_boot;    /* the head sector's header (when head is not at a sector start) */
-    uint64_t head_base;
     uint8_t formatted;     /* open() found no record at all but foreign data, and erased it */
     flash_ring_stats stats;
 } flash_ring;
