@@ -91,8 +91,8 @@ describe('Mosquitto killed -9 while nodes publish: readings lost at a persistent
     assert.match(conf, /^persistence_location \/.+\/$/m);
     assert.match(conf, /^autosave_interval 10$/m);
     assert.match(conf, /^autosave_on_changes false$/m);
-    /* Mosquitto's default 1000 drops a fleet's readings after it acknowledged them while the backend is away. */
-    assert.match(conf, /^max_queued_messages 40000$/m);
+    /* Left at Mosquitto's default: a global higher value let a control flood starve a node (docs). */
+    assert.doesNotMatch(conf, /^max_queued_messages/m);
     /* Nagle on the broker's side made each reading's PUBACKs wait for the node's delayed TCP ACK. */
     assert.match(conf, /^set_tcp_nodelay true$/m);
   });
