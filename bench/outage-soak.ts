@@ -14,7 +14,9 @@ async function main(): Promise<void> {
   const kills = Number(process.env.KILLS ?? 0);
   /* MAX_QUEUED=N adds `max_queued_messages N` to the generated Mosquitto config (unset: its default, 1000). */
   const maxQueued = process.env.MAX_QUEUED;
-  const brokerExtra = maxQueued ? [`max_queued_messages ${maxQueued}`] : [];
+  /* BROKER_EXTRA='line;line' appends config lines (e.g. 'set_tcp_nodelay false' to measure the old config). */
+  const extraLines = (process.env.BROKER_EXTRA ?? '').split(';').map((l) => l.trim()).filter((l) => l.length > 0);
+  const brokerExtra = [...(maxQueued ? [`max_queued_messages ${maxQueued}`] : []), ...extraLines];
   const lines: string[] = [];
   const t0 = Date.now();
   const r = await runOutage({
@@ -22,14 +24,14 @@ async function main(): Promise<void> {
     log: (l) => process.stderr.write(`soak: ${l}\n`),
   });
   lines.push('# Outage soak (bench/outage-soak.ts)', '');
-  lines.push(`Command: \`OUTAGE_MS=${outageMs} KILLS=${kills}${maxQueued ? ` MAX_QUEUED=${maxQueued}` : ''} npx ts-node bench/outage-soak.ts\`, ${new Date().toISOString()}, ` +
+  lines.push(`Command: \`OUTAGE_MS=${outageMs} KILLS=${kills}${maxQueued ? ` MAX_QUEUED=${maxQueued}` : ''}${extraLines.length ? ` BROKER_EXTRA='${extraLines.join(';')}'` : ''} npx ts-node bench/outage-soak.ts\`, ${new Date().toISOString()}, ` +
     `run took ${Math.round((Date.now() - t0) / 1000)} s.`, '');
-  lines.push(`10 native nodes, TLS (CA mode), interval 200 ms, publish mode both, real Mosquitto 2 (generated config${maxQueued ? ` + max_queued_messages ${maxQueued}` : ''}) stopped for ${outageMs / 1000} s` +
+  lines.push(`10 native nodes, TLS (CA mode), interval 200 ms, publish mode both, real Mosquitto 2 (generated config${brokerExtra.length ? ` + ${brokerExtra.map((l) => `\`${l}\``).join(', ')}` : ''}) stopped for ${outageMs / 1000} s` +
     (kills ? `, every node killed -9 and restarted ${kills} times during the outage` : '') + '.', '');
   lines.push(`- readings logged by the nodes: ${r.totalLogged}`);
   lines.push(`- distinct readings at the persistent subscriber: ${r.totalDelivered}`);
   lines.push(`- missing (gaps): ${r.totalMissing}`);
-  lines.push(`- backlog delivered ${r.drainMs} ms after Mosquitto came back`);
+  lines.push(`- backlog delivered ${r.drainMs} ms after Mosquitto came back; the readings taken meanwhile too after ${r.caughtUpMs} ms`);
   lines.push(`- Mosquitto log lines about dropping messages for a client: ${r.brokerDrops.length}` +
     (r.brokerDrops.length ? ` (first: \`${r.brokerDrops[0].trim()}\`)` : ''), '');
   lines.push('| node | boots | logged | delivered | duplicates | missing | latest reading arrived late by |');

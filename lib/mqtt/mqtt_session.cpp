@@ -78,6 +78,14 @@ void pop_head(mqtt_session *s, bool count_drop) {
     if (s->cursor) s->cursor--;
 }
 
+/* A message sent on this connection is still waiting for its PUBACK. */
+bool awaiting_ack(mqtt_session *s) {
+    for (uint16_t i = 0; i < s->cursor; i++) {
+        if (!slot_at(s, i).acked) return true;
+    }
+    return false;
+}
+
 void reclaim_acked(mqtt_session *s) {
     while (s->count && slot_at(s, 0).acked) pop_head(s, false);
 }
@@ -222,7 +230,7 @@ void on_connack(mqtt_session *s, const mqtt_packet &p, uint32_t now) {
     if (s->cb.on_connection) s->cb.on_connection(s->cb.ctx, 1);
 }
 
-void on_puback(mqtt_session *s, uint16_t id) {
+void on_puback(mqtt_session *s, uint16_t id, uint32_t now) {
     s->got_puback = 1;
     if (id == s->online_id) {
         s->online_id = 0;
@@ -232,6 +240,7 @@ void on_puback(mqtt_session *s, uint16_t id) {
         mqtt_slot &sl = slot_at(s, i);
         if (!sl.acked && sl.sent && sl.packet_id == id) {
             sl.acked = 1;
+            s->ack_wait_since = now; /* progress: the wait for the others starts again */
             s->stats.acked++;
             reclaim_acked(s);
             if (s->cb.on_acked) s->cb.on_acked(s->cb.ctx, id);
@@ -296,7 +305,7 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
     }
     switch (p.type) {
     case MQTT_PUBACK:
-        on_puback(s, p.packet_id);
+        on_puback(s, p.packet_id, now);
         return true;
     case MQTT_SUBACK:
         if (p.packet_id == s->subscribe_id) {
@@ -498,8 +507,15 @@ void next_tx(mqtt_session *s, uint32_t now) {
         if (n > 0) start_tx(s, pkt, (size_t)n, now);
         return;
     }
-    if (!s->ping_outstanding && ka_ms &&
-        ((uint32_t)(now - s->last_tx) >= ka_ms || (uint32_t)(now - s->last_rx) >= ka_ms)) {
+    /* A PUBACK is late: probe now rather than at the keepalive (see MQTT_ACK_PROBE_MS). */
+    const uint32_t probe_ms = MQTT_ACK_PROBE_MS;
+    bool probe = (uint32_t)(now - s->last_tx) >= probe_ms && (uint32_t)(now - s->ack_wait_since) >= probe_ms &&
+                 awaiting_ack(s);
+    if (!s->ping_outstanding &&
+        ((ka_ms && ((uint32_t)(now - s->last_tx) >= ka_ms || (uint32_t)(now - s->last_rx) >= ka_ms)) || probe)) {
+        if (probe) {
+            log_num(s, "no PUBACK for ", now - s->ack_wait_since, " ms: PINGREQ to get it moving");
+        }
         n = mqtt_encode_pingreq(pkt, cap);
         start_tx(s, pkt, (size_t)n, now);
         s->ping_outstanding = 1;
@@ -508,8 +524,12 @@ void next_tx(mqtt_session *s, uint32_t now) {
     }
     while (s->cursor < s->count) {
         mqtt_slot &sl = slot_at(s, s->cursor);
+        if (sl.acked) {
+            s->cursor++;
+            continue;
+        }
+        if (!awaiting_ack(s)) s->ack_wait_since = now; /* the first one we wait for */
         s->cursor++;
-        if (sl.acked) continue;
         if (sl.sent) {
             mqtt_publish_set_dup(sl.data);
             s->stats.retransmitted++;
@@ -610,6 +630,13 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
         (uint32_t)(now - s->last_rx) >= (uint32_t)s->cfg.keepalive_s * 1000u + s->cfg.ping_timeout_ms) {
         session_log(s, "ping timeout");
         drop_connection(s, now, "no traffic from broker");
+        return;
+    }
+    /* A broker that answers pings but never acknowledges a message (it lost it) would keep the
+       window full for ever: MQTT 3.1.1 resends only on a new connection, so make one. */
+    if (s->state == MQTT_STATE_CONNECTED && (uint32_t)(now - s->ack_wait_since) >= (uint32_t)s->cfg.keepalive_s * 1000u + s->cfg.ping_timeout_ms &&
+        awaiting_ack(s)) {
+        drop_connection(s, now, "no PUBACK in time");
         return;
     }
     /* Healthy: a PUBACK came and the connection has lasted a keepalive period. Only now does the

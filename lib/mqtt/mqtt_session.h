@@ -62,6 +62,13 @@
    waiting is readings piling up in a small queue. Jitter still spreads nodes over [cap/2, cap]. */
 #define MQTT_DEFAULT_BACKOFF_PENDING_MAX_MS 5000u
 /* Incoming messages: control commands and fall alerts are a few per minute at most. */
+/* A sent message whose PUBACK has not come after this long: send a PINGREQ. A broker with Nagle
+   on (Mosquitto's default) holds small packets such as PUBACKs until its previous segment is
+   acknowledged at TCP level; the node's next write carries that acknowledgement. Waiting for the
+   keepalive instead stalled the backlog for 30 s at a time (issue 10, outage soak). */
+#define MQTT_ACK_PROBE_MS 1000u
+/* No PUBACK at all for keepalive + ping timeout while the broker answers pings: it lost the
+   message; reconnect, and the resend (DUP) is what MQTT 3.1.1 allows. */
 #define MQTT_DEFAULT_RX_RATE_PER_S 10u
 #define MQTT_DEFAULT_RX_BURST 20u
 /* Bounded work per poll: packets handled and reads made in one mqtt_session_poll(). */
@@ -166,6 +173,7 @@ struct mqtt_session {
     uint16_t subscribe_id, online_id;
     uint8_t ping_outstanding;
     uint32_t ping_sent_at, last_tx, last_rx;
+    uint32_t ack_wait_since;      /* the oldest PUBACK still awaited, or the last one that came, since */
 
     mqtt_session_stats stats;
 };

@@ -54,7 +54,7 @@
 /* Readings the RAM ring holds: sized so that node_app needs no more static RAM on the chip than
    the 16 x 384-byte packet queue it replaced (scripts/xtensa-build.sh prints the total). */
 #ifndef NODE_RAM_READINGS
-#define NODE_RAM_READINGS 180
+#define NODE_RAM_READINGS 179
 #endif
 #define NODE_MAX_INFLIGHT MQTT_QUEUE_SLOTS
 #define NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS 300000u

@@ -1,13 +1,22 @@
 /*
  * flash_ring.h - a ring of fixed-size reading records in NOR flash, that survives power cuts.
  *
- * Layout: the region is `sector_count` erase sectors; each holds sector_size / 32 records.
- *   record (32 bytes) = body (24: bytes 0..7 the reading's seq, little-endian; 8..23 the app's)
- *                       + CRC-32 of the body (4) + "done" word (4)
- * A slot is blank (all 0xff, erased), valid (CRC matches, done word 0xffffffff: still to
- * deliver), done (done word cleared after the broker acknowledged it) or corrupt (anything
- * else: a write cut short by a power cut, a bad sector). Flash bits only go 1 -> 0 between
- * erases, so "done" is one 4-byte write over 0xffffffff and needs no erase.
+ * The app's reading (the body, 24 bytes in RAM): seq (8, little-endian: boot << 32 | n), values
+ * (8, opaque to the ring), epoch ms (6; 0: clock not set), 2 zero bytes. In flash it takes 20
+ * bytes, so that a 4 KB sector holds 204 readings (24 h at 2 s fit the NodeMCU's 1000 KB FS
+ * region): what every record of a sector shares is in the sector's header.
+ *   sector = header (16) + 204 records (20 each); 4096 = 16 + 204 * 20
+ *   header = boot (4) + base epoch ms (6) + magic "RG" (2) + CRC-32 of those 12 bytes (4)
+ *   record = n (4) + ms since the base epoch (4; 0xffffffff: clock not set) + values (8)
+ *            + done byte (1) + boot - header boot (1) + CRC-16 of the other 18 bytes (2)
+ * The header is written with the sector's first record. A record whose boot is more than 255
+ * above the header's, or whose time is before the base or 49 days after it, starts the next
+ * sector (the rest of this one stays blank).
+ *
+ * A slot is blank (all 0xff, erased), valid (CRC matches, done byte 0xff: still to deliver),
+ * done (done byte cleared after the broker acknowledged it) or corrupt (anything else: a write
+ * cut short by a power cut, a bad sector). Flash bits only go 1 -> 0 between erases, so "done"
+ * rewrites the record's last word with only the done byte cleared, and needs no erase.
  *
  * Writes go in seq order, so after a boot the record with the highest seq is the last one
  * written: the write position (head) is the slot after it, past any half-written slot. The
@@ -24,7 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FLASH_RECORD_SIZE 32u
+#define FLASH_RECORD_SIZE 20u
+#define FLASH_HEADER_SIZE 16u
 #define FLASH_BODY_SIZE 24u
 
 #ifdef __cplusplus
@@ -36,7 +46,7 @@ extern "C" {
    function returns 0 on success. */
 typedef struct flash_io {
     void *ctx;
-    uint32_t sector_size;   /* bytes, a multiple of FLASH_RECORD_SIZE (4096 on the ESP8266) */
+    uint32_t sector_size;   /* bytes, 4096 on the ESP8266 (16 + 20 * n is best; the rest is unused) */
     uint32_t sector_count;  /* at least 3 */
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
     int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
@@ -81,6 +91,8 @@ uint32_t flash_ring_capacity(const flash_ring *r);
 
 /* CRC-32 (IEEE 802.3, the zlib one), bitwise: no 1 KB table in RAM. */
 uint32_t flash_crc32(const uint8_t *p, size_t n);
+/* CRC-16/CCITT-FALSE (poly 0x1021, init 0xffff), bitwise. */
+uint16_t flash_crc16(const uint8_t *p, size_t n);
 uint64_t flash_body_seq(const uint8_t body[FLASH_BODY_SIZE]);
 
 #ifdef __cplusplus

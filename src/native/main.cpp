@@ -55,7 +55,7 @@ opt_def defs[] = {
     {"--backoff-min-ms", "NODE_BACKOFF_MIN_MS", K_U32, &o.backoff_min_ms, 1, 60000, "MS", "first reconnect delay (default 1000)"},
     {"--backoff-max-ms", "NODE_BACKOFF_MAX_MS", K_U32, &o.backoff_max_ms, 1, 60000, "MS", "reconnect delay cap (default and maximum 60000)"},
     {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N", "QoS 1 messages in flight, the window (default 4, as on the chip)"},
-    {"--flash-sectors", "NODE_FLASH_SECTORS", K_U32, &o.flash_sectors, 0, 65536, "N", "4 KB sectors of the flash ring file STATE_DIR/ID.ring (default 340: 24 h at 2 s; 0: RAM only)"},
+    {"--flash-sectors", "NODE_FLASH_SECTORS", K_U32, &o.flash_sectors, 0, 65536, "N", "4 KB sectors of the flash ring file STATE_DIR/ID.ring (default 250: 28 h at 2 s, as on the chip; 0: RAM only)"},
     {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS", "older readings send only the combined message (default 300000; 0: always all)"},
     {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
     {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "plain, ca, pin or fingerprint (default plain)"},
@@ -196,7 +196,7 @@ void parse(int argc, char **argv) {
     if (!o.backoff_max_ms) o.backoff_max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
     if (o.backoff_min_ms > o.backoff_max_ms) fail("--backoff-min-ms", "is larger than --backoff-max-ms", 0);
     if (!o.queue) o.queue = 4;
-    if (!o.flash_sectors_set) o.flash_sectors = 340;
+    if (!o.flash_sectors_set) o.flash_sectors = 250;
     if (o.flash_sectors > 0 && o.flash_sectors < 3) fail("--flash-sectors", "must be 0 (no flash ring) or at least 3", 0);
     if (!o.per_sensor_max_age_set) o.per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
     if (!o.connect_timeout_ms) o.connect_timeout_ms = 5000;

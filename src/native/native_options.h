@@ -28,7 +28,7 @@ struct native_options {
     uint32_t backoff_max_ms;     /* --backoff-max-ms (default 60000, the maximum) */
     uint16_t queue;              /* --queue N (default 16, as on the chip) */
     uint32_t connect_timeout_ms; /* --connect-timeout-ms (TCP connect; default 5000) */
-    uint32_t flash_sectors;      /* --flash-sectors N: STATE_DIR/<id>.ring (default 340; 0: none) */
+    uint32_t flash_sectors;      /* --flash-sectors N: STATE_DIR/<id>.ring (default 250, as on the chip; 0: none) */
     int flash_sectors_set;
     uint32_t per_sensor_max_age_ms; /* --per-sensor-max-age-ms (default 300000; 0: never skip) */
     int per_sensor_max_age_set;

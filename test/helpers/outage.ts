@@ -46,6 +46,7 @@ export interface NodeAccount {
 export interface OutageResult {
   accounts: NodeAccount[];
   drainMs: number;      /* broker back -> every node's backlog delivered */
+  caughtUpMs: number;   /* broker back -> the readings taken during the drain delivered too */
   totalLogged: number;
   totalDelivered: number;
   totalMissing: number;
@@ -158,6 +159,16 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       const lines = running.get(id)?.matching(/^sensor: reading seq=/) ?? [];
       cutoff.set(id, lines.length ? Number(/seq=(\d+)/.exec(lines[lines.length - 1])?.[1]) : 0);
     }
+    /* Readings taken during the drain wait in the node's RAM behind the backlog: let each node
+       catch up to its cutoff before stopping it (stopping earlier would count readings the node
+       still holds, and would persist at SIGTERM, as missing). */
+    const catchUpDeadline = Date.now() + 60000;
+    while (Date.now() < catchUpDeadline &&
+           !ids.every((id) => (arrivals.get(id) ?? []).some((a) => a.seq === cutoff.get(id)))) {
+      await sleep(100);
+    }
+    const caughtUpMs = Date.now() - back;
+    log(`every node caught up ${caughtUpMs} ms after the broker came back`);
     await sleep(1500);
     for (const n of running.values()) await n.stop();
 
@@ -194,6 +205,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       brokerDrops,
       accounts,
       drainMs,
+      caughtUpMs,
       totalLogged: accounts.reduce((s, a) => s + a.logged, 0),
       totalDelivered: accounts.reduce((s, a) => s + a.delivered, 0),
       totalMissing: accounts.reduce((s, a) => s + a.missing.length, 0),

@@ -7,7 +7,8 @@
 #include "check.h"
 #include "flash_ring.h"
 
-static const uint32_t SECTOR = 256; /* 8 records per sector: small, so wrap-around is quick */
+static const uint32_t SECTOR = 256; /* 16-byte header + 12 records: small, so wrap-around is quick */
+static const uint32_t PER = 12;
 static const uint32_t SECTORS = 5;
 static uint8_t mem[SECTOR * SECTORS];
 static long cut_after = -1;          /* bytes still written before the "power cut"; -1: none */
@@ -36,10 +37,17 @@ static int f_erase(void *, uint32_t sector) {
 }
 static flash_io io = {0, SECTOR, SECTORS, f_read, f_write, f_erase};
 
-static void body_for(uint64_t seq, uint8_t b[FLASH_BODY_SIZE]) {
+/* A body as the app packs it: seq (8), values (8), epoch ms (6; 0: no clock), 2 zero bytes. */
+static void body_at(uint64_t seq, uint64_t epoch_ms, uint8_t b[FLASH_BODY_SIZE]) {
+    memset(b, 0, FLASH_BODY_SIZE);
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(seq >> (8 * i));
-    for (uint32_t i = 8; i < FLASH_BODY_SIZE; i++) b[i] = (uint8_t)(seq * 7 + i);
+    for (uint32_t i = 8; i < 16; i++) b[i] = (uint8_t)(seq * 7 + i);
+    for (int i = 0; i < 6; i++) b[16 + i] = (uint8_t)(epoch_ms >> (8 * i));
 }
+static uint64_t epoch_of(uint64_t seq) { return 1700000000000ull + (seq & 0xffffffffu) * 2000u + (seq >> 32) * 7u; }
+static void body_for(uint64_t seq, uint8_t b[FLASH_BODY_SIZE]) { body_at(seq, epoch_of(seq), b); }
+/* Where slot `slot` of the test region starts in mem. */
+static uint32_t rec_addr(uint32_t slot) { return (slot / PER) * SECTOR + FLASH_HEADER_SIZE + (slot % PER) * FLASH_RECORD_SIZE; }
 
 static void wipe() {
     memset(mem, 0xff, sizeof mem);
@@ -75,10 +83,11 @@ static void test_geometry() {
     bad.sector_count = 2;
     CHECK_EQ(flash_ring_open(&r, &bad), -1);
     bad = io;
-    bad.sector_size = 100;
+    bad.sector_size = 30;
     CHECK_EQ(flash_ring_open(&r, &bad), -1);
     CHECK_EQ(flash_ring_open(&r, &io), 0);
-    CHECK_EQ(flash_ring_capacity(&r), 4 * 8);
+    CHECK_EQ(r.per_sector, PER);
+    CHECK_EQ(flash_ring_capacity(&r), 4 * PER);
     CHECK_EQ(r.pending, 0);
     uint8_t b[FLASH_BODY_SIZE];
     CHECK_EQ(flash_ring_peek(&r, b, 0), 0);
@@ -128,14 +137,14 @@ static void test_full_ring() {
     flash_ring r;
     CHECK_EQ(flash_ring_open(&r, &io), 0);
     uint8_t b[FLASH_BODY_SIZE];
-    const uint32_t n = 100; /* capacity 32 */
+    const uint32_t n = 150; /* capacity 48 */
     for (uint64_t s = 1; s <= n; s++) {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     uint32_t held = r.pending;
     CHECK(held <= flash_ring_capacity(&r));
-    CHECK(held >= flash_ring_capacity(&r) - 8);
+    CHECK(held >= flash_ring_capacity(&r) - PER);
     CHECK_EQ(r.stats.dropped + held, n);
     flash_ring r2;
     CHECK_EQ(flash_ring_open(&r2, &io), 0);
@@ -154,28 +163,31 @@ static void test_full_ring() {
     uint32_t s;
     CHECK_EQ(flash_ring_peek(&r, b, &s), 1);
     flash_ring_advance(&r);
-    for (uint64_t q = 2; q <= 60; q++) {
+    for (uint64_t q = 2; q <= 80; q++) {
         body_for(q, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     CHECK_EQ(flash_ring_release(&r, slot1, 1), 0); /* seq 1's sector was erased and reused */
     CHECK_EQ(flash_ring_open(&r2, &io), 0);
     CHECK_EQ(drain(&r2, &first, &last), r.pending);
-    CHECK(last == 60);
+    CHECK(last == 80);
 }
 
-/* A power cut after every possible number of bytes of a record write (0..27, and during the
-   done-word write): after the reboot every earlier record is there, the cut one is either
-   complete or skipped as corrupt (counted, never returned), and new records go on after it. */
+/* A power cut after every possible number of bytes of a record write (0..20; for the first
+   record of a sector, of its 16-byte header write too): after the reboot every earlier record is
+   there, the cut one is either complete or skipped (counted as corrupt when it is left in a
+   sector that stays in use), and new records go on after it. */
 static void test_power_cut_every_offset() {
-    for (int where = 0; where < 2; where++) {
-        for (long cut = 0; cut <= (long)(FLASH_BODY_SIZE + 4); cut++) {
+    for (int where = 0; where < 3; where++) {
+        /* Mid-sector; the last record of a sector; the first of a sector (header + record). */
+        const uint32_t before = where == 0 ? 5 : where == 1 ? 2 * PER - 1 : 2 * PER;
+        const long hdr = where == 2 ? (long)FLASH_HEADER_SIZE : 0;
+        const long total = hdr + (long)FLASH_RECORD_SIZE;
+        for (long cut = 0; cut <= total; cut++) {
             wipe();
             flash_ring r;
             CHECK_EQ(flash_ring_open(&r, &io), 0);
             uint8_t b[FLASH_BODY_SIZE];
-            /* Fill to just before a sector boundary (where = 1) or to mid-sector. */
-            uint32_t before = where ? 15 : 11;
             for (uint64_t s = 1; s <= before; s++) {
                 body_for(s, b);
                 CHECK_EQ(flash_ring_append(&r, b, 0), 0);
@@ -193,14 +205,16 @@ static void test_power_cut_every_offset() {
             cut_after = -1;
             flash_ring r2; /* reboot */
             CHECK_EQ(flash_ring_open(&r2, &io), 0);
-            bool complete = cut >= (long)(FLASH_BODY_SIZE + 4);
+            bool complete = cut >= total;
             uint64_t first = 0, last = 0;
             uint32_t got = drain(&r2, &first, &last);
             CHECK_EQ(got, before - 3 + (complete ? 1 : 0));
             CHECK(first == 4);
             CHECK(last == (complete ? before + 1 : before));
-            /* A cut that left nothing at all is no corrupt record; any other partial write is. */
-            CHECK_EQ(r2.stats.corrupt, (!complete && cut > 0) ? 1 : 0);
+            /* A cut that left no record byte is no corrupt record. A partial first record of a
+               sector holds the head at that sector's start: the sector is erased again (the
+               reading being written is the one lost, as allowed). Elsewhere it is counted. */
+            CHECK_EQ(r2.stats.corrupt, (!complete && cut > hdr && where != 2) ? 1 : 0);
             /* Writing goes on after it, and a second reboot finds all of that. */
             for (uint64_t s = before + 2; s <= before + 12; s++) {
                 body_for(s, b);
@@ -266,20 +280,21 @@ static void test_cut_erase_and_corrupt_sector() {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
-    mem[4 * FLASH_RECORD_SIZE + 10] ^= 0x01;  /* seq 5: payload bit */
-    mem[9 * FLASH_RECORD_SIZE + 25] ^= 0x80;  /* seq 10: CRC byte */
-    mem[14 * FLASH_RECORD_SIZE + 0] ^= 0x10;  /* seq 15: seq byte */
+    mem[rec_addr(4) + 10] ^= 0x01;  /* seq 5: a value bit */
+    mem[rec_addr(9) + 18] ^= 0x80;  /* seq 10: CRC byte */
+    mem[rec_addr(14) + 0] ^= 0x10;  /* seq 15: seq byte */
+    mem[rec_addr(16) + 17] ^= 0x01; /* seq 17: boot byte */
     CHECK_EQ(flash_ring_open(&r2, &io), 0);
     uint32_t n = 0, slot;
     while (flash_ring_peek(&r2, b, &slot)) {
         uint64_t seq = flash_body_seq(b);
-        CHECK(seq != 5 && seq != 10 && seq != 15);
+        CHECK(seq != 5 && seq != 10 && seq != 15 && seq != 17);
         flash_ring_advance(&r2);
         flash_ring_release(&r2, slot, seq);
         n++;
     }
-    CHECK_EQ(n, 17);
-    CHECK_EQ(r2.stats.corrupt, 3);
+    CHECK_EQ(n, 16);
+    CHECK_EQ(r2.stats.corrupt, 4);
     flash_ring r3;
     CHECK_EQ(flash_ring_open(&r3, &io), 0);
     CHECK_EQ(drain(&r3, 0, 0), 0);
@@ -294,9 +309,38 @@ static void test_cut_erase_and_corrupt_sector() {
     }
     for (uint32_t i = 0; i < SECTOR; i++) mem[1 * SECTOR + i] = (uint8_t)(i * 37 + 1);
     CHECK_EQ(flash_ring_open(&r2, &io), 0);
-    CHECK_EQ(drain(&r2, &first, &last), 22);
-    CHECK_EQ(r2.stats.corrupt, 8);
+    CHECK_EQ(drain(&r2, &first, &last), 30 - PER);
+    CHECK_EQ(r2.stats.corrupt, PER);
     CHECK(last == 30);
+
+    /* A corrupt sector header (bit rot): its records cannot be decoded and are counted. */
+    wipe();
+    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    for (uint64_t s = 1; s <= 30; s++) {
+        body_for(s, b);
+        CHECK_EQ(flash_ring_append(&r, b, 0), 0);
+    }
+    mem[0 * SECTOR + 2] ^= 0x04; /* sector 0's boot */
+    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(drain(&r2, &first, &last), 30 - PER);
+    CHECK_EQ(r2.stats.corrupt, PER);
+    CHECK(first == PER + 1 && last == 30);
+    /* ... and the head's sector header: the ring goes on in the next sector. */
+    wipe();
+    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    for (uint64_t s = 1; s <= 5; s++) {
+        body_for(s, b);
+        CHECK_EQ(flash_ring_append(&r, b, 0), 0);
+    }
+    mem[0 * SECTOR + 12] ^= 0x01; /* header CRC */
+    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    for (uint64_t s = 6; s <= 9; s++) {
+        body_for(s, b);
+        CHECK_EQ(flash_ring_append(&r2, b, 0), 0);
+    }
+    CHECK_EQ(flash_ring_open(&r3, &io), 0);
+    CHECK_EQ(drain(&r3, &first, &last), 4);
+    CHECK(first == 6 && last == 9);
 
     /* A region full of foreign data (first boot after flashing): formatted, nothing counted. */
     for (uint32_t i = 0; i < sizeof mem; i++) mem[i] = (uint8_t)(i * 13 + 5);
@@ -316,8 +360,110 @@ static void test_cut_erase_and_corrupt_sector() {
 }
 
 static void test_crc() {
-    /* The standard check value of CRC-32/ISO-HDLC. */
+    /* The standard check values of CRC-32/ISO-HDLC and CRC-16/CCITT-FALSE. */
     CHECK(flash_crc32((const uint8_t *)"123456789", 9) == 0xcbf43926u);
+    CHECK(flash_crc16((const uint8_t *)"123456789", 9) == 0x29b1u);
+}
+
+/* What the sector header shares: boots and clocks. Readings of several boots share a sector
+   (up to 255 boots apart), readings without a clock take none, and a boot or clock jump that the
+   header cannot express starts the next sector. Every body comes back exactly. */
+static void test_boots_and_clocks() {
+    wipe();
+    flash_ring r;
+    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    uint64_t seqs[40], epochs[40];
+    uint32_t n = 0;
+    const uint64_t B = 1ull << 32;
+    const uint64_t t0 = 1700000000000ull;
+    /* boot 1: 3 readings; boot 2 (same sector): 2 without a clock, then 2 with; boot 300 (too far:
+       new sector); boot 301, its clock 1 h behind the sector's (new sector); 60 days later (new
+       sector); the clock back at 0 for a while. */
+    struct { uint64_t seq, epoch; } in[] = {
+        {1 * B + 1, t0}, {1 * B + 2, t0 + 2000}, {1 * B + 3, t0 + 4000},
+        {2 * B + 1, 0}, {2 * B + 2, 0}, {2 * B + 3, t0 + 60000}, {2 * B + 4, t0 + 62000},
+        {300 * B + 1, t0 + 100000}, {300 * B + 2, t0 + 102000},
+        {301 * B + 1, t0 + 100000 - 3600000}, {301 * B + 2, t0 - 3500000},
+        {301 * B + 3, t0 + 60ull * 86400000}, {301 * B + 4, 0}, {301 * B + 5, t0 + 60ull * 86400000 + 9},
+    };
+    for (auto &x : in) {
+        uint8_t b[FLASH_BODY_SIZE];
+        body_at(x.seq, x.epoch, b);
+        CHECK_EQ(flash_ring_append(&r, b, 0), 0);
+        seqs[n] = x.seq;
+        epochs[n++] = x.epoch;
+    }
+    /* 14 readings in 12-record sectors: boot 300 starts sector 1, the clock 1 h back sector 2, 60
+       days on sector 3 (sector 4 is erased ahead, so the ring holds them all). */
+    CHECK_EQ(r.head, 3 * PER + 3);
+    flash_ring r2;
+    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(r2.pending, n);
+    CHECK(r2.last_seq == 301 * B + 5);
+    uint8_t b[FLASH_BODY_SIZE];
+    uint32_t slot, i = 0;
+    while (flash_ring_peek(&r2, b, &slot)) {
+        uint8_t want[FLASH_BODY_SIZE];
+        body_at(seqs[i], epochs[i], want);
+        CHECK(i < n && memcmp(b, want, FLASH_BODY_SIZE) == 0);
+        flash_ring_advance(&r2);
+        i++;
+    }
+    CHECK_EQ(i, n);
+    /* Appending after the reboot continues in the head's sector with its header. */
+    body_at(301 * B + 6, t0 + 60ull * 86400000 + 2000, b);
+    CHECK_EQ(flash_ring_append(&r2, b, 0), 0);
+    CHECK_EQ(r2.head, 3 * PER + 4);
+}
+
+/* The real geometry: the NodeMCU's 1000 KB FS region (250 sectors of 4 KB) holds 24 h of readings
+   at the default 2 s interval, across reboots, and gives every one back. */
+static uint8_t big[250 * 4096];
+static int b_read(void *, uint32_t addr, void *buf, uint32_t len) {
+    if (addr + len > sizeof big) return -1;
+    memcpy(buf, big + addr, len);
+    return 0;
+}
+static int b_write(void *, uint32_t addr, const void *buf, uint32_t len) {
+    if (addr % 4 || len % 4 || addr + len > sizeof big) return -1;
+    for (uint32_t i = 0; i < len; i++) big[addr + i] &= ((const uint8_t *)buf)[i];
+    return 0;
+}
+static int b_erase(void *, uint32_t sector) {
+    if (sector >= 250) return -1;
+    memset(big + sector * 4096, 0xff, 4096);
+    return 0;
+}
+static void test_24_hours_in_the_nodemcu_region() {
+    memset(big, 0xff, sizeof big);
+    flash_io bio = {0, 4096, 250, b_read, b_write, b_erase};
+    flash_ring r;
+    CHECK_EQ(flash_ring_open(&r, &bio), 0);
+    CHECK_EQ(r.per_sector, 204);
+    CHECK_EQ(flash_ring_capacity(&r), 249 * 204); /* 50,796 readings = 28.2 h at 2 s */
+    const uint32_t day = 24 * 3600 / 2;
+    uint8_t b[FLASH_BODY_SIZE];
+    uint64_t seq = 0;
+    for (uint32_t k = 0; k < day; k++) {
+        if (k % 5000 == 0) seq = ((seq >> 32) + 1) << 32; /* a reboot now and then */
+        seq++;
+        body_at(seq, 1700000000000ull + (uint64_t)k * 2000u, b);
+        CHECK_EQ(flash_ring_append(&r, b, 0), 0);
+    }
+    CHECK_EQ(r.stats.dropped, 0);
+    flash_ring r2;
+    CHECK_EQ(flash_ring_open(&r2, &bio), 0);
+    CHECK_EQ(r2.pending, day);
+    uint32_t got = 0, slot;
+    uint64_t prev = 0;
+    while (flash_ring_peek(&r2, b, &slot)) {
+        CHECK(flash_body_seq(b) > prev);
+        prev = flash_body_seq(b);
+        flash_ring_advance(&r2);
+        got++;
+    }
+    CHECK_EQ(got, day);
+    CHECK(prev == seq);
 }
 
 int main() {
@@ -327,5 +473,7 @@ int main() {
     test_full_ring();
     test_power_cut_every_offset();
     test_cut_erase_and_corrupt_sector();
+    test_boots_and_clocks();
+    test_24_hours_in_the_nodemcu_region();
     return check_summary("test_flash_ring");
 }

@@ -890,6 +890,73 @@ static void test_overflow_during_partial_write_keeps_stream_intact() {
     CHECK(mqtt_session_connected(&s));
 }
 
+/* issue 10 drain stall: the broker (Mosquitto, Nagle on its side) wrote its PUBACKs while its
+   previous segment was not yet acknowledged at TCP level; the kernel held them until the node
+   sent anything, and the node, waiting for those PUBACKs with a full window, sent nothing until
+   its keepalive ran out (30 s by default). Here the "broker" releases held PUBACKs only when
+   the node writes something. The node must probe (PINGREQ) soon, not at the keepalive. */
+static void test_puback_held_until_the_node_sends() {
+    setup(); /* keepalive 10 s */
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    publish_text("sensors/pir/node01", "1");
+    mqtt_session_poll(&s, 10);
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    uint16_t held = p.packet_id;
+    size_t out_before = ft.out_len;
+    uint32_t t = 10;
+    for (; t <= 5000 && ft.out_len == out_before; t += 10) mqtt_session_poll(&s, t);
+    CHECK(ft.out_len > out_before);   /* the node wrote something within 5 s */
+    CHECK(t <= 3000);                 /* ... within about MQTT_ACK_PROBE_MS */
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PINGREQ);
+    fake_puback(&ft, held);           /* its bytes carried the TCP ACK: the held PUBACK comes */
+    uint8_t resp[2];
+    mqtt_encode_pingresp(resp, sizeof resp);
+    fake_push(&ft, resp, 2);
+    mqtt_session_poll(&s, t + 10);
+    CHECK_EQ(mqtt_session_pending(&s), 0);
+    CHECK(mqtt_session_connected(&s));
+}
+
+/* A broker that answers pings but never acknowledges a PUBLISH (lost it): MQTT 3.1.1 resends
+   only on a new connection, so after the ack timeout the node reconnects and resends with DUP,
+   instead of waiting for ever with a full window. */
+static void test_puback_never_comes_reconnects_and_resends() {
+    setup(); /* keepalive 10 s, ping timeout 5 s */
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    publish_text("sensors/pir/node01", "1");
+    mqtt_session_poll(&s, 10);
+    mqtt_packet p;
+    CHECK(fake_take(&ft, &p));
+    uint16_t id = p.packet_id;
+    uint32_t t = 10;
+    for (; t < 60000 && mqtt_session_connected(&s); t += 10) {
+        mqtt_session_poll(&s, t);
+        answer_ping_if_any(t);
+    }
+    CHECK(!mqtt_session_connected(&s));
+    CHECK(t <= 16000); /* keepalive + ping timeout */
+    CHECK(strstr(log_text, "no PUBACK") != 0);
+    CHECK_EQ(mqtt_session_pending(&s), 1);
+    for (; t < 80000 && !mqtt_session_connected(&s); t += 10) {
+        mqtt_session_poll(&s, t);
+        if (fake_take(&ft, &p) && p.type == MQTT_CONNECT) {
+            fake_connack(&ft, 0);
+            mqtt_session_poll(&s, t);
+        }
+    }
+    CHECK(mqtt_session_connected(&s));
+    bool resent = false;
+    while (fake_take(&ft, &p)) {
+        if (p.type == MQTT_PUBLISH && p.packet_id == id && p.publish.dup) resent = true;
+    }
+    CHECK(resent);
+}
+
 int main() {
     RUN(test_connect_packet);
     RUN(test_connack_refusals_by_name);
@@ -914,5 +981,7 @@ int main() {
     RUN(test_connects_promptly_when_the_link_comes_back);
     RUN(test_huge_length_costs_nobody_its_place);
     RUN(test_overflow_during_partial_write_keeps_stream_intact);
+    RUN(test_puback_held_until_the_node_sends);
+    RUN(test_puback_never_comes_reconnects_and_resends);
     return check_summary("test_mqtt_session");
 }
