@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqtt_packet.h"
+#include "mqtt_broker_decode.h"
 
 namespace {
 
@@ -63,8 +63,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
            the whole input anyway must still be safe and must not claim success. */
         uint8_t *copy = (uint8_t *)malloc(size ? size : 1);
         memcpy(copy, data, size);
-        mqtt_packet p;
-        if (mqtt_decode(copy, size, &p) == MQTT_OK && total != (int32_t)size) fail("decoded an unframed packet");
+        mqtt_broker_packet p;
+        if (mqtt_decode_broker(copy, size, &p) == MQTT_OK && total != (int32_t)size) fail("decoded an unframed packet");
         free(copy);
         return 0;
     }
@@ -72,15 +72,15 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const size_t len = (size_t)total;
     uint8_t *buf = (uint8_t *)malloc(len);
     memcpy(buf, data, len);
-    mqtt_packet p;
-    const int rc = mqtt_decode(buf, len, &p);
+    mqtt_broker_packet p;
+    const int rc = mqtt_decode_broker(buf, len, &p);
     if (rc != MQTT_OK && rc != MQTT_ERR_MALFORMED && rc != MQTT_ERR_TYPE && rc != MQTT_ERR_TOO_LARGE)
         fail("decode returned an unknown code");
     if (rc == MQTT_OK) {
         if (p.type != (buf[0] >> 4)) fail("decoded type differs from the header");
         uint8_t out[1024];
         int32_t n = 0;
-        mqtt_packet q;
+        mqtt_broker_packet q;
         switch (p.type) {
         case MQTT_PUBLISH:
             if (!inside(p.publish.topic, p.publish.topic_len, buf, len)) fail("topic outside the packet");
@@ -90,7 +90,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (p.publish.qos == 1 && p.publish.packet_id == 0) fail("QoS 1 with packet id 0");
             n = mqtt_encode_publish(out, sizeof out, &p.publish);
             if (n > 0) {
-                if (mqtt_decode(out, (size_t)n, &q) != MQTT_OK) fail("re-encoded PUBLISH does not decode");
+                if (mqtt_decode_broker(out, (size_t)n, &q) != MQTT_OK) fail("re-encoded PUBLISH does not decode");
                 same_publish(p.publish, q.publish);
             } else if (n != MQTT_ERR_BUFFER) {
                 fail("a decoded PUBLISH cannot be encoded");
@@ -98,11 +98,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case MQTT_PUBACK:
             n = mqtt_encode_puback(out, sizeof out, p.packet_id);
-            if (n != 4 || mqtt_decode(out, 4, &q) != MQTT_OK || q.packet_id != p.packet_id) fail("PUBACK round trip");
+            if (n != 4 || mqtt_decode_broker(out, 4, &q) != MQTT_OK || q.packet_id != p.packet_id) fail("PUBACK round trip");
             break;
         case MQTT_CONNACK:
             n = mqtt_encode_connack(out, sizeof out, p.session_present, p.return_code);
-            if (n != 4 || mqtt_decode(out, 4, &q) != MQTT_OK || q.session_present != p.session_present ||
+            if (n != 4 || mqtt_decode_broker(out, 4, &q) != MQTT_OK || q.session_present != p.session_present ||
                 q.return_code != p.return_code)
                 fail("CONNACK round trip");
             (void)mqtt_connack_name(p.return_code);
@@ -111,14 +111,14 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (p.suback_count == 0 || !inside(p.suback_codes, p.suback_count, buf, len)) fail("SUBACK codes");
             n = mqtt_encode_suback(out, sizeof out, p.packet_id, p.suback_codes, p.suback_count);
             if (n > 0) {
-                if (mqtt_decode(out, (size_t)n, &q) != MQTT_OK || q.packet_id != p.packet_id ||
+                if (mqtt_decode_broker(out, (size_t)n, &q) != MQTT_OK || q.packet_id != p.packet_id ||
                     q.suback_count != p.suback_count || memcmp(q.suback_codes, p.suback_codes, p.suback_count) != 0)
                     fail("SUBACK round trip");
             }
             break;
         case MQTT_PINGRESP:
             n = mqtt_encode_pingresp(out, sizeof out);
-            if (n != 2 || mqtt_decode(out, 2, &q) != MQTT_OK || q.type != MQTT_PINGRESP) fail("PINGRESP round trip");
+            if (n != 2 || mqtt_decode_broker(out, 2, &q) != MQTT_OK || q.type != MQTT_PINGRESP) fail("PINGRESP round trip");
             break;
         case MQTT_CONNECT:
             if (p.connect.client_id && !inside(p.connect.client_id, p.client_id_len, buf, len)) fail("client id outside");

@@ -23,7 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "mqtt_packet.h"
+#include "mqtt_broker_decode.h"
 #include "mqtt_session.h"
 
 namespace {
@@ -117,8 +117,8 @@ int32_t h_read(transport *, uint8_t *buf, size_t len)
 
 void check_packet(const uint8_t *p, size_t n)
 {
-    mqtt_packet pk;
-    if (mqtt_decode(p, n, &pk) != MQTT_OK) fail("the node wrote a packet that does not decode");
+    mqtt_broker_packet pk;
+    if (mqtt_decode_broker(p, n, &pk) != MQTT_OK) fail("the node wrote a packet that does not decode");
     if (!H.got_connect) {
         if (pk.type != MQTT_CONNECT) fail("first packet on a connection is not CONNECT");
         H.got_connect = true;

@@ -67,7 +67,7 @@ uint16_t next_in_id;
 /* The broker's side: acknowledge what the node sends, answer CONNECT and SUBSCRIBE. */
 void broker_step()
 {
-    mqtt_packet p;
+    mqtt_broker_packet p;
     while (fake_take(&ft, &p)) {
         uint8_t b[16];
         int32_t n;

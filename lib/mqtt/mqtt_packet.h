@@ -86,14 +86,6 @@ struct mqtt_packet {
     /* SUBACK: granted QoS per topic (0x80 = refused), pointing into the packet */
     const uint8_t *suback_codes;
     uint16_t suback_count;
-    /* CONNECT (decoded for tests and tools; a client never receives one) */
-    struct mqtt_connect_opts connect;
-    uint16_t client_id_len, username_len, password_len, will_topic_len;
-    /* SUBSCRIBE (first topic only; enough for round-trip tests) */
-    const char *sub_topic;
-    uint16_t sub_topic_len;
-    uint8_t sub_qos;
-    uint16_t sub_count;
 };
 
 #ifdef __cplusplus
@@ -120,8 +112,13 @@ int32_t mqtt_encode_pingresp(uint8_t *buf, size_t cap);
    MQTT_ERR_MALFORMED if the remaining length runs over 4 bytes, MQTT_ERR_TYPE for types 0/15. */
 int32_t mqtt_frame_length(const uint8_t *buf, size_t len);
 
-/* Decode one complete packet (exactly `len` bytes, as told by mqtt_frame_length). */
+/* Decode one complete packet a client receives (exactly `len` bytes, as told by
+   mqtt_frame_length): CONNACK, PUBLISH, PUBACK, SUBACK, UNSUBACK, PINGREQ/PINGRESP, DISCONNECT.
+   Anything else is MQTT_ERR_TYPE (CONNECT and SUBSCRIBE decoding, which only a broker needs,
+   lives with the tests: test/unit/mqtt_broker_decode.h). */
 int mqtt_decode(const uint8_t *buf, size_t len, struct mqtt_packet *out);
+/* The fixed header only: checks framing and flags, fills type and flags, gives the header length. */
+int mqtt_decode_header(const uint8_t *buf, size_t len, struct mqtt_packet *out, size_t *header_len);
 
 /* Set the DUP flag in an encoded PUBLISH (retransmission after reconnect). */
 void mqtt_publish_set_dup(uint8_t *packet);

@@ -7,7 +7,7 @@
 
 #include <string.h>
 
-#include "mqtt_packet.h"
+#include "mqtt_broker_decode.h"
 #include "transport.h"
 
 struct fake_transport {
@@ -90,11 +90,11 @@ static void fake_push(fake_transport *f, const uint8_t *p, size_t n) {
 
 /* Decode the next complete packet the node wrote. Returns false if there is none. The packet's
    pointers stay valid until the test clears `out`. */
-static bool fake_take(fake_transport *f, mqtt_packet *p) {
+static bool fake_take(fake_transport *f, mqtt_broker_packet *p) {
     if (f->out_taken >= f->out_len) return false;
     int32_t n = mqtt_frame_length(f->out + f->out_taken, f->out_len - f->out_taken);
     if (n <= 0 || (size_t)n > f->out_len - f->out_taken) return false;
-    int rc = mqtt_decode(f->out + f->out_taken, (size_t)n, p);
+    int rc = mqtt_decode_broker(f->out + f->out_taken, (size_t)n, p);
     f->out_taken += (size_t)n;
     return rc == MQTT_OK;
 }

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "check.h"
-#include "mqtt_packet.h"
+#include "mqtt_broker_decode.h"
 
 static bool span_eq(const char *p, size_t n, const char *s) { return n == strlen(s) && memcmp(p, s, n) == 0; }
 
@@ -26,8 +26,8 @@ static void test_connect_round_trip() {
     CHECK(n > 0);
     CHECK_EQ(buf[0], 0x10);
     CHECK_EQ(mqtt_frame_length(buf, (size_t)n), n);
-    mqtt_packet p;
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    mqtt_broker_packet p;
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_CONNECT);
     CHECK_EQ(p.connect.clean_session, 0);
     CHECK_EQ(p.connect.keepalive_s, 30);
@@ -48,7 +48,7 @@ static void test_connect_round_trip() {
     m.clean_session = 1;
     n = mqtt_encode_connect(buf, sizeof buf, &m);
     CHECK(n > 0);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.connect.clean_session, 1);
     CHECK(p.connect.username == 0 && p.connect.password == 0 && p.connect.will_topic == 0);
 
@@ -72,8 +72,8 @@ static void test_publish_round_trip() {
     int32_t n = mqtt_encode_publish(buf, sizeof buf, &in);
     CHECK(n > 0);
     CHECK_EQ(buf[0], 0x33);
-    mqtt_packet p;
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    mqtt_broker_packet p;
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_PUBLISH);
     CHECK(span_eq(p.publish.topic, p.publish.topic_len, "sensors/combined/node01"));
     CHECK(span_eq((const char *)p.publish.payload, p.publish.payload_len, payload));
@@ -82,7 +82,7 @@ static void test_publish_round_trip() {
     CHECK_EQ(p.publish.retain, 1);
     CHECK_EQ(p.publish.dup, 0);
     mqtt_publish_set_dup(buf);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.publish.dup, 1);
     CHECK_EQ(p.publish.packet_id, 0x1234);
 
@@ -93,7 +93,7 @@ static void test_publish_round_trip() {
     in.payload_len = 0;
     n = mqtt_encode_publish(buf, sizeof buf, &in);
     CHECK(n > 0);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.publish.qos, 0);
     CHECK_EQ(p.publish.payload_len, 0);
 
@@ -107,16 +107,16 @@ static void test_publish_round_trip() {
 
 static void test_small_packets_round_trip() {
     uint8_t buf[64];
-    mqtt_packet p;
+    mqtt_broker_packet p;
     int32_t n = mqtt_encode_puback(buf, sizeof buf, 7);
     CHECK_EQ(n, 4);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_PUBACK);
     CHECK_EQ(p.packet_id, 7);
     CHECK_EQ(mqtt_encode_puback(buf, sizeof buf, 0), MQTT_ERR_ARG);
 
     n = mqtt_encode_connack(buf, sizeof buf, 1, 5);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_CONNACK);
     CHECK_EQ(p.session_present, 1);
     CHECK_EQ(p.return_code, 5);
@@ -127,7 +127,7 @@ static void test_small_packets_round_trip() {
     n = mqtt_encode_subscribe(buf, sizeof buf, 9, topics, 2, 1);
     CHECK(n > 0);
     CHECK_EQ(buf[0], 0x82);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_SUBSCRIBE);
     CHECK_EQ(p.packet_id, 9);
     CHECK_EQ(p.sub_count, 2);
@@ -136,20 +136,20 @@ static void test_small_packets_round_trip() {
 
     const uint8_t codes[2] = {1, 0x80};
     n = mqtt_encode_suback(buf, sizeof buf, 9, codes, 2);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_SUBACK);
     CHECK_EQ(p.suback_count, 2);
     CHECK_EQ(p.suback_codes[1], 0x80);
 
     n = mqtt_encode_pingreq(buf, sizeof buf);
     CHECK_EQ(n, 2);
-    CHECK_EQ(mqtt_decode(buf, 2, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, 2, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_PINGREQ);
     n = mqtt_encode_pingresp(buf, sizeof buf);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_PINGRESP);
     n = mqtt_encode_disconnect(buf, sizeof buf);
-    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_OK);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &p), MQTT_OK);
     CHECK_EQ(p.type, MQTT_DISCONNECT);
 }
 
@@ -172,8 +172,8 @@ static void test_remaining_length_boundaries() {
         CHECK(n > 0);
         CHECK_EQ((size_t)n, hdr[i] + 9 + sizes[i]);
         CHECK_EQ(mqtt_frame_length(big, (size_t)n), n);
-        mqtt_packet p;
-        CHECK_EQ(mqtt_decode(big, (size_t)n, &p), MQTT_OK);
+        mqtt_broker_packet p;
+        CHECK_EQ(mqtt_decode_broker(big, (size_t)n, &p), MQTT_OK);
         CHECK_EQ(p.publish.payload_len, sizes[i] + 2);
     }
 }
@@ -238,8 +238,8 @@ static void test_malformed() {
         /* Copy into an exact-size heap block so ASan catches a read one past the end. */
         uint8_t *b = (uint8_t *)malloc(cases[i].len);
         memcpy(b, cases[i].bytes, cases[i].len);
-        mqtt_packet p;
-        int rc = mqtt_decode(b, cases[i].len, &p);
+        mqtt_broker_packet p;
+        int rc = mqtt_decode_broker(b, cases[i].len, &p);
         if (rc != cases[i].want) fprintf(stderr, "  case: %s -> %s\n", cases[i].name, mqtt_error_name(rc));
         CHECK_EQ(rc, cases[i].want);
         free(b);
@@ -254,8 +254,8 @@ static void test_malformed() {
     buf[3] = 0;
     buf[4] = (uint8_t)tl;
     memset(buf + 5, 'a', tl);
-    mqtt_packet p;
-    CHECK_EQ(mqtt_decode(buf, 5 + tl, &p), MQTT_ERR_TOO_LARGE);
+    mqtt_broker_packet p;
+    CHECK_EQ(mqtt_decode_broker(buf, 5 + tl, &p), MQTT_ERR_TOO_LARGE);
     mqtt_publish out;
     memset(&out, 0, sizeof out);
     out.topic = (const char *)buf + 5;
@@ -280,8 +280,8 @@ static void test_truncations() {
         memcpy(b, full, (size_t)cut);
         int32_t f = mqtt_frame_length(b, (size_t)cut);
         CHECK(f == MQTT_NEED_MORE || f == n);
-        mqtt_packet p;
-        CHECK(mqtt_decode(b, (size_t)cut, &p) != MQTT_OK);
+        mqtt_broker_packet p;
+        CHECK(mqtt_decode_broker(b, (size_t)cut, &p) != MQTT_OK);
         free(b);
     }
 }
@@ -330,15 +330,40 @@ static void test_random_input() {
         }
         /* Make the length byte plausible half the time, so deeper paths are reached. */
         if (len > 2 && (x & 1)) b[1] = (uint8_t)(len - 2);
-        mqtt_packet p;
+        mqtt_broker_packet p;
         int32_t f = mqtt_frame_length(b, len);
-        if (f > 0 && (size_t)f <= len && mqtt_decode(b, (size_t)f, &p) == MQTT_OK) ok++;
+        if (f > 0 && (size_t)f <= len && mqtt_decode_broker(b, (size_t)f, &p) == MQTT_OK) ok++;
         free(b);
     }
     CHECK(ok > 0); /* some random packets are valid (PINGRESP etc.): the paths were reached */
 }
 
+/* Issue 11: the firmware's decoder handles only what a client receives; CONNECT and SUBSCRIBE
+   decoding (a broker's job) lives in mqtt_broker_decode.h and is not in the image. */
+static void test_client_decoder_refuses_broker_packets() {
+    uint8_t buf[128];
+    mqtt_connect_opts o;
+    memset(&o, 0, sizeof o);
+    o.client_id = "node01";
+    o.keepalive_s = 30;
+    int32_t n = mqtt_encode_connect(buf, sizeof buf, &o);
+    CHECK(n > 0);
+    mqtt_packet p;
+    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_ERR_TYPE);
+    mqtt_broker_packet b;
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &b), MQTT_OK);
+    CHECK_EQ(b.client_id_len, 6);
+    const char *topics[] = {"devices/node01/control"};
+    n = mqtt_encode_subscribe(buf, sizeof buf, 7, topics, 1, 1);
+    CHECK(n > 0);
+    CHECK_EQ(mqtt_decode(buf, (size_t)n, &p), MQTT_ERR_TYPE);
+    CHECK_EQ(mqtt_decode_broker(buf, (size_t)n, &b), MQTT_OK);
+    CHECK_EQ(b.packet_id, 7);
+    CHECK_EQ(b.sub_count, 1);
+}
+
 int main() {
+    RUN(test_client_decoder_refuses_broker_packets);
     RUN(test_connect_round_trip);
     RUN(test_publish_round_trip);
     RUN(test_small_packets_round_trip);

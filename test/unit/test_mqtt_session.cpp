@@ -61,7 +61,7 @@ static void setup(uint16_t queue_limit = 0) {
 /* Connect at time `now`, answer CONNACK, and take CONNECT, SUBSCRIBE and "online". */
 static void connect_and_settle(uint32_t now) {
     mqtt_session_poll(&s, now);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_CONNECT);
     fake_connack(&ft, 0);
@@ -88,7 +88,7 @@ static void test_connect_packet() {
     setup();
     mqtt_session_poll(&s, 0);
     CHECK_EQ(ft.opens, 1);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_CONNECT);
     CHECK_EQ(p.connect.clean_session, 0);
@@ -149,7 +149,7 @@ static void test_queue_ack() {
     publish_text("sensors/ultrasonic/node01", "123.4");
     CHECK_EQ(mqtt_session_pending(&s), 3);
     mqtt_session_poll(&s, 10);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     uint16_t ids[3];
     for (int i = 0; i < 3; i++) {
         CHECK(fake_take(&ft, &p));
@@ -180,7 +180,7 @@ static void test_retransmit_with_dup_after_reconnect() {
     publish_text("sensors/combined/node01", "{\"seq\":1}");
     publish_text("sensors/combined/node01", "{\"seq\":2}");
     mqtt_session_poll(&s, 10);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     uint16_t ids[2];
     for (int i = 0; i < 2; i++) {
         CHECK(fake_take(&ft, &p));
@@ -242,7 +242,7 @@ static void test_overflow_drops_oldest() {
     CHECK(strstr(log_text, "connect failed: ECONNREFUSED") != 0);
     ft.open_result = 0;
     connect_and_settle(100000);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     for (int i = 3; i <= 6; i++) {
         CHECK(fake_take(&ft, &p));
         CHECK_EQ(p.type, MQTT_PUBLISH);
@@ -267,7 +267,7 @@ static void test_partial_writes() {
     CHECK(mqtt_session_connected(&s));
     publish_text("sensors/pir/node01", "1");
     for (uint32_t t = 200; t < 800; t++) mqtt_session_poll(&s, t);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_CONNECT);
     CHECK(fake_take(&ft, &p));
@@ -284,7 +284,7 @@ static void test_keepalive_and_ping_timeout() {
     connect_and_settle(0);
     ft.out_taken = ft.out_len;
     mqtt_session_poll(&s, 9000);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(!fake_take(&ft, &p)); /* not yet: keepalive is 10 s */
     mqtt_session_poll(&s, 10000);
     CHECK(fake_take(&ft, &p));
@@ -347,7 +347,7 @@ static void test_incoming_qos1_is_acked() {
     CHECK_EQ(messages, 1);
     CHECK_STR(last_topic, "alerts/fall/node01");
     CHECK_STR(last_payload, "{\"activate\":true,\"duration\":2000}");
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_PUBACK);
     CHECK_EQ(p.packet_id, 77);
@@ -467,7 +467,7 @@ static void test_keepalive_across_millis_wrap() {
     s.next_attempt_at = t0;
     connect_and_settle(t0);
     ft.out_taken = ft.out_len;
-    mqtt_packet p;
+    mqtt_broker_packet p;
     mqtt_session_poll(&s, t0 + 9000u);
     CHECK(!fake_take(&ft, &p));
     mqtt_session_poll(&s, t0 + 10000u); /* wrapped: 5904 */
@@ -520,7 +520,7 @@ static void test_oversize_publish_is_read_past() {
         ft.out_taken = ft.out_len;
         publish_text("sensors/pir/node01", "1");
         mqtt_session_poll(&s, 1);
-        mqtt_packet p;
+        mqtt_broker_packet p;
         CHECK(fake_take(&ft, &p));
         uint16_t own_id = p.packet_id;
         size_t n = encode_incoming(stream, sizeof stream, "devices/node01/control", payload, sizeof payload, 1, 55, 1);
@@ -590,7 +590,7 @@ static void test_oversize_publish_is_read_past() {
     CHECK_EQ(s.stats.oversize, 1);
     CHECK_EQ(messages, 1);
     CHECK_STR(last_topic, "alerts/fall/node01");
-    mqtt_packet p;
+    mqtt_broker_packet p;
     int acks = 0;
     while (fake_take(&ft, &p)) acks += p.type == MQTT_PUBACK;
     CHECK_EQ(acks, 1); /* only the small QoS 1 one */
@@ -631,7 +631,7 @@ static void test_acks_and_own_publishes_take_turns() {
     }
     ft.write_limit = 0;
     mqtt_session_poll(&s, 1);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     int own = 0, acks = 0, order[64], k = 0;
     while (fake_take(&ft, &p) && k < 64) order[k++] = p.type;
     for (int i = 0; i < k; i++) {
@@ -664,7 +664,7 @@ static void test_inbound_rate_limit() {
     CHECK_EQ(messages, 20);
     CHECK_EQ(s.stats.rx_dropped, 30);
     CHECK_EQ(s.stats.received, 50);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     int acks = 0;
     while (fake_take(&ft, &p)) acks += p.type == MQTT_PUBACK;
     CHECK_EQ(acks, 50);
@@ -722,7 +722,7 @@ static void test_backoff_grows_across_connacks() {
 }
 
 static void answer_ping_if_any(uint32_t now) {
-    mqtt_packet p;
+    mqtt_broker_packet p;
     while (fake_take(&ft, &p)) {
         if (p.type == MQTT_PINGREQ) {
             uint8_t resp[2];
@@ -875,7 +875,7 @@ static void test_overflow_during_partial_write_keeps_stream_intact() {
     ft.write_blocked = false;
     ft.write_limit = 0;
     for (uint32_t t = 30; t < 100; t += 10) mqtt_session_poll(&s, t);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_PUBLISH);
     CHECK(p.publish.payload_len > 9 && memcmp(p.publish.payload, "{\"seq\":1,", 9) == 0);
@@ -901,7 +901,7 @@ static void test_puback_held_until_the_node_sends() {
     ft.out_taken = ft.out_len;
     publish_text("sensors/pir/node01", "1");
     mqtt_session_poll(&s, 10);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_PUBLISH);
     uint16_t held = p.packet_id;
@@ -930,7 +930,7 @@ static void test_puback_never_comes_reconnects_and_resends() {
     ft.out_taken = ft.out_len;
     publish_text("sensors/pir/node01", "1");
     mqtt_session_poll(&s, 10);
-    mqtt_packet p;
+    mqtt_broker_packet p;
     CHECK(fake_take(&ft, &p));
     uint16_t id = p.packet_id;
     uint32_t t = 10;

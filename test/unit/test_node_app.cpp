@@ -309,7 +309,7 @@ static void run_for(uint32_t ms) {
     for (uint32_t t = 0; t < ms; t += 10) {
         fh.now += 10;
         node_app_poll(&app);
-        mqtt_packet p;
+        mqtt_broker_packet p;
         while (fake_take(&ft, &p)) {
             if (p.type == MQTT_CONNECT) fake_connack(&ft, 0);
             if (p.type == MQTT_PUBACK && acked_count < 64) acked_by_node[acked_count++] = p.packet_id;
