@@ -84,6 +84,18 @@ static void publish_text(const char *topic, const char *text) {
     CHECK_EQ(mqtt_session_publish(&s, topic, (const uint8_t *)text, strlen(text), 0), MQTT_OK);
 }
 
+/* Connects, queues one QoS 1 message, polls at `now` and takes the PUBLISH the node wrote. */
+static mqtt_broker_packet connect_and_send_one(uint32_t now) {
+    connect_and_settle(0);
+    ft.out_taken = ft.out_len;
+    publish_text("sensors/pir/node01", "1");
+    mqtt_session_poll(&s, now);
+    mqtt_broker_packet p;
+    CHECK(fake_take(&ft, &p));
+    CHECK_EQ(p.type, MQTT_PUBLISH);
+    return p;
+}
+
 static void test_connect_packet() {
     setup();
     mqtt_session_poll(&s, 0);
@@ -516,12 +528,7 @@ static void test_oversize_publish_is_read_past() {
     const size_t chunks[] = {1, 2, 3, 5, 7, 64, 100, MQTT_RX_SIZE - 1, MQTT_RX_SIZE, MQTT_RX_SIZE + 1, 1000, 4096};
     for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
         setup();
-        connect_and_settle(0);
-        ft.out_taken = ft.out_len;
-        publish_text("sensors/pir/node01", "1");
-        mqtt_session_poll(&s, 1);
-        mqtt_broker_packet p;
-        CHECK(fake_take(&ft, &p));
+        mqtt_broker_packet p = connect_and_send_one(1);
         uint16_t own_id = p.packet_id;
         size_t n = encode_incoming(stream, sizeof stream, "devices/node01/control", payload, sizeof payload, 1, 55, 1);
         const size_t big = n;
@@ -897,13 +904,7 @@ static void test_overflow_during_partial_write_keeps_stream_intact() {
    the node writes something. The node must probe (PINGREQ) soon, not at the keepalive. */
 static void test_puback_held_until_the_node_sends() {
     setup(); /* keepalive 10 s */
-    connect_and_settle(0);
-    ft.out_taken = ft.out_len;
-    publish_text("sensors/pir/node01", "1");
-    mqtt_session_poll(&s, 10);
-    mqtt_broker_packet p;
-    CHECK(fake_take(&ft, &p));
-    CHECK_EQ(p.type, MQTT_PUBLISH);
+    mqtt_broker_packet p = connect_and_send_one(10);
     uint16_t held = p.packet_id;
     size_t out_before = ft.out_len;
     uint32_t t = 10;
@@ -926,12 +927,7 @@ static void test_puback_held_until_the_node_sends() {
    instead of waiting for ever with a full window. */
 static void test_puback_never_comes_reconnects_and_resends() {
     setup(); /* keepalive 10 s, ping timeout 5 s */
-    connect_and_settle(0);
-    ft.out_taken = ft.out_len;
-    publish_text("sensors/pir/node01", "1");
-    mqtt_session_poll(&s, 10);
-    mqtt_broker_packet p;
-    CHECK(fake_take(&ft, &p));
+    mqtt_broker_packet p = connect_and_send_one(10);
     uint16_t id = p.packet_id;
     uint32_t t = 10;
     for (; t < 60000 && mqtt_session_connected(&s); t += 10) {
