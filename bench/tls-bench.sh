@@ -73,7 +73,7 @@ rodata() {
   local total=0 f n
   for f in lib/tls/*.cpp; do
     xtensa-lx106-elf-g++ "$@" -Os -mlongcalls -fno-exceptions -fno-rtti -std=gnu++11 -ffunction-sections \
-      -fdata-sections -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$tmp/xinc" -Ilib/tls -Ilib/node \
+      -fdata-sections -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$tmp/xinc" -Ilib/tls -Ilib/port \
       -c "$f" -o "$tmp/x.o"
     n=$(xtensa-lx106-elf-size -A "$tmp/x.o" | awk '/rodata/ {s+=$2} END {print s+0}')
     total=$((total + n))
@@ -87,7 +87,7 @@ template <int N> struct size_is;
 size_is<sizeof(tls_transport)> a;
 CPP
 sz_err=$(xtensa-lx106-elf-g++ -std=gnu++11 -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$tmp/xinc" \
-  -Ilib/tls -Ilib/node -c "$tmp/sz.cpp" -o /dev/null 2>&1 || true)
+  -Ilib/tls -Ilib/port -c "$tmp/sz.cpp" -o /dev/null 2>&1 || true)
 xt_sizeof=$(grep -Eo 'size_is<[0-9]+>' <<<"$sz_err" | head -1 | grep -Eo '[0-9]+' || echo '?')
 xt_rodata=$(rodata)
 xt_rodata_nohints=$(rodata -DTLS_ERROR_HINTS=0)

@@ -6,10 +6,9 @@ find_path(BEARSSL_INCLUDE NAMES bearssl/bearssl.h REQUIRED)
 
 file(GLOB TLS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lib/tls/*.cpp)
 add_library(node_tls STATIC ${TLS_SOURCES})
-target_include_directories(node_tls PUBLIC ${CMAKE_SOURCE_DIR}/lib/tls ${CMAKE_SOURCE_DIR}/lib/node
-  ${BEARSSL_INCLUDE})
+target_include_directories(node_tls PUBLIC ${CMAKE_SOURCE_DIR}/lib/tls ${BEARSSL_INCLUDE})
 target_compile_options(node_tls PRIVATE ${NODE_CXX_FLAGS})
-target_link_libraries(node_tls PUBLIC ${BEARSSL_LIB})
+target_link_libraries(node_tls PUBLIC node_port ${BEARSSL_LIB})
 
 # PEM files -> BearSSL structures (static buffers), for the native node and the tests.
 file(GLOB TLS_CREDENTIALS_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/lib/hal_posix/credentials_*.cpp)
@@ -25,10 +24,10 @@ endif()
 # cmake/core.cmake): the DER walker and the loaders read bytes an attacker chose. BearSSL itself
 # is Debian's uninstrumented library; tls_x509_overrun_test guards the contexts it writes to.
 add_library(node_tls_checked STATIC ${TLS_SOURCES} ${TLS_CREDENTIALS_SOURCES})
-target_include_directories(node_tls_checked PUBLIC ${CMAKE_SOURCE_DIR}/lib/tls ${CMAKE_SOURCE_DIR}/lib/node
+target_include_directories(node_tls_checked PUBLIC ${CMAKE_SOURCE_DIR}/lib/tls
   ${CMAKE_SOURCE_DIR}/lib/hal_posix ${BEARSSL_INCLUDE})
 target_compile_options(node_tls_checked PRIVATE ${NODE_CXX_FLAGS} ${NODE_SANITIZE})
-target_link_libraries(node_tls_checked PUBLIC ${BEARSSL_LIB})
+target_link_libraries(node_tls_checked PUBLIC node_port_checked ${BEARSSL_LIB})
 file(GLOB TLS_UNIT_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/test/unit/tls_*.cpp)
 foreach(src ${TLS_UNIT_TESTS})
   get_filename_component(t ${src} NAME_WE)

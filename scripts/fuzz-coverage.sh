@@ -13,7 +13,7 @@ if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
 fi
 flags=(-std=c++11 -g -O1 -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping
-       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/mqtt -Ilib/sensors -Itest/unit)
+       -fno-exceptions -fno-rtti -Ilib/port -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/store -Ilib/mqtt -Ilib/sensors -Itest/unit)
 for t in "${targets[@]}"; do
   out=build/fuzz-cov/$t
   mkdir -p "$out"

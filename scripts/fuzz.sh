@@ -35,11 +35,11 @@ fi
 # The sources each target needs beside its own file (the portable core it fuzzes).
 sources_for() {
   case "$1" in
-    tls_x509_fuzz) echo lib/tls/*.cpp ;;
+    tls_x509_fuzz) echo lib/tls/*.cpp lib/port/*.cpp ;;
     tls_cert_fuzz) echo lib/tls/tls_cert.cpp ;;
     mqtt_packet_fuzz) echo lib/mqtt/mqtt_packet.cpp ;;
-    mqtt_session_fuzz) echo lib/mqtt/*.cpp lib/node/text_buf.cpp ;;
-    node_app_fuzz) echo lib/mqtt/*.cpp lib/node/*.cpp lib/sensors/*.cpp lib/store/*.cpp ;;
+    mqtt_session_fuzz) echo lib/mqtt/*.cpp lib/port/*.cpp ;;
+    node_app_fuzz) echo lib/port/*.cpp lib/mqtt/*.cpp lib/node/*.cpp lib/sensors/*.cpp lib/store/*.cpp ;;
     scenario_fuzz) echo lib/hal_posix/scenario.cpp lib/sensors/dht22.cpp lib/sensors/hcsr04.cpp ;;
     credentials_fuzz) echo lib/hal_posix/credentials_posix.cpp lib/tls/tls_cert.cpp lib/tls/tls_client_auth.cpp ;;
     *) echo "" ;;
@@ -70,7 +70,7 @@ key_seeds() {
 }
 
 flags=(-std=c++11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all
-       -fno-exceptions -fno-rtti -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/mqtt -Ilib/sensors -Ilib/store -Itest/unit)
+       -fno-exceptions -fno-rtti -Ilib/port -Ilib/tls -Ilib/node -Ilib/hal_posix -Ilib/mqtt -Ilib/sensors -Ilib/store -Itest/unit)
 failed=0
 for t in "${targets[@]}"; do
   out=build/fuzz/$t

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Cross-compiles every .cpp of the portable core (lib/mqtt, lib/sensors, lib/node, lib/store, lib/tls) for the
+# Cross-compiles every .cpp of the portable core (lib/port, lib/mqtt, lib/sensors, lib/node, lib/store, lib/tls) for the
 # ESP8266 with Debian's xtensa-lx106-elf-g++ and the firmware's flags, so CI proves the core builds
 # for the chip without PlatformIO. Prints one summary line with the object sizes.
 # BearSSL: the cross compiler gets an include dir holding only a `bearssl` symlink to
@@ -21,9 +21,17 @@ flag_group() { sed -n "s/^$1: *//p" cmake/flags.txt; }
 read -ra project_flags <<< "$(flag_group chip) $(flag_group cxx_rules) $(flag_group warnings) $(flag_group werror)"
 flags=("${project_flags[@]}" -std=gnu++11
        -isystem /usr/lib/xtensa-lx106-elf/include -isystem "$out/inc")
-dirs=(lib/mqtt lib/sensors lib/node lib/store lib/tls)
-for d in "${dirs[@]}"; do [ -d "$d" ] && flags+=(-I"$d"); done
-[ -d include ] && flags+=(-Iinclude)
+dirs=(lib/port lib/mqtt lib/sensors lib/node lib/store lib/tls)
+# The layering (docs/architecture.md): each part sees only its own folder and the ones it may use,
+# so a part that reaches into another (lib/tls into lib/node, say) fails this build.
+uses() {
+  case "$1" in
+    lib/port) echo lib/port ;;
+    lib/mqtt|lib/sensors|lib/store|lib/tls) echo "$1" lib/port ;;
+    *) echo "${dirs[@]}" include ;;
+  esac
+}
+includes() { local d; for d in $(uses "$1"); do [ -d "$d" ] && echo "-I$d"; done; }
 
 mapfile -t sources < <(for d in "${dirs[@]}"; do [ -d "$d" ] && find "$d" -name '*.cpp'; done | sort)
 [ ${#sources[@]} -gt 0 ] || { echo "xtensa-build: no sources found" >&2; exit 1; }
@@ -31,7 +39,8 @@ mapfile -t sources < <(for d in "${dirs[@]}"; do [ -d "$d" ] && find "$d" -name 
 objs=()
 for src in "${sources[@]}"; do
   obj="$out/$(echo "$src" | tr '/' '_').o"
-  "$cxx" "${flags[@]}" -c "$src" -o "$obj"
+  # shellcheck disable=SC2046
+  "$cxx" "${flags[@]}" $(includes "$(dirname "$src")") -c "$src" -o "$obj"
   objs+=("$obj")
 done
 
@@ -40,7 +49,8 @@ done
 ram=""
 if [ -f lib/node/node_app.h ]; then
   printf '#include "node_app.h"\nnode_app xtensa_build_app;\n' > "$out/ram_probe.cpp"
-  "$cxx" "${flags[@]}" -c "$out/ram_probe.cpp" -o "$out/ram_probe.o"
+  # shellcheck disable=SC2046
+  "$cxx" "${flags[@]}" $(includes lib/node) -c "$out/ram_probe.cpp" -o "$out/ram_probe.o"
   ram=", node_app static RAM $("$size" "$out/ram_probe.o" | awk 'NR==2 {print $2 + $3}') B"
 fi
 

@@ -1,5 +1,5 @@
 /*
- * hal_esp8266.h - lib/node/hal.h for a NodeMCU (ESP8266) on Arduino core 3.x.
+ * hal_esp8266.h - lib/port/hal.h for a NodeMCU (ESP8266) on Arduino core 3.x.
  *
  * What lives here and not in the portable core: everything that touches a pin or the SDK,
  * and the code whose timing matters (the DHT22 bit stream, the HC-SR04 echo). Decoding and

@@ -1,5 +1,5 @@
 /*
- * wifi_tcp_transport.h - lib/node/transport.h over the Arduino core's WiFiClient (plain TCP).
+ * wifi_tcp_transport.h - lib/port/transport.h over the Arduino core's WiFiClient (plain TCP).
  *
  * Used directly for plain MQTT (port 1883) and as the byte stream under the TLS transport
  * (lib/tls) on the chip. Non-blocking as the contract asks:

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-#include "text_buf.h"
+#include "log_line.h"
 
 namespace {
 
@@ -19,25 +19,12 @@ inline bool reached(uint32_t now, uint32_t at) { return (int32_t)(now - at) >= 0
 
 void session_log(mqtt_session *s, const char *a, const char *b = 0, const char *c = 0, const char *d = 0,
                  const char *e = 0) {
-    if (!s->cb.log) return;
-    char line[192];
-    text_buf tb;
-    tb_init(&tb, line, sizeof line);
-    tb_str(&tb, "mqtt: ");
-    tb_str(&tb, a);
-    tb_str(&tb, b);
-    tb_str(&tb, c);
-    tb_str(&tb, d);
-    tb_str(&tb, e);
-    s->cb.log(s->cb.ctx, line);
+    log_text(s->cb.log, s->cb.ctx, "mqtt: ", a, b, c, d, e);
 }
 
 void log_num(mqtt_session *s, const char *a, uint64_t n, const char *b = 0) {
     char num[24];
-    text_buf tb;
-    tb_init(&tb, num, sizeof num);
-    tb_u64(&tb, n);
-    session_log(s, a, num, b);
+    session_log(s, a, u64_text(num, sizeof num, n), b);
 }
 
 mqtt_slot &slot_at(mqtt_session *s, uint16_t i) {

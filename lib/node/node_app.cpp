@@ -6,32 +6,16 @@
 #include <string.h>
 
 #include "hcsr04.h"
+#include "log_line.h"
 #include "text_buf.h"
 
 namespace {
 
 inline bool reached(uint32_t now, uint32_t at) { return (int32_t)(now - at) >= 0; }
 
-void log_line(node_app *a, const char *tag, const char *s1, const char *s2 = 0,
+void node_log(node_app *a, const char *tag, const char *s1, const char *s2 = 0,
               const char *s3 = 0, const char *s4 = 0, const char *s5 = 0, const char *s6 = 0) {
-    char line[192];
-    text_buf tb;
-    tb_init(&tb, line, sizeof line);
-    tb_str(&tb, tag);
-    tb_str(&tb, s1);
-    tb_str(&tb, s2);
-    tb_str(&tb, s3);
-    tb_str(&tb, s4);
-    tb_str(&tb, s5);
-    tb_str(&tb, s6);
-    a->hal->log(a->hal->ctx, line);
-}
-
-const char *u64_text(char *buf, size_t cap, uint64_t v) {
-    text_buf tb;
-    tb_init(&tb, buf, cap);
-    tb_u64(&tb, v);
-    return buf;
+    log_text(a->hal->log, a->hal->ctx, tag, s1, s2, s3, s4, s5, s6);
 }
 
 bool make_topic(char *out, const char *a, const char *id, const char *b) {
@@ -102,13 +86,13 @@ size_t find_key(const uint8_t *p, size_t n, const char *key) {
 void publish(node_app *a, const char *topic, size_t len) {
     if (len == 0) {
         a->payload_errors++;
-        log_line(a, "node: ", "payload for ", topic, " does not fit a queue slot, not sent");
+        node_log(a, "node: ", "payload for ", topic, " does not fit a queue slot, not sent");
         return;
     }
     int rc = mqtt_session_publish(&a->session, topic, (const uint8_t *)a->payload, len, 0);
     if (rc != MQTT_OK) {
         a->payload_errors++;
-        log_line(a, "node: ", "cannot queue ", topic, ": ", mqtt_error_name(rc));
+        node_log(a, "node: ", "cannot queue ", topic, ": ", mqtt_error_name(rc));
     }
 }
 
@@ -126,7 +110,7 @@ void take_reading(node_app *a, uint32_t now) {
         } else {
             a->dht_status = dht22_decode(frame, &a->dht_last);
         }
-        if (a->dht_status != DHT22_OK) log_line(a, "sensor: ", "dht22 read failed: ", dht22_status_name(a->dht_status));
+        if (a->dht_status != DHT22_OK) node_log(a, "sensor: ", "dht22 read failed: ", dht22_status_name(a->dht_status));
     }
 
     node_reading r;
@@ -176,10 +160,10 @@ void take_reading(node_app *a, uint32_t now) {
 
 void flash_append(node_app *a, const uint8_t *body, uint32_t *slot) {
     uint32_t before = a->flash.stats.dropped;
-    if (flash_ring_append(&a->flash, body, slot) != 0) log_line(a, "store: ", "flash write failed, reading lost");
+    if (flash_ring_append(&a->flash, body, slot) != 0) node_log(a, "store: ", "flash write failed, reading lost");
     if (a->flash.stats.dropped != before) {
         char num[12];
-        log_line(a, "store: ", "flash ring full, dropped the oldest readings (",
+        node_log(a, "store: ", "flash ring full, dropped the oldest readings (",
                  u64_text(num, sizeof num, a->flash.stats.dropped), " so far)");
         a->report_due = 1;
     }
@@ -212,7 +196,7 @@ void persist_all(node_app *a) {
     while (a->ram_count) spill_oldest_ram(a);
     if (moved) {
         char num[12];
-        log_line(a, "store: ", "broker unreachable, moved ", u64_text(num, sizeof num, moved),
+        node_log(a, "store: ", "broker unreachable, moved ", u64_text(num, sizeof num, moved),
                  " readings from RAM to flash");
     }
 }
@@ -234,7 +218,7 @@ void store_push(node_app *a, const uint8_t *body) {
             a->lost++;
             a->report_due = 1;
             char num[12];
-            log_line(a, "store: ", "RAM full and no flash, dropped the oldest reading (",
+            node_log(a, "store: ", "RAM full and no flash, dropped the oldest reading (",
                      u64_text(num, sizeof num, a->lost), " so far)");
         }
     }
@@ -352,7 +336,7 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
            a retained "reset" would reboot the node for ever, a retained alert would sound a stale
            fall again and again. Commands and alerts are news, not state; alerts sent while the
            node was away still arrive, queued by its persistent session (not retained). */
-        log_line(a, "node: ", is_control ? "retained control command ignored" : "retained fall alert ignored",
+        node_log(a, "node: ", is_control ? "retained control command ignored" : "retained fall alert ignored",
                  " (clear it: publish an empty retained message)");
         return;
     }
@@ -363,14 +347,14 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
         while (b < e && (payload[b] == ' ' || payload[b] == '"' || payload[b] == '\n' || payload[b] == '\r')) b++;
         while (e > b && (payload[e - 1] == ' ' || payload[e - 1] == '"' || payload[e - 1] == '\n' || payload[e - 1] == '\r')) e--;
         if (bytes_equal(payload + b, e - b, "read_now")) {
-            log_line(a, "node: ", "control read_now");
+            node_log(a, "node: ", "control read_now");
             a->read_now = 1;
         } else if (bytes_equal(payload + b, e - b, "reset")) {
-            log_line(a, "node: ", "control reset: restarting in 1 s");
+            node_log(a, "node: ", "control reset: restarting in 1 s");
             a->restart_pending = 1;
             a->restart_at = now + NODE_RESET_DELAY_MS;
         } else {
-            log_line(a, "node: ", "unknown control command ignored");
+            node_log(a, "node: ", "unknown control command ignored");
         }
         return;
     }
@@ -378,7 +362,7 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
         int activate = 0;
         uint32_t duration = 0;
         if (!node_parse_alert(payload, len, &activate, &duration)) {
-            log_line(a, "node: ", "fall alert payload not understood, ignored");
+            node_log(a, "node: ", "fall alert payload not understood, ignored");
             return;
         }
         char num[12];
@@ -386,15 +370,15 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
             a->buzzer_on = 1;
             a->buzzer_until = now + duration;
             a->hal->buzzer_set(a->hal->ctx, 1);
-            log_line(a, "node: ", "fall alert: buzzer on for ", u64_text(num, sizeof num, duration), " ms");
+            node_log(a, "node: ", "fall alert: buzzer on for ", u64_text(num, sizeof num, duration), " ms");
         } else {
             if (a->buzzer_on) a->hal->buzzer_set(a->hal->ctx, 0);
             a->buzzer_on = 0;
-            log_line(a, "node: ", "fall alert cleared: buzzer off");
+            node_log(a, "node: ", "fall alert cleared: buzzer off");
         }
         return;
     }
-    log_line(a, "node: ", "message on an unexpected topic ignored");
+    node_log(a, "node: ", "message on an unexpected topic ignored");
 }
 
 void on_connection(void *ctx, int connected) {
@@ -404,7 +388,7 @@ void on_connection(void *ctx, int connected) {
         uint32_t waiting = a->ram_count + (a->has_flash ? a->flash.pending : 0);
         if (waiting) {
             char n1[12], n2[12];
-            log_line(a, "store: ", "broker reachable, delivering ", u64_text(n1, sizeof n1, waiting),
+            node_log(a, "store: ", "broker reachable, delivering ", u64_text(n1, sizeof n1, waiting),
                      " waiting readings, oldest first (in flash: ",
                      u64_text(n2, sizeof n2, a->has_flash ? a->flash.pending : 0), ")");
         }
@@ -647,26 +631,26 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
     mqtt_session_init(&a->session, &sc, &cb, t, now);
 
     char num[12];
-    log_line(a, "node: ", "started ", id);
+    node_log(a, "node: ", "started ", id);
     if (hal->flash) {
         if (flash_ring_open(&a->flash, hal->flash) != 0) {
-            log_line(a, "store: ", "flash ring unusable (bad geometry or read error): readings wait in RAM only");
+            node_log(a, "store: ", "flash ring unusable (bad geometry or read error): readings wait in RAM only");
         } else {
             a->has_flash = 1;
             char n1[12], n2[12], n3[12];
-            if (a->flash.formatted) log_line(a, "store: ", "flash region held foreign data: erased it");
-            log_line(a, "store: ", "flash ring ", u64_text(n1, sizeof n1, hal->flash->sector_count), " sectors, ",
+            if (a->flash.formatted) node_log(a, "store: ", "flash region held foreign data: erased it");
+            node_log(a, "store: ", "flash ring ", u64_text(n1, sizeof n1, hal->flash->sector_count), " sectors, ",
                      u64_text(n2, sizeof n2, flash_ring_capacity(&a->flash)), " readings");
-            log_line(a, "store: ", u64_text(n3, sizeof n3, a->flash.pending), " readings waiting from before the start");
+            node_log(a, "store: ", u64_text(n3, sizeof n3, a->flash.pending), " readings waiting from before the start");
             /* seq must keep growing in the ring even if the boot counter was reset. */
             if ((uint32_t)(a->flash.last_seq >> 32) >= a->boot_count) {
                 a->boot_count = (uint32_t)(a->flash.last_seq >> 32) + 1;
-                log_line(a, "store: ", "boot counter behind the flash ring, using ", u64_text(num, sizeof num, a->boot_count));
+                node_log(a, "store: ", "boot counter behind the flash ring, using ", u64_text(num, sizeof num, a->boot_count));
             }
         }
     }
-    log_line(a, "store: ", "RAM ring ", u64_text(num, sizeof num, NODE_RAM_READINGS), " readings");
-    log_line(a, "node: ", "boot count ", u64_text(num, sizeof num, a->boot_count));
+    node_log(a, "store: ", "RAM ring ", u64_text(num, sizeof num, NODE_RAM_READINGS), " readings");
+    node_log(a, "node: ", "boot count ", u64_text(num, sizeof num, a->boot_count));
     return 0;
 }
 
@@ -684,10 +668,10 @@ void node_app_poll(node_app *a) {
 
     int edge = pir_debounce_update(&a->pir, h->pir_level(h->ctx), now);
     if (edge > 0) {
-        log_line(a, "sensor: ", "motion detected");
+        node_log(a, "sensor: ", "motion detected");
         a->read_now = 1; /* a movement is news now, not at the next interval */
     } else if (edge < 0) {
-        log_line(a, "sensor: ", "motion ended");
+        node_log(a, "sensor: ", "motion ended");
     }
 
     if (a->read_now || (uint32_t)(now - a->last_reading_at) >= a->cfg.interval_ms) {
@@ -698,7 +682,7 @@ void node_app_poll(node_app *a) {
     if (a->buzzer_on && reached(now, a->buzzer_until)) {
         a->buzzer_on = 0;
         h->buzzer_set(h->ctx, 0);
-        log_line(a, "node: ", "buzzer off");
+        node_log(a, "node: ", "buzzer off");
     }
     /* LED: blinks during an alert, otherwise on while connected to the broker. */
     set_led(a, a->buzzer_on ? (uint8_t)((now / 250u) & 1u) : a->connected);
@@ -709,7 +693,7 @@ void node_app_poll(node_app *a) {
     if (a->restart_pending && reached(now, a->restart_at)) {
         a->restart_pending = 0;
         persist_all(a);
-        log_line(a, "node: ", "restarting");
+        node_log(a, "node: ", "restarting");
         h->restart(h->ctx);
     }
 }

@@ -37,6 +37,7 @@
 #include <stdint.h>
 
 #include "dht22.h"
+#include "flash_ring.h"
 #include "hal.h"
 #include "mqtt_session.h"
 #include "pir.h"

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "flash_io.h"
+
 #define FLASH_RECORD_SIZE 20u
 #define FLASH_HEADER_SIZE 16u
 #define FLASH_BODY_SIZE 24u
@@ -40,18 +42,6 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
-
-/* The flash, as the HAL gives it. Addresses are offsets into the region; writes are 4-byte
-   aligned and a multiple of 4 bytes long (what the ESP8266's SPI flash API requires). Each
-   function returns 0 on success. */
-typedef struct flash_io {
-    void *ctx;
-    uint32_t sector_size;   /* bytes, 4096 on the ESP8266 (16 + 20 * n is best; the rest is unused) */
-    uint32_t sector_count;  /* at least 3 */
-    int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
-    int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
-    int (*erase)(void *ctx, uint32_t sector);
-} flash_io;
 
 typedef struct flash_ring_stats {
     uint32_t written;    /* records appended since open */

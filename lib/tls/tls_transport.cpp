@@ -8,7 +8,8 @@
  */
 #include "tls_transport.h"
 
-#include "../node/clock.h" /* HAL_CLOCK_VALID_AFTER_S: the clock contract epoch_ms follows */
+#include "clock.h" /* HAL_CLOCK_VALID_AFTER_S: the clock contract epoch_ms follows */
+#include "log_line.h"
 
 #include <string.h>
 
@@ -25,43 +26,9 @@
 
 /* ---------------------------------------------------------------- small helpers */
 
-/* Log lines are built without printf: it is large on the ESP8266 and this is all we need. */
-typedef struct {
-    char buf[300]; /* the longest name + hint fits */
-    size_t n;
-} line_buf;
-
-static void lb_str(line_buf *l, const char *s)
+static void tls_log(const tls_transport *t, const log_line *l)
 {
-    while (s != NULL && *s != '\0' && l->n + 1 < sizeof l->buf) l->buf[l->n++] = *s++;
-    l->buf[l->n] = '\0';
-}
-
-static void lb_uint(line_buf *l, uint32_t v)
-{
-    char tmp[11];
-    int i = 0;
-    do {
-        tmp[i++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v != 0);
-    while (i > 0 && l->n + 1 < sizeof l->buf) l->buf[l->n++] = tmp[--i];
-    l->buf[l->n] = '\0';
-}
-
-static void lb_hex(line_buf *l, const uint8_t *p, size_t len)
-{
-    static const char digits[] = "0123456789abcdef";
-    for (size_t i = 0; i < len && l->n + 2 < sizeof l->buf; i++) {
-        l->buf[l->n++] = digits[p[i] >> 4];
-        l->buf[l->n++] = digits[p[i] & 15];
-    }
-    l->buf[l->n] = '\0';
-}
-
-static void tls_log(const tls_transport *t, const line_buf *l)
-{
-    if (t->cfg != NULL && t->cfg->log != NULL) t->cfg->log(t->cfg->hal_ctx, l->buf);
+    if (t->cfg != NULL) log_send(l, t->cfg->log, t->cfg->hal_ctx);
 }
 
 static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
@@ -138,21 +105,22 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
     t->reason = reason;
     t->bearssl_err = bearssl_err;
 
-    line_buf l = {{0}, 0};
+    log_line l;
+    log_begin(&l, "tls: ");
     if (reason == TLS_REASON_CLOCK_NOT_SET) {
-        lb_str(&l, "tls: clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)");
+        tb_str(&l.tb, "clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)");
     } else if (result == TRANSPORT_ERR_TLS || result == TRANSPORT_ERR_CONFIG) {
-        lb_str(&l, t->handshake_done ? "tls: connection failed: " : "tls: handshake failed: ");
-        lb_str(&l, tls_error_name(reason, bearssl_err));
+        tb_str(&l.tb, t->handshake_done ? "connection failed: " : "handshake failed: ");
+        tb_str(&l.tb, tls_error_name(reason, bearssl_err));
         if (reason == TLS_REASON_BEARSSL || bearssl_err != 0) {
-            lb_str(&l, " (BearSSL error ");
-            lb_uint(&l, (uint32_t)bearssl_err);
-            lb_str(&l, ")");
+            tb_str(&l.tb, " (BearSSL error ");
+            tb_u64(&l.tb, (uint32_t)bearssl_err);
+            tb_str(&l.tb, ")");
         }
         const char *hint = tls_error_hint(reason, bearssl_err);
         if (*hint != '\0') {
-            lb_str(&l, ": ");
-            lb_str(&l, hint);
+            tb_str(&l.tb, ": ");
+            tb_str(&l.tb, hint);
         }
     } else {
         return result; /* plain I/O errors are named by the lower transport */
@@ -215,15 +183,16 @@ static void on_handshake_done(tls_transport *t)
         } /* else the server keeps no session cache: nothing to resume */
     }
 
-    line_buf l = {{0}, 0};
-    lb_str(&l, t->resumed ? "tls: handshake ok (session resumed, id " : "tls: handshake ok (full handshake, id ");
-    lb_hex(&l, p.session_id, p.session_id_len < 8 ? p.session_id_len : 8);
-    lb_str(&l, p.cipher_suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
+    log_line l;
+    log_begin(&l, "tls: ");
+    tb_str(&l.tb, t->resumed ? "handshake ok (session resumed, id " : "handshake ok (full handshake, id ");
+    tb_hex(&l.tb, p.session_id, p.session_id_len < 8 ? p.session_id_len : 8);
+    tb_str(&l.tb, p.cipher_suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
                    ? ", TLS1.2 ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
                    : ", TLS1.2 ECDHE_RSA_WITH_AES_128_GCM_SHA256");
-    lb_str(&l, ", max fragment ");
-    lb_uint(&l, (uint32_t)t->max_fragment);
-    lb_str(&l, ")");
+    tb_str(&l.tb, ", max fragment ");
+    tb_u64(&l.tb, (uint32_t)t->max_fragment);
+    tb_str(&l.tb, ")");
     tls_log(t, &l);
     memset(&p, 0, sizeof p); /* the master secret lives on in the engine and the store only */
 }

@@ -35,7 +35,7 @@
 
 #include <bearssl/bearssl.h>
 
-#include "../node/transport.h"
+#include "transport.h"
 #include "tls_errors.h"
 #include "tls_x509.h"
 

@@ -213,7 +213,7 @@ export async function crossBuild(o: CrossBuildOptions): Promise<CrossBuildResult
     const flags = projectFlags(o.root);
     const C_FLAGS = flags.chip;
     const CXX_FLAGS = [...flags.chip, '-std=gnu++11', ...flags.cxxRules, ...flags.warnings];
-    const coreDirs = ['lib/mqtt', 'lib/sensors', 'lib/node', 'lib/store'].filter((d) => d === 'lib/node' || fs.existsSync(path.join(o.root, d)));
+    const coreDirs = ['lib/port', 'lib/mqtt', 'lib/sensors', 'lib/node', 'lib/store'].filter((d) => d === 'lib/node' || fs.existsSync(path.join(o.root, d)));
     if (o.tls) coreDirs.push('lib/tls');
     const includes = coreDirs.map((d) => `-I${path.join(o.root, d)}`);
     const jobs: Job[] = [];

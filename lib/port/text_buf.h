@@ -24,6 +24,8 @@ void tb_str(text_buf *b, const char *s);
 void tb_strn(text_buf *b, const char *s, size_t n);
 void tb_u64(text_buf *b, uint64_t v);
 void tb_i64(text_buf *b, int64_t v);
+/* Bytes as lowercase hex, two digits each ("a01f"). */
+void tb_hex(text_buf *b, const uint8_t *p, size_t n);
 /* A value in tenths as a decimal with one digit: 215 -> "21.5", -3 -> "-0.3". */
 void tb_tenths(text_buf *b, int32_t tenths);
 /* A JSON string literal with quotes; escapes ", \ and control characters (RFC 8259).

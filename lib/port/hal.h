@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "clock.h"
-#include "flash_ring.h"
+#include "flash_io.h"
 
 #ifdef __cplusplus
 extern "C" {

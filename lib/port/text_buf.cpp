@@ -35,6 +35,14 @@ void tb_u64(text_buf *b, uint64_t v) {
     while (n) tb_char(b, tmp[--n]);
 }
 
+void tb_hex(text_buf *b, const uint8_t *p, size_t n) {
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        tb_char(b, digits[p[i] >> 4]);
+        tb_char(b, digits[p[i] & 15]);
+    }
+}
+
 void tb_i64(text_buf *b, int64_t v) {
     if (v < 0) {
         tb_char(b, '-');
