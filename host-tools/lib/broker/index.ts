@@ -7,7 +7,19 @@
 import { EventEmitter } from 'events';
 import * as net from 'net';
 import * as tls from 'tls';
-import { Aedes, AuthenticateError, AuthErrorCode, Client } from 'aedes';
+import { Aedes, AuthenticateError, Client } from 'aedes';
+
+/** CONNACK 4. aedes' AuthErrorCode is a const enum of its types only (nothing exists at run time). */
+const BAD_USERNAME_OR_PASSWORD = 4;
+
+/** An error aedes turns into a CONNACK with this return code. */
+function authError(message: string, returnCode: number): AuthenticateError {
+  const err = new Error(message) as AuthenticateError;
+  // The enum has no run-time object to take a member from; the number is what aedes sends.
+  // eslint-disable-next-line @typescript-eslint/no-unsafe-enum-assignment
+  err.returnCode = returnCode;
+  return err;
+}
 
 export interface BrokerTls {
   cert: Buffer | string;
@@ -36,7 +48,7 @@ export interface BrokerOptions {
 /** Events: 'publish' (topic, payload, clientId), 'client' (id), 'clientDisconnect' (id). */
 export class InProcessBroker extends EventEmitter {
   /** When set, the next CONNECTs are refused with this CONNACK code (fault injection). */
-  refuseConnectCode: AuthErrorCode | null = null;
+  refuseConnectCode: number | null = null;
   private readonly clients = new Map<string, Client>();
   private readonly sockets = new Set<net.Socket>();
 
@@ -58,9 +70,7 @@ export class InProcessBroker extends EventEmitter {
     const aedes = await Aedes.createBroker({
       authenticate: (_client, username, password, done) => {
         if (self?.refuseConnectCode != null) {
-          const err = new Error('refused by fault injection') as AuthenticateError;
-          err.returnCode = self.refuseConnectCode;
-          done(err, null);
+          done(authError('refused by fault injection', self.refuseConnectCode), null);
           return;
         }
         if (opts.users === undefined) {
@@ -69,9 +79,7 @@ export class InProcessBroker extends EventEmitter {
         }
         const expected = username === undefined ? undefined : opts.users[username];
         if (expected === undefined || password === undefined || password.toString('utf8') !== expected) {
-          const err = new Error('bad user name or password') as AuthenticateError;
-          err.returnCode = AuthErrorCode.BAD_USERNAME_OR_PASSWORD;
-          done(err, null);
+          done(authError('bad user name or password', BAD_USERNAME_OR_PASSWORD), null);
           return;
         }
         userOf.set(_client, username as string);
