@@ -59,7 +59,7 @@ describe('demo: pure parts', () => {
   it('renders the live summary and shows sensor edges once', () => {
     const conn: ConnectionInfo = {
       broker: 'mqtts://localhost:1', client_id: 'x', connected: true, tls_enabled: true, tls_mutual: true, tls_insecure: false,
-      tls_version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', qos_level: 1, reconnects: 0, last_error: null, connected_since: null,
+      tls_version: 'TLSv1.3', cipher: 'TLS_AES_256_GCM_SHA384', alerts_subscribed: true, qos_level: 1, reconnects: 0, last_error: null, connected_since: null,
     };
     const seq = (n: number): number => 2 ** 32 + n;
     const msgs: [string, string][] = [

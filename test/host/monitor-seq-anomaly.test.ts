@@ -28,7 +28,7 @@ function feed(items: Array<number | [number, number]>): SeqState {
 
 const CONN: ConnectionInfo = {
   broker: 'mqtts://x:8883', client_id: 'm', connected: true, tls_enabled: true, tls_mutual: false, tls_insecure: false,
-  tls_version: 'TLSv1.3', cipher: 'c', qos_level: 1, reconnects: 0, last_error: null, connected_since: null,
+  tls_version: 'TLSv1.3', cipher: 'c', alerts_subscribed: true, qos_level: 1, reconnects: 0, last_error: null, connected_since: null,
 };
 
 describe('monitor seq: implausible seqs are anomalies, not expectations (issue 9)', () => {

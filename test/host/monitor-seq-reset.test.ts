@@ -51,7 +51,7 @@ describe('monitor stats: a device id that is an Object.prototype key', () => {
     const st = ingest(newMonitorState(), ev, 1000);
     const conn: ConnectionInfo = {
       broker: 'mqtts://x:8883', client_id: 'm', connected: true, tls_enabled: true, tls_mutual: false, tls_insecure: false,
-      tls_version: 'TLSv1.3', cipher: 'c', qos_level: 1, reconnects: 0, last_error: null, connected_since: null,
+      tls_version: 'TLSv1.3', cipher: 'c', alerts_subscribed: true, qos_level: 1, reconnects: 0, last_error: null, connected_since: null,
     };
     const json = JSON.parse(JSON.stringify(statsJson(st, conn, 1000))) as { devices: Record<string, { readings_received: number }> };
     assert.ok(Object.prototype.hasOwnProperty.call(json.devices, '__proto__'));

@@ -35,6 +35,7 @@ const CONN: ConnectionInfo = {
   tls_insecure: false,
   tls_version: 'TLSv1.3',
   cipher: 'TLS_AES_256_GCM_SHA384',
+  alerts_subscribed: true,
   qos_level: 1,
   reconnects: 0,
   last_error: null,
@@ -43,8 +44,8 @@ const CONN: ConnectionInfo = {
 
 describe('monitor: payloads', () => {
   it('parses every node topic', () => {
-    assert.deepEqual(parseMessage('devices/node01/status', 'online'), { kind: 'status', device: 'node01', online: true });
-    assert.deepEqual(parseMessage('devices/node01/status', Buffer.from('offline')), { kind: 'status', device: 'node01', online: false });
+    assert.deepEqual(parseMessage('devices/node01/status', 'online'), { kind: 'status', device: 'node01', online: true, retained: false });
+    assert.deepEqual(parseMessage('devices/node01/status', Buffer.from('offline')), { kind: 'status', device: 'node01', online: false, retained: false });
     assert.deepEqual(parseMessage('sensors/pir/node01', '1'), { kind: 'reading', device: 'node01', topic: 'pir', reading: { pir: true } });
     assert.deepEqual(parseMessage('sensors/ultrasonic/node01', '-1'), {
       kind: 'reading', device: 'node01', topic: 'ultrasonic', reading: { distance_cm: null },

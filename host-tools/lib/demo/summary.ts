@@ -39,7 +39,7 @@ export function renderSummary(s: StatsJson, c: SummaryContext): string[] {
     return [
       d.device_id,
       d.location ?? '–',
-      d.online ? 'online' : 'offline',
+      d.state,
       r.temperature_c === null && 'temperature_c' in r ? 'DHT fail' : fmt(r.temperature_c, ' °C'),
       fmt(r.humidity_percent, ' %'),
       r.distance_cm === null && 'distance_cm' in r ? 'no echo' : fmt(r.distance_cm, ' cm'),
@@ -83,6 +83,8 @@ export function describeEvent(ev: NodeEvent, clock: string, memory: EdgeMemory):
   switch (ev.kind) {
     case 'status':
       return `${clock}  ${ev.device}  ${ev.online ? 'came online' : 'went OFFLINE (will message)'}`;
+    case 'alert':
+      return `${clock}  ${ev.device}  ${ev.test ? 'test buzzer' : ev.activate ? 'FALL ALERT: buzzer on' : 'fall alert cleared'}`;
     case 'reading':
       if (ev.topic === 'pir' && ev.reading.pir !== undefined && ev.reading.pir !== null) {
         const rising = ev.reading.pir && !m.pir;

@@ -4,8 +4,10 @@
  */
 import { UsageError, intArg, parseOptions, portArg } from '../cli/args';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
-import { EnvError, INSECURE_WARNING, describeSettings, loadSettings } from '../env';
+import * as path from 'path';
+import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
 import { Monitor } from './client';
+import { DEFAULT_RETENTION_DAYS, History } from './history';
 import { startHttp } from './server';
 
 export interface MonitorArgs {
@@ -14,7 +16,11 @@ export interface MonitorArgs {
   httpPort: number;
   clientId?: string;
   bootShift: number;
+  historyFile: string;
+  historyDays: number;
 }
+
+export const DEFAULT_HISTORY_FILE = path.join(PROJECT_ROOT, '.monitor', 'history.sqlite');
 
 export const MONITOR_USAGE = `Usage: npx ts-node host-tools/monitor.ts [options]
 
@@ -22,7 +28,14 @@ Subscribes to the sensor nodes (sensors/+/+, devices/+/status; QoS 1, persistent
 broker settings from .env, and serves:
   GET /api/mqtt/stats   TLS state, connection, messages, reliability from the nodes' seq, per device
   GET /api/devices      one entry per device: online, last_seen, seq_gaps, duplicates, last reading
-  GET /                 a live page
+  GET /api/devices/<id>/readings?since=&until=&limit=
+                        the stored readings (since/until: ISO date or epoch ms; default the last hour)
+  GET /api/devices/<id>/chart?since=&until=&points=
+                        the same averaged per step, with fall alerts and online/offline events
+  POST /api/devices/<id>/buzzer
+                        a 1 s test alert to that node (only while it is online)
+  GET /                 a live page: per device, charts of distance and motion, temperature and
+                        humidity, and reliability, with alerts and outages marked
 
 Options:
   --env FILE          settings file (default: .env in the project root; variables in the
@@ -35,6 +48,9 @@ Options:
                       (default monitor-<hostname>)
   --seq-boot-shift N  bits of the per-boot counter in seq (default 32: the firmware sends
                       seq = boot_count << 32 | n)
+  --history FILE      where readings and events are kept across restarts (SQLite; default
+                      .monitor/history.sqlite in the project root)
+  --history-days N    how long they are kept (default ${DEFAULT_RETENTION_DAYS}; older ones are deleted hourly)
   -h, --help          this text
 
 Ctrl-C or SIGTERM stops it (exit 0).`;
@@ -50,6 +66,8 @@ export function parseMonitorArgs(argv: readonly string[]): MonitorArgs {
       'http-port': { type: 'string' },
       'client-id': { type: 'string' },
       'seq-boot-shift': { type: 'string' },
+      history: { type: 'string' },
+      'history-days': { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -64,6 +82,8 @@ export function parseMonitorArgs(argv: readonly string[]): MonitorArgs {
     httpPort: portArg('--http-port', values['http-port'], 8000, true),
     clientId,
     bootShift: intArg('--seq-boot-shift', values['seq-boot-shift'], 32, 0, 48),
+    historyFile: values.history ?? DEFAULT_HISTORY_FILE,
+    historyDays: intArg('--history-days', values['history-days'], DEFAULT_RETENTION_DAYS, 1, 3650),
   };
 }
 
@@ -73,14 +93,23 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   if (settings.tlsInsecure) io.stderr(`\n*** ${INSECURE_WARNING} ***\n\n`);
   if (!settings.useTls) io.stderr('monitor: note: MQTT_USE_TLS=false: readings and the password cross the network in clear text\n');
 
-  const monitor = new Monitor(settings, { clientId: args.clientId, layout: { bootShift: args.bootShift, firstCounter: 1 } });
+  const layout = { bootShift: args.bootShift, firstCounter: 1 };
+  let history: History;
+  try {
+    history = new History(args.historyFile, { retentionDays: args.historyDays, layout });
+  } catch (e) {
+    throw new CliError(`${(e as Error).message}`, EXIT_BAD_INPUT);
+  }
+  const monitor = new Monitor(settings, { clientId: args.clientId, layout, history });
   let server;
   try {
     server = await startHttp(monitor, args.httpHost, args.httpPort);
   } catch (e) {
+    history.close();
     throw new CliError(`cannot listen on ${args.httpHost}:${args.httpPort}: ${(e as Error).message}: choose another --http-port or --http-host`, EXIT_BAD_INPUT);
   }
   io.stdout(`monitor: broker ${describeSettings(settings)}\n`);
+  io.stdout(`monitor: history ${args.historyFile} (kept ${args.historyDays} days)\n`);
   io.stdout(`monitor: serving ${server.url} (stats: ${server.url}api/mqtt/stats)\n`);
   monitor.on('connect', () => {
     const s = monitor.stats();
@@ -101,6 +130,7 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     process.once('SIGTERM', resolve);
   });
   await Promise.all([monitor.stop(), server.close()]);
+  history.close();
   io.stdout('monitor: stopped\n');
   return EXIT_OK;
 }

@@ -18,17 +18,21 @@ import * as tls from 'tls';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
 import { MqttSettings } from '../env';
 import { explainMqttError } from './errors';
-import { MONITOR_TOPICS, NodeEvent, parseMessage } from './payload';
+import { History } from './history';
+import { ALERT_TOPIC, MONITOR_TOPICS, NodeEvent, parseMessage } from './payload';
 import { DEFAULT_SEQ_LAYOUT, SeqLayout } from './seq';
 import {
   ConnectionInfo,
   DEFAULT_STALE_MS,
   DeviceJson,
+  FLAP_SESSIONS,
   MonitorState,
   StatsJson,
   devicesJson,
+  flapHint,
   ingest,
   newMonitorState,
+  recentSessions,
   statsJson,
 } from './stats';
 
@@ -42,6 +46,19 @@ export interface MonitorOptions {
   now?: () => number;
   /** The broker's autosave_interval in seconds (default 10, as gen-certs generates it). */
   brokerAutosaveS?: number;
+  /** Where readings and events are kept (charts, /api/devices/<id>/readings); none = memory only. */
+  history?: History;
+}
+
+/** How long the test buzzer sounds: long enough to hear, short enough not to alarm a room. */
+export const TEST_BUZZER_MS = 1000;
+
+/** A test buzzer that cannot be sent, with the HTTP status that says why. */
+export class BuzzerError extends Error {
+  constructor(readonly status: 404 | 409 | 503, message: string) {
+    super(message);
+    this.name = 'BuzzerError';
+  }
 }
 
 /** The generated Mosquitto config's autosave_interval (host-tools/templates/mosquitto_tls.conf.hbs). */
@@ -82,6 +99,11 @@ export function clientOptions(s: MqttSettings, clientId: string, reconnectPeriod
 }
 
 export class Monitor extends EventEmitter {
+  /** For the HTTP server (charts, readings API). */
+  get history(): History | undefined {
+    return this.opts.history;
+  }
+
   private client: MqttClient | null = null;
   private state: MonitorState = newMonitorState();
   private readonly conn: ConnectionInfo;
@@ -107,6 +129,7 @@ export class Monitor extends EventEmitter {
       tls_insecure: settings.useTls && settings.tlsInsecure,
       tls_version: null,
       cipher: null,
+      alerts_subscribed: null,
       qos_level: 1,
       reconnects: 0,
       last_error: null,
@@ -131,10 +154,14 @@ export class Monitor extends EventEmitter {
         // A socket closed meanwhile has no cipher, whatever Node's types say.
     // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition
     this.conn.cipher = sock.getCipher()?.name ?? null;
-        // The broker accepted our certificate if we sent one; say so only when it really happened.
-        // (getCertificate() is {} when no local certificate was used.)
+        // Mutual only when the broker asked for our certificate (Mosquitto asks only with
+        // require_certificate true) and we had one. getCertificate() alone is not enough: it is our
+        // configured certificate, sent or not. OpenSSL fills the client's shared signature
+        // algorithms from the server's CertificateRequest, and only from it, so they are empty
+        // when the broker did not ask (checked against Mosquitto in test/host/monitor-page.test.ts).
         const own = sock.getCertificate();
-        this.conn.tls_mutual = own !== null && Object.keys(own).length > 0;
+        const sent = own !== null && Object.keys(own).length > 0;
+        this.conn.tls_mutual = sent && sock.getSharedSigalgs().length > 0;
       }
       // With a resumed session (connack.sessionPresent) the broker still has our subscriptions;
       // subscribing again is harmless and covers a broker that lost its persistence.
@@ -147,11 +174,23 @@ export class Monitor extends EventEmitter {
           this.emit('subscribed');
         }
       });
+      // Apart, and not fatal: an ACL from before issue 14 lets the backend write alerts, not read them.
+      c.subscribe(ALERT_TOPIC, { qos: 1 }, (err, granted) => {
+        const ok = !err && (granted ?? []).every((g) => g.qos !== 128);
+        this.conn.alerts_subscribed = ok;
+        if (!ok) {
+          this.emit('session', `broker refused the subscription to ${ALERT_TOPIC}: fall alerts will not show on the charts ` +
+            `(the ACL gives ${this.settings.username ?? 'this user'} no read on it: run gen-certs again and install its acl)`);
+        }
+      });
       this.emit('connect');
     });
-    c.on('message', (topic, payload) => {
-      const ev = parseMessage(topic, payload);
-      this.state = ingest(this.state, ev, this.now(), this.opts.layout ?? DEFAULT_SEQ_LAYOUT);
+    c.on('message', (topic, payload, packet) => {
+      const ev = parseMessage(topic, payload, packet.retain);
+      const now = this.now();
+      const wasFlapping = ev.device !== null && this.isFlapping(ev.device, now);
+      this.state = ingest(this.state, ev, now, this.opts.layout ?? DEFAULT_SEQ_LAYOUT);
+      this.record(ev, now, wasFlapping);
       this.emit('event', ev);
     });
     c.on('close', () => {
@@ -161,6 +200,57 @@ export class Monitor extends EventEmitter {
       this.conn.cipher = null;
     });
     c.on('error', (err) => { this.fail(explainMqttError(err, this.settings)); });
+  }
+
+  private isFlapping(id: string, nowMs: number): boolean {
+    const d = this.state.devices.get(id);
+    return d !== undefined && recentSessions(d.sessionStarts, nowMs) >= FLAP_SESSIONS;
+  }
+
+  /** Keeps what the charts need: readings, live status changes, alerts, the start of flapping. */
+  private record(ev: NodeEvent, nowMs: number, wasFlapping: boolean): void {
+    const h = this.opts.history;
+    if (h === undefined) return;
+    switch (ev.kind) {
+      case 'combined':
+        h.addReading(ev.device, ev.seq, ev.reading, nowMs);
+        break;
+      case 'status':
+        // A retained status is a replay on subscribe, not news.
+        if (!ev.retained) h.addEvent(ev.device, ev.online ? 'online' : 'offline', nowMs);
+        if (!wasFlapping && this.isFlapping(ev.device, nowMs)) {
+          const d = this.state.devices.get(ev.device);
+          h.addEvent(ev.device, 'flapping', nowMs, flapHint(ev.device, d === undefined ? 0 : recentSessions(d.sessionStarts, nowMs)));
+        }
+        break;
+      case 'alert':
+        // The monitor's own test buzzer is recorded when it is sent (testBuzzer).
+        if (!ev.test) h.addEvent(ev.device, ev.activate ? 'fall' : 'fall-cleared', nowMs, ev.durationMs === null ? null : `buzzer ${ev.durationMs} ms`);
+        break;
+      default:
+        break;
+    }
+  }
+
+  /**
+   * Sounds one node's buzzer briefly: a fall alert marked as a test, QoS 1, with the backend's
+   * credentials. Only to a node whose presence (devices/<id>/status) is online: to any other the
+   * alert would wait in its session and sound whenever it comes back.
+   */
+  async testBuzzer(id: string, durationMs = TEST_BUZZER_MS): Promise<void> {
+    const c = this.client;
+    if (c === null || !this.conn.connected) {
+      throw new BuzzerError(503, `the monitor is not connected to the broker${this.conn.last_error ? ` (${this.conn.last_error})` : ''}: no alert sent to ${id}`);
+    }
+    const d = this.state.devices.get(id);
+    if (d === undefined) throw new BuzzerError(404, `no device ${id} has been seen: no alert sent`);
+    if (d.status !== 'online') {
+      throw new BuzzerError(409, `${id} is ${d.status === 'offline' ? 'offline' : 'not known to be online (no status from it yet)'}: ` +
+        `no alert sent (it would wait in its session and sound when it reconnects)`);
+    }
+    const payload = JSON.stringify({ activate: true, duration: durationMs, test: true });
+    await c.publishAsync(`alerts/fall/${id}`, payload, { qos: 1 });
+    this.opts.history?.addEvent(id, 'buzzer-test', this.now(), `buzzer ${durationMs} ms`);
   }
 
   /** Whether the broker has (by now) written our persistent session to disk. */
@@ -230,7 +320,12 @@ export class Monitor extends EventEmitter {
   }
 
   devices(): DeviceJson[] {
-    return devicesJson(this.state, this.now(), this.opts.staleMs ?? DEFAULT_STALE_MS);
+    return devicesJson(this.state, this.now(), this.opts.staleMs ?? DEFAULT_STALE_MS, this.conn.connected);
+  }
+
+  /** Whether the device has been seen since start (its history may hold more). */
+  knows(id: string): boolean {
+    return this.state.devices.has(id);
   }
 
   /** Disconnects cleanly (the broker keeps the session for next time). */

@@ -18,14 +18,18 @@ export interface Reading {
 }
 
 export type NodeEvent =
-  | { kind: 'status'; device: string; online: boolean }
+  | { kind: 'status'; device: string; online: boolean; retained: boolean }
+  /** alerts/fall/<id>: a fall alert (or its clearing) sent to a node; `test` marks the monitor's test buzzer. */
+  | { kind: 'alert'; device: string; activate: boolean; durationMs: number | null; test: boolean }
   | { kind: 'reading'; device: string; topic: 'pir' | 'ultrasonic' | 'dht22'; reading: Reading }
   | { kind: 'combined'; device: string; seq: number | null; location: string | null; reading: Reading }
   | { kind: 'store'; device: string; report: StoreReport }
   | { kind: 'malformed'; device: string | null; topic: string; reason: string };
 
-/** The subscriptions that deliver every event above. */
+/** The subscriptions that deliver every event above but alerts. */
 export const MONITOR_TOPICS = ['sensors/+/+', 'devices/+/status'];
+/** Fall alerts, subscribed apart: a broker ACL from before issue 14 lets the backend write them only. */
+export const ALERT_TOPIC = 'alerts/fall/+';
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -92,17 +96,34 @@ function dropUndefined(r: Reading): Reading {
   return out;
 }
 
-/** Parses one message. Never throws. */
-export function parseMessage(topic: string, payloadBuf: Buffer | string): NodeEvent {
+function parseAlert(device: string, payload: string): NodeEvent {
+  const o = parseJsonObject(payload);
+  if (typeof o.activate !== 'boolean') throw new Error('alert: activate is not true/false');
+  const d = numOrNull(o.duration, 'alert: duration');
+  return { kind: 'alert', device, activate: o.activate, durationMs: d ?? null, test: o.test === true };
+}
+
+/** Parses one message (retained: the broker's retain flag on it). Never throws. */
+export function parseMessage(topic: string, payloadBuf: Buffer | string, retained = false): NodeEvent {
   const payload = typeof payloadBuf === 'string' ? payloadBuf : payloadBuf.toString('utf8');
   const parts = topic.split('/');
   try {
     if (parts.length === 3 && parts[0] === 'devices' && parts[2] === 'status') {
       const device = parts[1];
       const p = payload.trim();
-      if (p === 'online') return { kind: 'status', device, online: true };
-      if (p === 'offline') return { kind: 'status', device, online: false };
+      if (p === 'online') return { kind: 'status', device, online: true, retained };
+      if (p === 'offline') return { kind: 'status', device, online: false, retained };
       return { kind: 'malformed', device, topic, reason: `status is ${JSON.stringify(p)}, not online/offline` };
+    }
+    if (parts.length === 3 && parts[0] === 'alerts' && parts[1] === 'fall') {
+      const device = parts[2];
+      // An empty (retained) message clears a retained alert: nothing to show.
+      if (payload.trim() === '') return { kind: 'malformed', device, topic, reason: 'empty alert (clears a retained one)' };
+      try {
+        return parseAlert(device, payload);
+      } catch (e) {
+        return { kind: 'malformed', device, topic, reason: (e as Error).message };
+      }
     }
     if (parts.length === 3 && parts[0] === 'sensors') {
       const device = parts[2];

@@ -21,6 +21,10 @@ export interface DeviceState {
   lastSeq: number | null;
   late: LateState;
   loss: LossState;
+  /** When the node started a session (a live `online`, not a retained replay), newest last, within FLAP_WINDOW_MS. */
+  sessionStarts: number[];
+  fallAlerts: number;
+  lastFallAlertMs: number | null;
 }
 
 export interface MonitorState {
@@ -48,7 +52,32 @@ function newDevice(id: string): DeviceState {
     lastSeq: null,
     late: newLateState(),
     loss: {},
+    sessionStarts: [],
+    fallAlerts: 0,
+    lastFallAlertMs: null,
   };
+}
+
+/**
+ * A session flaps (issue 14, item 8) when a node starts FLAP_SESSIONS sessions within
+ * FLAP_WINDOW_MS: a node that reconnects after a Wi-Fi drop starts one; two nodes with the same
+ * id throw each other off (the broker closes the older connection) and start one every few seconds.
+ */
+export const FLAP_WINDOW_MS = 5 * 60_000;
+export const FLAP_SESSIONS = 3;
+
+export function recordSessionStart(starts: readonly number[], nowMs: number): number[] {
+  return [...starts.filter((t) => nowMs - t < FLAP_WINDOW_MS), nowMs];
+}
+
+export function recentSessions(starts: readonly number[], nowMs: number): number {
+  return starts.filter((t) => nowMs - t < FLAP_WINDOW_MS).length;
+}
+
+export function flapHint(id: string, sessions: number): string {
+  return `${id} started ${sessions} sessions in ${FLAP_WINDOW_MS / 60_000} min: two nodes flashed with the same id ` +
+    `throw each other off (the broker log says "Client ${id} already connected, closing old connection"), ` +
+    `or its Wi-Fi or power is unstable`;
 }
 
 /** Folds one event in. Returns a new state; the argument is left as it was. */
@@ -69,6 +98,13 @@ export function ingest(prev: MonitorState, ev: NodeEvent, nowMs: number, layout:
       // A retained status is delivered on subscribe, maybe long after it was set: it says
       // online/offline but not "seen now", so last_seen is left alone.
       d.status = ev.online ? 'online' : 'offline';
+      if (ev.online && !ev.retained) d.sessionStarts = recordSessionStart(d.sessionStarts, nowMs);
+      break;
+    case 'alert':
+      if (ev.activate && !ev.test) {
+        d.fallAlerts += 1;
+        d.lastFallAlertMs = nowMs;
+      }
       break;
     case 'store':
       d.loss = recordStoreReport(d.loss, ev.report);
@@ -100,7 +136,10 @@ export const DEFAULT_STALE_MS = 30_000;
 export interface DeviceJson {
   device_id: string;
   location: string | null;
-  online: boolean;
+  /** null while the monitor has no broker connection: it cannot know (see `state`). */
+  online: boolean | null;
+  /** online / offline, or unknown while the monitor itself is not connected to the broker. */
+  state: 'online' | 'offline' | 'unknown';
   status: 'online' | 'offline' | null;
   last_seen: string | null;
   seconds_since_seen: number | null;
@@ -124,15 +163,26 @@ export interface DeviceJson {
   /** What the node itself reports lost (its RAM and flash were full) and corrupt flash records skipped. */
   lost_on_node: number;
   corrupt_on_node: number;
+  /** Sessions the node started within FLAP_WINDOW_MS, and whether that is flapping (with the likely cause). */
+  recent_sessions: number;
+  flapping: boolean;
+  flap_hint: string | null;
+  fall_alerts: number;
+  last_fall_alert: string | null;
 }
 
-export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STALE_MS): DeviceJson {
+/** brokerUp: whether the monitor is connected; without it no device's state is known. */
+export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STALE_MS, brokerUp = true): DeviceJson {
   const seq = summarizeSeq(d.seq);
   const recent = d.lastSeenMs !== null && nowMs - d.lastSeenMs <= staleMs;
+  const online = brokerUp ? (d.status !== null ? d.status === 'online' : recent) : null;
+  const sessions = recentSessions(d.sessionStarts, nowMs);
+  const flapping = sessions >= FLAP_SESSIONS;
   return {
     device_id: d.id,
     location: d.location,
-    online: d.status !== null ? d.status === 'online' : recent,
+    online,
+    state: online === null ? 'unknown' : online ? 'online' : 'offline',
     status: d.status,
     last_seen: d.lastSeenMs === null ? null : new Date(d.lastSeenMs).toISOString(),
     seconds_since_seen: d.lastSeenMs === null ? null : Math.max(0, Math.round((nowMs - d.lastSeenMs) / 100) / 10),
@@ -153,11 +203,16 @@ export function deviceJson(d: DeviceState, nowMs: number, staleMs = DEFAULT_STAL
     last_late_ms: d.late.lastLateMs,
     lost_on_node: lossTotals(d.loss).lost,
     corrupt_on_node: lossTotals(d.loss).corrupt,
+    recent_sessions: sessions,
+    flapping,
+    flap_hint: flapping ? flapHint(d.id, sessions) : null,
+    fall_alerts: d.fallAlerts,
+    last_fall_alert: d.lastFallAlertMs === null ? null : new Date(d.lastFallAlertMs).toISOString(),
   };
 }
 
-export function devicesJson(st: MonitorState, nowMs: number, staleMs = DEFAULT_STALE_MS): DeviceJson[] {
-  return [...st.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((d) => deviceJson(d, nowMs, staleMs));
+export function devicesJson(st: MonitorState, nowMs: number, staleMs = DEFAULT_STALE_MS, brokerUp = true): DeviceJson[] {
+  return [...st.devices.values()].sort((a, b) => a.id.localeCompare(b.id)).map((d) => deviceJson(d, nowMs, staleMs, brokerUp));
 }
 
 /** What the live MQTT connection reports; filled in by the client, not by the pure code. */
@@ -166,11 +221,14 @@ export interface ConnectionInfo {
   client_id: string;
   connected: boolean;
   tls_enabled: boolean;
+  /** The broker asked for our client certificate in this handshake (and so required it: Mosquitto asks only with require_certificate true). */
   tls_mutual: boolean;
   tls_insecure: boolean;
   /** Read from the live TLS socket (e.g. "TLSv1.3"), null when not connected over TLS. */
   tls_version: string | null;
   cipher: string | null;
+  /** Whether the broker let us read alerts/fall/+ (fall alerts on the charts); null before the first try. */
+  alerts_subscribed: boolean | null;
   qos_level: 0 | 1 | 2;
   reconnects: number;
   last_error: string | null;
@@ -186,13 +244,14 @@ export interface StatsJson extends ConnectionInfo {
   /** Readings with an implausible seq, over all devices. */
   seq_anomalies: number;
   devices_online: number;
+  devices_flapping: number;
   devices_total: number;
   devices: Record<string, DeviceJson>;
   generated_at: string;
 }
 
 export function statsJson(st: MonitorState, conn: ConnectionInfo, nowMs: number, staleMs = DEFAULT_STALE_MS): StatsJson {
-  const list = devicesJson(st, nowMs, staleMs);
+  const list = devicesJson(st, nowMs, staleMs, conn.connected);
   let expected = 0;
   let received = 0;
   for (const d of list) {
@@ -209,7 +268,8 @@ export function statsJson(st: MonitorState, conn: ConnectionInfo, nowMs: number,
     readings_received: received,
     reliability_percentage: reliability(received, expected),
     seq_anomalies: list.reduce((n, d) => n + d.seq_anomalies, 0),
-    devices_online: list.filter((d) => d.online).length,
+    devices_online: list.filter((d) => d.online === true).length,
+    devices_flapping: list.filter((d) => d.flapping).length,
     devices_total: list.length,
     devices,
     generated_at: new Date(nowMs).toISOString(),
