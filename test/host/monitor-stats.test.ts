@@ -206,3 +206,49 @@ describe('monitor: stats and devices JSON', () => {
     assert.equal(statsJson(newMonitorState(), CONN, 0).reliability_percentage, null);
   });
 });
+
+describe('monitor: broker lost, flapping sessions and fall alerts (issue 14)', () => {
+  const t0 = Date.parse('2026-01-01T00:00:00Z');
+  const live = (st: MonitorState, id: string, status: string, now: number, retained = false): MonitorState =>
+    ingest(st, parseMessage(`devices/${id}/status`, status, retained), now, LAYOUT);
+
+  it('while the monitor has no broker connection, every device is unknown, not offline', () => {
+    let st = live(newMonitorState(), 'node01', 'online', t0);
+    st = live(st, 'node02', 'offline', t0);
+    const down = statsJson(st, { ...CONN, connected: false, last_error: 'nothing listens on localhost:8883 (connect ECONNREFUSED 127.0.0.1:8883)' }, t0 + 1000);
+    assert.deepEqual(Object.values(down.devices).map((d) => [d.state, d.online]), [['unknown', null], ['unknown', null]]);
+    assert.equal(down.devices_online, 0);
+    const up = statsJson(st, CONN, t0 + 1000);
+    assert.deepEqual(Object.values(up.devices).map((d) => d.state), ['online', 'offline']);
+  });
+
+  it('flags a device that starts 3 sessions within 5 minutes, with the likely cause; retained replays do not count', () => {
+    let st = newMonitorState();
+    // Two nodes with the same id: the broker closes the older connection, each reconnects.
+    for (const [i, s] of ['online', 'offline', 'online', 'offline'].entries()) st = live(st, 'node07', s, t0 + i * 3000);
+    assert.equal(devicesJson(st, t0 + 10_000)[0].flapping, false, 'two sessions: one reconnect is not flapping');
+    // A monitor reconnect replays the retained status: not a new session.
+    st = live(st, 'node07', 'online', t0 + 11_000, true);
+    assert.equal(devicesJson(st, t0 + 11_000)[0].recent_sessions, 2);
+    st = live(st, 'node07', 'online', t0 + 12_000);
+    const d = devicesJson(st, t0 + 12_000)[0];
+    assert.equal(d.flapping, true);
+    assert.equal(d.recent_sessions, 3);
+    assert.match(d.flap_hint ?? '', /node07 started 3 sessions in 5 min: two nodes flashed with the same id/);
+    assert.equal(statsJson(st, CONN, t0 + 12_000).devices_flapping, 1);
+    // It clears once the window has passed without new sessions.
+    assert.equal(devicesJson(st, t0 + 6 * 60_000)[0].flapping, false);
+  });
+
+  it('counts fall alerts sent to a device, not the monitor\'s test buzzer', () => {
+    let st = newMonitorState();
+    st = ingest(st, parseMessage('alerts/fall/node01', '{"activate":true,"duration":2000}'), t0, LAYOUT);
+    st = ingest(st, parseMessage('alerts/fall/node01', '{"activate":true,"duration":1000,"test":true}'), t0 + 1, LAYOUT);
+    st = ingest(st, parseMessage('alerts/fall/node01', '{"activate":false}'), t0 + 2, LAYOUT);
+    const d = devicesJson(st, t0 + 3)[0];
+    assert.equal(d.fall_alerts, 1);
+    assert.equal(d.last_fall_alert, new Date(t0).toISOString());
+    assert.deepEqual(parseMessage('alerts/fall/node01', '{"activate":"yes"}'),
+      { kind: 'malformed', device: 'node01', topic: 'alerts/fall/node01', reason: 'alert: activate is not true/false' });
+  });
+});
