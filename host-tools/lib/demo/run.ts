@@ -10,6 +10,7 @@ import * as path from 'path';
 import { EXIT_CHECK_FAILED, EXIT_OK, ExitCode } from '../cli/run';
 import { MqttSettings, PROJECT_ROOT } from '../env';
 import { Monitor } from '../monitor/client';
+import { History } from '../monitor/history';
 import { NodeEvent } from '../monitor/payload';
 import { RunningServer, startHttp } from '../monitor/server';
 import { DemoBroker, startDemoBroker } from './broker';
@@ -62,6 +63,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mqtt-demo-'));
   let broker: DemoBroker | null = null;
   let monitor: Monitor | null = null;
+  let history: History | null = null;
   let http: RunningServer | null = null;
   const nodes: RunningNode[] = [];
   let code: ExitCode = EXIT_OK;
@@ -120,7 +122,9 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
       tlsInsecure: false,
       source: rel(l.env),
     };
-    monitor = new Monitor(settings, { clientId: `demo-monitor-${process.pid}`, reconnectPeriodMs: 500 });
+    // The page's charts need a history; the demo's lives (and goes) with its temp dir.
+    history = new History(path.join(tmp, 'history.sqlite'));
+    monitor = new Monitor(settings, { clientId: `demo-monitor-${process.pid}`, reconnectPeriodMs: 500, history });
     const events: string[] = [];
     const edges: EdgeMemory = new Map();
     let liveFrom = Date.now();
@@ -198,6 +202,7 @@ export async function runDemo(o: DemoOptions, io: DemoIo, signal: AbortSignal): 
       stopped.push('monitor');
     }
     if (http !== null) await http.close();
+    history?.close();
     if (broker !== null) {
       await broker.stop();
       stopped.push(broker.kind);
