@@ -37,7 +37,15 @@ function eventsPlugin(holder) {
   };
 }
 
+// Points on the line where readings are sparse: a lone reading between gaps has no line to draw.
+function sparsePoints(u, si) {
+  let n = 0;
+  for (const v of u.data[si]) if (v !== null && v !== undefined) n++;
+  return n < 400;
+}
+
 function chartOpts(title, width, series, axes, holder) {
+  for (const s of series) if (!s.points) s.points = { show: sparsePoints, size: 5 };
   return {
     title: undefined,
     width: width,

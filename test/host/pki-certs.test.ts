@@ -156,7 +156,7 @@ describe('gen-certs: certificates and files (openssl)', function () {
       'topic read sensors/#',
       'topic read devices/+/status',
       'topic write devices/+/control',
-      'topic write alerts/fall/+',
+      'topic readwrite alerts/fall/+',
       'user node01',
       'topic write sensors/+/node01',
       'topic write devices/node01/status',

@@ -96,9 +96,17 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   const layout = { bootShift: args.bootShift, firstCounter: 1 };
   let history: History;
   try {
-    history = new History(args.historyFile, { retentionDays: args.historyDays, layout });
+    let lastHistoryErr = '';
+    history = new History(args.historyFile, {
+      retentionDays: args.historyDays,
+      layout,
+      onError: (msg) => {
+        if (msg !== lastHistoryErr) io.stderr(`monitor: ${msg}\n`);
+        lastHistoryErr = msg;
+      },
+    });
   } catch (e) {
-    throw new CliError(`${(e as Error).message}`, EXIT_BAD_INPUT);
+    throw new CliError((e as Error).message, EXIT_BAD_INPUT);
   }
   const monitor = new Monitor(settings, { clientId: args.clientId, layout, history });
   let server;

@@ -71,7 +71,12 @@ export interface HistoryOptions {
   flushMs?: number;
   layout?: SeqLayout;
   now?: () => number;
+  /** A background write that failed (disk full, file removed): the rows wait for the next try. */
+  onError?: (message: string) => void;
 }
+
+/** Rows kept in memory while writes fail, at most (about 20 minutes of 40 nodes at 2 s). */
+const MAX_PENDING = 25_000;
 
 /**
  * The time a reading belongs to on a chart: its own timestamp (a reading kept through an outage
@@ -111,6 +116,10 @@ function num(v: Row[string] | undefined): number | null {
   return null;
 }
 
+function str(v: Row[string] | undefined): string {
+  return typeof v === 'string' ? v : '';
+}
+
 function round2(v: number | null): number | null {
   return v === null ? null : Math.round(v * 100) / 100;
 }
@@ -148,7 +157,9 @@ export class History {
     this.prune();
   }
 
+  /** Ignored once closed (a message the MQTT client delivers while the monitor stops). */
   addReading(device: string, seq: number | null, r: Reading, arrivedMs: number): void {
+    if (!this.db.isOpen) return;
     const split = seq === null ? null : splitSeq(seq, this.layout);
     const t = readingTime(r.timestamp, arrivedMs, this.retentionMs);
     const pir = r.pir === undefined || r.pir === null ? null : r.pir ? 1 : 0;
@@ -158,6 +169,7 @@ export class History {
   }
 
   addEvent(device: string, kind: EventKind, tMs: number, detail: string | null = null): void {
+    if (!this.db.isOpen) return;
     this.pendingEvents.push([device, tMs, kind, detail]);
     this.schedule();
   }
@@ -166,7 +178,11 @@ export class History {
     if (this.timer !== null) return;
     this.timer = setTimeout(() => {
       this.timer = null;
-      this.flush();
+      try {
+        this.flush();
+      } catch (e) {
+        this.opts.onError?.(`history ${this.file}: cannot write: ${(e as Error).message}`);
+      }
     }, this.opts.flushMs ?? DEFAULT_FLUSH_MS);
     this.timer.unref();
   }
@@ -197,7 +213,11 @@ export class History {
         }
         this.db.exec('COMMIT');
       } catch (e) {
-        this.db.exec('ROLLBACK');
+        if (this.db.inTransaction) this.db.exec('ROLLBACK');
+        // Back in the queue for the next try (bounded: the oldest go first).
+        this.pendingReadings = readings.concat(this.pendingReadings).slice(-MAX_PENDING);
+        this.pendingEvents = events.concat(this.pendingEvents).slice(-MAX_PENDING);
+        this.schedule();
         throw e;
       }
     }
@@ -216,7 +236,7 @@ export class History {
   /** Devices with anything stored, sorted. */
   devices(): string[] {
     this.flush();
-    return this.db.all('SELECT device FROM readings UNION SELECT device FROM events ORDER BY device').map((r) => String(r.device));
+    return (this.db.all('SELECT device FROM readings UNION SELECT device FROM events ORDER BY device') as Row[]).map((r) => str(r.device));
   }
 
   /** Readings taken in [since, until), oldest first, at most `limit`. */
@@ -241,7 +261,7 @@ export class History {
   events(device: string, since: number, until: number): HistoryEvent[] {
     this.flush();
     const rows = this.db.all('SELECT t, kind, detail FROM events WHERE device = ? AND t >= ? AND t < ? ORDER BY t', [device, since, until]) as Row[];
-    return rows.map((r) => ({ t: num(r.t) ?? 0, kind: String(r.kind) as EventKind, detail: r.detail === null ? null : String(r.detail) }));
+    return rows.map((r) => ({ t: num(r.t) ?? 0, kind: str(r.kind) as EventKind, detail: r.detail === null ? null : str(r.detail) }));
   }
 
   /**
@@ -287,9 +307,15 @@ export class History {
     return out;
   }
 
+  /** Writes what is pending and closes; throws if that last write fails (the file is closed anyway). */
   close(): void {
     if (!this.db.isOpen) return;
-    this.flush();
-    this.db.close();
+    try {
+      this.flush();
+    } finally {
+      if (this.timer !== null) clearTimeout(this.timer);
+      this.timer = null;
+      this.db.close();
+    }
   }
 }
