@@ -268,6 +268,7 @@ export class History {
    * The chart of [since, until) in steps of stepMs. Reliability per step: the readings received
    * against those the seq says were sent, where a step's expected count runs from the previous
    * step's highest counter in the same boot (so a reading lost at a step boundary still counts).
+   * (COUNT(*) is the distinct count: the unique index keeps one row per seq.)
    */
   chart(device: string, since: number, until: number, stepMs: number): ChartData {
     this.flush();
@@ -277,7 +278,7 @@ export class History {
        FROM readings WHERE device = :d AND t >= :since AND t < :until GROUP BY bt ORDER BY bt`, p) as Row[];
     const rel = this.db.all(
       `WITH g AS (
-         SELECT (t / :step) * :step AS bt, boot, COUNT(DISTINCT counter) AS got, MIN(counter) AS lo, MAX(counter) AS hi
+         SELECT (t / :step) * :step AS bt, boot, COUNT(*) AS got, MIN(counter) AS lo, MAX(counter) AS hi
          FROM readings WHERE device = :d AND t >= :since AND t < :until AND seq IS NOT NULL GROUP BY bt, boot),
        w AS (
          SELECT bt, got, MAX(got, hi - COALESCE(LAG(hi) OVER (PARTITION BY boot ORDER BY bt), lo - 1)) AS expected FROM g)
