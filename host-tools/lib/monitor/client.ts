@@ -174,7 +174,9 @@ export class Monitor extends EventEmitter {
           this.emit('subscribed');
         }
       });
-      // Apart, and not fatal: an ACL from before issue 14 lets the backend write alerts, not read them.
+      // Apart, and not fatal: an ACL from before issue 14 lets the backend write alerts, not read
+      // them. (Mosquitto 2.0 grants such a subscription anyway and delivers nothing; a broker
+      // that refuses it with 0x80 gets this note.)
       c.subscribe(ALERT_TOPIC, { qos: 1 }, (err, granted) => {
         const ok = !err && (granted ?? []).every((g) => g.qos !== 128);
         this.conn.alerts_subscribed = ok;
