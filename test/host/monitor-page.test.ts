@@ -278,6 +278,9 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
       await page.locator('section.device[data-device="node01"] [data-field="state"]', { hasText: 'unknown' }).waitFor({ timeout: 10_000 });
       assert.match(await page.locator('#broker-lost').textContent() ?? '', /no connection to the broker: nothing listens on localhost:\d+ \(connect ECONNREFUSED/);
       assert.equal(await page.locator('section.device[data-device="node01"] .buzzer-button').isDisabled(), true);
+      // node02 flapped a minute ago (the test before): its card says so, with the likely cause.
+      assert.match(await page.locator('section.device[data-device="node02"] .flap').textContent() ?? '', /node02 started \d+ sessions in 5 min: two nodes flashed with the same id/);
+      assert.equal(await page.locator('section.device[data-device="node02"] .flap').isVisible(), true);
     } finally {
       await page.close();
     }
