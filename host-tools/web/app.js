@@ -21,6 +21,9 @@ function cell(row, text, cls) {
   row.appendChild(td);
 }
 
+/* The reading fields the columns above show; the last column lists the rest. */
+const SHOWN_FIELDS = new Set(['pir', 'distance_cm', 'temperature_c', 'humidity_percent', 'rssi', 'timestamp']);
+
 function render(stats) {
   const conn = document.getElementById('conn');
   conn.dataset.state = stats.connected ? 'connected' : 'disconnected';
@@ -53,6 +56,9 @@ function render(stats) {
     cell(tr, fmt(d.reliability_percentage, ' %'), 'reliability');
     cell(tr, d.late_readings ? d.late_readings + ' (up to ' + fmt(d.max_late_ms / 1000, ' s', 0) + ')' : '0');
     cell(tr, String((d.lost_on_node || 0) + (d.corrupt_on_node || 0)), d.lost_on_node || d.corrupt_on_node ? 'state-offline' : '');
+    // Any other sensor's fields by name (a BME280's pressure_hpa): a new sensor needs no change here.
+    const other = Object.keys(r).filter((k) => !SHOWN_FIELDS.has(k)).sort();
+    cell(tr, other.length ? other.map((k) => k + ' ' + (r[k] === null ? 'failed' : String(r[k]))).join(', ') : '–', 'other');
     rows.push(tr);
   }
   body.replaceChildren(...rows);

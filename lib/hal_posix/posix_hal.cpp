@@ -66,14 +66,14 @@ void h_restart(void *ctx) {
 const char *choose_sensors(posix_hal *h, const char *list, char *err, size_t cap) {
     char names[128];
     if (strlen(list) >= sizeof names) {
-        snprintf(err, cap, "sensors: list too long");
+        snprintf(err, cap, "--sensors: list too long");
         return err;
     }
     strcpy(names, list);
     for (char *save = 0, *name = strtok_r(names, ",", &save); name; name = strtok_r(0, ",", &save)) {
         const sim_sensor *sim = sim_sensor_by_name(name);
         if (!sim) {
-            size_t n = (size_t)snprintf(err, cap, "sensors: unknown sensor \"%s\" (known:", name);
+            size_t n = (size_t)snprintf(err, cap, "--sensors: unknown sensor \"%s\" (known:", name);
             for (size_t i = 0; i < sim_sensor_count && n < cap; i++)
                 n += (size_t)snprintf(err + n, cap - n, " %s", sim_sensor_table[i].driver->name);
             if (n < cap) snprintf(err + n, cap - n, ")");
@@ -81,12 +81,12 @@ const char *choose_sensors(posix_hal *h, const char *list, char *err, size_t cap
         }
         for (uint8_t i = 0; i < h->hal.sensor_count; i++) {
             if (h->sensors[i].driver == sim->driver) {
-                snprintf(err, cap, "sensors: \"%s\" listed twice", name);
+                snprintf(err, cap, "--sensors: \"%s\" listed twice", name);
                 return err;
             }
         }
         if (h->hal.sensor_count == SIM_MAX_SENSORS) {
-            snprintf(err, cap, "sensors: more than %d", SIM_MAX_SENSORS);
+            snprintf(err, cap, "--sensors: more than %d", SIM_MAX_SENSORS);
             return err;
         }
         node_sensor &ns = h->sensors[h->hal.sensor_count++];
@@ -95,12 +95,12 @@ const char *choose_sensors(posix_hal *h, const char *list, char *err, size_t cap
         ns.ctx = h->sim.state[sim - sim_sensor_table];
     }
     if (h->hal.sensor_count == 0) {
-        snprintf(err, cap, "sensors: none listed");
+        snprintf(err, cap, "--sensors: none listed");
         return err;
     }
     h->hal.sensors = h->sensors;
     if (const char *bad = node_sensors_check(h->sensors, h->hal.sensor_count)) {
-        snprintf(err, cap, "sensors: %s", bad);
+        snprintf(err, cap, "--sensors: %s", bad);
         return err;
     }
     return 0;

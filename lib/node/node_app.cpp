@@ -485,12 +485,11 @@ void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_rea
                        uint8_t b[FLASH_BODY_SIZE]) {
     memset(b, 0, FLASH_BODY_SIZE);
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(r->seq >> (8 * i));
-    /* The 8 value bytes: RSSI (8 bits), then each sensor's ok bit and values (sensor_driver.h). */
+    /* The 8 value bytes: RSSI (byte 8), then each sensor's ok bit and values (sensor_driver.h). */
     int32_t rssi = r->rssi < -128 ? -128 : r->rssi > 127 ? 127 : r->rssi;
-    uint64_t field = (uint8_t)(int8_t)rssi;
+    b[8] = (uint8_t)(int8_t)rssi;
     unsigned pos = 8;
-    for (uint8_t i = 0; i < count; i++) sensor_pack(sensors[i].driver, r->ok[i], r->values[i], &field, &pos);
-    for (int i = 0; i < 8; i++) b[8 + i] = (uint8_t)(field >> (8 * i));
+    for (uint8_t i = 0; i < count; i++) sensor_pack(sensors[i].driver, r->ok[i], r->values[i], b + 8, &pos);
     /* 48 bits of epoch ms last until the year 10889. */
     uint64_t t = r->epoch_ms > 0 ? (uint64_t)r->epoch_ms : 0;
     for (int i = 0; i < 6; i++) b[16 + i] = (uint8_t)(t >> (8 * i));
@@ -500,11 +499,9 @@ void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_
                          node_reading *r) {
     memset(r, 0, sizeof *r);
     r->seq = flash_body_seq(b);
-    uint64_t field = 0;
-    for (int i = 0; i < 8; i++) field |= (uint64_t)b[8 + i] << (8 * i);
-    r->rssi = (int8_t)(uint8_t)field;
+    r->rssi = (int8_t)b[8];
     unsigned pos = 8;
-    for (uint8_t i = 0; i < count; i++) sensor_unpack(sensors[i].driver, field, &pos, &r->ok[i], r->values[i]);
+    for (uint8_t i = 0; i < count; i++) sensor_unpack(sensors[i].driver, b + 8, &pos, &r->ok[i], r->values[i]);
     uint64_t t = 0;
     for (int i = 0; i < 6; i++) t |= (uint64_t)b[16 + i] << (8 * i);
     r->epoch_ms = (int64_t)t;

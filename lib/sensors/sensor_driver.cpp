@@ -7,34 +7,40 @@ unsigned sensor_record_bits(const sensor_driver *d) {
     return n;
 }
 
-void sensor_pack(const sensor_driver *d, uint8_t ok, const int32_t values[SENSOR_MAX_VALUES], uint64_t *field,
+/* Bits are numbered little-endian across the bytes (bit 0 = byte 0's lowest), one at a time:
+   32-bit arithmetic only, which is what the ESP8266 does well. */
+static void put_bits(uint8_t *field, unsigned pos, uint32_t v, unsigned n) {
+    for (unsigned k = 0; k < n; k++, pos++)
+        if ((v >> k) & 1u) field[pos >> 3] = (uint8_t)(field[pos >> 3] | (1u << (pos & 7)));
+}
+
+static uint32_t get_bits(const uint8_t *field, unsigned pos, unsigned n) {
+    uint32_t v = 0;
+    for (unsigned k = 0; k < n; k++, pos++)
+        if ((field[pos >> 3] >> (pos & 7)) & 1u) v |= 1u << k;
+    return v;
+}
+
+void sensor_pack(const sensor_driver *d, uint8_t ok, const int32_t values[SENSOR_MAX_VALUES], uint8_t *field,
                  unsigned *pos) {
-    if (!(d->flags & SENSOR_ALWAYS_OK)) {
-        if (ok) *field |= 1ull << *pos;
-        (*pos)++;
-    }
+    if (!(d->flags & SENSOR_ALWAYS_OK)) put_bits(field, (*pos)++, ok ? 1u : 0u, 1);
     for (unsigned i = 0; i < d->value_count; i++) {
         const sensor_value &v = d->values[i];
-        uint64_t top = (1ull << v.bits) - 1;
+        const uint32_t top = (1u << v.bits) - 1;
         /* Clamped: a decoder keeps its values in range, so this only guards the record. */
-        int64_t off = ok ? (int64_t)values[i] - v.min : 0;
-        uint64_t u = off < 0 ? 0 : (uint64_t)off > top ? top : (uint64_t)off;
-        *field |= u << *pos;
+        const int32_t off = ok ? values[i] - v.min : 0;
+        put_bits(field, *pos, off < 0 ? 0 : (uint32_t)off > top ? top : (uint32_t)off, v.bits);
         *pos += v.bits;
     }
 }
 
-void sensor_unpack(const sensor_driver *d, uint64_t field, unsigned *pos, uint8_t *ok,
+void sensor_unpack(const sensor_driver *d, const uint8_t *field, unsigned *pos, uint8_t *ok,
                    int32_t values[SENSOR_MAX_VALUES]) {
-    *ok = 1;
-    if (!(d->flags & SENSOR_ALWAYS_OK)) {
-        *ok = (uint8_t)((field >> *pos) & 1);
-        (*pos)++;
-    }
+    *ok = (d->flags & SENSOR_ALWAYS_OK) ? 1 : (uint8_t)get_bits(field, (*pos)++, 1);
     for (unsigned i = 0; i < d->value_count; i++) {
         const sensor_value &v = d->values[i];
-        uint64_t u = (field >> *pos) & ((1ull << v.bits) - 1);
-        values[i] = *ok ? (int32_t)((int64_t)u + v.min) : 0;
+        const uint32_t u = get_bits(field, *pos, v.bits);
+        values[i] = *ok ? (int32_t)u + v.min : 0;
         *pos += v.bits;
     }
 }
@@ -43,25 +49,22 @@ void sensor_format_value(text_buf *tb, const sensor_driver *d, unsigned i, uint8
     const sensor_value &v = d->values[i];
     if (!ok) {
         tb_str(tb, "null");
-    } else if (v.kind == SENSOR_BOOL) {
-        tb_str(tb, values[i] ? "true" : "false");
-    } else {
-        int64_t x = values[i];
-        if (v.decimals == 0) {
-            tb_i64(tb, x);
-            return;
-        }
-        int64_t scale = 1;
-        for (unsigned k = 0; k < v.decimals; k++) scale *= 10;
-        if (x < 0) {
-            tb_char(tb, '-');
-            x = -x;
-        }
-        tb_u64(tb, (uint64_t)(x / scale));
-        tb_char(tb, '.');
-        int64_t frac = x % scale;
-        for (int64_t s = scale / 10; s > 0; s /= 10) tb_char(tb, (char)('0' + (int)((frac / s) % 10)));
+        return;
     }
+    if (v.kind == SENSOR_BOOL) {
+        tb_str(tb, values[i] ? "true" : "false");
+        return;
+    }
+    /* Magnitude in 32 bits unsigned: -INT32_MIN does not fit an int32_t. */
+    uint32_t x = values[i] < 0 ? 0u - (uint32_t)values[i] : (uint32_t)values[i];
+    if (values[i] < 0) tb_char(tb, '-');
+    uint32_t scale = 1;
+    for (unsigned k = 0; k < v.decimals; k++) scale *= 10;
+    tb_u64(tb, x / scale);
+    if (v.decimals == 0) return;
+    tb_char(tb, '.');
+    const uint32_t frac = x % scale;
+    for (uint32_t s = scale / 10; s > 0; s /= 10) tb_char(tb, (char)('0' + (frac / s) % 10));
 }
 
 int32_t sensor_widest_value(const sensor_driver *d, unsigned i) {

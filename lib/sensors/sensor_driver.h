@@ -75,10 +75,11 @@ extern "C" {
 
 /* Record bits this driver needs. */
 unsigned sensor_record_bits(const sensor_driver *d);
-/* Pack / unpack one sensor's ok flag and values at bit *pos of a 64-bit field. */
-void sensor_pack(const sensor_driver *d, uint8_t ok, const int32_t values[SENSOR_MAX_VALUES], uint64_t *field,
+/* Pack / unpack one sensor's ok flag and values at bit *pos of the record's value bytes (bits
+   numbered little-endian: bit 0 is byte 0's lowest). pack only sets bits: start from zeros. */
+void sensor_pack(const sensor_driver *d, uint8_t ok, const int32_t values[SENSOR_MAX_VALUES], uint8_t *field,
                  unsigned *pos);
-void sensor_unpack(const sensor_driver *d, uint64_t field, unsigned *pos, uint8_t *ok,
+void sensor_unpack(const sensor_driver *d, const uint8_t *field, unsigned *pos, uint8_t *ok,
                    int32_t values[SENSOR_MAX_VALUES]);
 /* Value i as JSON (number with its decimals, true/false), or null when !ok. */
 void sensor_format_value(text_buf *tb, const sensor_driver *d, unsigned i, uint8_t ok, const int32_t *values);

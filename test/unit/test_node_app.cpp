@@ -244,6 +244,53 @@ static void test_escaping() {
     CHECK_STR(t, "abc");
 }
 
+/* A reading survives its 24-byte record (seq, values in 64 bits, epoch; the flash ring keeps
+   bytes 0..21), for the default sensors and for a BME280 node; a set over the record is refused. */
+static void test_record_round_trip_and_limit() {
+    node_reading r = sample();
+    uint8_t body[FLASH_BODY_SIZE];
+    node_reading_pack(kSensors, 3, &r, body);
+    CHECK_EQ(body[22], 0);
+    CHECK_EQ(body[23], 0);
+    node_reading back;
+    node_reading_unpack(kSensors, 3, body, &back);
+    CHECK(back.seq == r.seq);
+    CHECK(back.epoch_ms == r.epoch_ms);
+    CHECK_EQ(back.rssi, -61);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(back.ok[i], r.ok[i]);
+        for (int k = 0; k < SENSOR_MAX_VALUES; k++) CHECK_EQ(back.values[i][k], r.values[i][k]);
+    }
+    r.ok[DHT] = 0;
+    node_reading_pack(kSensors, 3, &r, body);
+    node_reading_unpack(kSensors, 3, body, &back);
+    CHECK_EQ(back.ok[DHT], 0);
+    CHECK_EQ(back.values[DHT][0], 0);
+
+    const node_sensor bme_node[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_bme280, no_read, 0}};
+    CHECK(node_sensors_check(bme_node, 3) == 0);
+    memset(&r, 0, sizeof r);
+    r.ok[0] = r.ok[1] = r.ok[2] = 1;
+    r.values[1][0] = 4000;
+    r.values[2][0] = -123;
+    r.values[2][1] = 1000;
+    r.values[2][2] = 110000;
+    node_reading_pack(bme_node, 3, &r, body);
+    node_reading_unpack(bme_node, 3, body, &back);
+    CHECK_EQ(back.values[1][0], 4000);
+    CHECK_EQ(back.values[2][0], -123);
+    CHECK_EQ(back.values[2][1], 1000);
+    CHECK_EQ(back.values[2][2], 110000);
+    char buf[MQTT_SLOT_SIZE];
+    CHECK(node_format_sensor("n1", bme_node, 2, &r, buf, sizeof buf) > 0);
+    CHECK_STR(buf, "{\"device_id\":\"n1\",\"temperature_c\":-12.3,\"humidity_percent\":100.0,\"pressure_hpa\":1100.00,\"timestamp\":null}");
+
+    const node_sensor too_many[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0},
+                                    {&sensor_dht22, no_read, 0}, {&sensor_bme280, no_read, 0}};
+    const char *err = node_sensors_check(too_many, 4);
+    CHECK(err != 0 && strstr(err, "56 bits") != 0);
+}
+
 static void test_alert_parsing() {
     int act = -1;
     uint32_t dur = 0;
@@ -613,6 +660,7 @@ int main() {
     RUN(test_json_escaping_of_ill_formed_utf8);
     RUN(test_ids_and_locations_must_be_utf8);
     RUN(test_tenths_extremes);
+    RUN(test_record_round_trip_and_limit);
     RUN(test_alert_parsing);
     RUN(test_app_defaults_and_validation);
     RUN(test_app_readings_and_seq);

@@ -247,9 +247,9 @@ static void test_record_packing() {
     int32_t lo[3][SENSOR_MAX_VALUES] = {{0}, {20}, {-400, 0, 30000}};
     int32_t hi[3][SENSOR_MAX_VALUES] = {{1}, {4000}, {850, 1000, 110000}};
     for (int pass = 0; pass < 2; pass++) {
-        uint64_t field = 0;
+        uint8_t field[8] = {0, 0, 0, 0, 0, 0, 0, 0};
         unsigned pos = 8;
-        for (int i = 0; i < 3; i++) sensor_pack(all[i], 1, pass ? hi[i] : lo[i], &field, &pos);
+        for (int i = 0; i < 3; i++) sensor_pack(all[i], 1, pass ? hi[i] : lo[i], field, &pos);
         CHECK(pos <= 64);
         pos = 8;
         for (int i = 0; i < 3; i++) {
@@ -261,12 +261,12 @@ static void test_record_packing() {
         }
     }
     /* A failed read: the ok bit clear, values zero. */
-    uint64_t field = 0;
+    uint8_t field[8] = {0, 0, 0, 0, 0, 0, 0, 0};
     unsigned pos = 0;
     int32_t v[SENSOR_MAX_VALUES] = {250, 400, 0};
-    sensor_pack(&sensor_dht22, 0, v, &field, &pos);
+    sensor_pack(&sensor_dht22, 0, v, field, &pos);
     CHECK_EQ(pos, sensor_record_bits(&sensor_dht22));
-    CHECK(field == 0);
+    for (int i = 0; i < 8; i++) CHECK_EQ(field[i], 0);
 }
 
 int main() {
