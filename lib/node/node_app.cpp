@@ -508,17 +508,16 @@ void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_
 }
 
 const char *node_sensors_check(const node_sensor *sensors, uint8_t count) {
-    if (count > NODE_MAX_SENSORS) return "more sensors than NODE_MAX_SENSORS (lib/node/node_app.h)";
+    if (count > NODE_MAX_SENSORS) return "more sensors than NODE_MAX_SENSORS";
     unsigned bits = 0;
     for (uint8_t i = 0; i < count; i++) {
         const sensor_driver *d = sensors[i].driver;
         if (!d || !sensors[i].read || d->value_count == 0 || d->value_count > SENSOR_MAX_VALUES)
-            return "a sensor table line has no driver, no read function or a bad value count";
+            return "a sensor table line is incomplete";
         bits += sensor_record_bits(d);
     }
     if (bits > SENSOR_RECORD_BITS)
-        return "the sensors' values need more than the reading record's 56 bits: leave one out "
-               "(a BME280 measures what a DHT22 does; docs/architecture.md, \"A new sensor\")";
+        return "the sensors' values need more than the reading record's 56 bits: leave one out";
     return 0;
 }
 
@@ -618,7 +617,7 @@ const char *check_with_sensors(const node_config *cfg, const node_hal *hal) {
     if (err) return err;
     /* All messages of one reading must fit the window at once (they are released together). */
     if ((cfg->publish_mode & NODE_PUBLISH_PER_SENSOR) && cfg->queue_limit < 1 + hal->sensor_count)
-        return "queue size is below the messages of one reading (combined + one per sensor; publish mode per-sensor or both)";
+        return "queue size is below the messages of one reading (1 + one per sensor, publish mode per-sensor or both)";
     char topic[NODE_TOPIC_LEN];
     for (uint8_t i = 0; i < hal->sensor_count; i++)
         if (!sensor_topic(topic, hal->sensors[i].driver, cfg->device_id)) return "device id too long for a topic";

@@ -69,7 +69,7 @@ void sensor_format_value(text_buf *tb, const sensor_driver *d, unsigned i, uint8
 
 int32_t sensor_widest_value(const sensor_driver *d, unsigned i) {
     const sensor_value &v = d->values[i];
-    /* Every digit of the largest value the record can hold; the minus sign if it can be negative. */
-    int64_t max = (int64_t)v.min + ((1ll << v.bits) - 1);
-    return v.min < 0 && -(int64_t)v.min * 10 > max ? v.min : (int32_t)max;
+    /* A negative minimum (its minus sign) or the largest value the record holds: as wide as any
+       value of the drivers here (-40.0 and 164.7 degC are both 5 characters). */
+    return v.min < 0 ? v.min : v.min + (int32_t)((1u << v.bits) - 1);
 }
