@@ -146,15 +146,7 @@ int bme_read(void *state, uint8_t *raw, size_t cap) {
         bme280_compensate(&c, adc_T, adc_P, a, &r);
         return (int64_t)r.humidity_q22_10;
     });
-    uint8_t *m = raw + 33;
-    m[0] = (uint8_t)(adc_P >> 12);
-    m[1] = (uint8_t)(adc_P >> 4);
-    m[2] = (uint8_t)((adc_P & 0x0f) << 4);
-    m[3] = (uint8_t)(adc_T >> 12);
-    m[4] = (uint8_t)(adc_T >> 4);
-    m[5] = (uint8_t)((adc_T & 0x0f) << 4);
-    m[6] = (uint8_t)(adc_H >> 8);
-    m[7] = (uint8_t)adc_H;
+    bme280_data_registers(adc_T, adc_P, adc_H, raw + 33);
     return BME280_RAW_SIZE;
 }
 

@@ -97,6 +97,18 @@ bme280_status bme280_decode(const uint8_t raw[BME280_RAW_SIZE], bme280_reading *
     return BME280_OK;
 }
 
+void bme280_data_registers(int32_t adc_T, int32_t adc_P, int32_t adc_H, uint8_t m[8]) {
+    /* 20-bit pressure and temperature: msb, lsb, xlsb[7:4]; 16-bit humidity: msb, lsb. */
+    m[0] = (uint8_t)(adc_P >> 12);
+    m[1] = (uint8_t)(adc_P >> 4);
+    m[2] = (uint8_t)((adc_P & 0x0f) << 4);
+    m[3] = (uint8_t)(adc_T >> 12);
+    m[4] = (uint8_t)(adc_T >> 4);
+    m[5] = (uint8_t)((adc_T & 0x0f) << 4);
+    m[6] = (uint8_t)(adc_H >> 8);
+    m[7] = (uint8_t)adc_H;
+}
+
 const char *bme280_status_name(bme280_status s) {
     switch (s) {
     case BME280_OK: return "OK";

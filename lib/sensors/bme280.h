@@ -54,6 +54,9 @@ void bme280_compensate(const bme280_calib *c, int32_t adc_T, int32_t adc_P, int3
 /* The whole raw block: BME280_OK and *out, or why not (out is zeroed then). */
 bme280_status bme280_decode(const uint8_t raw[BME280_RAW_SIZE], bme280_reading *out);
 const char *bme280_status_name(bme280_status s);
+/* The data registers (0xF7..0xFE) that hold these ADC values: what bme280_decode reads back (the
+   native node's simulated part and the tests build register blocks with it). */
+void bme280_data_registers(int32_t adc_T, int32_t adc_P, int32_t adc_H, uint8_t out[8]);
 
 struct sensor_driver;
 /* The BME280 driver: temperature_c, humidity_percent (tenths), pressure_hpa (Pa, 2 decimals). */

@@ -141,15 +141,7 @@ static void bme280_block(uint8_t raw[BME280_RAW_SIZE], int32_t adc_T, int32_t ad
     raw[30] = (uint8_t)((324 & 0x0f) | (0 << 4)); /* dig_H5 = 0: 0xE5[7:4] = 0, 0xE6 = 0 */
     raw[31] = 0;
     raw[32] = 30;                               /* dig_H6 */
-    uint8_t *m = raw + 33;
-    m[0] = (uint8_t)(adc_P >> 12);
-    m[1] = (uint8_t)(adc_P >> 4);
-    m[2] = (uint8_t)((adc_P & 0x0f) << 4);
-    m[3] = (uint8_t)(adc_T >> 12);
-    m[4] = (uint8_t)(adc_T >> 4);
-    m[5] = (uint8_t)((adc_T & 0x0f) << 4);
-    m[6] = (uint8_t)(adc_H >> 8);
-    m[7] = (uint8_t)adc_H;
+    bme280_data_registers(adc_T, adc_P, adc_H, raw + 33);
 }
 
 /* The datasheet's floating-point humidity formula (BME280 datasheet 8.1), to check the integer
