@@ -4,6 +4,7 @@ add_library(hal_posix STATIC
   ${CMAKE_SOURCE_DIR}/lib/hal_posix/posix_hal.cpp
   ${CMAKE_SOURCE_DIR}/lib/hal_posix/posix_tcp.cpp
   ${CMAKE_SOURCE_DIR}/lib/hal_posix/scenario.cpp
+  ${CMAKE_SOURCE_DIR}/lib/hal_posix/sim_sensors.cpp
   ${CMAKE_SOURCE_DIR}/lib/hal_posix/flash_file.cpp)
 target_include_directories(hal_posix PUBLIC ${CMAKE_SOURCE_DIR}/lib/hal_posix)
 target_link_libraries(hal_posix PUBLIC node_core m)

@@ -20,7 +20,10 @@
 #include <string.h>
 
 #include "fake_transport.h"
+#include "dht22.h"
+#include "hcsr04.h"
 #include "node_app.h"
+#include "pir.h"
 
 namespace {
 
@@ -47,19 +50,29 @@ uint32_t h_boot(void *) { return 7; }
 int h_link(void *) { return 1; }
 int h_rssi(void *) { return -57; }
 void h_restart(void *) { fh.restarts++; }
-int h_pir(void *) { return 0; }
-int h_dht(void *, uint8_t f[5])
+int h_pir(void *, uint8_t *raw, size_t)
+{
+    raw[0] = 0;
+    return 1;
+}
+int h_dht(void *, uint8_t *f, size_t)
 {
     const uint8_t frame[5] = {0x01, 0x92, 0x00, 0xd7, 0x6a}; /* 40.2 %, 21.5 degC */
     memcpy(f, frame, 5);
-    return HAL_DHT22_OK;
+    return 5;
 }
-int32_t h_echo(void *) { return 7195; }
+int h_echo(void *, uint8_t *raw, size_t)
+{
+    const uint32_t us = 7195; /* 123.4 cm */
+    for (int i = 0; i < 4; i++) raw[i] = (uint8_t)(us >> (8 * i));
+    return 4;
+}
 void h_led(void *, int on) { fh.led = on; }
 void h_buzzer(void *, int on) { fh.buzzer = on; }
 
+const node_sensor sensors[] = {{&sensor_pir, h_pir, 0}, {&sensor_ultrasonic, h_echo, 0}, {&sensor_dht22, h_dht, 0}};
 node_hal hal = {0, h_millis, h_epoch, h_random, h_log, h_boot, h_link, h_rssi, h_restart,
-                h_pir, h_dht, h_echo, h_led, h_buzzer};
+                sensors, 3, h_led, h_buzzer, 0};
 node_app app;
 fake_transport ft;
 uint16_t next_in_id;

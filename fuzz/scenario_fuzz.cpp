@@ -7,9 +7,10 @@
  * then goes through the core's own decoders (lib/sensors), as in the node. Asserted:
  *   - a refusal is a short one-line message; an accepted command has a known kind and its
  *     values in the documented ranges;
+ *   - every simulated sensor's read decodes through its driver without a crash;
  *   - the simulated DHT22 frame decodes back to exactly the scenario's values when the
  *     datasheet range allows them (OUT_OF_RANGE otherwise), BAD_CHECKSUM for "dht badsum",
- *     and "dht fail" times out;
+ *     and "dht fail" times out; the simulated BME280's registers decode to its values;
  *   - the echo time is -1 or within the 30 ms timeout, and converts to a distance within
  *     0.2 cm of the scenario's (or no reading outside 2-400 cm).
  */
@@ -35,51 +36,84 @@ void fail(const char *what)
 void check_cmd(const scenario_cmd &c)
 {
     switch (c.kind) {
-    case SC_NONE: case SC_DHT_FAIL: case SC_DHT_BADSUM: case SC_DISTANCE_NONE: break;
-    case SC_PIR: case SC_LINK: if (c.a != 0 && c.a != 1) fail("pir/link not 0 or 1"); break;
-    case SC_DHT: if (c.a < -32767 || c.a > 32767 || c.b < 0 || c.b > 65535) fail("dht values out of range"); break;
-    case SC_DISTANCE: if (c.a < 0 || c.a > 100000) fail("distance out of range"); break;
-    case SC_RSSI: if (c.a < -120 || c.a > 0) fail("rssi out of range"); break;
-    case SC_WAIT: if (c.a < 0 || c.a > 86400000) fail("wait out of range"); break;
+    case SC_NONE: break;
+    case SC_SENSOR: if (c.sensor >= sim_sensor_count) fail("sensor line out of the table"); break;
+    case SC_LINK: if (c.v[0] != 0 && c.v[0] != 1) fail("link not 0 or 1"); break;
+    case SC_RSSI: if (c.v[0] < -120 || c.v[0] > 0) fail("rssi out of range"); break;
+    case SC_WAIT: if (c.v[0] < 0 || c.v[0] > 86400000) fail("wait out of range"); break;
     default: fail("unknown kind");
     }
 }
 
+size_t line_of(const char *command)
+{
+    for (size_t i = 0; i < sim_sensor_count; i++)
+        if (strcmp(sim_sensor_table[i].command, command) == 0) return i;
+    fail("no such simulated sensor");
+    return 0;
+}
+
+/* Read a simulated sensor and decode it with its driver: NULL and values, or why not. */
+const char *read_back(const sim_sensors &s, size_t i, int *n, int32_t v[SENSOR_MAX_VALUES])
+{
+    uint8_t raw[SENSOR_RAW_MAX];
+    *n = sim_sensor_table[i].read((void *)s.state[i], raw, sizeof raw);
+    if (*n > (int)sizeof raw) fail("a read returned more than its buffer");
+    return sim_sensor_table[i].driver->decode(raw, *n, v);
+}
+
 void check_sensors(const sim_sensors &s)
 {
-    uint8_t frame[5];
-    int rc = sim_dht22_frame(&s, frame);
-    if (s.dht_mode == SC_DHT_FAIL) {
-        if (rc != HAL_DHT22_TIMEOUT) fail("dht fail did not time out");
-    } else {
-        if (rc != HAL_DHT22_OK) fail("dht frame");
-        dht22_reading r;
-        dht22_status st = dht22_decode(frame, &r);
-        if (s.dht_mode == SC_DHT_BADSUM) {
-            if (st != DHT22_BAD_CHECKSUM) fail("dht badsum decoded");
-        } else {
-            const bool in_range = s.temperature_tenths >= -400 && s.temperature_tenths <= 800 &&
-                                  s.humidity_tenths >= 0 && s.humidity_tenths <= 1000;
-            if (in_range) {
-                if (st != DHT22_OK || r.temperature_tenths != s.temperature_tenths ||
-                    r.humidity_tenths != s.humidity_tenths)
-                    fail("the DHT22 frame does not decode to the scenario's values");
-            } else if (st == DHT22_OK) {
-                fail("an out-of-range DHT22 value decoded as OK");
-            }
-        }
-        (void)dht22_status_name(st);
+    int32_t v[SENSOR_MAX_VALUES];
+    int n;
+    /* Every simulated sensor reads and decodes without crashing; a failure has a short name. */
+    for (size_t i = 0; i < sim_sensor_count; i++) {
+        const char *why = read_back(s, i, &n, v);
+        if (why && (strlen(why) == 0 || strlen(why) > 20)) fail("a failure name is not a short word");
     }
-    int32_t us = sim_echo_us(&s);
-    if (us < -1 || us > 30000) fail("echo time out of range");
-    int32_t d = hcsr04_distance_tenths(us);
-    if (us < 0) {
-        if (d != HCSR04_NO_READING) fail("a distance without an echo");
-    } else if (s.distance_tenths >= HCSR04_MIN_TENTHS + 2 && s.distance_tenths <= HCSR04_MAX_TENTHS - 2) {
-        if (d == HCSR04_NO_READING || d < s.distance_tenths - 2 || d > s.distance_tenths + 2)
+    /* DHT22: state = mode (0 ok, 1 fail, 2 badsum), tenths of degC, tenths of %RH. */
+    const int32_t *dht = s.state[line_of("dht")];
+    const char *why = read_back(s, line_of("dht"), &n, v);
+    if (dht[0] == 1) {
+        if (n != HAL_SENSOR_NO_ANSWER || !why || strcmp(why, "TIMEOUT") != 0) fail("dht fail did not time out");
+    } else if (dht[0] == 2) {
+        if (!why || strcmp(why, "BAD_CHECKSUM") != 0) fail("dht badsum decoded");
+    } else {
+        const bool in_range = dht[1] >= -400 && dht[1] <= 800 && dht[2] >= 0 && dht[2] <= 1000;
+        if (in_range) {
+            if (why || v[0] != dht[1] || v[1] != dht[2]) fail("the DHT22 frame does not decode to the scenario's values");
+        } else if (!why) {
+            fail("an out-of-range DHT22 value decoded as OK");
+        }
+    }
+    /* HC-SR04: state = tenths of a cm, -1 for no echo. */
+    const int32_t distance = s.state[line_of("distance")][0];
+    why = read_back(s, line_of("distance"), &n, v);
+    if (n == 4) {
+        uint8_t raw[SENSOR_RAW_MAX];
+        sim_sensor_table[line_of("distance")].read((void *)s.state[line_of("distance")], raw, sizeof raw);
+        int32_t us = (int32_t)((uint32_t)raw[0] | ((uint32_t)raw[1] << 8) | ((uint32_t)raw[2] << 16) | ((uint32_t)raw[3] << 24));
+        if (us < 0 || us > 30000) fail("echo time out of range");
+    }
+    if (n < 0) {
+        if (!why) fail("a distance without an echo");
+    } else if (distance >= HCSR04_MIN_TENTHS + 2 && distance <= HCSR04_MAX_TENTHS - 2) {
+        if (why || v[0] < distance - 2 || v[0] > distance + 2)
             fail("the echo does not convert back to the scenario's distance");
-    } else if (d != HCSR04_NO_READING && (d < HCSR04_MIN_TENTHS || d > HCSR04_MAX_TENTHS)) {
+    } else if (!why && (v[0] < HCSR04_MIN_TENTHS || v[0] > HCSR04_MAX_TENTHS)) {
         fail("a distance outside 2-400 cm reported");
+    }
+    /* BME280: state = mode, centi-degC, tenths of %RH, Pa: decodes to them (tenths of degC). */
+    const int32_t *bme = s.state[line_of("bme280")];
+    why = read_back(s, line_of("bme280"), &n, v);
+    if (bme[0] == 1) {
+        if (!why) fail("bme280 fail decoded");
+    } else {
+        int32_t t = bme[1];
+        int32_t tenths = (t >= 0 ? t + 5 : t - 5) / 10;
+        if (why || v[0] < tenths - 1 || v[0] > tenths + 1 || v[1] < bme[2] - 1 || v[1] > bme[2] + 1 ||
+            v[2] < bme[3] - 1 || v[2] > bme[3] + 1)
+            fail("the BME280 registers do not decode to the scenario's values");
     }
 }
 

@@ -34,8 +34,12 @@ function el(tag, cls, text) {
 const FACTS = [
   ['motion', 'motion'], ['distance', 'distance'], ['temperature', 'temperature'], ['humidity', 'humidity'],
   ['reliability', 'reliability'], ['gaps', 'seq gaps'], ['duplicates', 'duplicates'], ['late', 'delivered late'],
-  ['lost', 'lost on node'], ['alerts', 'fall alerts'],
+  ['lost', 'lost on node'], ['alerts', 'fall alerts'], ['other', 'other sensors'],
 ];
+
+/* The reading fields the facts above show; 'other sensors' lists the rest by name (a BME280's
+   pressure_hpa), so a new sensor needs no change here. */
+const SHOWN_FIELDS = new Set(['pir', 'distance_cm', 'temperature_c', 'humidity_percent', 'rssi', 'timestamp']);
 
 function makeCard(id) {
   const root = el('section', 'device');
@@ -98,6 +102,8 @@ function renderCard(card, d) {
   v.lost.classList.toggle('bad', lost > 0);
   v.alerts.textContent = String(d.fall_alerts || 0);
   v.alerts.classList.toggle('bad', (d.fall_alerts || 0) > 0);
+  const other = Object.keys(r).filter((k) => !SHOWN_FIELDS.has(k)).sort();
+  v.other.textContent = other.length ? other.map((k) => k + ' ' + (r[k] === null ? 'failed' : String(r[k]))).join(', ') : '–';
   // The node confirms it is there by its presence: no alert to a node that is not online.
   card.button.disabled = d.state !== 'online';
   card.button.title = d.state === 'online' ? 'sound its buzzer for 1 s' : 'only while the node is online';

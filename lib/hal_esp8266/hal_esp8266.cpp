@@ -125,8 +125,17 @@ static const char *wifi_status_name(int status) {
 
 /* ---- sensors and actuators --------------------------------------------------------------- */
 
-static int hal_pir_level(void *ctx) {
-    return digitalRead(as_board(ctx)->cfg.pin_pir) == HIGH ? 1 : 0;
+/* Each read sets its pins up on its first call, so a sensor left out of the table (config.h)
+   never touches its pins. */
+int hal_esp8266_read_pir(void *ctx, uint8_t *raw, size_t cap) {
+    hal_esp8266 *b = as_board(ctx);
+    if (!b->pir_ready) {
+        pinMode(b->cfg.pin_pir, INPUT); /* the PIR module drives its output both ways */
+        b->pir_ready = 1;
+    }
+    if (cap < 1) return HAL_SENSOR_NO_ANSWER;
+    raw[0] = digitalRead(b->cfg.pin_pir) == HIGH ? 1 : 0;
+    return 1;
 }
 
 /* Busy-waits until `pin` reads `level`; returns the cycles waited, or -1 after timeout_us.
@@ -158,16 +167,16 @@ static int dht22_read_bus(uint8_t pin, uint8_t frame[5]) {
         if (wait_for_level(pin, LOW, kDhtEdgeTimeoutUs) < 0 ||
             wait_for_level(pin, HIGH, kDhtEdgeTimeoutUs) < 0 ||
             wait_for_level(pin, LOW, kDhtEdgeTimeoutUs) < 0) {
-            return HAL_DHT22_TIMEOUT;
+            return HAL_SENSOR_NO_ANSWER;
         }
         /* 40 bits: each a ~50 us low, then a high whose width is the bit. */
         for (int i = 0; i < 40; i++) {
             if (wait_for_level(pin, HIGH, kDhtEdgeTimeoutUs) < 0) {
-                return HAL_DHT22_TIMEOUT;
+                return HAL_SENSOR_NO_ANSWER;
             }
             int32_t high = wait_for_level(pin, LOW, kDhtEdgeTimeoutUs);
             if (high < 0) {
-                return HAL_DHT22_TIMEOUT;
+                return HAL_SENSOR_NO_ANSWER;
             }
             high_cycles[i] = static_cast<uint32_t>(high);
         }
@@ -183,13 +192,18 @@ static int dht22_read_bus(uint8_t pin, uint8_t frame[5]) {
             frame[i / 8] |= 1;
         }
     }
-    return HAL_DHT22_OK; /* checksum is checked by dht22_decode() in the core */
+    return 5; /* checksum is checked by dht22_decode() in the core */
 }
 
-static int hal_dht22_read(void *ctx, uint8_t frame[5]) {
+int hal_esp8266_read_dht22(void *ctx, uint8_t *frame, size_t cap) {
     hal_esp8266 *b = as_board(ctx);
+    if (cap < 5) return HAL_SENSOR_NO_ANSWER;
+    if (!b->dht_ready) {
+        pinMode(b->cfg.pin_dht22, INPUT_PULLUP); /* idle high; the module has its own 10 k too */
+        b->dht_ready = 1;
+    }
     const uint32_t now = millis();
-    if (!b->dht_have_last && now < kDhtPowerUpMs) return HAL_DHT22_TIMEOUT;
+    if (!b->dht_have_last && now < kDhtPowerUpMs) return HAL_SENSOR_NO_ANSWER;
     if (!b->dht_have_last || now - b->dht_last_ms >= kDhtMinIntervalMs) {
         b->dht_last_result = dht22_read_bus(b->cfg.pin_dht22, b->dht_last_frame);
         b->dht_last_ms = now;
@@ -201,10 +215,15 @@ static int hal_dht22_read(void *ctx, uint8_t frame[5]) {
     return b->dht_last_result;
 }
 
-static int32_t hal_hcsr04_echo_us(void *ctx) {
-    const hal_esp8266 *b = as_board(ctx);
+static int32_t hcsr04_echo_us(hal_esp8266 *b) {
     const uint8_t trig = b->cfg.pin_hcsr04_trig;
     const uint8_t echo = b->cfg.pin_hcsr04_echo;
+    if (!b->hcsr04_ready) {
+        pinMode(trig, OUTPUT);
+        digitalWrite(trig, LOW);
+        pinMode(echo, INPUT);
+        b->hcsr04_ready = 1;
+    }
 
     /* A previous echo still high (no obstacle: ~38 ms) would be measured as ours. */
     uint32_t t0 = micros();
@@ -234,6 +253,15 @@ static int32_t hal_hcsr04_echo_us(void *ctx) {
     return static_cast<int32_t>(micros() - rise);
 }
 
+int hal_esp8266_read_ultrasonic(void *ctx, uint8_t *raw, size_t cap) {
+    const int32_t us = hcsr04_echo_us(as_board(ctx));
+    if (us < 0 || cap < 4) return HAL_SENSOR_NO_ANSWER;
+    for (int i = 0; i < 4; i++) {
+        raw[i] = static_cast<uint8_t>(static_cast<uint32_t>(us) >> (8 * i));
+    }
+    return 4;
+}
+
 static void hal_led_set(void *ctx, int on) {
     /* GPIO2 drives the LED's cathode: low = lit. */
     digitalWrite(as_board(ctx)->cfg.pin_led, on ? LOW : HIGH);
@@ -247,19 +275,18 @@ static void hal_buzzer_set(void *ctx, int on) {
 
 /* ---- setup and poll ---------------------------------------------------------------------- */
 
-void hal_esp8266_begin(hal_esp8266 *board, const hal_esp8266_config *cfg, node_hal *out) {
+void hal_esp8266_begin(hal_esp8266 *board, const hal_esp8266_config *cfg, const node_sensor *sensors,
+                       uint8_t sensor_count, node_hal *out) {
     board->cfg = *cfg;
     board->last_wifi_status = -1;
     board->clock_was_set = 0;
     board->dht_have_last = 0;
-    board->dht_last_result = HAL_DHT22_TIMEOUT;
+    board->dht_last_result = HAL_SENSOR_NO_ANSWER;
     board->dht_last_ms = 0;
+    board->pir_ready = 0;
+    board->dht_ready = 0;
+    board->hcsr04_ready = 0;
 
-    pinMode(cfg->pin_pir, INPUT); /* the PIR module drives its output both ways */
-    pinMode(cfg->pin_hcsr04_trig, OUTPUT);
-    digitalWrite(cfg->pin_hcsr04_trig, LOW);
-    pinMode(cfg->pin_hcsr04_echo, INPUT);
-    pinMode(cfg->pin_dht22, INPUT_PULLUP); /* idle high; the module has its own 10 k too */
     pinMode(cfg->pin_led, OUTPUT);
     digitalWrite(cfg->pin_led, HIGH); /* off */
     pinMode(cfg->pin_buzzer, OUTPUT);
@@ -285,9 +312,8 @@ void hal_esp8266_begin(hal_esp8266 *board, const hal_esp8266_config *cfg, node_h
     out->link_up = hal_link_up;
     out->wifi_rssi = hal_wifi_rssi;
     out->restart = hal_restart;
-    out->pir_level = hal_pir_level;
-    out->dht22_read = hal_dht22_read;
-    out->hcsr04_echo_us = hal_hcsr04_echo_us;
+    out->sensors = sensors;
+    out->sensor_count = sensor_count;
     out->led_set = hal_led_set;
     out->buzzer_set = hal_buzzer_set;
     out->flash = flash_region_init(&board->flash) >= 3 ? &board->flash : nullptr;

@@ -1,6 +1,8 @@
 /* posix_hal.cpp - see posix_hal.h. */
 #include "posix_hal.h"
 
+#include "node_app.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -60,9 +62,49 @@ void h_restart(void *ctx) {
     exit(1);
 }
 
-int h_pir(void *ctx) { return self(ctx)->sim.pir; }
-int h_dht(void *ctx, uint8_t frame[5]) { return sim_dht22_frame(&self(ctx)->sim, frame); }
-int32_t h_echo(void *ctx) { return sim_echo_us(&self(ctx)->sim); }
+/* The --sensors list ("pir,ultrasonic,dht22") as node_sensor lines, in that order. */
+const char *choose_sensors(posix_hal *h, const char *list, char *err, size_t cap) {
+    char names[128];
+    if (strlen(list) >= sizeof names) {
+        snprintf(err, cap, "--sensors: list too long");
+        return err;
+    }
+    strcpy(names, list);
+    for (char *save = 0, *name = strtok_r(names, ",", &save); name; name = strtok_r(0, ",", &save)) {
+        const sim_sensor *sim = sim_sensor_by_name(name);
+        if (!sim) {
+            size_t n = (size_t)snprintf(err, cap, "--sensors: unknown sensor \"%s\" (known:", name);
+            for (size_t i = 0; i < sim_sensor_count && n < cap; i++)
+                n += (size_t)snprintf(err + n, cap - n, " %s", sim_sensor_table[i].driver->name);
+            if (n < cap) snprintf(err + n, cap - n, ")");
+            return err;
+        }
+        for (uint8_t i = 0; i < h->hal.sensor_count; i++) {
+            if (h->sensors[i].driver == sim->driver) {
+                snprintf(err, cap, "--sensors: \"%s\" listed twice", name);
+                return err;
+            }
+        }
+        if (h->hal.sensor_count == SIM_MAX_SENSORS) {
+            snprintf(err, cap, "--sensors: more than %d", SIM_MAX_SENSORS);
+            return err;
+        }
+        node_sensor &ns = h->sensors[h->hal.sensor_count++];
+        ns.driver = sim->driver;
+        ns.read = sim->read;
+        ns.ctx = h->sim.state[sim - sim_sensor_table];
+    }
+    if (h->hal.sensor_count == 0) {
+        snprintf(err, cap, "--sensors: none listed");
+        return err;
+    }
+    h->hal.sensors = h->sensors;
+    if (const char *bad = node_sensors_check(h->sensors, h->hal.sensor_count)) {
+        snprintf(err, cap, "--sensors: %s", bad);
+        return err;
+    }
+    return 0;
+}
 
 void h_led(void *, int on) {
     fprintf(stderr, "node: led %s\n", on ? "on" : "off");
@@ -194,11 +236,9 @@ const char *posix_hal_init(posix_hal *h, const posix_hal_options *opt, char *err
     n->link_up = h_link_up;
     n->wifi_rssi = h_rssi;
     n->restart = h_restart;
-    n->pir_level = h_pir;
-    n->dht22_read = h_dht;
-    n->hcsr04_echo_us = h_echo;
     n->led_set = h_led;
     n->buzzer_set = h_buzzer;
+    if (const char *bad = choose_sensors(h, opt->sensors ? opt->sensors : POSIX_HAL_SENSORS, err, cap)) return bad;
 
     if (opt->scenario && strcmp(opt->scenario, "-") == 0) {
         h->from_stdin = 1;
@@ -263,7 +303,7 @@ void posix_hal_poll(posix_hal *h) {
         if (c.kind == SC_NONE) continue;
         if (c.kind == SC_WAIT) {
             h->waiting = 1;
-            h->wait_until = now + (uint32_t)c.a;
+            h->wait_until = now + (uint32_t)c.v[0];
             continue;
         }
         scenario_apply(&h->sim, &c);

@@ -22,8 +22,12 @@ struct posix_hal_options {
     int clock_override;        /* 1: use clock_s instead of the system clock */
     int64_t clock_s;           /* seconds since the epoch at start; 0: clock not set */
     const char *scenario;      /* file, "-" for stdin, NULL for constant readings */
+    const char *sensors;       /* driver names, comma-separated (sim_sensors.cpp); NULL: POSIX_HAL_SENSORS */
     char *const *argv;         /* for restart() */
 };
+
+/* The sensors of the NodeMCU build's default config.h. */
+#define POSIX_HAL_SENSORS "pir,ultrasonic,dht22"
 
 struct posix_hal {
     node_hal hal;
@@ -31,6 +35,7 @@ struct posix_hal {
     uint64_t start_mono_ms;
     uint32_t boot_count;
     sim_sensors sim;
+    node_sensor sensors[SIM_MAX_SENSORS]; /* node_hal.sensors: the chosen lines, ctx = their state */
     /* Scenario source: a whole file read at start (and checked), or stdin read a line at a time. */
     char *file;
     size_t file_len, file_pos;
@@ -42,7 +47,8 @@ struct posix_hal {
     uint32_t wait_until;
 };
 
-/* Set up. NULL, or one line saying what is wrong (bad scenario line, unusable state dir). */
+/* Set up. NULL, or one line saying what is wrong (bad scenario line, unknown sensor, unusable
+   state dir). */
 const char *posix_hal_init(posix_hal *h, const posix_hal_options *opt, char *err, size_t err_cap);
 /* Apply the scenario lines that are due. Call from the main loop. */
 void posix_hal_poll(posix_hal *h);

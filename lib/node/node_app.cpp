@@ -5,7 +5,6 @@
 
 #include <string.h>
 
-#include "hcsr04.h"
 #include "log_line.h"
 #include "text_buf.h"
 
@@ -98,58 +97,73 @@ void publish(node_app *a, const char *topic, size_t len) {
 
 void store_push(node_app *a, const uint8_t *body);
 
+/* Read sensor i now if its driver allows (min_interval_ms); otherwise its last result stands. */
+void read_sensor(node_app *a, uint8_t i, uint32_t now) {
+    const node_hal *h = a->hal;
+    const node_sensor &ns = h->sensors[i];
+    const sensor_driver *d = ns.driver;
+    node_sensor_state &st = a->sensors[i];
+    if (d->flags & SENSOR_EDGE) {
+        st.ok = 1;
+        st.values[0] = st.edge.level; /* the debounced level, kept by node_app_poll */
+        return;
+    }
+    if (st.read_once && (uint32_t)(now - st.read_at) < d->min_interval_ms) return;
+    st.read_once = 1;
+    st.read_at = now;
+    uint8_t raw[SENSOR_RAW_MAX];
+    memset(raw, 0, sizeof raw);
+    int n = ns.read(ns.ctx, raw, sizeof raw);
+    int32_t values[SENSOR_MAX_VALUES] = {0, 0, 0};
+    const char *failed = d->decode(raw, n, values);
+    st.ok = failed == 0;
+    memcpy(st.values, values, sizeof values);
+    if (failed && !(d->flags & SENSOR_QUIET)) node_log(a, "sensor: ", d->name, " read failed: ", failed);
+}
+
 void take_reading(node_app *a, uint32_t now) {
     const node_hal *h = a->hal;
-    /* The DHT22 needs 2 s between reads; in between, the last result stands. */
-    if (!a->dht_read_once || (uint32_t)(now - a->dht_read_at) >= DHT22_MIN_INTERVAL_MS) {
-        uint8_t frame[5] = {0, 0, 0, 0, 0};
-        a->dht_read_once = 1;
-        a->dht_read_at = now;
-        if (h->dht22_read(h->ctx, frame) != HAL_DHT22_OK) {
-            a->dht_status = DHT22_TIMEOUT;
-        } else {
-            a->dht_status = dht22_decode(frame, &a->dht_last);
-        }
-        if (a->dht_status != DHT22_OK) node_log(a, "sensor: ", "dht22 read failed: ", dht22_status_name(a->dht_status));
-    }
-
     node_reading r;
     memset(&r, 0, sizeof r);
+    for (uint8_t i = 0; i < h->sensor_count; i++) {
+        read_sensor(a, i, now);
+        r.ok[i] = a->sensors[i].ok;
+        memcpy(r.values[i], a->sensors[i].values, sizeof r.values[i]);
+    }
     a->counter++;
     r.seq = ((uint64_t)a->boot_count << 32) | a->counter;
     r.epoch_ms = h->epoch_ms(h->ctx);
-    r.pir = a->pir.level;
-    r.dht_ok = a->dht_status == DHT22_OK;
-    if (r.dht_ok) {
-        r.temperature_tenths = a->dht_last.temperature_tenths;
-        r.humidity_tenths = a->dht_last.humidity_tenths;
-    }
-    r.distance_tenths = hcsr04_distance_tenths(h->hcsr04_echo_us(h->ctx));
     r.rssi = h->wifi_rssi(h->ctx);
     a->last_reading_at = now;
 
     {
-        char line[160];
+        /* "sensor: reading seq=N pir=0 distance_cm=123.4 ...": a boolean under its sensor's
+           name, numbers under their field names, null for a failed read. */
+        char line[200];
         text_buf tb;
         tb_init(&tb, line, sizeof line);
         tb_str(&tb, "sensor: reading seq=");
         tb_u64(&tb, r.seq);
-        tb_str(&tb, " pir=");
-        tb_u64(&tb, r.pir);
-        tb_str(&tb, " distance_cm=");
-        if (r.distance_tenths == HCSR04_NO_READING) tb_str(&tb, "null");
-        else tb_tenths(&tb, r.distance_tenths);
-        tb_str(&tb, " temperature_c=");
-        if (r.dht_ok) tb_tenths(&tb, r.temperature_tenths);
-        else tb_str(&tb, "null");
-        tb_str(&tb, " humidity_percent=");
-        if (r.dht_ok) tb_tenths(&tb, r.humidity_tenths);
-        else tb_str(&tb, "null");
+        for (uint8_t i = 0; i < h->sensor_count; i++) {
+            const sensor_driver *d = h->sensors[i].driver;
+            for (unsigned k = 0; k < d->value_count; k++) {
+                tb_char(&tb, ' ');
+                if (d->values[k].kind == SENSOR_BOOL) {
+                    tb_str(&tb, d->name);
+                    tb_char(&tb, '=');
+                    tb_u64(&tb, r.values[i][k] ? 1 : 0);
+                } else {
+                    tb_str(&tb, d->values[k].key);
+                    tb_char(&tb, '=');
+                    sensor_format_value(&tb, d, k, r.ok[i], r.values[i]);
+                }
+            }
+        }
         h->log(h->ctx, line);
     }
 
     uint8_t body[FLASH_BODY_SIZE];
-    node_reading_pack(&r, body);
+    node_reading_pack(h->sensors, h->sensor_count, &r, body);
     store_push(a, body);
 }
 
@@ -237,7 +251,7 @@ void on_acked(void *ctx, uint16_t id) {
     node_app *a = (node_app *)ctx;
     for (uint8_t i = 0; i < a->inflight_count; i++) {
         node_inflight &f = a->inflight[i];
-        for (uint8_t k = 0; k < 4; k++) {
+        for (uint8_t k = 0; k < 1 + NODE_MAX_SENSORS; k++) {
             if (f.ids[k] != id) continue;
             f.ids[k] = 0;
             if (--f.waiting == 0) complete_inflight(a, i);
@@ -249,7 +263,33 @@ void on_acked(void *ctx, uint16_t id) {
 void track(node_inflight &f, node_app *a, const char *topic, size_t len) {
     uint32_t before = a->payload_errors;
     publish(a, topic, len);
-    if (a->payload_errors == before && f.waiting < 4) f.ids[f.waiting++] = a->session.last_packet_id;
+    if (a->payload_errors == before && f.waiting < 1 + NODE_MAX_SENSORS) f.ids[f.waiting++] = a->session.last_packet_id;
+}
+
+/* Whether a reading sends sensor d's per-sensor message. */
+bool sends_topic(const sensor_driver *d, uint8_t ok) {
+    return ok || (d->topic_style == SENSOR_TOPIC_VALUE && d->missing);
+}
+
+bool sensor_topic(char *out, const sensor_driver *d, const char *id) {
+    text_buf tb;
+    tb_init(&tb, out, NODE_TOPIC_LEN);
+    tb_str(&tb, "sensors/");
+    tb_str(&tb, d->name);
+    tb_char(&tb, '/');
+    tb_str(&tb, id);
+    return !tb.overflow;
+}
+
+/* The JSON fields of sensor i: "key":value,... */
+void sensor_fields(text_buf *tb, const sensor_driver *d, const node_reading *r, uint8_t i) {
+    for (unsigned k = 0; k < d->value_count; k++) {
+        if (k) tb_char(tb, ',');
+        tb_char(tb, '"');
+        tb_str(tb, d->values[k].key);
+        tb_str(tb, "\":");
+        sensor_format_value(tb, d, k, r->ok[i], r->values[i]);
+    }
 }
 
 uint32_t lost_total(const node_app *a) { return a->lost + (a->has_flash ? a->flash.stats.dropped : 0); }
@@ -292,7 +332,7 @@ void dispatch(node_app *a) {
             break;
         }
         node_reading r;
-        node_reading_unpack(f.body, &r);
+        node_reading_unpack(h->sensors, h->sensor_count, f.body, &r);
         uint8_t mode = a->cfg.publish_mode;
         if ((mode & NODE_PUBLISH_PER_SENSOR) && a->cfg.per_sensor_max_age_ms) {
             /* A late reading is history: the combined message (with its timestamp) says it all. */
@@ -301,8 +341,10 @@ void dispatch(node_app *a) {
                                                    : (uint32_t)(r.seq >> 32) != a->boot_count;
             if (old) mode = NODE_PUBLISH_COMBINED;
         }
-        uint16_t need = (uint16_t)(((mode & NODE_PUBLISH_COMBINED) ? 1 : 0) +
-                                   ((mode & NODE_PUBLISH_PER_SENSOR) ? (r.dht_ok ? 3 : 2) : 0));
+        uint16_t need = (mode & NODE_PUBLISH_COMBINED) ? 1 : 0;
+        if (mode & NODE_PUBLISH_PER_SENSOR) {
+            for (uint8_t i = 0; i < h->sensor_count; i++) need = (uint16_t)(need + (sends_topic(h->sensors[i].driver, r.ok[i]) ? 1 : 0));
+        }
         if (mqtt_session_room(&a->session) < need) break;
         if (f.in_flash) {
             flash_ring_advance(&a->flash);
@@ -312,13 +354,17 @@ void dispatch(node_app *a) {
         }
         if (mode & NODE_PUBLISH_COMBINED) {
             track(f, a, a->t_combined,
-                  node_format_combined(a->cfg.device_id, a->cfg.location, &r, a->payload, sizeof a->payload));
+                  node_format_combined(a->cfg.device_id, a->cfg.location, h->sensors, h->sensor_count, &r,
+                                       a->payload, sizeof a->payload));
         }
         if (mode & NODE_PUBLISH_PER_SENSOR) {
-            a->payload[0] = r.pir ? '1' : '0';
-            track(f, a, a->t_pir, 1);
-            track(f, a, a->t_ultrasonic, node_format_distance(&r, a->payload, sizeof a->payload));
-            if (r.dht_ok) track(f, a, a->t_dht, node_format_dht(a->cfg.device_id, &r, a->payload, sizeof a->payload));
+            for (uint8_t i = 0; i < h->sensor_count; i++) {
+                if (!sends_topic(h->sensors[i].driver, r.ok[i])) continue;
+                char topic[NODE_TOPIC_LEN];
+                sensor_topic(topic, h->sensors[i].driver, a->cfg.device_id); /* fits: checked at init */
+                track(f, a, topic,
+                      node_format_sensor(a->cfg.device_id, h->sensors, i, &r, a->payload, sizeof a->payload));
+            }
         }
         a->inflight[a->inflight_count++] = f;
         if (f.waiting == 0) complete_inflight(a, (uint8_t)(a->inflight_count - 1));
@@ -435,42 +481,48 @@ void node_config_defaults(node_config *cfg) {
     cfg->per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
 }
 
-void node_reading_pack(const node_reading *r, uint8_t b[FLASH_BODY_SIZE]) {
+void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_reading *r,
+                       uint8_t b[FLASH_BODY_SIZE]) {
     memset(b, 0, FLASH_BODY_SIZE);
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(r->seq >> (8 * i));
-    bool has_distance = r->distance_tenths != HCSR04_NO_READING;
-    b[8] = (uint8_t)((r->pir ? 1 : 0) | (r->dht_ok ? 2 : 0) | (has_distance ? 4 : 0));
+    /* The 8 value bytes: RSSI (byte 8), then each sensor's ok bit and values (sensor_driver.h). */
     int32_t rssi = r->rssi < -128 ? -128 : r->rssi > 127 ? 127 : r->rssi;
-    b[9] = (uint8_t)(int8_t)rssi;
-    int32_t d = has_distance ? r->distance_tenths : 0;
-    d = d < -32768 ? -32768 : d > 32767 ? 32767 : d;
-    b[10] = (uint8_t)(uint16_t)d;
-    b[11] = (uint8_t)((uint16_t)d >> 8);
-    b[12] = (uint8_t)(uint16_t)r->temperature_tenths;
-    b[13] = (uint8_t)((uint16_t)r->temperature_tenths >> 8);
-    b[14] = (uint8_t)r->humidity_tenths;
-    b[15] = (uint8_t)(r->humidity_tenths >> 8);
+    b[8] = (uint8_t)(int8_t)rssi;
+    unsigned pos = 8;
+    for (uint8_t i = 0; i < count; i++) sensor_pack(sensors[i].driver, r->ok[i], r->values[i], b + 8, &pos);
     /* 48 bits of epoch ms last until the year 10889. */
     uint64_t t = r->epoch_ms > 0 ? (uint64_t)r->epoch_ms : 0;
     for (int i = 0; i < 6; i++) b[16 + i] = (uint8_t)(t >> (8 * i));
 }
 
-void node_reading_unpack(const uint8_t b[FLASH_BODY_SIZE], node_reading *r) {
+void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_t b[FLASH_BODY_SIZE],
+                         node_reading *r) {
     memset(r, 0, sizeof *r);
     r->seq = flash_body_seq(b);
-    r->pir = b[8] & 1;
-    r->dht_ok = (b[8] >> 1) & 1;
-    r->rssi = (int8_t)b[9];
-    r->distance_tenths = (b[8] & 4) ? (int16_t)(uint16_t)(b[10] | (b[11] << 8)) : HCSR04_NO_READING;
-    r->temperature_tenths = (int16_t)(uint16_t)(b[12] | (b[13] << 8));
-    r->humidity_tenths = (uint16_t)(b[14] | (b[15] << 8));
+    r->rssi = (int8_t)b[8];
+    unsigned pos = 8;
+    for (uint8_t i = 0; i < count; i++) sensor_unpack(sensors[i].driver, b + 8, &pos, &r->ok[i], r->values[i]);
     uint64_t t = 0;
     for (int i = 0; i < 6; i++) t |= (uint64_t)b[16 + i] << (8 * i);
     r->epoch_ms = (int64_t)t;
 }
 
-size_t node_format_combined(const char *device_id, const char *location, const node_reading *r,
-                            char *buf, size_t cap) {
+const char *node_sensors_check(const node_sensor *sensors, uint8_t count) {
+    if (count > NODE_MAX_SENSORS) return "more sensors than NODE_MAX_SENSORS";
+    unsigned bits = 0;
+    for (uint8_t i = 0; i < count; i++) {
+        const sensor_driver *d = sensors[i].driver;
+        if (!d || !sensors[i].read || d->value_count == 0 || d->value_count > SENSOR_MAX_VALUES)
+            return "a sensor table line is incomplete";
+        bits += sensor_record_bits(d);
+    }
+    if (bits > SENSOR_RECORD_BITS)
+        return "the sensors' values need more than the reading record's 56 bits: leave one out";
+    return 0;
+}
+
+size_t node_format_combined(const char *device_id, const char *location, const node_sensor *sensors,
+                            uint8_t count, const node_reading *r, char *buf, size_t cap) {
     text_buf tb;
     tb_init(&tb, buf, cap);
     tb_str(&tb, "{\"device_id\":");
@@ -482,44 +534,41 @@ size_t node_format_combined(const char *device_id, const char *location, const n
     tb_str(&tb, ",\"timestamp\":");
     if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
     else tb_str(&tb, "null");
-    tb_str(&tb, ",\"sensors\":{\"pir\":{\"motion_detected\":");
-    tb_str(&tb, r->pir ? "true" : "false");
-    tb_str(&tb, "},\"ultrasonic\":{\"distance_cm\":");
-    if (r->distance_tenths == HCSR04_NO_READING) tb_str(&tb, "null");
-    else tb_tenths(&tb, r->distance_tenths);
-    tb_str(&tb, "},\"dht22\":{\"temperature_c\":");
-    if (r->dht_ok) tb_tenths(&tb, r->temperature_tenths);
-    else tb_str(&tb, "null");
-    tb_str(&tb, ",\"humidity_percent\":");
-    if (r->dht_ok) tb_tenths(&tb, r->humidity_tenths);
-    else tb_str(&tb, "null");
-    tb_str(&tb, "}},\"wifi\":{\"rssi\":");
+    tb_str(&tb, ",\"sensors\":{");
+    for (uint8_t i = 0; i < count; i++) {
+        if (i) tb_char(&tb, ',');
+        tb_char(&tb, '"');
+        tb_str(&tb, sensors[i].driver->name);
+        tb_str(&tb, "\":{");
+        sensor_fields(&tb, sensors[i].driver, r, i);
+        tb_char(&tb, '}');
+    }
+    tb_str(&tb, "},\"wifi\":{\"rssi\":");
     tb_i64(&tb, r->rssi);
     tb_str(&tb, "}}");
     return tb.overflow ? 0 : tb.len;
 }
 
-size_t node_format_dht(const char *device_id, const node_reading *r, char *buf, size_t cap) {
+size_t node_format_sensor(const char *device_id, const node_sensor *sensors, uint8_t i, const node_reading *r,
+                          char *buf, size_t cap) {
+    const sensor_driver *d = sensors[i].driver;
+    if (!sends_topic(d, r->ok[i])) return 0;
     text_buf tb;
     tb_init(&tb, buf, cap);
-    tb_str(&tb, "{\"device_id\":");
-    tb_json_str(&tb, device_id, strlen(device_id));
-    tb_str(&tb, ",\"temperature_c\":");
-    tb_tenths(&tb, r->temperature_tenths);
-    tb_str(&tb, ",\"humidity_percent\":");
-    tb_tenths(&tb, r->humidity_tenths);
-    tb_str(&tb, ",\"timestamp\":");
-    if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
-    else tb_str(&tb, "null");
-    tb_char(&tb, '}');
-    return tb.overflow ? 0 : tb.len;
-}
-
-size_t node_format_distance(const node_reading *r, char *buf, size_t cap) {
-    text_buf tb;
-    tb_init(&tb, buf, cap);
-    if (r->distance_tenths == HCSR04_NO_READING) tb_str(&tb, "-1");
-    else tb_tenths(&tb, r->distance_tenths);
+    if (d->topic_style == SENSOR_TOPIC_VALUE) {
+        if (!r->ok[i]) tb_str(&tb, d->missing);
+        else if (d->values[0].kind == SENSOR_BOOL) tb_char(&tb, r->values[i][0] ? '1' : '0');
+        else sensor_format_value(&tb, d, 0, 1, r->values[i]);
+    } else {
+        tb_str(&tb, "{\"device_id\":");
+        tb_json_str(&tb, device_id, strlen(device_id));
+        tb_char(&tb, ',');
+        sensor_fields(&tb, d, r, i);
+        tb_str(&tb, ",\"timestamp\":");
+        if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
+        else tb_str(&tb, "null");
+        tb_char(&tb, '}');
+    }
     return tb.overflow ? 0 : tb.len;
 }
 
@@ -556,26 +605,39 @@ const char *node_config_check(const node_config *cfg) {
     if (cfg->publish_mode < NODE_PUBLISH_COMBINED || cfg->publish_mode > NODE_PUBLISH_BOTH)
         return "publish mode is not combined, per-sensor or both";
     if (cfg->queue_limit == 0 || cfg->queue_limit > MQTT_QUEUE_SLOTS) return "queue size is 0 or above the build's MQTT_QUEUE_SLOTS";
-    /* All messages of one reading must fit the window at once (they are released together). */
-    if (cfg->queue_limit < ((cfg->publish_mode & NODE_PUBLISH_PER_SENSOR) ? 4 : 1))
-        return "queue size is below the 4 messages of one reading (publish mode per-sensor or both)";
     if (cfg->backoff_min_ms == 0 || cfg->backoff_max_ms < cfg->backoff_min_ms) return "backoff limits: need 0 < min <= max";
     if (cfg->backoff_max_ms > MQTT_DEFAULT_BACKOFF_MAX_MS) return "backoff maximum is above 60 s";
+
+    return 0;
+}
+
+/* What the sensors add to the config's checks (node_app_init: the HAL brings the sensors). */
+const char *check_with_sensors(const node_config *cfg, const node_hal *hal) {
+    const char *err = node_sensors_check(hal->sensors, hal->sensor_count);
+    if (err) return err;
+    /* All messages of one reading must fit the window at once (they are released together). */
+    if ((cfg->publish_mode & NODE_PUBLISH_PER_SENSOR) && cfg->queue_limit < 1 + hal->sensor_count)
+        return "queue size is below the messages of one reading (1 + one per sensor, publish mode per-sensor or both)";
+    char topic[NODE_TOPIC_LEN];
+    for (uint8_t i = 0; i < hal->sensor_count; i++)
+        if (!sensor_topic(topic, hal->sensors[i].driver, cfg->device_id)) return "device id too long for a topic";
 
     /* The widest reading this id and location can produce must fit a queue slot, or the
        node would silently publish nothing. Check once, here, with every field at its widest. */
     node_reading wide;
+    memset(&wide, 0, sizeof wide);
     wide.seq = 0xffffffffffffffffull;
     wide.epoch_ms = 9999999999999ll;
-    wide.pir = 1;
-    wide.dht_ok = 1;
-    wide.temperature_tenths = -400;
-    wide.humidity_tenths = 1000;
-    wide.distance_tenths = 4000;
     wide.rssi = -100;
+    for (uint8_t i = 0; i < hal->sensor_count; i++) {
+        wide.ok[i] = 1;
+        for (unsigned k = 0; k < hal->sensors[i].driver->value_count; k++)
+            wide.values[i][k] = sensor_widest_value(hal->sensors[i].driver, k);
+    }
     /* A scratch copy on the stack: this runs once, at start. */
     char probe[MQTT_SLOT_SIZE - 64];
-    if (node_format_combined(cfg->device_id, location, &wide, probe, sizeof probe) == 0)
+    if (node_format_combined(cfg->device_id, cfg->location ? cfg->location : "", hal->sensors, hal->sensor_count,
+                             &wide, probe, sizeof probe) == 0)
         return "device id and location are too long for one payload";
     return 0;
 }
@@ -583,6 +645,7 @@ const char *node_config_check(const node_config *cfg) {
 const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *hal, transport *t) {
     memset(a, 0, sizeof *a);
     const char *err = node_config_check(cfg);
+    if (!err) err = check_with_sensors(cfg, hal);
     if (err) return err;
     a->cfg = *cfg;
     a->hal = hal;
@@ -590,16 +653,13 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
 
     const char *id = a->cfg.device_id;
     if (!make_topic(a->t_combined, "sensors/combined/", id, "") ||
-        !make_topic(a->t_pir, "sensors/pir/", id, "") ||
-        !make_topic(a->t_ultrasonic, "sensors/ultrasonic/", id, "") ||
-        !make_topic(a->t_dht, "sensors/dht22/", id, "") ||
         !make_topic(a->t_status, "devices/", id, "/status") ||
         !make_topic(a->t_control, "devices/", id, "/control") ||
         !make_topic(a->t_alert, "alerts/fall/", id, "") ||
         !make_topic(a->t_store, "sensors/store/", id, ""))
         return "device id too long for a topic";
 
-    pir_debounce_init(&a->pir, cfg->pir_stable_ms);
+    for (uint8_t i = 0; i < hal->sensor_count; i++) pir_debounce_init(&a->sensors[i].edge, cfg->pir_stable_ms);
     a->led_state = 0xff;
     a->read_now = 1; /* first reading right away */
     a->boot_count = hal->next_boot_count(hal->ctx);
@@ -666,12 +726,20 @@ void node_app_poll(node_app *a) {
     const node_hal *h = a->hal;
     uint32_t now = h->millis(h->ctx);
 
-    int edge = pir_debounce_update(&a->pir, h->pir_level(h->ctx), now);
-    if (edge > 0) {
-        node_log(a, "sensor: ", "motion detected");
-        a->read_now = 1; /* a movement is news now, not at the next interval */
-    } else if (edge < 0) {
-        node_log(a, "sensor: ", "motion ended");
+    for (uint8_t i = 0; i < h->sensor_count; i++) {
+        const node_sensor &ns = h->sensors[i];
+        if (!(ns.driver->flags & SENSOR_EDGE)) continue;
+        uint8_t raw[SENSOR_RAW_MAX];
+        int32_t values[SENSOR_MAX_VALUES] = {0, 0, 0};
+        int n = ns.read(ns.ctx, raw, sizeof raw);
+        ns.driver->decode(raw, n, values);
+        int edge = pir_debounce_update(&a->sensors[i].edge, values[0], now);
+        if (edge > 0) {
+            node_log(a, "sensor: ", ns.driver->rise_log);
+            a->read_now = 1; /* a movement is news now, not at the next interval */
+        } else if (edge < 0) {
+            node_log(a, "sensor: ", ns.driver->fall_log);
+        }
     }
 
     if (a->read_now || (uint32_t)(now - a->last_reading_at) >= a->cfg.interval_ms) {

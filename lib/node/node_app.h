@@ -7,11 +7,13 @@
  *   const char *err = node_app_init(&app, &cfg, &hal, &transport);   // NULL or what is wrong
  *   for (;;) node_app_poll(&app);               // Arduino: call it from loop()
  *
- * Topics (compatible with the existing backend):
- *   sensors/combined/<id>   {"device_id","location","seq","timestamp","sensors":{...},"wifi":{"rssi"}}
- *   sensors/pir/<id>        1 / 0
- *   sensors/ultrasonic/<id> distance in cm, -1 when out of range
- *   sensors/dht22/<id>      {"device_id","temperature_c","humidity_percent","timestamp"} (skipped on a failed read)
+ * Sensors are drivers (lib/sensors/sensor_driver.h) in the HAL's table (node_hal.sensors); this
+ * file names none of them. Topics (compatible with the existing backend):
+ *   sensors/combined/<id>   {"device_id","location","seq","timestamp","sensors":{"<name>":{<fields>},...},
+ *                           "wifi":{"rssi"}}; a failed sensor's fields are null
+ *   sensors/<name>/<id>     one per sensor, as its driver says: the bare value (pir: 1 / 0,
+ *                           ultrasonic: cm or -1) or {"device_id",<fields>,"timestamp"} (dht22,
+ *                           bme280; skipped on a failed read)
  *   devices/<id>/status     online / offline (retained; offline is the will)
  *   sensors/store/<id>      {"device_id","boot","lost","corrupt"} (retained): readings this boot
  *                           dropped because RAM and flash were full, and corrupt flash records
@@ -22,7 +24,8 @@
  * reading, and it never repeats across reboots (the boot counter is stored by the HAL). It stays
  * below 2^53 for 2 million boots, so JavaScript and Python backends read it exactly.
  *
- * Readings, not packets, wait for the broker: each is a 24-byte record (node_reading_pack) in a
+ * Readings, not packets, wait for the broker: each is a 24-byte record (node_reading_pack: the
+ * sensors' values share 64 bits of it, sensor_driver.h) in a
  * RAM ring; the MQTT messages are encoded from it only when the session's in-flight window has
  * room, and the record is released when every message of it is acknowledged. While the broker
  * is unreachable (and when the RAM ring is full) records go to the flash ring (lib/store), so a
@@ -36,11 +39,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "dht22.h"
 #include "flash_ring.h"
 #include "hal.h"
 #include "mqtt_session.h"
 #include "pir.h"
+#include "sensor_driver.h"
 #include "transport.h"
 
 #define NODE_MAX_ID_LEN 23        /* MQTT 3.1.1 guarantees client ids up to 23 bytes */
@@ -59,6 +62,8 @@
 #endif
 #define NODE_MAX_INFLIGHT MQTT_QUEUE_SLOTS
 #define NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS 300000u
+/* Sensors a node may have (the record's 56 value bits are the tighter limit in practice). */
+#define NODE_MAX_SENSORS 4
 
 enum node_publish_mode {
     NODE_PUBLISH_COMBINED = 1,
@@ -83,23 +88,29 @@ struct node_config {
     uint32_t per_sensor_max_age_ms;/* older readings send only the combined message; 0: never skip */
 };
 
-/* One reading, as published. */
+/* One reading, as published: sensor i of the HAL's table has ok[i] and values[i]. */
 struct node_reading {
     uint64_t seq;
     int64_t epoch_ms;              /* 0: clock not set -> "timestamp":null */
-    uint8_t pir;
-    uint8_t dht_ok;
-    int16_t temperature_tenths;
-    uint16_t humidity_tenths;
-    int32_t distance_tenths;       /* HCSR04_NO_READING when out of range */
     int32_t rssi;
+    uint8_t ok[NODE_MAX_SENSORS];  /* 0: the read failed, its fields are null */
+    int32_t values[NODE_MAX_SENSORS][SENSOR_MAX_VALUES];
+};
+
+/* What the app keeps per sensor between readings. */
+struct node_sensor_state {
+    pir_debounce edge;             /* SENSOR_EDGE sensors: the debounced level */
+    uint32_t read_at;
+    uint8_t read_once;
+    uint8_t ok;
+    int32_t values[SENSOR_MAX_VALUES];
 };
 
 /* A reading handed to the session: released when all its messages are acknowledged. */
 struct node_inflight {
     uint8_t body[FLASH_BODY_SIZE];
     uint32_t slot;                 /* its flash slot, when in_flash */
-    uint16_t ids[4];               /* packet ids still waiting for PUBACK (0: acknowledged) */
+    uint16_t ids[1 + NODE_MAX_SENSORS]; /* packet ids still waiting for PUBACK (0: acknowledged) */
     uint8_t waiting;
     uint8_t in_flash;
 };
@@ -109,8 +120,8 @@ struct node_app {
     const node_hal *hal;
     mqtt_session session;
 
-    char t_combined[NODE_TOPIC_LEN], t_pir[NODE_TOPIC_LEN], t_ultrasonic[NODE_TOPIC_LEN],
-        t_dht[NODE_TOPIC_LEN], t_status[NODE_TOPIC_LEN], t_control[NODE_TOPIC_LEN],
+    /* Per-sensor topics are built when sent (sensors/<name>/<id>: checked to fit at init). */
+    char t_combined[NODE_TOPIC_LEN], t_status[NODE_TOPIC_LEN], t_control[NODE_TOPIC_LEN],
         t_alert[NODE_TOPIC_LEN], t_store[NODE_TOPIC_LEN];
 
     uint32_t boot_count;
@@ -118,11 +129,7 @@ struct node_app {
     uint32_t last_reading_at;
     uint8_t read_now;
 
-    pir_debounce pir;
-    uint8_t dht_read_once;
-    uint32_t dht_read_at;
-    dht22_status dht_status;
-    dht22_reading dht_last;
+    node_sensor_state sensors[NODE_MAX_SENSORS];
 
     uint8_t buzzer_on;
     uint32_t buzzer_until;
@@ -165,16 +172,22 @@ void node_app_persist(node_app *app);
 /* Readings not yet acknowledged: in RAM, in flash (not yet sent), in flight. */
 uint32_t node_app_backlog(const node_app *app);
 
-/* A reading as its 24-byte store record (lib/store/flash_ring.h: seq first), and back. */
-void node_reading_pack(const node_reading *r, uint8_t body[FLASH_BODY_SIZE]);
-void node_reading_unpack(const uint8_t body[FLASH_BODY_SIZE], node_reading *r);
+/* A reading of these sensors as its 24-byte store record (lib/store/flash_ring.h: seq first;
+   the values in 64 bits, sensor_driver.h), and back. */
+void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_reading *r,
+                       uint8_t body[FLASH_BODY_SIZE]);
+void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_t body[FLASH_BODY_SIZE],
+                         node_reading *r);
+/* NULL if these sensors fit a node (count, record bits), or a one-line message. */
+const char *node_sensors_check(const node_sensor *sensors, uint8_t count);
 
 /* Payload builders (pure; used by the app and the unit tests). Each returns the length, or 0
    when the result would not fit `cap` (nothing usable is left in buf then). */
-size_t node_format_combined(const char *device_id, const char *location, const node_reading *r,
-                            char *buf, size_t cap);
-size_t node_format_dht(const char *device_id, const node_reading *r, char *buf, size_t cap);
-size_t node_format_distance(const node_reading *r, char *buf, size_t cap);
+size_t node_format_combined(const char *device_id, const char *location, const node_sensor *sensors,
+                            uint8_t count, const node_reading *r, char *buf, size_t cap);
+/* Sensor i's per-sensor payload; also 0 when nothing is sent for it (a failed JSON-style read). */
+size_t node_format_sensor(const char *device_id, const node_sensor *sensors, uint8_t i, const node_reading *r,
+                          char *buf, size_t cap);
 
 /* Parse a fall alert payload. Returns 1 if it is one: *activate and *duration_ms (default
    NODE_BUZZER_DEFAULT_MS, capped at NODE_BUZZER_MAX_MS). 0 for anything else. */

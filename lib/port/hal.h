@@ -3,8 +3,9 @@
  *
  * Two implementations: lib/hal_posix (native Linux node, simulated sensors driven by a
  * scenario) and lib/hal_esp8266 (NodeMCU on Arduino core 3.x). The core never includes an
- * Arduino or POSIX header; timing-critical pin work (the DHT22 bit stream, the HC-SR04 echo)
- * lives behind this interface, decoding and validation live in the core (lib/sensors).
+ * Arduino or POSIX header; timing-critical pin work (the DHT22 bit stream, the HC-SR04 echo, an
+ * I2C transfer) lives behind this interface, decoding and validation live in the core
+ * (lib/sensors, one driver per sensor).
  */
 #ifndef NODE_HAL_H
 #define NODE_HAL_H
@@ -19,10 +20,20 @@
 extern "C" {
 #endif
 
-#define HAL_DHT22_OK       0
-#define HAL_DHT22_TIMEOUT  (-1) /* the sensor did not answer or a bit edge never came */
+/* A sensor read's result when the part did not answer (no echo, no DHT22 edge, I2C NACK). */
+#define HAL_SENSOR_NO_ANSWER (-1)
 
 typedef struct node_hal node_hal;
+struct sensor_driver; /* lib/sensors/sensor_driver.h */
+
+/* One line of a target's sensor table: the driver (what the bytes mean) and this target's
+   read function for it, which fills raw[0..cap) in the driver's raw format and returns the
+   byte count, or HAL_SENSOR_NO_ANSWER. ctx is the line's own (pins, a simulated state). */
+typedef struct node_sensor {
+    const struct sensor_driver *driver;
+    int (*read)(void *ctx, uint8_t *raw, size_t cap);
+    void *ctx;
+} node_sensor;
 
 struct node_hal {
     void *ctx;
@@ -46,10 +57,10 @@ struct node_hal {
     /* Restart the node (control message "reset"). */
     void (*restart)(void *ctx);
 
-    /* Sensors and actuators. */
-    int (*pir_level)(void *ctx);                   /* raw PIR output level, 0 or 1 */
-    int (*dht22_read)(void *ctx, uint8_t frame[5]);/* the 40-bit frame, or HAL_DHT22_TIMEOUT */
-    int32_t (*hcsr04_echo_us)(void *ctx);          /* echo pulse width in us, <0 on timeout (30 ms) */
+    /* The sensors this node has, in the order of the payload. */
+    const node_sensor *sensors;
+    uint8_t sensor_count;
+    /* Actuators. */
     void (*led_set)(void *ctx, int on);            /* logical on/off; the HAL knows GPIO2 is active low */
     void (*buzzer_set)(void *ctx, int on);
 

@@ -32,4 +32,8 @@ dht22_status dht22_decode(const uint8_t frame[5], dht22_reading *out);
 /* The name of a status, for log lines ("TIMEOUT", "BAD_CHECKSUM", ...). */
 const char *dht22_status_name(dht22_status s);
 
+struct sensor_driver;
+/* the DHT22 driver: raw = the 5-byte frame. */
+extern const sensor_driver sensor_dht22;
+
 #endif

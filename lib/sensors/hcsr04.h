@@ -19,4 +19,8 @@
    over the timeout) or a distance outside 2-400 cm. */
 int32_t hcsr04_distance_tenths(int32_t echo_us);
 
+struct sensor_driver;
+/* the HC-SR04 driver, topic "ultrasonic": raw = echo us, 4 bytes little-endian. */
+extern const sensor_driver sensor_ultrasonic;
+
 #endif

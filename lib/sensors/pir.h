@@ -24,4 +24,8 @@ void pir_debounce_init(pir_debounce *d, uint32_t stable_ms);
    edge, 0 otherwise. */
 int pir_debounce_update(pir_debounce *d, int raw, uint32_t now_ms);
 
+struct sensor_driver;
+/* the PIR driver: raw[0] = output level; debounced by node_app (SENSOR_EDGE). */
+extern const sensor_driver sensor_pir;
+
 #endif

@@ -29,6 +29,8 @@ static const uint32_t kTcpConnectTimeoutMs = 5000;
 
 static hal_esp8266 board;
 static node_hal hal;
+
+#include "sensor_table.h" /* kSensors: the sensors config.h chose, with this board's reads */
 static wifi_tcp_transport tcp;
 static node_app app;
 static const char *setup_error; /* non-NULL: the node cannot run; loop() says why */
@@ -84,7 +86,7 @@ void setup() {
     board_cfg.pin_dht22 = NODE_PIN_DHT22;
     board_cfg.pin_led = NODE_PIN_LED;
     board_cfg.pin_buzzer = NODE_PIN_BUZZER;
-    hal_esp8266_begin(&board, &board_cfg, &hal);
+    hal_esp8266_begin(&board, &board_cfg, kSensors, sizeof kSensors / sizeof kSensors[0], &hal);
 
     board_restart = hal.restart;
     hal.restart = restart_cleanly;

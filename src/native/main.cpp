@@ -50,6 +50,7 @@ opt_def defs[] = {
     {"--interval-ms", "NODE_INTERVAL_MS", K_U32, &o.interval_ms, 100, 86400000, "MS", "reading interval (default 2000)"},
     {"--publish-mode", "NODE_PUBLISH_MODE", K_MODE, &o.publish_mode, 0, 0, "MODE", "combined, per-sensor or both (default both)"},
     {"--scenario", "NODE_SCENARIO", K_STR, &o.scenario, 0, 0, "FILE|-", "sensor scenario file, or - for stdin (default: constant readings)"},
+    {"--sensors", "NODE_SENSORS", K_STR, &o.sensors, 0, 0, "LIST", "simulated sensors by driver name, comma-separated, in payload order (default " POSIX_HAL_SENSORS "; with bme280: pir,ultrasonic,bme280)"},
     {"--state-dir", "NODE_STATE_DIR", K_STR, &o.state_dir, 0, 0, "DIR", "where the boot counter is kept (default $XDG_STATE_HOME or ~/.local/state, /esp8266-mqtt-tls)"},
     {"--keepalive", "NODE_KEEPALIVE", K_U16, &o.keepalive_s, 1, 65535, "S", "MQTT keepalive in seconds (default 30)"},
     {"--backoff-min-ms", "NODE_BACKOFF_MIN_MS", K_U32, &o.backoff_min_ms, 1, 60000, "MS", "first reconnect delay (default 1000)"},
@@ -245,6 +246,7 @@ int main(int argc, char **argv) {
     ho.clock_override = o.clock_override;
     ho.clock_s = o.clock_s;
     ho.scenario = o.scenario;
+    ho.sensors = o.sensors;
     ho.argv = argv;
     char err[600];
     node_config cfg;

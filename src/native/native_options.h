@@ -22,6 +22,7 @@ struct native_options {
     uint32_t interval_ms;        /* --interval-ms (default 2000) */
     uint8_t publish_mode;        /* --publish-mode combined|per-sensor|both (default both) */
     const char *scenario;        /* --scenario FILE|- */
+    const char *sensors;         /* --sensors LIST (default POSIX_HAL_SENSORS) */
     const char *state_dir;       /* --state-dir DIR (boot counter) */
     uint16_t keepalive_s;        /* --keepalive S (default 30) */
     uint32_t backoff_min_ms;     /* --backoff-min-ms (default 1000) */

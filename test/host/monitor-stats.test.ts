@@ -63,6 +63,25 @@ describe('monitor: payloads', () => {
     });
   });
 
+  it('reads a sensor it does not know (a BME280) from its fields: pressure_hpa in the reading and the stats', () => {
+    const payload = combined('node01', 9, {
+      sensors: { pir: { motion_detected: true }, ultrasonic: { distance_cm: 80 }, bme280: { temperature_c: 22.5, humidity_percent: 38.5, pressure_hpa: 1002.5 } },
+    });
+    const c = parseMessage('sensors/combined/node01', payload);
+    assert.ok(c.kind === 'combined');
+    assert.deepEqual(c.reading, {
+      pir: true, distance_cm: 80, temperature_c: 22.5, humidity_percent: 38.5, pressure_hpa: 1002.5, rssi: -60, timestamp: 1764000000000,
+    });
+    const own = parseMessage('sensors/bme280/node01', '{"device_id":"node01","temperature_c":22.5,"humidity_percent":38.5,"pressure_hpa":null,"timestamp":5}');
+    assert.deepEqual(own, {
+      kind: 'reading', device: 'node01', topic: 'bme280', reading: { temperature_c: 22.5, humidity_percent: 38.5, pressure_hpa: null, timestamp: 5 },
+    });
+    const st = ingest(newMonitorState(), c, 1000, LAYOUT);
+    assert.equal(statsJson(st, CONN, 2000).devices.node01.last_reading.pressure_hpa, 1002.5);
+    const bad = parseMessage('sensors/bme280/node01', '{"pressure_hpa":"high"}');
+    assert.ok(bad.kind === 'malformed' && /pressure_hpa is not a number/.test(bad.reason));
+  });
+
   it('reports malformed payloads with a reason instead of throwing', () => {
     const cases: [string, string, RegExp][] = [
       ['sensors/combined/n1', '{not json', /not JSON/],

@@ -57,6 +57,8 @@ describe('native node command line', function () {
     ['tls buffer not a fragment size', ['--id', 'n1', '--tls-buffer', '1500'], /--tls-buffer: must be 512, 1024, 2048 or 4096/],
     ['queue too large', ['--id', 'n1', '--queue', '1000'], /--queue: expected a whole number 1\.\.64/],
     ['location too long', ['--id', 'n1', '--location', 'x'.repeat(65)], /^mqtt_node: location is longer than 64 bytes$/],
+    ['unknown sensor', ['--id', 'n1', '--sensors', 'pir,smoke'], /^mqtt_node: --sensors: unknown sensor "smoke" \(known: pir ultrasonic dht22 bme280\)$/],
+    ['sensors over the record', ['--id', 'n1', '--sensors', 'pir,ultrasonic,dht22,bme280'], /^mqtt_node: --sensors: the sensors' values need more than the reading record's 56 bits/],
   ];
   for (const [name, args, want] of badCases) {
     it(`refuses ${name} with one line and exit 2`, async () => {

@@ -12,6 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { MqttClient } from 'mqtt';
 
+import { parseMessage } from '../../host-tools/lib/monitor/payload';
 import { makePki, Pki } from '../helpers/pki';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { NativeNode, startNode } from '../helpers/native-node';
@@ -82,7 +83,7 @@ describe('native node with real Mosquitto (plain listener, generated passwd + AC
 
   before(async () => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'node-test-'));
-    pki = await makePki({ devices: ['node01', 'node02', 'node03', 'node04', 'node05'] });
+    pki = await makePki({ devices: ['node01', 'node02', 'node03', 'node04', 'node05', 'node06'] });
     broker = await startMosquitto({ confFile: pki.mosquittoConf, plain: true });
     assert.ok(broker.plainPort, 'the broker has a plain listener');
     // The backend: a persistent session (clean: false), so QoS 1 readings published while it is
@@ -168,6 +169,38 @@ describe('native node with real Mosquitto (plain listener, generated passwd + AC
     const seqs = msgs.slice(since).filter((m) => m.topic === 'sensors/combined/node01').map((m) => parseCombined(m).seq);
     const unique = [...new Set(seqs)].sort((a, b) => a - b);
     for (let i = 1; i < unique.length; i++) assert.equal(unique[i], unique[i - 1] + 1);
+  });
+
+  it('delivers a BME280 (a sensor added as one driver) with pressure, and the monitor reads it without knowing it', async () => {
+    const scenario = path.join(tmp, 'bme280.txt');
+    fs.writeFileSync(scenario, ['bme280 22.5 38.5 1002.5', 'wait 900', 'bme280 fail', ''].join('\n'));
+    const since = msgs.length;
+    const n = node('node06', ['--sensors', 'pir,ultrasonic,bme280', '--scenario', scenario, '--interval-ms', '300']);
+    const first = await waitMsg((m) => m.topic === 'sensors/combined/node06', 10000, since);
+    const c = JSON.parse(first.text) as { sensors: Record<string, Record<string, number | boolean | null>> };
+    assert.deepEqual(Object.keys(c.sensors), ['pir', 'ultrasonic', 'bme280'], 'the sensors of --sensors, in that order');
+    assert.deepEqual(c.sensors.bme280, { temperature_c: 22.5, humidity_percent: 38.5, pressure_hpa: 1002.5 });
+    const own = await waitMsg((m) => m.topic === 'sensors/bme280/node06', 5000, since);
+    const o = JSON.parse(own.text) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(o), ['device_id', 'temperature_c', 'humidity_percent', 'pressure_hpa', 'timestamp']);
+    assert.equal(o.pressure_hpa, 1002.5);
+    assert.ok(!msgs.slice(since).some((m) => m.topic === 'sensors/dht22/node06'), 'no DHT22 on this node');
+    // The monitor's parser, given the messages as they came from Mosquitto.
+    const ev = parseMessage(first.topic, first.text);
+    assert.ok(ev.kind === 'combined', JSON.stringify(ev));
+    assert.equal(ev.reading.pressure_hpa, 1002.5);
+    assert.equal(ev.reading.pir, false);
+    const evOwn = parseMessage(own.topic, own.text);
+    assert.ok(evOwn.kind === 'reading' && evOwn.topic === 'bme280', JSON.stringify(evOwn));
+    assert.equal(evOwn.reading.pressure_hpa, 1002.5);
+    // A failed read: logged by name, nulls in the combined payload, no bme280 message.
+    await n.waitFor(/^sensor: bme280 read failed: NO_ANSWER/);
+    const nulls = await waitMsg((m) => m.topic === 'sensors/combined/node06' && m.text.includes('"pressure_hpa":null'), 5000, since);
+    assert.match(nulls.text, /"bme280":\{"temperature_c":null,"humidity_percent":null,"pressure_hpa":null\}/);
+    // A reading's messages arrive together, oldest reading first: after the first failed one, no bme280 message.
+    const failedAt = msgs.indexOf(nulls);
+    await waitMsg((m) => m.topic === 'sensors/combined/node06', 5000, failedAt + 1);
+    assert.ok(!msgs.slice(failedAt).some((m) => m.topic === 'sensors/bme280/node06'), 'a failed read skips the bme280 topic');
   });
 
   it('takes a reading at once on read_now and on a PIR rising edge (scenario on stdin)', async () => {

@@ -4,8 +4,11 @@
 
 #include "check.h"
 #include "fake_transport.h"
+#include "bme280.h"
+#include "dht22.h"
 #include "hcsr04.h"
 #include "node_app.h"
+#include "pir.h"
 #include "text_buf.h"
 
 /* ---- a strict little JSON checker (RFC 8259), enough to prove validity ---- */
@@ -147,24 +150,36 @@ static bool field_string(const char *json, const char *key, char *out, size_t ca
     return string(p, out, cap);
 }
 
+/* The NodeMCU's default sensors, as a table for the payload builders (reads unused there). */
+static int no_read(void *, uint8_t *, size_t) { return HAL_SENSOR_NO_ANSWER; }
+static const node_sensor kSensors[] = {
+    {&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
+enum { PIR = 0, ULTRASONIC = 1, DHT = 2 };
+
 static node_reading sample() {
     node_reading r;
     memset(&r, 0, sizeof r);
     r.seq = (3ull << 32) | 42;
     r.epoch_ms = 1764091380123ll;
-    r.pir = 1;
-    r.dht_ok = 1;
-    r.temperature_tenths = 215;
-    r.humidity_tenths = 402;
-    r.distance_tenths = 1234;
+    r.ok[PIR] = 1;
+    r.values[PIR][0] = 1;
+    r.ok[DHT] = 1;
+    r.values[DHT][0] = 215;
+    r.values[DHT][1] = 402;
+    r.ok[ULTRASONIC] = 1;
+    r.values[ULTRASONIC][0] = 1234;
     r.rssi = -61;
     return r;
+}
+
+static size_t combined(const char *id, const char *location, const node_reading *r, char *buf, size_t cap) {
+    return node_format_combined(id, location, kSensors, 3, r, buf, cap);
 }
 
 static void test_combined_payload() {
     char buf[MQTT_SLOT_SIZE];
     node_reading r = sample();
-    size_t n = node_format_combined("node01", "room 1", &r, buf, sizeof buf);
+    size_t n = combined("node01", "room 1", &r, buf, sizeof buf);
     CHECK(n > 0);
     CHECK_EQ(n, strlen(buf));
     CHECK(valid_json(buf));
@@ -173,12 +188,12 @@ static void test_combined_payload() {
               "\"sensors\":{\"pir\":{\"motion_detected\":true},\"ultrasonic\":{\"distance_cm\":123.4},"
               "\"dht22\":{\"temperature_c\":21.5,\"humidity_percent\":40.2}},\"wifi\":{\"rssi\":-61}}");
     /* Failed DHT22, out-of-range distance, clock not set: nulls, still valid JSON. */
-    r.dht_ok = 0;
-    r.distance_tenths = HCSR04_NO_READING;
+    r.ok[DHT] = 0;
+    r.ok[ULTRASONIC] = 0;
     r.epoch_ms = 0;
-    r.pir = 0;
-    r.temperature_tenths = -101;
-    n = node_format_combined("node01", "", &r, buf, sizeof buf);
+    r.values[PIR][0] = 0;
+    r.values[DHT][0] = -101;
+    n = combined("node01", "", &r, buf, sizeof buf);
     CHECK(n > 0);
     CHECK(valid_json(buf));
     CHECK(strstr(buf, "\"timestamp\":null") != 0);
@@ -186,14 +201,14 @@ static void test_combined_payload() {
     CHECK(strstr(buf, "\"dht22\":{\"temperature_c\":null,\"humidity_percent\":null}") != 0);
     CHECK(strstr(buf, "\"motion_detected\":false") != 0);
     /* Too small a buffer: 0, never a truncated payload. */
-    CHECK_EQ(node_format_combined("node01", "room", &r, buf, 40), 0);
+    CHECK_EQ(combined("node01", "room", &r, buf, 40), 0);
 }
 
 static void test_escaping() {
     char buf[MQTT_SLOT_SIZE];
     node_reading r = sample();
     const char *nasty = "Room \"5\" \\ north\n\ttab\x01\x1f end \xc3\xa9";
-    size_t n = node_format_combined("node-01", nasty, &r, buf, sizeof buf);
+    size_t n = combined("node-01", nasty, &r, buf, sizeof buf);
     CHECK(n > 0);
     CHECK(valid_json(buf));
     CHECK(strstr(buf, "\"location\":\"Room \\\"5\\\" \\\\ north\\n\\ttab\\u0001\\u001f end \xc3\xa9\"") != 0);
@@ -201,17 +216,22 @@ static void test_escaping() {
     CHECK(field_string(buf, "location", back, sizeof back));
     CHECK_STR(back, nasty); /* escaping is lossless */
     /* Negative temperatures in the per-sensor payload. */
-    r.temperature_tenths = -3;
-    n = node_format_dht("node-01", &r, buf, sizeof buf);
+    r.values[DHT][0] = -3;
+    n = node_format_sensor("node-01", kSensors, DHT, &r, buf, sizeof buf);
     CHECK(n > 0);
     CHECK(valid_json(buf));
     CHECK_STR(buf, "{\"device_id\":\"node-01\",\"temperature_c\":-0.3,\"humidity_percent\":40.2,\"timestamp\":1764091380123}");
     /* Distance topic: cm, or -1 out of range. */
-    n = node_format_distance(&r, buf, sizeof buf);
+    n = node_format_sensor("node-01", kSensors, ULTRASONIC, &r, buf, sizeof buf);
     CHECK_STR(buf, "123.4");
-    r.distance_tenths = HCSR04_NO_READING;
-    n = node_format_distance(&r, buf, sizeof buf);
+    r.ok[ULTRASONIC] = 0;
+    n = node_format_sensor("node-01", kSensors, ULTRASONIC, &r, buf, sizeof buf);
     CHECK_STR(buf, "-1");
+    n = node_format_sensor("node-01", kSensors, PIR, &r, buf, sizeof buf);
+    CHECK_STR(buf, "1");
+    /* A failed JSON-style read sends nothing on its topic. */
+    r.ok[DHT] = 0;
+    CHECK_EQ(node_format_sensor("node-01", kSensors, DHT, &r, buf, sizeof buf), 0);
     /* text_buf numbers. */
     char t[32];
     text_buf tb;
@@ -222,6 +242,53 @@ static void test_escaping() {
     tb_str(&tb, "abcdef");
     CHECK(tb.overflow);
     CHECK_STR(t, "abc");
+}
+
+/* A reading survives its 24-byte record (seq, values in 64 bits, epoch; the flash ring keeps
+   bytes 0..21), for the default sensors and for a BME280 node; a set over the record is refused. */
+static void test_record_round_trip_and_limit() {
+    node_reading r = sample();
+    uint8_t body[FLASH_BODY_SIZE];
+    node_reading_pack(kSensors, 3, &r, body);
+    CHECK_EQ(body[22], 0);
+    CHECK_EQ(body[23], 0);
+    node_reading back;
+    node_reading_unpack(kSensors, 3, body, &back);
+    CHECK(back.seq == r.seq);
+    CHECK(back.epoch_ms == r.epoch_ms);
+    CHECK_EQ(back.rssi, -61);
+    for (int i = 0; i < 3; i++) {
+        CHECK_EQ(back.ok[i], r.ok[i]);
+        for (int k = 0; k < SENSOR_MAX_VALUES; k++) CHECK_EQ(back.values[i][k], r.values[i][k]);
+    }
+    r.ok[DHT] = 0;
+    node_reading_pack(kSensors, 3, &r, body);
+    node_reading_unpack(kSensors, 3, body, &back);
+    CHECK_EQ(back.ok[DHT], 0);
+    CHECK_EQ(back.values[DHT][0], 0);
+
+    const node_sensor bme_node[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_bme280, no_read, 0}};
+    CHECK(node_sensors_check(bme_node, 3) == 0);
+    memset(&r, 0, sizeof r);
+    r.ok[0] = r.ok[1] = r.ok[2] = 1;
+    r.values[1][0] = 4000;
+    r.values[2][0] = -123;
+    r.values[2][1] = 1000;
+    r.values[2][2] = 110000;
+    node_reading_pack(bme_node, 3, &r, body);
+    node_reading_unpack(bme_node, 3, body, &back);
+    CHECK_EQ(back.values[1][0], 4000);
+    CHECK_EQ(back.values[2][0], -123);
+    CHECK_EQ(back.values[2][1], 1000);
+    CHECK_EQ(back.values[2][2], 110000);
+    char buf[MQTT_SLOT_SIZE];
+    CHECK(node_format_sensor("n1", bme_node, 2, &r, buf, sizeof buf) > 0);
+    CHECK_STR(buf, "{\"device_id\":\"n1\",\"temperature_c\":-12.3,\"humidity_percent\":100.0,\"pressure_hpa\":1100.00,\"timestamp\":null}");
+
+    const node_sensor too_many[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0},
+                                    {&sensor_dht22, no_read, 0}, {&sensor_bme280, no_read, 0}};
+    const char *err = node_sensors_check(too_many, 4);
+    CHECK(err != 0 && strstr(err, "56 bits") != 0);
 }
 
 static void test_alert_parsing() {
@@ -276,17 +343,26 @@ static uint32_t h_boot(void *) { return ++fh.boot; }
 static int h_link(void *) { return 1; }
 static int h_rssi(void *) { return -57; }
 static void h_restart(void *) { fh.restarts++; }
-static int h_pir(void *) { return fh.pir; }
-static int h_dht(void *, uint8_t f[5]) {
-    memcpy(f, fh.frame, 5);
-    return fh.dht_rc;
+static int h_pir(void *, uint8_t *raw, size_t) {
+    raw[0] = (uint8_t)fh.pir;
+    return 1;
 }
-static int32_t h_echo(void *) { return fh.echo_us; }
+static int h_dht(void *, uint8_t *f, size_t) {
+    memcpy(f, fh.frame, 5);
+    return fh.dht_rc == 0 ? 5 : HAL_SENSOR_NO_ANSWER;
+}
+static int h_echo(void *, uint8_t *raw, size_t) {
+    if (fh.echo_us > HCSR04_TIMEOUT_US) return HAL_SENSOR_NO_ANSWER; /* the HAL's 30 ms timeout */
+    for (int i = 0; i < 4; i++) raw[i] = (uint8_t)((uint32_t)fh.echo_us >> (8 * i));
+    return 4;
+}
 static void h_led(void *, int on) { fh.led = on; }
 static void h_buzzer(void *, int on) { fh.buzzer = on; }
 
+static const node_sensor kFakeSensors[] = {
+    {&sensor_pir, h_pir, 0}, {&sensor_ultrasonic, h_echo, 0}, {&sensor_dht22, h_dht, 0}};
 static node_hal hal = {0, h_millis, h_epoch, h_random, h_log, h_boot, h_link, h_rssi, h_restart,
-                       h_pir, h_dht, h_echo, h_led, h_buzzer, 0};
+                       kFakeSensors, 3, h_led, h_buzzer, 0};
 static node_app app;
 static fake_transport ft;
 
@@ -297,7 +373,7 @@ static void set_dht(uint16_t hum, int16_t temp) {
     fh.frame[2] = (uint8_t)(t >> 8);
     fh.frame[3] = (uint8_t)t;
     fh.frame[4] = (uint8_t)(fh.frame[0] + fh.frame[1] + fh.frame[2] + fh.frame[3]);
-    fh.dht_rc = HAL_DHT22_OK;
+    fh.dht_rc = 0;
 }
 
 /* Poll until `ms` have passed, 10 ms per step, acking every PUBLISH the node sends like a broker.
@@ -404,7 +480,7 @@ static void test_app_pir_edge_publishes_at_once() {
 
 static void test_app_dht_failure_and_rate_limit() {
     start_app(NODE_PUBLISH_BOTH);
-    fh.dht_rc = HAL_DHT22_TIMEOUT;
+    fh.dht_rc = -1;
     fh.echo_us = 40000; /* no echo within 30 ms */
     run_for(100);
     CHECK(strstr(fh.log, "sensor: dht22 read failed: TIMEOUT") != 0);
@@ -494,14 +570,14 @@ static void test_json_escaping_of_ill_formed_utf8() {
     const char *cases[] = {"\xff", "a\xc3", "\xc3(", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
                            "\xe2\x82", "\x80x", "ok \xe2\x82\xac \xf0\x9f\x98\x80"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        size_t n = node_format_combined("node01", cases[i], &r, buf, sizeof buf);
+        size_t n = combined("node01", cases[i], &r, buf, sizeof buf);
         CHECK(n > 0);
         if (!valid_json(buf)) fprintf(stderr, "  invalid JSON for case %zu: %s\n", i, buf);
         CHECK(valid_json(buf));
     }
-    node_format_combined("node01", "a\xff" "b", &r, buf, sizeof buf);
+    combined("node01", "a\xff" "b", &r, buf, sizeof buf);
     CHECK(strstr(buf, "\"location\":\"a\\ufffdb\"") != 0);
-    node_format_combined("node01", "\xe2\x82\xac", &r, buf, sizeof buf);
+    combined("node01", "\xe2\x82\xac", &r, buf, sizeof buf);
     CHECK(strstr(buf, "\"location\":\"\xe2\x82\xac\"") != 0); /* the euro sign stays as it is */
 }
 
@@ -584,6 +660,7 @@ int main() {
     RUN(test_json_escaping_of_ill_formed_utf8);
     RUN(test_ids_and_locations_must_be_utf8);
     RUN(test_tenths_extremes);
+    RUN(test_record_round_trip_and_limit);
     RUN(test_alert_parsing);
     RUN(test_app_defaults_and_validation);
     RUN(test_app_readings_and_seq);

@@ -1,13 +1,18 @@
 /**
  * Turns one MQTT message from a node into a typed event. The topics and payloads are the
- * firmware's (issue 3): sensors/pir|ultrasonic|dht22|combined/<id> and devices/<id>/status.
- * Pure: no I/O; a payload that does not parse gives a `malformed` event with the reason.
+ * firmware's (issue 3): sensors/combined/<id>, sensors/<sensor>/<id>, devices/<id>/status.
+ * Sensors are read generically, as the firmware writes them (lib/sensors/sensor_driver.h): every
+ * field of every object in the combined "sensors", and of a JSON per-sensor payload, lands in
+ * the reading under its own name, so a new sensor's fields (a BME280's pressure_hpa) need no
+ * change here. Pure: no I/O; a payload that does not parse gives a `malformed` event with the reason.
  */
 
-/** The latest value of each sensor; null where the sensor failed (DHT22 timeout, distance out of range). */
+/** The latest value of each sensor field; null where the sensor failed (DHT22 timeout, distance out of range). */
 import { StoreReport, parseStoreReport } from './late';
 
 export interface Reading {
+  /** Any sensor's field by its JSON name (temperature_c, pressure_hpa, ...); the ones below are the default sensors'. */
+  [field: string]: number | boolean | null | undefined;
   pir?: boolean | null;
   distance_cm?: number | null;
   temperature_c?: number | null;
@@ -17,11 +22,21 @@ export interface Reading {
   timestamp?: number | null;
 }
 
+/**
+ * The per-sensor topics whose payload is a bare value, not a JSON object: the field it is, and
+ * how to read it. The firmware's SENSOR_TOPIC_VALUE drivers (the existing backend's format);
+ * a sensor that publishes a JSON object needs no line here.
+ */
+const BARE_TOPICS: Record<string, { field: string; kind: 'bool01' | 'number-or-negative-null' }> = {
+  pir: { field: 'pir', kind: 'bool01' },
+  ultrasonic: { field: 'distance_cm', kind: 'number-or-negative-null' },
+};
+
 export type NodeEvent =
   | { kind: 'status'; device: string; online: boolean; retained: boolean }
   /** alerts/fall/<id>: a fall alert (or its clearing) sent to a node; `test` marks the monitor's test buzzer. */
   | { kind: 'alert'; device: string; activate: boolean; durationMs: number | null; test: boolean }
-  | { kind: 'reading'; device: string; topic: 'pir' | 'ultrasonic' | 'dht22'; reading: Reading }
+  | { kind: 'reading'; device: string; topic: string; reading: Reading }
   | { kind: 'combined'; device: string; seq: number | null; location: string | null; reading: Reading }
   | { kind: 'store'; device: string; report: StoreReport }
   | { kind: 'malformed'; device: string | null; topic: string; reason: string };
@@ -65,25 +80,34 @@ function parseSeq(v: Json | undefined): number | null {
   throw new Error('seq is not a non-negative integer');
 }
 
+/**
+ * One sensor's fields into `into`: numbers and null under their names; a sensor whose only
+ * field is a boolean (the PIR's motion_detected) under the sensor's name, as on its topic.
+ */
+function sensorFields(name: string, fields: JsonObject, into: Reading, where: string): void {
+  const keys = Object.keys(fields);
+  for (const key of keys) {
+    const v = fields[key];
+    if (typeof v === 'boolean') {
+      if (keys.length !== 1) throw new Error(`${where}.${key} is a boolean beside other fields`);
+      into[name] = v;
+    } else {
+      into[key] = numOrNull(v, `${where}.${key}`);
+    }
+  }
+}
+
 function parseCombined(device: string, payload: string): NodeEvent {
   const o = parseJsonObject(payload);
   const sensors = isObject(o.sensors) ? o.sensors : {};
-  const pirObj = isObject(sensors.pir) ? sensors.pir : {};
-  const usObj = isObject(sensors.ultrasonic) ? sensors.ultrasonic : {};
-  const dhtObj = isObject(sensors.dht22) ? sensors.dht22 : {};
   const wifi = isObject(o.wifi) ? o.wifi : {};
-  const motion = pirObj.motion_detected;
-  if (motion != null && typeof motion !== 'boolean') {
-    throw new Error('sensors.pir.motion_detected is not a boolean');
+  const reading: Reading = {};
+  for (const [name, fields] of Object.entries(sensors)) {
+    if (!isObject(fields)) throw new Error(`sensors.${name} is not an object`);
+    sensorFields(name, fields, reading, `sensors.${name}`);
   }
-  const reading: Reading = {
-    pir: motion,
-    distance_cm: numOrNull(usObj.distance_cm, 'sensors.ultrasonic.distance_cm'),
-    temperature_c: numOrNull(dhtObj.temperature_c, 'sensors.dht22.temperature_c'),
-    humidity_percent: numOrNull(dhtObj.humidity_percent, 'sensors.dht22.humidity_percent'),
-    rssi: numOrNull(wifi.rssi, 'wifi.rssi'),
-    timestamp: numOrNull(o.timestamp, 'timestamp'),
-  };
+  reading.rssi = numOrNull(wifi.rssi, 'wifi.rssi');
+  reading.timestamp = numOrNull(o.timestamp, 'timestamp');
   const location = typeof o.location === 'string' ? o.location : null;
   return { kind: 'combined', device, seq: parseSeq(o.seq), location, reading: dropUndefined(reading) };
 }
@@ -128,35 +152,33 @@ export function parseMessage(topic: string, payloadBuf: Buffer | string, retaine
     if (parts.length === 3 && parts[0] === 'sensors') {
       const device = parts[2];
       try {
-        switch (parts[1]) {
-          case 'pir': {
-            const p = payload.trim();
-            if (p !== '0' && p !== '1') throw new Error(`PIR payload ${JSON.stringify(p)} is not 0/1`);
-            return { kind: 'reading', device, topic: 'pir', reading: { pir: p === '1' } };
+        const sensor = parts[1];
+        if (sensor === 'combined') return parseCombined(device, payload);
+        if (sensor === 'store') return { kind: 'store', device, report: parseStoreReport(payload) };
+        const bare = Object.prototype.hasOwnProperty.call(BARE_TOPICS, sensor) ? BARE_TOPICS[sensor] : undefined;
+        if (bare) {
+          const p = payload.trim();
+          if (bare.kind === 'bool01') {
+            if (p !== '0' && p !== '1') throw new Error(`${sensor} payload ${JSON.stringify(p)} is not 0/1`);
+            return { kind: 'reading', device, topic: sensor, reading: { [bare.field]: p === '1' } };
           }
-          case 'ultrasonic': {
-            const p = payload.trim();
-            const n = Number(p);
-            if (p === '' || !Number.isFinite(n)) throw new Error(`distance ${JSON.stringify(p)} is not a number`);
-            // -1 is the firmware's "out of range / no echo" on the per-sensor topic.
-            return { kind: 'reading', device, topic: 'ultrasonic', reading: { distance_cm: n < 0 ? null : n } };
-          }
-          case 'dht22': {
-            const o = parseJsonObject(payload);
-            const reading: Reading = {
-              temperature_c: numOrNull(o.temperature_c, 'temperature_c'),
-              humidity_percent: numOrNull(o.humidity_percent, 'humidity_percent'),
-              timestamp: numOrNull(o.timestamp, 'timestamp'),
-            };
-            return { kind: 'reading', device, topic: 'dht22', reading: dropUndefined(reading) };
-          }
-          case 'combined':
-            return parseCombined(device, payload);
-          case 'store':
-            return { kind: 'store', device, report: parseStoreReport(payload) };
-          default:
-            return { kind: 'malformed', device, topic, reason: `unknown sensor topic ${parts[1]}` };
+          const n = Number(p);
+          if (p === '' || !Number.isFinite(n)) throw new Error(`${bare.field} ${JSON.stringify(p)} is not a number`);
+          // -1 is the firmware's "no reading" (out of range / no echo) on a bare-value topic.
+          return { kind: 'reading', device, topic: sensor, reading: { [bare.field]: n < 0 ? null : n } };
         }
+        if (!payload.trimStart().startsWith('{')) {
+          return { kind: 'malformed', device, topic, reason: `unknown sensor topic ${sensor} (not a JSON object)` };
+        }
+        // A JSON per-sensor payload: {"device_id", <fields>, "timestamp"}.
+        const fields = parseJsonObject(payload);
+        const timestamp = fields.timestamp;
+        delete fields.device_id;
+        delete fields.timestamp;
+        const reading: Reading = {};
+        sensorFields(sensor, fields, reading, sensor);
+        reading.timestamp = numOrNull(timestamp, 'timestamp');
+        return { kind: 'reading', device, topic: sensor, reading: dropUndefined(reading) };
       } catch (e) {
         return { kind: 'malformed', device, topic, reason: (e as Error).message };
       }

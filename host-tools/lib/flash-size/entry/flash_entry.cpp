@@ -24,9 +24,12 @@ static int64_t stub_epoch_ms(void *) { return 0; }
 static void stub_log(void *, const char *) {}
 static int stub_int(void *) { return 0; }
 static void stub_void(void *) {}
-static int stub_dht(void *, uint8_t *) { return HAL_DHT22_TIMEOUT; }
-static int32_t stub_echo(void *) { return -1; }
+static int stub_read(void *, uint8_t *, size_t) { return HAL_SENSOR_NO_ANSWER; }
 static void stub_set(void *, int) {}
+
+/* The NodeMCU's sensor table with the default config (its drivers, these stub reads). */
+#define SENSOR_TABLE_STUB_READ stub_read
+#include "../../../../src/esp8266/sensor_table.h"
 
 static int tcp_open(transport *, const char *, uint16_t) { return TRANSPORT_ERR_IO; }
 static int32_t tcp_read(transport *, uint8_t *, size_t) { return 0; }
@@ -55,9 +58,8 @@ extern "C" void flash_size_entry(void) {
     hal.link_up = stub_int;
     hal.wifi_rssi = stub_int;
     hal.restart = stub_void;
-    hal.pir_level = stub_int;
-    hal.dht22_read = stub_dht;
-    hal.hcsr04_echo_us = stub_echo;
+    hal.sensors = kSensors;
+    hal.sensor_count = sizeof kSensors / sizeof kSensors[0];
     hal.led_set = stub_set;
     hal.buzzer_set = stub_set;
     tcp.open = tcp_open;
