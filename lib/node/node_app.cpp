@@ -507,6 +507,38 @@ void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_
     r->epoch_ms = (int64_t)t;
 }
 
+namespace {
+uint32_t fnv_bytes(uint32_t h, const void *p, size_t n) {
+    const uint8_t *b = (const uint8_t *)p;
+    for (size_t i = 0; i < n; i++) h = (h ^ b[i]) * 16777619u;
+    return h;
+}
+uint32_t fnv_str(uint32_t h, const char *s) { return fnv_bytes(h, s, strlen(s) + 1); }
+} // namespace
+
+uint16_t node_record_layout(const node_sensor *sensors, uint8_t count) {
+    /* Everything node_reading_pack depends on: the format (2: RSSI then the drivers' bits) and,
+       per sensor, its name, ok bit, and each value's key, bits and offset. */
+    uint32_t h = fnv_bytes(2166136261u, "rec2", 4);
+    for (uint8_t i = 0; i < count; i++) {
+        const sensor_driver *d = sensors[i].driver;
+        h = fnv_str(h, d->name);
+        uint8_t always_ok = (d->flags & SENSOR_ALWAYS_OK) ? 1 : 0;
+        h = fnv_bytes(h, &always_ok, 1);
+        for (uint8_t v = 0; v < d->value_count; v++) {
+            h = fnv_str(h, d->values[v].key);
+            uint8_t bits = d->values[v].bits;
+            h = fnv_bytes(h, &bits, 1);
+            uint32_t min = (uint32_t)d->values[v].min;
+            h = fnv_bytes(h, &min, sizeof min);
+        }
+    }
+    uint16_t layout = (uint16_t)(h ^ (h >> 16));
+    /* Never the first firmware's magic, nor what erased flash reads as. */
+    if (layout == FLASH_LAYOUT_LEGACY || layout == 0xffffu) layout = (uint16_t)(layout ^ 0x0101u);
+    return layout;
+}
+
 const char *node_sensors_check(const node_sensor *sensors, uint8_t count) {
     if (count > NODE_MAX_SENSORS) return "more sensors than NODE_MAX_SENSORS";
     unsigned bits = 0;
@@ -693,12 +725,16 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
     char num[12];
     node_log(a, "node: ", "started ", id);
     if (hal->flash) {
-        if (flash_ring_open(&a->flash, hal->flash) != 0) {
+        if (flash_ring_open(&a->flash, hal->flash, node_record_layout(hal->sensors, hal->sensor_count)) != 0) {
             node_log(a, "store: ", "flash ring unusable (bad geometry or read error): readings wait in RAM only");
         } else {
             a->has_flash = 1;
             char n1[12], n2[12], n3[12];
             if (a->flash.formatted) node_log(a, "store: ", "flash region held foreign data: erased it");
+            if (a->flash.relayout)
+                node_log(a, "store: ", "flash held ", u64_text(n1, sizeof n1, a->flash.relayout),
+                         " readings of a firmware that stores its values another way (another sensor set or "
+                         "version): they cannot be read back, dropped and counted");
             node_log(a, "store: ", "flash ring ", u64_text(n1, sizeof n1, hal->flash->sector_count), " sectors, ",
                      u64_text(n2, sizeof n2, flash_ring_capacity(&a->flash)), " readings");
             node_log(a, "store: ", u64_text(n3, sizeof n3, a->flash.pending), " readings waiting from before the start");

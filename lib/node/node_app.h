@@ -178,6 +178,10 @@ void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_rea
                        uint8_t body[FLASH_BODY_SIZE]);
 void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_t body[FLASH_BODY_SIZE],
                          node_reading *r);
+/* What the record's value bytes mean for these sensors (a hash of what node_reading_pack
+   depends on), written into every flash sector header: a firmware with another sensor set or
+   record format never reads this one's records as its own (flash_ring.h). */
+uint16_t node_record_layout(const node_sensor *sensors, uint8_t count);
 /* NULL if these sensors fit a node (count, record bits), or a one-line message. */
 const char *node_sensors_check(const node_sensor *sensors, uint8_t count);
 

@@ -15,7 +15,6 @@ const uint32_t LAST_WORD = 16;          /* done, boot delta, CRC: rewritten to m
 const uint32_t NO_CLOCK = 0xffffffffu;  /* time field: the reading had no wall clock */
 /* Body layout (flash_ring.h). */
 const uint32_t B_VALUES = 8, B_EPOCH = 16;
-const uint8_t MAGIC0 = 'R', MAGIC1 = 'G';
 
 uint32_t get32(const uint8_t *p) {
     return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
@@ -54,7 +53,8 @@ uint16_t record_crc(const uint8_t *b) {
 /* A sector's header, decoded. */
 struct header {
     bool blank;  /* never written */
-    bool valid;  /* CRC and magic match */
+    bool valid;  /* CRC and layout match */
+    bool other;  /* CRC matches, another layout: a sector of another firmware */
     uint32_t boot;
     uint64_t base; /* epoch ms; 0: clock not set */
 };
@@ -74,7 +74,10 @@ int read_header(flash_ring *r, uint32_t sector, header *h) {
     }
     const uint8_t *b = (const uint8_t *)w;
     h->blank = all_ff(b, FLASH_HEADER_SIZE);
-    h->valid = !h->blank && b[10] == MAGIC0 && b[11] == MAGIC1 && flash_crc32(b, 12) == get32(b + 12);
+    bool crc_ok = !h->blank && flash_crc32(b, 12) == get32(b + 12);
+    uint16_t layout = (uint16_t)(b[10] | (b[11] << 8));
+    h->valid = crc_ok && layout == r->layout;
+    h->other = crc_ok && layout != r->layout;
     h->boot = get32(b);
     h->base = get48(b + 4);
     return 0;
@@ -198,13 +201,31 @@ uint64_t flash_body_seq(const uint8_t body[FLASH_BODY_SIZE]) {
 
 uint32_t flash_ring_capacity(const flash_ring *r) { return r->slots - r->per_sector; }
 
-int flash_ring_open(flash_ring *r, const flash_io *io) {
+int flash_ring_open(flash_ring *r, const flash_io *io, uint16_t layout) {
     memset(r, 0, sizeof *r);
     r->io = *io;
+    r->layout = layout;
     if (io->sector_count < 3 || io->sector_size < FLASH_HEADER_SIZE + FLASH_RECORD_SIZE || io->sector_size % 4)
         return -1;
     r->per_sector = (io->sector_size - FLASH_HEADER_SIZE) / FLASH_RECORD_SIZE;
     r->slots = r->per_sector * io->sector_count;
+
+    /* Pass 0: another firmware's records (another layout) cannot be read as ours: count the
+       undelivered ones as dropped and erase their sectors. */
+    for (uint32_t sec = 0; sec < io->sector_count; sec++) {
+        header h;
+        if (read_header(r, sec, &h) != 0) return -1;
+        if (!h.other) continue;
+        h.valid = true; /* the framing (CRC-16, done byte) is the same in every layout */
+        uint32_t rec[FLASH_RECORD_SIZE / 4];
+        for (uint32_t i = 0; i < r->per_sector; i++) {
+            slot_kind k = read_slot(r, sec * r->per_sector + i, h, rec, 0);
+            if (k == SLOT_IO_ERROR) return -1;
+            if (k == SLOT_VALID) r->relayout++;
+        }
+        if (erase_sector(r, sec) != 0) return -1;
+    }
+    r->stats.dropped += r->relayout;
 
     /* Pass 1: the newest record (highest seq) was the last one written. */
     uint32_t rec[FLASH_RECORD_SIZE / 4];
@@ -304,8 +325,8 @@ int flash_ring_append(flash_ring *r, const uint8_t body[FLASH_BODY_SIZE], uint32
         uint8_t *hb = (uint8_t *)hw;
         put32(hb, (uint32_t)(seq >> 32));
         put48(hb + 4, epoch);
-        hb[10] = MAGIC0;
-        hb[11] = MAGIC1;
+        hb[10] = (uint8_t)(r->layout & 0xff);
+        hb[11] = (uint8_t)(r->layout >> 8);
         put32(hb + 12, flash_crc32(hb, 12));
         if (r->io.write(r->io.ctx, sector_of(r, at) * r->io.sector_size, hw, FLASH_HEADER_SIZE) != 0) {
             r->stats.io_errors++;

@@ -6,7 +6,7 @@
  * bytes, so that a 4 KB sector holds 204 readings (24 h at 2 s fit the NodeMCU's 1000 KB FS
  * region): what every record of a sector shares is in the sector's header.
  *   sector = header (16) + 204 records (20 each); 4096 = 16 + 204 * 20
- *   header = boot (4) + base epoch ms (6) + magic "RG" (2) + CRC-32 of those 12 bytes (4)
+ *   header = boot (4) + base epoch ms (6) + layout (2) + CRC-32 of those 12 bytes (4)
  *   record = n (4) + ms since the base epoch (4; 0xffffffff: clock not set) + values (8)
  *            + done byte (1) + boot - header boot (1) + CRC-16 of the other 18 bytes (2)
  * The header is written with the sector's first record. A record whose boot is more than 255
@@ -25,6 +25,11 @@
  * and its undelivered records are dropped and counted (the oldest go first, new readings are
  * never blocked). A corrupt record is skipped, counted, and marked done so it is counted once.
  *
+ * The layout (the caller's: which values the 8 value bytes hold, and how) is in every header, so a
+ * firmware that packs its values another way never reads an older firmware's records as its own:
+ * open() erases sectors of another layout, and counts their undelivered records as dropped.
+ * FLASH_LAYOUT_LEGACY is what the first firmware wrote there (the magic "RG"); a caller never uses it.
+ *
  * Portable core: no heap, no platform headers; the flash itself is behind flash_io (the HAL).
  */
 #ifndef FLASH_RING_H
@@ -38,6 +43,7 @@
 #define FLASH_RECORD_SIZE 20u
 #define FLASH_HEADER_SIZE 16u
 #define FLASH_BODY_SIZE 24u
+#define FLASH_LAYOUT_LEGACY 0x4752u /* "RG", little-endian: the records before layouts were named */
 
 #ifdef __cplusplus
 extern "C" {
@@ -59,12 +65,15 @@ typedef struct flash_ring {
     uint32_t cursor;       /* next slot to read (oldest not yet handed out) */
     uint32_t pending;      /* valid records from cursor to head: still to hand out */
     uint64_t last_seq;     /* seq of the newest record (0: none) */
+    uint16_t layout;       /* what the value bytes mean (open()'s argument) */
     uint8_t formatted;     /* open() found no record at all but foreign data, and erased it */
+    uint32_t relayout;     /* undelivered records of another layout open() erased (also in stats.dropped) */
     flash_ring_stats stats;
 } flash_ring;
 
-/* Scan the region and find head and cursor. 0, or -1 for a bad geometry or failing flash. */
-int flash_ring_open(flash_ring *r, const flash_io *io);
+/* Scan the region and find head and cursor; sectors written with another `layout` are erased
+   first. 0, or -1 for a bad geometry or failing flash. */
+int flash_ring_open(flash_ring *r, const flash_io *io, uint16_t layout);
 /* Append one record (its seq must be above every seq written before). *slot (may be NULL)
    gets where it went. 0, or -1 when the flash failed (the reading is then lost: counted). */
 int flash_ring_append(flash_ring *r, const uint8_t body[FLASH_BODY_SIZE], uint32_t *slot);

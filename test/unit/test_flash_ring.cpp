@@ -36,6 +36,7 @@ static int f_erase(void *, uint32_t sector) {
     return 0;
 }
 static flash_io io = {0, SECTOR, SECTORS, f_read, f_write, f_erase};
+static const uint16_t LAYOUT = 0x1234; /* the caller's record layout (node_record_layout on the node) */
 
 /* A body as the app packs it: seq (8), values (8), epoch ms (6; 0: no clock), 2 zero bytes. */
 static void body_at(uint64_t seq, uint64_t epoch_ms, uint8_t b[FLASH_BODY_SIZE]) {
@@ -81,11 +82,11 @@ static void test_geometry() {
     flash_ring r;
     flash_io bad = io;
     bad.sector_count = 2;
-    CHECK_EQ(flash_ring_open(&r, &bad), -1);
+    CHECK_EQ(flash_ring_open(&r, &bad, LAYOUT), -1);
     bad = io;
     bad.sector_size = 30;
-    CHECK_EQ(flash_ring_open(&r, &bad), -1);
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &bad, LAYOUT), -1);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     CHECK_EQ(r.per_sector, PER);
     CHECK_EQ(flash_ring_capacity(&r), 4 * PER);
     CHECK_EQ(r.pending, 0);
@@ -97,7 +98,7 @@ static void test_geometry() {
 static void test_wrap_around() {
     wipe();
     flash_ring r;
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     uint8_t b[FLASH_BODY_SIZE];
     uint64_t seq = 0;
     for (int i = 0; i < 20; i++) {
@@ -105,7 +106,7 @@ static void test_wrap_around() {
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     flash_ring r2; /* reboot */
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(r2.pending, 20);
     CHECK(r2.last_seq == 20);
     uint64_t first = 0, last = 0;
@@ -118,7 +119,7 @@ static void test_wrap_around() {
             body_for(++seq, b);
             CHECK_EQ(flash_ring_append(&r2, b, 0), 0);
         }
-        CHECK_EQ(flash_ring_open(&r2, &io), 0);
+        CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
         CHECK_EQ(r2.pending, 13);
         CHECK_EQ(drain(&r2, &first, &last), 13);
         CHECK(first == expect && last == expect + 12);
@@ -126,7 +127,7 @@ static void test_wrap_around() {
         CHECK_EQ(r2.stats.dropped, 0);
     }
     /* Delivered records are not delivered again after a reboot. */
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(r2.pending, 0);
     CHECK_EQ(drain(&r2, 0, 0), 0);
 }
@@ -135,7 +136,7 @@ static void test_wrap_around() {
 static void test_full_ring() {
     wipe();
     flash_ring r;
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     uint8_t b[FLASH_BODY_SIZE];
     const uint32_t n = 150; /* capacity 48 */
     for (uint64_t s = 1; s <= n; s++) {
@@ -147,7 +148,7 @@ static void test_full_ring() {
     CHECK(held >= flash_ring_capacity(&r) - PER);
     CHECK_EQ(r.stats.dropped + held, n);
     flash_ring r2;
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(r2.pending, held);
     uint64_t first = 0, last = 0;
     CHECK_EQ(drain(&r2, &first, &last), held);
@@ -156,7 +157,7 @@ static void test_full_ring() {
     /* Full while some are in flight (read, not yet released): a later release of an erased
        record does not touch the new data in its place. */
     wipe();
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     body_for(1, b);
     uint32_t slot1 = 0;
     CHECK_EQ(flash_ring_append(&r, b, &slot1), 0);
@@ -168,7 +169,7 @@ static void test_full_ring() {
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     CHECK_EQ(flash_ring_release(&r, slot1, 1), 0); /* seq 1's sector was erased and reused */
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(drain(&r2, &first, &last), r.pending);
     CHECK(last == 80);
 }
@@ -186,7 +187,7 @@ static void test_power_cut_every_offset() {
         for (long cut = 0; cut <= total; cut++) {
             wipe();
             flash_ring r;
-            CHECK_EQ(flash_ring_open(&r, &io), 0);
+            CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
             uint8_t b[FLASH_BODY_SIZE];
             for (uint64_t s = 1; s <= before; s++) {
                 body_for(s, b);
@@ -204,7 +205,7 @@ static void test_power_cut_every_offset() {
             flash_ring_append(&r, b, 0);
             cut_after = -1;
             flash_ring r2; /* reboot */
-            CHECK_EQ(flash_ring_open(&r2, &io), 0);
+            CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
             bool complete = cut >= total;
             uint64_t first = 0, last = 0;
             uint32_t got = drain(&r2, &first, &last);
@@ -221,7 +222,7 @@ static void test_power_cut_every_offset() {
                 CHECK_EQ(flash_ring_append(&r2, b, 0), 0);
             }
             flash_ring r3;
-            CHECK_EQ(flash_ring_open(&r3, &io), 0);
+            CHECK_EQ(flash_ring_open(&r3, &io, LAYOUT), 0);
             CHECK_EQ(r3.stats.corrupt, 0);
             CHECK_EQ(drain(&r3, &first, &last), 11);
             CHECK(first == before + 2 && last == before + 12);
@@ -232,7 +233,7 @@ static void test_power_cut_every_offset() {
     for (long cut = 1; cut < 4; cut++) {
         wipe();
         flash_ring r;
-        CHECK_EQ(flash_ring_open(&r, &io), 0);
+        CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
         uint8_t b[FLASH_BODY_SIZE];
         for (uint64_t s = 1; s <= 5; s++) {
             body_for(s, b);
@@ -245,7 +246,7 @@ static void test_power_cut_every_offset() {
         flash_ring_release(&r, slot, 1);
         cut_after = -1;
         flash_ring r2;
-        CHECK_EQ(flash_ring_open(&r2, &io), 0);
+        CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
         uint64_t first = 0, last = 0;
         CHECK_EQ(drain(&r2, &first, &last), 4);
         CHECK(first == 2 && last == 5);
@@ -257,7 +258,7 @@ static void test_power_cut_every_offset() {
 static void test_cut_erase_and_corrupt_sector() {
     wipe();
     flash_ring r;
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     uint8_t b[FLASH_BODY_SIZE];
     for (uint64_t s = 1; s <= 12; s++) {
         body_for(s, b);
@@ -266,7 +267,7 @@ static void test_cut_erase_and_corrupt_sector() {
     /* head is in sector 1; sector 2 was erased ahead. Make it half-erased garbage. */
     for (uint32_t i = 0; i < SECTOR; i += 3) mem[2 * SECTOR + i] = 0x5a;
     flash_ring r2;
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(r2.stats.corrupt, 0);
     uint64_t first = 0, last = 0;
     CHECK_EQ(drain(&r2, &first, &last), 12);
@@ -275,7 +276,7 @@ static void test_cut_erase_and_corrupt_sector() {
 
     /* Bit rot in stored records: each bad one is skipped and counted once, never returned. */
     wipe();
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     for (uint64_t s = 1; s <= 20; s++) {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
@@ -284,7 +285,7 @@ static void test_cut_erase_and_corrupt_sector() {
     mem[rec_addr(9) + 18] ^= 0x80;  /* seq 10: CRC byte */
     mem[rec_addr(14) + 0] ^= 0x10;  /* seq 15: seq byte */
     mem[rec_addr(16) + 17] ^= 0x01; /* seq 17: boot byte */
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     uint32_t n = 0, slot;
     while (flash_ring_peek(&r2, b, &slot)) {
         uint64_t seq = flash_body_seq(b);
@@ -296,66 +297,66 @@ static void test_cut_erase_and_corrupt_sector() {
     CHECK_EQ(n, 16);
     CHECK_EQ(r2.stats.corrupt, 4);
     flash_ring r3;
-    CHECK_EQ(flash_ring_open(&r3, &io), 0);
+    CHECK_EQ(flash_ring_open(&r3, &io, LAYOUT), 0);
     CHECK_EQ(drain(&r3, 0, 0), 0);
     CHECK_EQ(r3.stats.corrupt, 0); /* counted once, not again on the next boot */
 
     /* A whole sector of garbage in the middle of the data (a bad sector). */
     wipe();
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     for (uint64_t s = 1; s <= 30; s++) {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     for (uint32_t i = 0; i < SECTOR; i++) mem[1 * SECTOR + i] = (uint8_t)(i * 37 + 1);
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(drain(&r2, &first, &last), 30 - PER);
     CHECK_EQ(r2.stats.corrupt, PER);
     CHECK(last == 30);
 
     /* A corrupt sector header (bit rot): its records cannot be decoded and are counted. */
     wipe();
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     for (uint64_t s = 1; s <= 30; s++) {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     mem[0 * SECTOR + 2] ^= 0x04; /* sector 0's boot */
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(drain(&r2, &first, &last), 30 - PER);
     CHECK_EQ(r2.stats.corrupt, PER);
     CHECK(first == PER + 1 && last == 30);
     /* ... and the head's sector header: the ring goes on in the next sector. */
     wipe();
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     for (uint64_t s = 1; s <= 5; s++) {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r, b, 0), 0);
     }
     mem[0 * SECTOR + 12] ^= 0x01; /* header CRC */
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     for (uint64_t s = 6; s <= 9; s++) {
         body_for(s, b);
         CHECK_EQ(flash_ring_append(&r2, b, 0), 0);
     }
-    CHECK_EQ(flash_ring_open(&r3, &io), 0);
+    CHECK_EQ(flash_ring_open(&r3, &io, LAYOUT), 0);
     CHECK_EQ(drain(&r3, &first, &last), 4);
     CHECK(first == 6 && last == 9);
 
     /* A region full of foreign data (first boot after flashing): formatted, nothing counted. */
     for (uint32_t i = 0; i < sizeof mem; i++) mem[i] = (uint8_t)(i * 13 + 5);
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     CHECK_EQ(r.formatted, 1);
     CHECK_EQ(r.pending, 0);
     CHECK_EQ(r.stats.corrupt, 0);
     body_for(1, b);
     CHECK_EQ(flash_ring_append(&r, b, 0), 0);
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(drain(&r2, 0, 0), 1);
 
     /* Failing reads: open says so. */
     fail_reads = 1;
-    CHECK_EQ(flash_ring_open(&r, &io), -1);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), -1);
     fail_reads = 0;
 }
 
@@ -371,7 +372,7 @@ static void test_crc() {
 static void test_boots_and_clocks() {
     wipe();
     flash_ring r;
-    CHECK_EQ(flash_ring_open(&r, &io), 0);
+    CHECK_EQ(flash_ring_open(&r, &io, LAYOUT), 0);
     uint64_t seqs[40], epochs[40];
     uint32_t n = 0;
     const uint64_t B = 1ull << 32;
@@ -397,7 +398,7 @@ static void test_boots_and_clocks() {
        days on sector 3 (sector 4 is erased ahead, so the ring holds them all). */
     CHECK_EQ(r.head, 3 * PER + 3);
     flash_ring r2;
-    CHECK_EQ(flash_ring_open(&r2, &io), 0);
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
     CHECK_EQ(r2.pending, n);
     CHECK(r2.last_seq == 301 * B + 5);
     uint8_t b[FLASH_BODY_SIZE];
@@ -438,7 +439,7 @@ static void test_24_hours_in_the_nodemcu_region() {
     memset(big, 0xff, sizeof big);
     flash_io bio = {0, 4096, 250, b_read, b_write, b_erase};
     flash_ring r;
-    CHECK_EQ(flash_ring_open(&r, &bio), 0);
+    CHECK_EQ(flash_ring_open(&r, &bio, LAYOUT), 0);
     CHECK_EQ(r.per_sector, 204);
     CHECK_EQ(flash_ring_capacity(&r), 249 * 204); /* 50,796 readings = 28.2 h at 2 s */
     const uint32_t day = 24 * 3600 / 2;
@@ -452,7 +453,7 @@ static void test_24_hours_in_the_nodemcu_region() {
     }
     CHECK_EQ(r.stats.dropped, 0);
     flash_ring r2;
-    CHECK_EQ(flash_ring_open(&r2, &bio), 0);
+    CHECK_EQ(flash_ring_open(&r2, &bio, LAYOUT), 0);
     CHECK_EQ(r2.pending, day);
     uint32_t got = 0, slot;
     uint64_t prev = 0;
@@ -466,6 +467,43 @@ static void test_24_hours_in_the_nodemcu_region() {
     CHECK(prev == seq);
 }
 
+/* A firmware that packs its values another way (another layout) must never read an older
+   firmware's records as its own: their sectors are erased at open and the undelivered ones
+   counted as dropped; the legacy "RG" sectors are another layout too. */
+static void test_other_layout() {
+    wipe();
+    flash_ring r, r2, r3;
+    uint8_t b[FLASH_BODY_SIZE];
+    CHECK_EQ(flash_ring_open(&r, &io, FLASH_LAYOUT_LEGACY), 0);
+    for (uint64_t seq = 1; seq <= 20; seq++) {
+        body_for(seq, b);
+        CHECK_EQ(flash_ring_append(&r, b, 0), 0);
+    }
+    /* Three delivered (peeked, then released), seventeen still waiting. */
+    for (int i = 0; i < 3; i++) {
+        uint32_t slot;
+        CHECK_EQ(flash_ring_peek(&r, b, &slot), 1);
+        flash_ring_advance(&r);
+        CHECK_EQ(flash_ring_release(&r, slot, (uint64_t)(i + 1)), 1);
+    }
+    CHECK_EQ(flash_ring_open(&r2, &io, LAYOUT), 0);
+    CHECK_EQ(r2.relayout, 17);
+    CHECK_EQ(r2.stats.dropped, 17);
+    CHECK_EQ(r2.pending, 0);
+    CHECK_EQ(r2.stats.corrupt, 0);
+    for (uint32_t i = 0; i < sizeof mem; i++) CHECK_EQ(mem[i], 0xff); /* nothing of the old layout left */
+    /* The new layout's records are its own, and the next open finds nothing to drop. */
+    body_for(((uint64_t)2 << 32) | 1, b);
+    CHECK_EQ(flash_ring_append(&r2, b, 0), 0);
+    CHECK_EQ(flash_ring_open(&r3, &io, LAYOUT), 0);
+    CHECK_EQ(r3.relayout, 0);
+    CHECK_EQ(r3.pending, 1);
+    /* And going back to the old layout (a downgrade) drops this one the same way. */
+    CHECK_EQ(flash_ring_open(&r, &io, FLASH_LAYOUT_LEGACY), 0);
+    CHECK_EQ(r.relayout, 1);
+    CHECK_EQ(r.pending, 0);
+}
+
 int main() {
     test_crc();
     test_geometry();
@@ -475,5 +513,6 @@ int main() {
     test_cut_erase_and_corrupt_sector();
     test_boots_and_clocks();
     test_24_hours_in_the_nodemcu_region();
+    test_other_layout();
     return check_summary("test_flash_ring");
 }

@@ -289,6 +289,20 @@ static void test_record_round_trip_and_limit() {
                                     {&sensor_dht22, no_read, 0}, {&sensor_bme280, no_read, 0}};
     const char *err = node_sensors_check(too_many, 4);
     CHECK(err != 0 && strstr(err, "56 bits") != 0);
+
+    /* The layout in the flash headers: the same for the same sensors, another for any other set
+       or order (their records would unpack wrongly), never the legacy magic or erased flash. */
+    const node_sensor dht_node[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
+    const node_sensor dht_node2[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
+    const node_sensor swapped[] = {{&sensor_ultrasonic, no_read, 0}, {&sensor_pir, no_read, 0}, {&sensor_dht22, no_read, 0}};
+    uint16_t l_dht = node_record_layout(dht_node, 3), l_bme = node_record_layout(bme_node, 3);
+    CHECK_EQ(l_dht, node_record_layout(dht_node2, 3));
+    CHECK(l_dht != l_bme);
+    CHECK(l_dht != node_record_layout(swapped, 3));
+    CHECK(l_dht != node_record_layout(dht_node, 2));
+    const uint16_t layouts[] = {l_dht, l_bme, node_record_layout(swapped, 3), node_record_layout(dht_node, 0)};
+    for (size_t i = 0; i < sizeof layouts / sizeof layouts[0]; i++)
+        CHECK(layouts[i] != FLASH_LAYOUT_LEGACY && layouts[i] != 0xffff);
 }
 
 static void test_alert_parsing() {
