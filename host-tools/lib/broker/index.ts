@@ -124,7 +124,10 @@ interface Conn {
   client?: Client;
 }
 
-/** Events: 'publish' (topic, payload, clientId), 'client' (id), 'clientDisconnect' (id), 'conn' (ConnInfo), 'trace' (TraceEntry). */
+/**
+ * Events: 'publish' (topic, payload, clientId) for a client's messages, 'message' (topic, text, retain) for
+ * every message (wills too), 'client' (id), 'clientDisconnect' (id), 'conn' (ConnInfo), 'trace' (TraceEntry).
+ */
 export class MockBroker extends EventEmitter {
   readonly faults: Faults = noFaults();
   /** Every packet and event since the broker started or since `resetTrace()`. */
@@ -212,6 +215,8 @@ export class MockBroker extends EventEmitter {
         else b.retainedMsgs.set(packet.topic, packet.payload.toString());
       }
       if (client) b.emit('publish', packet.topic, packet.payload, client.id);
+      // Every message, also the broker's own and the wills ($SYS aside): what a subscriber of # would get.
+      if (!packet.topic.startsWith('$SYS')) b.emit('message', packet.topic, packet.payload.toString(), packet.retain);
     });
     aedes.on('clientReady', (c) => {
       const conn = [...b.live].find((x) => x.tap !== undefined && x.info.clientId === c.id && !x.info.closed);
