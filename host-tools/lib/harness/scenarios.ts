@@ -32,23 +32,23 @@ export interface Scenario {
 const isPublish = (e: TraceEntry, topic: string): boolean => e.dir === 'in' && e.packet?.type === 'PUBLISH' && e.packet.topic === topic;
 
 /**
- * Checks reconnect delays against the backoff bounds. With the node's log, each delay the node
- * chose ("retry in N ms", the k-th after `logMark` is attempt k) must lie in attempt k's bound,
- * and the gaps the broker measured must not be shorter (the node never comes early: no spinning;
- * later is the machine's scheduling, allowed up to 3 s). Without a log, the broker's gaps are
- * checked against the bounds directly. `gaps` are [broker gap ms, attempt k].
+ * Checks reconnect delays against the backoff bounds; `gaps` are [ms the broker measured from the
+ * end of one connection to the next, attempt k], `bound(k)` the node's [lo, hi] for attempt k.
+ * With the node's log, each delay the node chose ("retry in N ms", the k-th after `logMark`) must
+ * lie in its bound, and the broker's gaps are only held to the upper bound (plus slack): a harness
+ * sharing a loaded machine with the node may handle a close and the next accept in one turn of
+ * its event loop, so a measured gap can come out short. Without a log (a board, the harness
+ * machine otherwise idle) the broker's gaps are held to both bounds.
  */
-function checkBackoff(ctx: Ctx, gaps: Array<[number, number]>, logMark: number): void {
+function checkBackoff(ctx: Ctx, gaps: Array<[number, number]>, logMark: number, bound?: (k: number) => [number, number]): void {
   const { backoffMinMs: min, backoffMaxMs: max } = ctx.timing;
+  const b = bound ?? ((k: number) => backoffBounds(k, min, max));
   if (ctx.log) {
     const chosen = ctx.logMatches(/^mqtt: disconnected \(.*\), retry in \d+ ms/, logMark).map((m) => Number(/retry in (\d+)/.exec(m.line)?.[1]));
-    chosen.slice(0, Math.max(...gaps.map(([, k]) => k), 0)).forEach((ms, i) => {
-      const [lo, hi] = backoffBounds(i + 1, min, max);
-      ctx.delay(ms, lo, hi, 0);
-    });
-    for (const [gap, k] of gaps) ctx.delay(gap, backoffBounds(k, min, max)[0], backoffBounds(k, min, max)[1], 3000);
+    chosen.slice(0, Math.max(...gaps.map(([, k]) => k), 0)).forEach((ms, i) => { ctx.delay(ms, ...b(i + 1), 0); });
+    for (const [gap, k] of gaps) ctx.delay(gap, 0, b(k)[1]);
   } else {
-    for (const [gap, k] of gaps) ctx.delay(gap, ...backoffBounds(k, min, max));
+    for (const [gap, k] of gaps) ctx.delay(gap, ...b(k));
   }
   const bad = ctx.delays.filter((d) => !d.ok);
   ctx.check(bad.length === 0, 'each reconnect delay within its backoff bound', bad.map((d) => `${d.ms} ms not in [${d.lo}, ${d.hi}]`).join('; '));
@@ -245,14 +245,14 @@ function malformed(name: string, bytes: Buffer, logRe: RegExp, what: string): Sc
       const c = await ctx.connected();
       await ctx.subscribed(c.n);
       const mark = ctx.mark();
+      const logMark = ctx.logMark();
       ctx.broker.sendRaw(ctx.id, bytes);
       await ctx.until(() => ctx.connInfo(c.n)?.closed, 'the node to close the connection');
       if (ctx.log) ctx.note((await ctx.logLine(logRe)).line);
       const c2 = await ctx.connected(mark, 'a reconnect');
       const gap = c2.openedAt - (ctx.connInfo(c.n)?.closedAt ?? 0);
-      const [lo, hi] = backoffBounds(1, ctx.timing.backoffMinMs, ctx.timing.backoffMaxMs);
-      ctx.delay(gap, lo, ctx.timing.backoffMaxMs);
-      ctx.check(ctx.delays.every((d) => d.ok), `a reconnect delay of at least ${lo} ms (first bound ${lo}-${hi})`, `${gap} ms`);
+      // The node's attempts count may not have been reset yet (that takes a healthy keepalive period).
+      checkBackoff(ctx, [[gap, 1]], logMark, () => [Math.floor(ctx.timing.backoffMinMs / 2), ctx.timing.backoffMaxMs]);
     },
   };
 }
@@ -268,6 +268,11 @@ const connackRefused: Scenario = {
     if (ctx.log) ctx.note((await ctx.logLine(/^mqtt: connect refused: SERVER_UNAVAILABLE/)).line);
     const cs = ctx.broker.conns.slice(0, 4);
     checkBackoff(ctx, cs.slice(1).map((c, i): [number, number] => [c.openedAt - (cs[i].closedAt ?? cs[i].openedAt), i + 1]), 0);
+    // Over the three retries together the node cannot have come early (no spinning), whatever
+    // the harness's event loop did with single closes.
+    const span = cs[3].openedAt - cs[0].openedAt;
+    const least = [1, 2, 3].reduce((sum, k) => sum + backoffBounds(k, ctx.timing.backoffMinMs, ctx.timing.backoffMaxMs)[0], 0);
+    ctx.check(span >= least - 50, `four attempts spread over at least ${least} ms`, `${span} ms`);
     ctx.note(`retry delays ${ctx.delays.map((d) => `${d.ms}`).join(', ')} ms`);
   },
 };
