@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CliError, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
 import { PkiError } from '../pki';
+import { mosquittoInstalled } from '../launch/mosquitto';
 import { HARNESS_USAGE, HarnessOptions, parseHarnessArgs } from './options';
 import { harnessPki } from './pki';
 import { renderJson, renderRows } from './report';
@@ -42,18 +43,20 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   }
   const pki = harnessPki(o.dir, [o.id]);
   try {
-    if (pki.passwords[o.id] === undefined) throw new CliError(`--expect ${o.id}: ${pki.layout.credentials} has no password for it: npx ts-node host-tools/gen-certs.ts --device ${o.id}`, EXIT_BAD_INPUT);
+    if (!Object.hasOwn(pki.passwords, o.id)) throw new CliError(`--expect ${o.id}: ${pki.layout.credentials} has no password for it: npx ts-node host-tools/gen-certs.ts --device ${o.id}`, EXIT_BAD_INPUT);
     const target: Target = o.mode === 'native'
       ? { kind: 'native', id: o.id, timing: NATIVE_TIMING, tlsMode: 'ca', nodeBin: nodeBin() }
       : { kind: 'listen', id: o.id, timing: BOARD_TIMING, tlsMode: o.tlsMode, host: o.host, port: o.port };
     if (o.mode === 'listen') io.stderr(`${boardSteps(o, pki.hosts, pki.dir)}\n`);
     // Security scenarios last: a board backs off after each refusal.
     const scenarios = o.mode === 'listen' ? [...o.scenarios.filter((s) => s.group !== 'security'), ...o.scenarios.filter((s) => s.group === 'security')] : o.scenarios;
+    if (o.broker === 'mosquitto' && !mosquittoInstalled()) throw new CliError('--broker mosquitto: mosquitto is not installed (apt-get install mosquitto)', EXIT_BAD_INPUT);
     const rows = await runScenarios({
+      broker: o.broker,
       target, pki, scenarios, jobs: o.mode === 'listen' ? 1 : o.jobs, traceDir: o.traceDir,
       say: (l) => { io.stderr(`${l}\n`); }, firstWaitMs: o.waitMs,
     });
-    io.stdout(o.json ? renderJson(rows, { node: o.mode === 'native' ? 'native' : `listen ${o.host}:${o.port}`, id: o.id, traceDir: o.traceDir }) : renderRows(rows));
+    io.stdout(o.json ? renderJson(rows, { node: o.mode === 'native' ? 'native' : `listen ${o.host}:${o.port}`, broker: o.broker, id: o.id, traceDir: o.traceDir }) : renderRows(rows));
     return rows.some((r) => r.status === 'fail') ? EXIT_CHECK_FAILED : EXIT_OK;
   } finally {
     pki.cleanup();

@@ -5,6 +5,7 @@
  */
 import { ConnInfo, MockBroker, TraceEntry } from '../broker';
 import { HarnessPki } from './pki';
+import { ledger, seqOf } from './ledger';
 
 /** The node's log lines with their arrival times (Date.now()). */
 export interface NodeLog {
@@ -37,14 +38,38 @@ export interface Delay {
 
 export class ScenarioFailure extends Error {}
 
-export class Ctx {
+/** A reading of the node as the broker took it. */
+export interface Reading {
+  seq: bigint;
+  qos: number;
+}
+
+/**
+ * What the scenarios without faults see of the broker, the mock's or real Mosquitto's: the
+ * node's readings, publishing to it, and whether it is online and subscribed.
+ */
+export interface BrokerView {
+  kind: 'mock' | 'mosquitto';
+  /** The node's combined readings the broker took, in arrival order (repeats included). */
+  readings(): Reading[];
+  /** How many distinct readings the broker acknowledged, or null when it cannot be seen (Mosquitto). */
+  acked(): number | null;
+  publish(topic: string, payload: string, qos: 0 | 1): Promise<void>;
+  /** Resolves once the node is connected (mock: CONNACK 0; Mosquitto: its retained "online"). */
+  online(ctx: BaseCtx): Promise<void>;
+  /** Resolves once the node's subscriptions are in place. */
+  subscribed(ctx: BaseCtx): Promise<void>;
+}
+
+/** The context of a scenario without faults: it runs against the mock broker and real Mosquitto. */
+export class BaseCtx {
   readonly observed: string[] = [];
   readonly delays: Delay[] = [];
   readonly t0 = Date.now();
 
   constructor(
     readonly id: string,
-    readonly broker: MockBroker,
+    readonly view: BrokerView,
     readonly pki: HarnessPki,
     readonly log: NodeLog | null,
     readonly timing: Timing,
@@ -77,6 +102,41 @@ export class Ctx {
     return sleep(ms);
   }
 
+  /** Node log lines (index >= since) matching `re`, with their times. */
+  logMatches(re: RegExp, since = 0): Array<{ line: string; t: number; i: number }> {
+    if (!this.log) return [];
+    const out: Array<{ line: string; t: number; i: number }> = [];
+    for (let i = since; i < this.log.lines.length; i++) if (re.test(this.log.lines[i])) out.push({ line: this.log.lines[i], t: this.log.times[i], i });
+    return out;
+  }
+
+  /** Waits for a node log line matching `re` (index >= since). */
+  async logLine(re: RegExp, since = 0, timeoutMs?: number): Promise<{ line: string; t: number; i: number }> {
+    return this.until(() => this.logMatches(re, since)[0], `a node log line matching ${re}`, timeoutMs);
+  }
+
+  logMark(): number {
+    return this.log?.lines.length ?? 0;
+  }
+
+  /**
+   * Records a reconnect delay and whether it lies in [lo, hi], with `slackMs` above hi for the
+   * TCP/TLS set-up: by default 400 ms, 3 s with the native node, which shares a (CI) machine with
+   * the harness; the delay the node itself chose is then checked strictly from its log.
+   */
+  delay(ms: number, lo: number, hi: number, slackMs = this.native ? 3000 : 400): Delay {
+    const d = { ms, lo, hi, ok: ms >= lo - 30 && ms <= hi + slackMs };
+    this.delays.push(d);
+    return d;
+  }
+}
+
+/** The context of a fault scenario: the mock broker itself, its fault hooks and its trace. */
+export class Ctx extends BaseCtx {
+  constructor(id: string, readonly broker: MockBroker, pki: HarnessPki, log: NodeLog | null, timing: Timing, native: boolean) {
+    super(id, mockView(broker, id), pki, log, timing, native);
+  }
+
   /** Trace entries from index `since` on. */
   entries(since = 0): TraceEntry[] {
     return this.broker.trace.slice(since);
@@ -106,33 +166,28 @@ export class Ctx {
     return this.broker.conns[n - 1];
   }
 
-  /** Node log lines (index >= since) matching `re`, with their times. */
-  logMatches(re: RegExp, since = 0): Array<{ line: string; t: number; i: number }> {
-    if (!this.log) return [];
-    const out: Array<{ line: string; t: number; i: number }> = [];
-    for (let i = since; i < this.log.lines.length; i++) if (re.test(this.log.lines[i])) out.push({ line: this.log.lines[i], t: this.log.times[i], i });
-    return out;
-  }
+}
 
-  /** Waits for a node log line matching `re` (index >= since). */
-  async logLine(re: RegExp, since = 0, timeoutMs?: number): Promise<{ line: string; t: number; i: number }> {
-    return this.until(() => this.logMatches(re, since)[0], `a node log line matching ${re}`, timeoutMs);
-  }
-
-  logMark(): number {
-    return this.log?.lines.length ?? 0;
-  }
-
-  /**
-   * Records a reconnect delay and whether it lies in [lo, hi], with `slackMs` above hi for the
-   * TCP/TLS set-up: by default 400 ms, 3 s with the native node, which shares a (CI) machine with
-   * the harness; the delay the node itself chose is then checked strictly from its log.
-   */
-  delay(ms: number, lo: number, hi: number, slackMs = this.native ? 3000 : 400): Delay {
-    const d = { ms, lo, hi, ok: ms >= lo - 30 && ms <= hi + slackMs };
-    this.delays.push(d);
-    return d;
-  }
+/** The mock broker as a BrokerView (readings and acknowledgements from its trace). */
+export function mockView(broker: MockBroker, id: string): BrokerView {
+  const conn = (ctx: BaseCtx): ConnInfo | undefined => {
+    const e = broker.trace.find((x) => x.dir === 'out' && x.type === 'CONNACK' && x.packet?.returnCode === 0 && broker.conns[x.conn - 1]?.clientId === ctx.id);
+    return e ? broker.conns[e.conn - 1] : undefined;
+  };
+  return {
+    kind: 'mock',
+    readings: () => broker.trace.flatMap((e) => {
+      const seq = seqOf(e, id);
+      return seq === undefined ? [] : [{ seq, qos: e.packet?.qos ?? 0 }];
+    }),
+    acked: () => ledger(broker.trace, id).acked,
+    publish: (topic, payload, qos) => broker.publish(topic, payload, { qos }),
+    online: async (ctx) => { await ctx.until(() => conn(ctx), 'the node to connect (CONNACK 0)'); },
+    subscribed: async (ctx) => {
+      const c = await ctx.until(() => conn(ctx), 'the node to connect (CONNACK 0)');
+      await ctx.until(() => broker.trace.some((x) => x.conn === c.n && x.dir === 'out' && x.type === 'SUBACK'), 'the SUBACK for the node\'s subscriptions');
+    },
+  };
 }
 
 export function sleep(ms: number): Promise<void> {

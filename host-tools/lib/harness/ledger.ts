@@ -25,18 +25,14 @@ export function seqOf(e: TraceEntry, id: string): bigint | undefined {
 }
 
 export function ledger(trace: readonly TraceEntry[], id: string): Ledger {
-  const seen = new Set<bigint>();
   const acked = new Set<bigint>();
   const order: bigint[] = [];
-  let duplicated = 0;
   // Per connection: packet id -> seq of the newest PUBLISH with that id.
   const byPacketId = new Map<string, bigint>();
   for (const e of trace) {
     const seq = seqOf(e, id);
     if (seq !== undefined) {
       order.push(seq);
-      if (seen.has(seq)) duplicated++;
-      seen.add(seq);
       if (e.packet?.id !== undefined) byPacketId.set(`${e.conn}:${e.packet.id}`, seq);
       continue;
     }
@@ -44,6 +40,17 @@ export function ledger(trace: readonly TraceEntry[], id: string): Ledger {
       const s = byPacketId.get(`${e.conn}:${e.packet.id}`);
       if (s !== undefined) acked.add(s);
     }
+  }
+  return { ...countSeqs(order), acked: acked.size };
+}
+
+/** Distinct readings, gaps within each boot (lost) and repeats (duplicated) of seqs in arrival order. */
+export function countSeqs(order: readonly bigint[]): { sent: number; lost: number; duplicated: number; order: bigint[] } {
+  const seen = new Set<bigint>();
+  let duplicated = 0;
+  for (const s of order) {
+    if (seen.has(s)) duplicated++;
+    seen.add(s);
   }
   const boots = new Map<bigint, bigint[]>();
   for (const s of seen) {
@@ -60,7 +67,7 @@ export function ledger(trace: readonly TraceEntry[], id: string): Ledger {
     }
     lost += Number(hi - lo + 1n) - ns.length;
   }
-  return { sent: seen.size, acked: acked.size, lost, duplicated, order };
+  return { sent: seen.size, lost, duplicated, order: [...order] };
 }
 
 /** The node's reconnect delay for attempt k (1 = the first after a healthy connection): [lo, hi] ms. */

@@ -20,6 +20,9 @@ impostor-broker scenarios, one report row each.
   --wait S             --listen: seconds to wait for the first connection (default 120)
   --dir DIR            the PKI (gen-certs' --dir; default: the project's certs/ with --listen,
                        a fresh temp PKI with --node native)
+  --broker mosquitto   with --node native: the scenarios without faults against real Mosquitto
+                       with the generated config (the others are skipped), to hold the mock
+                       broker to a real one
   --scenario NAME...   run only these (see --list)
   --list               list the scenarios and exit
   --json               print the rows as JSON
@@ -41,6 +44,7 @@ export interface HarnessOptions {
   json: boolean;
   jobs: number;
   traceDir: string;
+  broker: 'mock' | 'mosquitto';
 }
 
 export function parseHarnessArgs(argv: readonly string[], root: string): HarnessOptions {
@@ -60,6 +64,7 @@ export function parseHarnessArgs(argv: readonly string[], root: string): Harness
       jobs: { type: 'string' },
       'trace-dir': { type: 'string' },
       serial: { type: 'string' },
+      broker: { type: 'string' },
     },
   });
   // --scenario a b c: the names after it (positionals) belong to it.
@@ -98,7 +103,11 @@ export function parseHarnessArgs(argv: readonly string[], root: string): Harness
   } else {
     throw new UsageError('nothing to run: give --node native, or --listen HOST:PORT --expect ID (--help)');
   }
+  const broker = values.broker ?? 'mock';
+  if (broker !== 'mock' && broker !== 'mosquitto') throw new UsageError(`--broker: expected mock or mosquitto, got ${JSON.stringify(broker)}`);
+  if (broker === 'mosquitto' && mode === 'listen') throw new UsageError('--broker mosquitto: only with --node native (a board is pointed at a real broker by its config.h)');
   return {
+    broker,
     mode,
     host,
     port,

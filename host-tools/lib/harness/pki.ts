@@ -21,6 +21,7 @@ export interface HarnessPki {
   serverKeyPem: string;
   /** The broker certificate's names and IPs. */
   hosts: string[];
+  /** Device id (and "backend") -> MQTT password, from credentials.json. */
   passwords: Record<string, string>;
   deviceCrt(id: string): string;
   deviceKey(id: string): string;

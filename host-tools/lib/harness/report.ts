@@ -18,7 +18,7 @@ export function renderRows(rows: readonly Row[]): string {
     const head = `${r.status.toUpperCase().padEnd(4)} ${r.name.padEnd(width)}`;
     if (r.status === 'skip') return `${head}  skipped: ${r.observed}`;
     const rd = r.readings;
-    return `${head}  ${(r.ms / 1000).toFixed(1)} s | ${tlsText(r)} | readings sent ${rd.sent}, acked ${rd.acked}, lost ${rd.lost}, dup ${rd.duplicated} | ${delaysText(r)} | expected: ${r.expected} | node: ${r.observed || '-'}`;
+    return `${head}  ${(r.ms / 1000).toFixed(1)} s | ${tlsText(r)} | readings sent ${rd.sent}, acked ${rd.acked ?? '?'}, lost ${rd.lost}, dup ${rd.duplicated} | ${delaysText(r)} | expected: ${r.expected} | node: ${r.observed || '-'}`;
   });
   return `${lines.join('\n')}\n${summaryLine(rows)}\n`;
 }
