@@ -59,7 +59,7 @@ export interface Faults {
   refuseConnect: number | null;
   /** Packets the broker never sends (PUBACK: the node must resend; PINGRESP: a silent broker). */
   withhold: Set<PacketName>;
-  /** Milliseconds the broker waits before sending a packet of this type (order is kept). */
+  /** Milliseconds the broker waits before sending a packet of this type (each on its own timer). */
   delayMs: Map<PacketName, number>;
   /** Cut the connection as soon as a CONNECT arrives (no CONNACK). */
   dropAfterConnect: boolean;
@@ -451,7 +451,6 @@ export class MockBroker extends EventEmitter {
     conn.out = out;
     const fromClient = new PacketSplitter();
     const toClient = new PacketSplitter();
-    let chain: Promise<void> = Promise.resolve();
     let connackSent = false;
     const tap = new Duplex({
       read: () => undefined,
@@ -465,16 +464,19 @@ export class MockBroker extends EventEmitter {
           }
           if (name === 'CONNACK') connackSent = true;
           const delay = f.delayMs.get(name) ?? 0;
-          chain = chain.then(async () => {
-            if (delay > 0) await new Promise((r) => setTimeout(r, delay));
+          const send = (): void => {
             if (info.closed) return;
             this.record(info.n, 'out', name, describePacket(raw), delay > 0 ? `delayed ${delay} ms` : undefined);
             out.write(raw);
-          });
+          };
+          // A delayed packet waits on its own timer: packets of the same type keep their order,
+          // the others (a PINGRESP behind a slow PUBACK) are not held up, as with a slow broker.
+          if (delay > 0) setTimeout(send, delay);
+          else send();
         }
         cb();
       },
-      final: (cb) => { void chain.then(() => { out.end(); }); cb(); },
+      final: (cb) => { out.end(); cb(); },
       destroy: (_err, cb) => { this.close(conn); cb(null); },
     });
     tap.on('error', () => undefined);

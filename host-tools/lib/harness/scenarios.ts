@@ -101,6 +101,24 @@ const pubackWithheld: Scenario = {
   },
 };
 
+const pubackDelayed: Scenario = {
+  name: 'puback-delayed',
+  group: 'delivery',
+  expect: 'PUBACKs 1 s late (a slow broker): the node waits, neither reconnects nor re-sends, nothing lost',
+  faults: true,
+  async run(ctx) {
+    ctx.broker.faults.delayMs.set('PUBACK', 1000);
+    const c = await ctx.connected();
+    await ctx.until(() => ledger(ctx.broker.trace, ctx.id).acked >= 3, 'three readings acknowledged late');
+    const delayed = ctx.entries().filter((e) => e.dir === 'out' && e.type === 'PUBACK' && e.detail === 'delayed 1000 ms').length;
+    const l = ledger(ctx.broker.trace, ctx.id);
+    ctx.check(delayed >= 3, 'PUBACKs sent 1 s late', `${delayed}`);
+    ctx.check(ctx.broker.conns.length === 1 && !c.closed, 'one connection, kept open', `${ctx.broker.conns.length} connection(s)`);
+    ctx.check(l.duplicated === 0 && l.lost === 0, 'no re-send and no gap', `${l.duplicated} duplicated, ${l.lost} lost`);
+    ctx.note(`${delayed} PUBACKs 1 s late; one connection, ${l.sent} readings, none re-sent`);
+  },
+};
+
 const brokerRestart: Scenario = {
   name: 'broker-restart',
   group: 'delivery',
@@ -455,6 +473,7 @@ const securityScenarios: Scenario[] = [
 export const SCENARIOS: Scenario[] = [
   steadyDelivery,
   pubackWithheld,
+  pubackDelayed,
   brokerRestart,
   presence,
   readNow,
