@@ -3,13 +3,13 @@
 import { strict as assert } from 'assert';
 import * as fs from 'fs';
 import mqtt, { IClientOptions, MqttClient } from 'mqtt';
-import { InProcessBroker } from '../../host-tools/lib/broker';
+import { MockBroker } from '../../host-tools/lib/broker';
 import { Pki, makePki } from '../helpers/pki';
 
 describe('demo: in-process broker (aedes over TLS)', function () {
   this.timeout(30_000);
   let pki: Pki;
-  let broker: InProcessBroker;
+  let broker: MockBroker;
   const clients: MqttClient[] = [];
 
   function opts(user: string, extra: Partial<IClientOptions> = {}): IClientOptions {
@@ -32,7 +32,7 @@ describe('demo: in-process broker (aedes over TLS)', function () {
   before(async () => {
     pki = await makePki({ devices: ['node01', 'node02'] });
     const passwords = JSON.parse(fs.readFileSync(pki.layout.credentials, 'utf8')) as Record<string, string>;
-    broker = await InProcessBroker.start({
+    broker = await MockBroker.start({
       tls: { cert: fs.readFileSync(pki.serverCrt), key: fs.readFileSync(pki.serverKey), ca: fs.readFileSync(pki.caCrt) },
       users: passwords,
     });
@@ -53,11 +53,11 @@ describe('demo: in-process broker (aedes over TLS)', function () {
 
   it('refuses a wrong password with CONNACK 4, and any login when told to (fault injection)', async () => {
     await assert.rejects(connect('node01', { password: 'nope' }), (e: Error & { code?: number }) => e.code === 4);
-    broker.refuseConnectCode = 3; // SERVER_UNAVAILABLE
+    broker.faults.refuseConnect = 3; // SERVER_UNAVAILABLE
     try {
       await assert.rejects(connect('node01'), (e: Error & { code?: number }) => e.code === 3);
     } finally {
-      broker.refuseConnectCode = null;
+      broker.faults.refuseConnect = null;
     }
     await connect('node01');
   });

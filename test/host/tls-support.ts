@@ -9,65 +9,20 @@
  *    MQTT CONNECT with the password can only travel in one, so a refused connection must show 0;
  *  - the session id the node offered in its ClientHello and the one the server answered in its
  *    ServerHello: equal and non-empty means the server resumed the session (RFC 5246 7.4.1.3).
- * Written here rather than with a library because no npm package parses raw TLS records.
+ * The record parsing is host-tools/lib/broker/tls-records.ts (the mock broker's wire tap uses it too).
  */
 import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 
+import { HelloStats, appDataFromClient, helloParsers, resumed } from '../../host-tools/lib/broker/tls-records';
 import { freePort } from '../helpers/mosquitto';
 
-const RECORD_HANDSHAKE = 22;
-const RECORD_APPLICATION_DATA = 23;
-
 /** What the proxy saw on one connection. */
-export interface ConnStats {
-  /** Content types of the node's records, in order. */
-  clientRecordTypes: number[];
-  /** Content types of the server's records, in order. */
-  serverRecordTypes: number[];
-  /** Session id in the node's ClientHello (hex, '' if empty), once seen. */
-  clientHelloSessionId?: string;
-  /** Session id in the server's ServerHello (hex), once seen. */
-  serverHelloSessionId?: string;
-  /** Record-layer version of the server's first record (e.g. 0x0303). */
-  serverFirstRecordVersion?: number;
+export interface ConnStats extends HelloStats {
   closed: boolean;
 }
 
-export function appDataFromClient(s: ConnStats): number {
-  return s.clientRecordTypes.filter((t) => t === RECORD_APPLICATION_DATA).length;
-}
-
-/** True when the server accepted the session id the node offered (an abbreviated handshake). */
-export function resumed(s: ConnStats): boolean {
-  return !!s.clientHelloSessionId && s.clientHelloSessionId === s.serverHelloSessionId;
-}
-
-/** Parses a byte stream into TLS records as it arrives. */
-class RecordParser {
-  private buf = Buffer.alloc(0);
-  constructor(private readonly onRecord: (type: number, version: number, body: Buffer) => void) {}
-
-  push(chunk: Buffer): void {
-    this.buf = Buffer.concat([this.buf, chunk]);
-    while (this.buf.length >= 5) {
-      const len = this.buf.readUInt16BE(3);
-      if (this.buf.length < 5 + len) return;
-      this.onRecord(this.buf[0], this.buf.readUInt16BE(1), this.buf.subarray(5, 5 + len));
-      this.buf = this.buf.subarray(5 + len);
-    }
-  }
-}
-
-/** Session id of a ClientHello (msgType 1) or ServerHello (msgType 2) at the start of a handshake record. */
-function helloSessionId(body: Buffer, msgType: number): string | undefined {
-  // handshake header (type 1, length 3), version 2, random 32, session_id_len 1
-  if (body.length < 4 + 2 + 32 + 1 || body[0] !== msgType) return undefined;
-  const idLen = body[4 + 2 + 32];
-  const start = 4 + 2 + 32 + 1;
-  if (body.length < start + idLen) return undefined;
-  return body.subarray(start, start + idLen).toString('hex');
-}
+export { appDataFromClient, resumed };
 
 export interface TlsProxy {
   port: number;
@@ -84,23 +39,11 @@ export async function startTlsProxy(targetPort: number): Promise<TlsProxy> {
   const sockets = new Set<net.Socket>();
   const server = net.createServer((down) => {
     const stats: ConnStats = { clientRecordTypes: [], serverRecordTypes: [], closed: false };
+    const { fromClient, fromServer } = helloParsers(stats);
     conns.push(stats);
     const up = net.connect(targetPort, '127.0.0.1');
     sockets.add(down);
     sockets.add(up);
-    const fromClient = new RecordParser((type, _version, body) => {
-      stats.clientRecordTypes.push(type);
-      if (type === RECORD_HANDSHAKE && stats.clientHelloSessionId === undefined) {
-        stats.clientHelloSessionId = helloSessionId(body, 1);
-      }
-    });
-    const fromServer = new RecordParser((type, version, body) => {
-      if (stats.serverFirstRecordVersion === undefined) stats.serverFirstRecordVersion = version;
-      stats.serverRecordTypes.push(type);
-      if (type === RECORD_HANDSHAKE && stats.serverHelloSessionId === undefined) {
-        stats.serverHelloSessionId = helloSessionId(body, 2);
-      }
-    });
     down.on('data', (c: Buffer) => {
       fromClient.push(c);
       up.write(c);

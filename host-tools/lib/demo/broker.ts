@@ -4,7 +4,7 @@
  * else the in-process aedes broker with the same certificates, passwords and device ACL.
  */
 import * as fs from 'fs';
-import { InProcessBroker } from '../broker';
+import { MockBroker } from '../broker';
 import { freePort, mosquittoInstalled, startMosquitto } from '../launch/mosquitto';
 import { BrokerChoice } from './options';
 import { DemoPki } from './pki';
@@ -70,7 +70,7 @@ async function startMosquittoBroker(pki: DemoPki, port: number, plain: boolean):
 
 async function startAedes(pki: DemoPki, port: number, plain: boolean): Promise<DemoBroker> {
   const l = pki.layout;
-  const b = await InProcessBroker.start({
+  const b = await MockBroker.start({
     host: '127.0.0.1',
     port,
     tls: plain ? undefined : { cert: fs.readFileSync(l.serverCrt), key: fs.readFileSync(l.serverKey), ca: fs.readFileSync(l.caCrt) },

@@ -40,6 +40,8 @@ export interface Exit {
 
 export class NativeNode {
   readonly lines: string[] = [];
+  /** Date.now() when each of `lines` arrived (same indexes). */
+  readonly times: number[] = [];
   readonly stateDir: string;
   readonly exited: Promise<Exit>;
   private readonly proc: ChildProcess;
@@ -62,7 +64,12 @@ export class NativeNode {
       this.partial = parts.pop() ?? '';
       if (parts.length) {
         this.lines.push(...parts);
-        if (max !== undefined && this.lines.length > max) this.lines.splice(0, this.lines.length - max);
+        const now = Date.now();
+        for (let i = 0; i < parts.length; i++) this.times.push(now);
+        if (max !== undefined && this.lines.length > max) {
+          this.lines.splice(0, this.lines.length - max);
+          this.times.splice(0, this.times.length - max);
+        }
         if (process.env.NODE_LOG) for (const l of parts) process.stderr.write(`  [node] ${l}\n`);
         for (const w of this.waiters.splice(0)) w();
       }
@@ -74,7 +81,10 @@ export class NativeNode {
       const finish = (exit: Exit): void => {
         if (this.exitInfo) return;
         running.delete(this.proc);
-        if (this.partial) this.lines.push(this.partial);
+        if (this.partial) {
+          this.lines.push(this.partial);
+          this.times.push(Date.now());
+        }
         this.partial = '';
         this.exitInfo = exit;
         for (const w of this.waiters.splice(0)) w();
@@ -86,6 +96,7 @@ export class NativeNode {
       // A binary that cannot be started (ENOENT, EACCES): exit 127 as a shell would, with the reason logged.
       this.proc.on('error', (e) => {
         this.lines.push(`cannot start ${binary}: ${e.message}`);
+        this.times.push(Date.now());
         finish({ code: 127, signal: null });
       });
     });
