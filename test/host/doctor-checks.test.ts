@@ -137,6 +137,16 @@ describe('doctor: checks against real brokers', function () {
     assert.match(hs.fix ?? '', /8883/);
   });
 
+  it('a plain listener with a client certificate configured: the client-certificate check is skipped, not a false "rejected" (issue 14)', async () => {
+    const b = await broker('listener 1883\nallow_anonymous true');
+    const r = await diagnose(settings(mtls, { MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(b.port) }));
+    assert.match(byId(r, 'tls-handshake').summary, /does not speak TLS/);
+    const cc = byId(r, 'client-cert');
+    assert.equal(cc.status, 'skip', `${cc.status}: ${cc.summary}`);
+    assert.match(cc.summary, /^skipped: TLS handshake failed/);
+    assert.deepEqual(r.filter((x) => x.status === 'fail').map((x) => x.id), ['tls-handshake'], 'the handshake is the one failure to fix');
+  });
+
   it('MQTT_USE_TLS=false against a plain listener: a warning (clear text), CONNECT still checked', async () => {
     const b = await broker('listener 1883\nallow_anonymous true');
     const r = await diagnose(settings(pki, { MQTT_USE_TLS: 'false', MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(b.port) }));

@@ -68,6 +68,14 @@ describe('doctor: command line', function () {
     assert.match(r.stdout, /fix: Is Mosquitto running and listening on \d+\?/);
   });
 
+  it('no .env settings: --ca, --host and --port are enough (issue 14)', () => {
+    const empty = path.join(dir, 'empty.env');
+    fs.writeFileSync(empty, '');
+    const r = doctor(['--env', empty, '--ca', pki.caCrt, '--host', '127.0.0.1', '--port', String(b.port), '--dir', dir]);
+    assert.match(r.stdout, /✔ chain verified by CA file +signed by /, r.stderr);
+    assert.match(r.stdout, /✔ host in certificate SANs/);
+  });
+
   const bad: [string, string[], NodeJS.ProcessEnv, RegExp][] = [
     ['--port', ['--port', 'http'], {}, /^doctor: --port: expected a port number 1-65535, got "http"$/],
     ['--timeout', ['--timeout', '5s'], {}, /^doctor: --timeout: expected an integer/],

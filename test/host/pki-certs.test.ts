@@ -202,9 +202,9 @@ describe('gen-certs: certificates and files (openssl)', function () {
       MQTT_BROKER_HOST: 'localhost',
       MQTT_BROKER_PORT: '8883',
       MQTT_USE_TLS: 'true',
-      MQTT_CA_CERT: certsDir(dir, 'ca.crt'),
-      MQTT_CLIENT_CERT: certsDir(dir, 'backend.crt'),
-      MQTT_CLIENT_KEY: certsDir(dir, 'backend.key'),
+      MQTT_CA_CERT: 'certs/ca.crt',
+      MQTT_CLIENT_CERT: 'certs/backend.crt',
+      MQTT_CLIENT_KEY: 'certs/backend.key',
       MQTT_USERNAME: 'backend',
       MQTT_PASSWORD: creds.backend,
     });

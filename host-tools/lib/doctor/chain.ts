@@ -1,6 +1,7 @@
 /** Check: the broker's certificate chains to the CA in MQTT_CA_CERT (signatures only; dates and names are their own checks). */
 import * as crypto from 'crypto';
 import * as fs from 'fs';
+import { parseCertPem, sameNameOtherCa } from '../pki/certs';
 import { CheckResult } from './types';
 
 /** Every certificate in a PEM file (a CA bundle may hold several). */
@@ -30,6 +31,15 @@ export function chainsTo(chain: crypto.X509Certificate[], roots: crypto.X509Cert
 }
 
 const oneLine = (dn: string): string => dn.split('\n').join(', ');
+
+/** sameNameOtherCa for Node's certificates; null for one node-forge cannot read (not RSA). */
+function keyIdsOf(leaf: crypto.X509Certificate, ca: crypto.X509Certificate): string | null {
+  try {
+    return sameNameOtherCa(parseCertPem(leaf.toString(), 'broker certificate'), parseCertPem(ca.toString(), 'CA'));
+  } catch {
+    return null;
+  }
+}
 
 export function checkChain(chain: crypto.X509Certificate[], caFile: string | undefined, nodeError: string | null, insecure: boolean): CheckResult {
   const id = 'chain';
@@ -61,13 +71,19 @@ export function checkChain(chain: crypto.X509Certificate[], caFile: string | und
     return { id, title, status: 'pass', summary: `signed by ${oneLine(root.subject)} from ${caFile}`, details };
   }
   const selfSigned = leaf.subject === leaf.issuer && leaf.verify(leaf.publicKey);
+  // Two CAs with one name (the demo's and a real one made the same day): say so, with the key ids.
+  const namesake = roots.find((r) => r.subject === leaf.issuer);
+  const clash = !selfSigned && namesake !== undefined ? keyIdsOf(leaf, namesake) : null;
+  if (clash !== null) details.push(clash);
   return {
     id,
     title,
     status: 'fail',
     summary: selfSigned
       ? 'the broker presents a self-signed certificate, not one from your CA'
-      : `the broker certificate (issuer ${oneLine(leaf.issuer)}) was not signed by the CA in MQTT_CA_CERT`,
+      : clash !== null
+        ? `the broker certificate was signed by ${clash.replace(/:.*$/, '')} as the CA in MQTT_CA_CERT (${oneLine(leaf.issuer)}), not by that CA`
+        : `the broker certificate (issuer ${oneLine(leaf.issuer)}) was not signed by the CA in MQTT_CA_CERT`,
     details,
     fix:
       'The broker and the clients must use the same CA: install certs/server.crt and certs/server.key made by gen-certs ' +

@@ -12,6 +12,7 @@ export interface DoctorArgs {
   envFile?: string;
   host?: string;
   port?: string;
+  ca?: string;
   dir?: string;
   timeoutMs: number;
   warnDays: number;
@@ -28,6 +29,8 @@ tracked by git, certificates expiring soon).
 Options:
   --host H        broker host (default MQTT_BROKER_HOST from .env)
   --port P        broker port (default MQTT_BROKER_PORT from .env)
+  --ca FILE       the CA that signed the broker certificate (default MQTT_CA_CERT from
+                  .env); with --host and --port the doctor needs no .env
   --env FILE      settings file (default .env in the project root; the environment overrides it)
   --dir DIR       project folder for the local checks (default the project root)
   --timeout MS    per network step (default 5000)
@@ -45,6 +48,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
       env: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
+      ca: { type: 'string' },
       dir: { type: 'string' },
       timeout: { type: 'string' },
       'warn-days': { type: 'string' },
@@ -57,6 +61,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
     envFile: values.env,
     host: values.host,
     port: values.port,
+    ca: values.ca,
     dir: values.dir,
     timeoutMs: intArg('--timeout', values.timeout, 5000, 100, 120_000),
     warnDays: intArg('--warn-days', values['warn-days'], 30, 0, 3650),
@@ -71,6 +76,8 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     flags: {
       MQTT_BROKER_HOST: args.host !== undefined ? { flag: '--host', value: args.host } : undefined,
       MQTT_BROKER_PORT: args.port !== undefined ? { flag: '--port', value: args.port } : undefined,
+      // A path on the command line is relative to the current folder, as the shell completed it.
+      MQTT_CA_CERT: args.ca !== undefined ? { flag: '--ca', value: path.resolve(args.ca) } : undefined,
     },
   });
   const dir = args.dir !== undefined ? path.resolve(args.dir) : PROJECT_ROOT;

@@ -7,7 +7,7 @@ import * as fs from 'fs';
 import { checkChain } from './chain';
 import { checkClientCert } from './client-cert';
 import { checkNameResolution } from './dns';
-import { checkHandshake } from './handshake';
+import { CERT_REQUIRED_RE, checkHandshake } from './handshake';
 import { checkKeyModes, checkKeysInGit, checkLocalExpiry } from './hygiene';
 import { checkLocalPki } from './local-pki';
 import { checkMqttConnect } from './mqtt-connect';
@@ -26,6 +26,12 @@ const TLS_TITLES: [string, string][] = [
   ['tls-version', 'TLS >= 1.2 negotiated'],
   ['client-cert', 'client certificate'],
 ];
+
+/** The handshake ended with an alert about certificates (required, unknown CA, bad certificate). */
+function certificateAlert(p: ProbeResult | null): boolean {
+  const e = p?.handshakeError;
+  return e !== undefined && e !== null && (CERT_REQUIRED_RE.test(e.message) || /certificate|unknown ca/i.test(e.message));
+}
 
 async function networkChecks(o: DoctorOptions): Promise<CheckResult[]> {
   const s = o.settings;
@@ -77,12 +83,14 @@ async function networkChecks(o: DoctorOptions): Promise<CheckResult[]> {
   const hs = checkHandshake(withCert !== null && withCert.handshakeError === null ? withCert : noCert, s.port);
   out.push(hs);
   if (hs.status === 'fail' && main.chain.length === 0) {
-    const clientCheck = checkClientCert(noCert, withCert, s.clientCert);
     const why = 'TLS handshake failed';
+    // Only a failure about certificates says anything about ours: on a plain port or a version
+    // mismatch both probes fail alike, and "rejected our client certificate" would be false.
+    const clientCheck = certificateAlert(noCert) || certificateAlert(withCert) ? checkClientCert(noCert, withCert, s.clientCert) : null;
     return [
       ...out,
       ...TLS_TITLES.slice(1, 5).map(([id, t]) => skip(id, t, why)),
-      clientCheck.status === 'fail' ? clientCheck : skip('client-cert', 'client certificate', why),
+      clientCheck?.status === 'fail' ? clientCheck : skip('client-cert', 'client certificate', `${why} (${hs.summary}), so it says nothing about the client certificate`),
       skip('mqtt-connect', 'MQTT CONNECT', why),
     ];
   }

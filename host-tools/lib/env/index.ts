@@ -9,7 +9,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { portProblem } from '../cli/args';
 
-/** Where relative paths in `.env` resolve: the project root (the folder holding package.json). */
+/** The project root (the folder holding package.json): where the default `.env` is looked for. */
 export const PROJECT_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 export const ENV_NAMES = [
@@ -122,7 +122,7 @@ function parseHost(name: string, value: string | undefined): string {
   return value;
 }
 
-function resolveFile(name: string, value: string | undefined, root: string, mustExist: boolean): string | undefined {
+function resolveFile(name: string, value: string | undefined, root: string, mustExist: boolean, fromFile: string | undefined): string | undefined {
   if (value === undefined || value === '') return undefined;
   const abs = path.isAbsolute(value) ? value : path.resolve(root, value);
   if (mustExist) {
@@ -130,7 +130,12 @@ function resolveFile(name: string, value: string | undefined, root: string, must
     try {
       st = fs.statSync(abs);
     } catch {
-      throw new EnvError(name, `file not found: ${abs}`);
+      // The usual cause: a .env copied from another machine, whose absolute paths do not exist here.
+      const hint =
+        fromFile === undefined
+          ? ''
+          : ` (set in ${fromFile}${path.isAbsolute(value) ? '; a .env from another machine? gen-certs writes paths relative to the .env\'s folder: run gen-certs here, or fix the path' : `, relative to ${root}`})`;
+      throw new EnvError(name, `file not found: ${abs}${hint}`);
     }
     if (!st.isFile()) throw new EnvError(name, `not a file: ${abs}`);
     try {
@@ -145,7 +150,7 @@ function resolveFile(name: string, value: string | undefined, root: string, must
 export interface LoadOptions {
   /** The .env file; default `<root>/.env`. A missing default file is fine (all defaults). */
   file?: string;
-  /** Where relative paths resolve; default the project root. */
+  /** Where relative paths resolve; default the folder of the .env file (gen-certs writes paths relative to it). */
   root?: string;
   /** Variables that override the file; default process.env. Pass {} in tests. */
   env?: NodeJS.ProcessEnv;
@@ -166,14 +171,25 @@ export function settingsFromValues(
   source = '.env',
   /** The name to give in an error for a value that came from elsewhere (a flag), by variable. */
   labels: Partial<Record<EnvName, string>> = {},
+  /** The variables whose value came from the .env file (not the environment or a flag), and that file. */
+  fileValues?: { file: string; names: ReadonlySet<string> },
+  /** No .env was found here (and none was asked for): a missing CA then says so, not just "required". */
+  missingEnv?: string,
 ): MqttSettings {
+  const from = (n: EnvName): string | undefined => (fileValues?.names.has(n) === true ? fileValues.file : undefined);
   const useTls = parseBool('MQTT_USE_TLS', values.MQTT_USE_TLS, true);
   const tlsInsecure = parseBool('MQTT_TLS_INSECURE', values.MQTT_TLS_INSECURE, false);
   const port = parsePort(labels.MQTT_BROKER_PORT ?? 'MQTT_BROKER_PORT', values.MQTT_BROKER_PORT, useTls ? 8883 : 1883);
   const host = parseHost(labels.MQTT_BROKER_HOST ?? 'MQTT_BROKER_HOST', values.MQTT_BROKER_HOST);
-  const caCert = resolveFile('MQTT_CA_CERT', values.MQTT_CA_CERT, root, checkFiles && useTls);
-  const clientCert = resolveFile('MQTT_CLIENT_CERT', values.MQTT_CLIENT_CERT, root, checkFiles && useTls);
-  const clientKey = resolveFile('MQTT_CLIENT_KEY', values.MQTT_CLIENT_KEY, root, checkFiles && useTls);
+  const caCert = resolveFile(labels.MQTT_CA_CERT ?? 'MQTT_CA_CERT', values.MQTT_CA_CERT, root, checkFiles && useTls, from('MQTT_CA_CERT'));
+  const clientCert = resolveFile('MQTT_CLIENT_CERT', values.MQTT_CLIENT_CERT, root, checkFiles && useTls, from('MQTT_CLIENT_CERT'));
+  const clientKey = resolveFile('MQTT_CLIENT_KEY', values.MQTT_CLIENT_KEY, root, checkFiles && useTls, from('MQTT_CLIENT_KEY'));
+  if (useTls && !tlsInsecure && caCert === undefined && missingEnv !== undefined) {
+    throw new EnvError(
+      '.env',
+      `no .env found (looked for ${missingEnv}), and TLS needs the broker's CA: run \`npx ts-node host-tools/gen-certs.ts\` to write one, or pass --ca FILE (with --host and --port)`,
+    );
+  }
   if (useTls && !tlsInsecure && caCert === undefined) {
     throw new EnvError('MQTT_CA_CERT', 'required when MQTT_USE_TLS=true (the CA that signed the broker certificate, e.g. certs/ca.crt)');
   }
@@ -193,16 +209,18 @@ export function settingsFromValues(
 
 /** Reads `.env` (plus overrides from the environment) and validates it. */
 export function loadSettings(opts: LoadOptions = {}): MqttSettings {
-  const root = opts.root ?? PROJECT_ROOT;
-  const file = opts.file !== undefined ? path.resolve(opts.file) : path.join(root, '.env');
+  const file = opts.file !== undefined ? path.resolve(opts.file) : path.join(opts.root ?? PROJECT_ROOT, '.env');
+  const root = opts.root ?? path.dirname(file);
   let fromFile: Record<string, string> = {};
   let source = file;
+  let missingEnv: string | undefined;
   if (fs.existsSync(file)) {
     fromFile = parseDotenv(fs.readFileSync(file, 'utf8'), path.relative(process.cwd(), file) || file);
   } else if (opts.file !== undefined) {
     throw new EnvError('--env', `file not found: ${file}`);
   } else {
     source = 'defaults (no .env; run gen-certs to write one)';
+    missingEnv = file;
   }
   const env = opts.env ?? process.env;
   const values: Partial<Record<string, string>> = { ...fromFile };
@@ -217,7 +235,8 @@ export function loadSettings(opts: LoadOptions = {}): MqttSettings {
     values[name] = f.value;
     labels[name] = f.flag;
   }
-  return settingsFromValues(values, root, opts.checkFiles ?? true, source, labels);
+  const names = new Set(Object.keys(fromFile).filter((n) => values[n] === fromFile[n] && !(n in labels) && env[n] === undefined));
+  return settingsFromValues(values, root, opts.checkFiles ?? true, source, labels, { file, names }, missingEnv);
 }
 
 /** The loud warning every tool prints when verification is off. */

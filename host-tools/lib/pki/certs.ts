@@ -131,6 +131,51 @@ function ski(key: PrivateKey): string {
   return cert.generateSubjectKeyIdentifier().getBytes();
 }
 
+/** The first 4 bytes of a key id, as hex: short enough for a name, enough to tell two CAs apart. */
+function shortKeyId(bytes: string): string {
+  return forge.util.bytesToHex(bytes).slice(0, 8);
+}
+
+/** A key id as openssl prints it ("8B:8D:04:..."), so users can compare with `openssl x509 -text`. */
+export function colonKeyId(hex: string): string {
+  return (hex.toUpperCase().match(/../g) ?? []).join(':');
+}
+
+/** The certificate's subjectKeyIdentifier as hex, or null (a CA made elsewhere may have none). */
+export function subjectKeyIdOf(cert: Certificate): string | null {
+  const ext: { subjectKeyIdentifier?: string } | undefined = cert.getExtension('subjectKeyIdentifier');
+  return ext?.subjectKeyIdentifier ?? null;
+}
+
+/** The keyIdentifier of the certificate's authorityKeyIdentifier as hex (the issuer's SKI), or null. */
+export function authorityKeyIdOf(cert: Certificate): string | null {
+  const ext: { keyIdentifier?: string; value?: unknown } | undefined = cert.getExtension('authorityKeyIdentifier');
+  if (ext === undefined) return null;
+  if (typeof ext.keyIdentifier === 'string') return forge.util.bytesToHex(ext.keyIdentifier); // issued in this process
+  if (typeof ext.value !== 'string') return null;
+  try {
+    // AuthorityKeyIdentifier ::= SEQUENCE { keyIdentifier [0] IMPLICIT OCTET STRING OPTIONAL, ... }
+    const seq = forge.asn1.fromDer(ext.value);
+    const parts = Array.isArray(seq.value) ? seq.value : [];
+    const kid = parts.find((p) => p.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && (p.type as number) === 0);
+    return kid !== undefined && typeof kid.value === 'string' ? forge.util.bytesToHex(kid.value) : null;
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * When `cert` names `ca` as its issuer but was not signed by it: the two key ids, so two CAs with
+ * the same name are told apart ("issuer key id A, ca.crt's key id B"). Null when the names differ.
+ */
+export function sameNameOtherCa(cert: Certificate, ca: Certificate): string | null {
+  const dn = (attrs: forge.pki.CertificateField[]): string => attrs.map((a) => `${a.shortName ?? a.name ?? ''}=${String(a.value)}`).join(', ');
+  if (dn(cert.issuer.attributes) !== dn(ca.subject.attributes)) return null;
+  const issuerId = authorityKeyIdOf(cert);
+  const caId = subjectKeyIdOf(ca);
+  return `a different CA with the same name: the certificate's issuer key id is ${issuerId !== null ? colonKeyId(issuerId) : 'not recorded'}, the CA's key id is ${caId !== null ? colonKeyId(caId) : 'not recorded'}`;
+}
+
 function sign(cert: Certificate, issuerKey: PrivateKey): void {
   cert.sign(issuerKey, forge.md.sha256.create());
 }
@@ -149,8 +194,9 @@ export interface CaOptions extends Validity {
 export function createCa(opts: CaOptions = {}): Issued {
   const key = opts.key ?? generateKey(opts.bits ?? DEFAULT_KEY_BITS);
   const cert = newCert(key, opts, CA_DAYS);
-  // A date in the name tells CAs apart when one is replaced with --new-ca.
-  const cn = opts.commonName ?? `MQTT TLS CA ${new Date().toISOString().slice(0, 10)}`;
+  // The date tells CAs apart over time; the key id (first 4 bytes of the SKI) tells apart two
+  // made the same day (the demo's and a real one), so "not signed by your CA" never names itself.
+  const cn = opts.commonName ?? `MQTT TLS CA ${new Date().toISOString().slice(0, 10)} ${shortKeyId(ski(key))}`;
   cert.setSubject(subject(cn));
   cert.setIssuer(subject(cn));
   cert.setExtensions([

@@ -5,7 +5,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { Certificate, keyMatchesCert, parseCertPem, parseKeyPem, sanOf, signedBy, subjectText } from './certs';
+import { Certificate, keyMatchesCert, parseCertPem, parseKeyPem, sameNameOtherCa, sanOf, signedBy, subjectText } from './certs';
 import { verifyMosquittoHash } from './passwd';
 import { PkiError } from './errors';
 import { readInput } from './files';
@@ -115,7 +115,10 @@ export function checkCertificates(dir: string, warnDays: number, now: Date = new
     else if (daysLeft < warnDays) problems.push(`EXPIRES within ${warnDays} days`);
     if (cert.validity.notBefore.getTime() > now.getTime()) problems.push('NOT YET VALID');
     if (!ca) problems.push('no CA certificate to check it against');
-    else if (!signedBy(cert, ca)) problems.push('NOT SIGNED by ca.crt');
+    else if (!signedBy(cert, ca)) {
+      const clash = sameNameOtherCa(cert, ca);
+      problems.push(clash !== null ? `NOT SIGNED by ca.crt (${clash})` : 'NOT SIGNED by ca.crt');
+    }
     const { dns, ips } = sanOf(cert);
     return { file, subject: subjectText(cert), sans: [...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)], notAfter, daysLeft, problems };
   });

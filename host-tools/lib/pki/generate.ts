@@ -611,9 +611,11 @@ export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installS
       generatedAt,
       host: settings.envHost,
       port,
-      caFile: l.caCrt,
-      clientCert: l.backendCrt,
-      clientKey: l.backendKey,
+      // Relative to the .env's folder (lib/env resolves them there): the folder can move, or be
+      // copied to another machine, without paths that do not exist there.
+      caFile: path.relative(l.dir, l.caCrt),
+      clientCert: path.relative(l.dir, l.backendCrt),
+      clientKey: path.relative(l.dir, l.backendKey),
       username: BACKEND_USER,
       password: passwords[BACKEND_USER],
     }),
