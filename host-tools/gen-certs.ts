@@ -5,6 +5,6 @@
  */
 import path from 'node:path';
 import { runMain } from './lib/cli/run';
-import { genCertsTool } from './lib/pki/cli';
+import { genCertsTool } from './lib/pki/tool';
 
 runMain(genCertsTool(path.resolve(__dirname, '..')));

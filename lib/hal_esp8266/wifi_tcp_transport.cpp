@@ -35,7 +35,7 @@ static int tcp_open(transport *base, const char *host, uint16_t port) {
     if (!t->client.connect(ip, port)) {
         set_error(t, "TCP_CONNECT_FAILED",
                   "is Mosquitto running and listening on this port? check the firewall "
-                  "(setup guide: Connection Refused)");
+                  "(docs/troubleshooting.md: TCP connect)");
         return TRANSPORT_ERR_IO;
     }
     t->client.setNoDelay(true); /* MQTT packets are small and latency matters (PIR, alerts) */

@@ -25,6 +25,7 @@ import {
   splitShellWords,
   switchDefines,
 } from '../../host-tools/lib/firmware';
+import { writeExampleConfig } from '../../host-tools/lib/firmware/project';
 import { ROOT } from '../helpers/firmware';
 
 const INI = parseIni(fs.readFileSync(path.join(ROOT, 'platformio.ini'), 'utf8'));
@@ -160,5 +161,47 @@ describe('firmware: real builds with the ESP8266 kit', function () {
     assert.match(err, /firmware: compiling src\/esp8266\/main\.cpp failed/);
     assert.match(err, /firmware_test_unused.*-Werror=unused-variable/);
     assert.ok(!fs.existsSync(path.join(root, 'build', 'esp8266', 'nodemcuv2_plain', 'firmware.elf')));
+  });
+});
+
+describe('firmware: the placeholder WiFi name is refused at build time (issue 14)', function () {
+  this.timeout(60_000);
+  let tmp = '';
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'firmware-ssid-'));
+  });
+  after(() => {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  /** Compiles what src/esp8266/main.cpp compiles right after config.h: the config checks. */
+  function compileChecks(configDir: string): { code: number | null; err: string } {
+    const tu = '#include "config.h"\n#include "config_check.h"\n';
+    const r = spawnSync('g++', ['-std=gnu++17', '-fsyntax-only', '-I', configDir, '-I', path.join(ROOT, 'src', 'esp8266'), '-x', 'c++', '-'], { input: tu, encoding: 'utf8' });
+    return { code: r.status, err: r.stderr };
+  }
+
+  it('main.cpp includes the checks right after config.h', () => {
+    assert.match(fs.readFileSync(path.join(ROOT, 'src', 'esp8266', 'main.cpp'), 'utf8'), /#include "config\.h"\n\n#include "config_check\.h"/);
+  });
+
+  it('an include/config.h still holding "your-ssid" fails with a message naming it; a real name passes', () => {
+    const dir = path.join(tmp, 'user');
+    fs.mkdirSync(dir);
+    const example = fs.readFileSync(path.join(ROOT, 'include', 'config.example.h'), 'utf8');
+    fs.writeFileSync(path.join(dir, 'config.h'), example);
+    const bad = compileChecks(dir);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.err, /NODE_WIFI_SSID is still the placeholder "your-ssid": set your WiFi name in include\/config\.h/);
+    fs.writeFileSync(path.join(dir, 'config.h'), example.replace('"your-ssid"', '"care-home-wifi"'));
+    assert.equal(compileChecks(dir).code, 0);
+  });
+
+  it('the config.h the firmware tool makes from the example opts out explicitly, so CI\'s build check still compiles', async () => {
+    const dir = path.join(tmp, 'generated');
+    await writeExampleConfig(ROOT, dir);
+    assert.match(fs.readFileSync(path.join(dir, 'config.h'), 'utf8'), /^#define NODE_ALLOW_PLACEHOLDER_WIFI 1 /);
+    const r = compileChecks(dir);
+    assert.equal(r.code, 0, r.err);
   });
 });

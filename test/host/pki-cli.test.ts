@@ -40,7 +40,7 @@ describe('gen-certs: command line', function () {
   it('--help documents every option and the exit codes', function () {
     const r = cli(['--help']);
     assert.equal(r.code, 0, r.stderr);
-    for (const opt of ['--dir', '--host', '--device', '--header-device', '--days', '--device-days', '--mtls', '--migration', '--port', '--env-host', '--install-prefix', '--renew', '--new-ca', '--check', '--warn-days']) {
+    for (const opt of ['--dir', '--host', '--remove-host', '--replace-hosts', '--device', '--header-device', '--days', '--device-days', '--mtls', '--migration', '--port', '--env-host', '--install-prefix', '--renew', '--new-ca', '--check', '--warn-days']) {
       assert.ok(r.stdout.includes(opt), `--help lacks ${opt}`);
     }
     assert.match(r.stdout, /Exit codes: 0 success, 1 --check found a problem, 2 bad input/);

@@ -181,7 +181,8 @@ describe('gen-certs: nothing lost (issue 9)', function () {
     it('a rename that fails after the commit point (any step): the old files are put back, the path is named', function () {
       const dir = twoDevices();
       const before = dirSnapshot(dir);
-      for (const k of [2, 3, 7, 11]) {
+      // Unchanged files are not rewritten (issue 14): adding node03 renames the journal and 6 files.
+      for (const k of [2, 3, 5, 7]) {
         let n = 0;
         const rename = (a: string, b: string): void => {
           n += 1;

@@ -1,7 +1,6 @@
 /** The demo command (host-tools/demo.ts is its shell): options, Ctrl-C and a closed stdout, then runDemo. */
 import { ExitCode, Io, Tool } from '../cli/run';
 import { DEMO_USAGE, parseDemoArgs } from './options';
-import { runDemo } from './run';
 
 async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   const opts = parseDemoArgs(argv, process.stdout.isTTY);
@@ -26,6 +25,8 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   const out = (t: string): void => {
     if (!outClosed) io.stdout(t);
   };
+  // Loaded here, not at the top: --help starts without aedes, mqtt and node-forge (issue 14, speed).
+  const { runDemo } = await import('./run');
   return runDemo(opts, { out, err: io.stderr }, ac.signal);
 }
 

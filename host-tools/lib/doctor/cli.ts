@@ -5,7 +5,6 @@ import { UsageError, intArg, parseOptions } from '../cli/args';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
 import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
 import { renderJson, renderText } from './render';
-import { failed, runDoctor } from './run';
 
 export interface DoctorArgs {
   json: boolean;
@@ -20,8 +19,8 @@ export interface DoctorArgs {
 
 export const DOCTOR_USAGE = `Usage: npx ts-node host-tools/doctor.ts [--host H] [--port P] [options]
 
-Diagnoses the broker set-up the way the setup guide's troubleshooting section does, and prints a
-checklist with a fix for each failure: name resolution, TCP connect, TLS handshake, chain verified
+Diagnoses the broker set-up and prints a checklist with a fix for each failure (each check is
+explained in docs/troubleshooting.md): name resolution, TCP connect, TLS handshake, chain verified
 by the CA file, host/IP in the certificate SANs, validity and days left, TLS >= 1.2, client
 certificate required or not, MQTT CONNECT result, and local hygiene (key files 0600, no key
 tracked by git, certificates expiring soon).
@@ -85,6 +84,8 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     throw new UsageError(`--dir: not a directory: ${dir}`);
   }
   if (settings.tlsInsecure && !args.json) io.stderr(`*** ${INSECURE_WARNING} ***\n`);
+  // Loaded here, not at the top: --help and bad options start without node-forge (issue 14, speed).
+  const { failed, runDoctor } = await import('./run');
   const results = await runDoctor({ settings, timeoutMs: args.timeoutMs, dir, warnDays: args.warnDays, now: new Date() });
   if (args.json) io.stdout(renderJson(results, describeSettings(settings)));
   else io.stdout(renderText(results, `doctor: ${describeSettings(settings)} (settings: ${settings.source})`, process.stdout.isTTY));

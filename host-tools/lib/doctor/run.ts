@@ -1,5 +1,5 @@
 /**
- * Runs the checklist in the order of the setup guide's troubleshooting section. A step that
+ * Runs the checklist in the order of docs/troubleshooting.md. A step that
  * cannot run because an earlier one failed is reported as skipped (with the reason), so the
  * first failure is the one to fix. Local hygiene always runs.
  */

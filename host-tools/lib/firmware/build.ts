@@ -112,7 +112,7 @@ export async function buildVariants(o: BuildOptions): Promise<BuiltFirmware[]> {
   const config = chooseConfig(o.root, path.join(o.outRoot, 'generated'), o.exampleConfig);
   if (config.kind === 'example') {
     o.log(`config: include/config.example.h and a test certs.h made by gen-certs (in ${path.relative(o.root, config.dir) || config.dir})`);
-    writeExampleConfig(o.root, config.dir);
+    await writeExampleConfig(o.root, config.dir);
   } else {
     o.log('config: include/config.h and include/certs.h');
   }

@@ -6,7 +6,6 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { generate } from '../pki/generate';
 import { EnvSettings } from './platformio-ini';
 
 export class ProjectError extends Error {}
@@ -105,8 +104,17 @@ export function chooseConfig(root: string, generatedDir: string, forceExample: b
   return { kind: 'example', dir: generatedDir };
 }
 
+/**
+ * The line put before the example's text in a generated config.h: this build only checks that
+ * the firmware compiles and is never flashed, so the placeholder WiFi name is allowed (a real
+ * include/config.h with it fails the build: src/esp8266/main.cpp).
+ */
+export const EXAMPLE_CONFIG_OPT_OUT = '#define NODE_ALLOW_PLACEHOLDER_WIFI 1 /* written by host-tools/firmware: a build check, never flashed */\n';
+
 /** Writes <dir>/config.h (the example) and <dir>/certs.h (test PKI); the PKI's temp dir is removed. */
-export function writeExampleConfig(root: string, dir: string): void {
+export async function writeExampleConfig(root: string, dir: string): Promise<void> {
+  // Loaded here: the firmware tool's --help then starts without node-forge and handlebars.
+  const { generate } = await import('../pki/generate');
   const example = path.join(root, 'include', 'config.example.h');
   if (!fs.existsSync(example)) throw new ProjectError(`${example} not found`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'firmware-pki-'));
@@ -114,7 +122,7 @@ export function writeExampleConfig(root: string, dir: string): void {
     /* The broker name does not matter for a build; the example's NODE_MQTT_HOST is used. */
     const r = generate({ dir: tmp, hosts: ['192.168.1.10'], devices: ['node01'], mtls: false, gitGuard: false });
     fs.mkdirSync(dir, { recursive: true });
-    fs.copyFileSync(example, path.join(dir, 'config.h'));
+    fs.writeFileSync(path.join(dir, 'config.h'), EXAMPLE_CONFIG_OPT_OUT + fs.readFileSync(example, 'utf8'));
     fs.copyFileSync(r.layout.certsH, path.join(dir, 'certs.h'));
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -6,9 +6,7 @@ import { UsageError, intArg, parseOptions, portArg } from '../cli/args';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
 import * as path from 'path';
 import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
-import { Monitor } from './client';
 import { DEFAULT_RETENTION_DAYS, History } from './history';
-import { startHttp } from './server';
 
 export interface MonitorArgs {
   envFile?: string;
@@ -108,6 +106,8 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   } catch (e) {
     throw new CliError((e as Error).message, EXIT_BAD_INPUT);
   }
+  // Loaded here, not at the top: --help and bad options then start without mqtt (issue 14, speed).
+  const [{ Monitor }, { startHttp }] = await Promise.all([import('./client'), import('./server')]);
   const monitor = new Monitor(settings, { clientId: args.clientId, layout, history });
   let server;
   try {

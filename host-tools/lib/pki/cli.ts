@@ -1,30 +1,22 @@
 /** The gen-certs command, as a function (tests call it in-process; gen-certs.ts is the shell). */
 import path from 'node:path';
-import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERNAL, EXIT_OK, ExitCode, Io, Tool, runToolSync } from '../cli/run';
-import { PkiError } from './errors';
+import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_INTERNAL, EXIT_OK, ExitCode, Io, runToolSync } from '../cli/run';
 import { checkCertificates, formatCheck } from './check';
 import { generate } from './generate';
-import { HELP, parseCommandLine } from './options';
+import { describeHosts } from './hosts';
+import { changeSteps } from './changes';
+import { parseCommandLine } from './options';
+import { GEN_CERTS } from './tool';
 
 export type { Io };
 export { EXIT_OK, EXIT_CHECK_FAILED, EXIT_BAD_INPUT, EXIT_INTERNAL };
 
-/** gen-certs for the runner; `defaultDir` is the output root without --dir (the project root). */
-export function genCertsTool(defaultDir: string): Tool {
-  return {
-    name: 'gen-certs',
-    usage: HELP,
-    checkFailed: '--check found a problem',
-    errors: [[PkiError, EXIT_BAD_INPUT]],
-    main: (argv, io) => genCerts(argv, io, defaultDir),
-  };
-}
-
+/** gen-certs in-process and synchronously (tests); the shell goes through tool.ts. */
 export function runGenCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode {
-  return runToolSync(genCertsTool(defaultDir), argv, io);
+  return runToolSync({ ...GEN_CERTS, main: (a, o) => genCerts(a, o, defaultDir) }, argv, io);
 }
 
-function genCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode {
+export function genCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode {
   const cmd = parseCommandLine(argv, defaultDir);
   if (cmd.kind === 'check') {
     const r = checkCertificates(cmd.dir, cmd.warnDays);
@@ -50,7 +42,7 @@ function genCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode
   const lines = [
     r.caCreated ? `CA: created ${rel(r.layout.caCrt)}` : `CA: kept ${rel(r.layout.caCrt)}`,
     `issued: ${r.issued.length > 0 ? r.issued.join(', ') : 'nothing (all certificates still valid)'}`,
-    `broker names: ${r.hosts.join(', ')}`,
+    `broker names: ${describeHosts(r.hostsBefore, r.hosts)}`,
     `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
     `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
     `broker config: ${rel(r.layout.mosquittoConf)}, passwd, acl; backend: ${rel(r.layout.env)}`,
@@ -59,7 +51,8 @@ function genCerts(argv: readonly string[], io: Io, defaultDir: string): ExitCode
       `plain 1883 ${r.settings.migration ? 'open' : 'closed'}, .env host ${r.settings.envHost}, ` +
       `install prefix ${r.settings.installPrefix ?? 'none (files in certs/)'}`,
     '',
-    r.installSteps,
+    // A new CA means installing everything; a later run only what it changed.
+    r.caCreated ? r.installSteps : changeSteps(r, o.renew === true),
   ];
   io.stdout(lines.join('\n'));
   return EXIT_OK;

@@ -43,7 +43,7 @@ import { fingerprints } from './fingerprints';
 import { cBytes, cString, cStringLines, rsaComponents, trustAnchor } from './bearssl';
 import { passwdFile, randomPassword } from './passwd';
 import { render } from './render';
-import { defaultHosts } from './hosts';
+import { resolveHosts } from './hosts';
 import { Layout, deviceCrt, deviceKey, layout } from './layout';
 import { classifyHost, parseDays, validateDeviceId } from './validate';
 import { BrokerSettings, describeChanges, inferSettings, loadSettings, mergeSettings, settingsJson } from './settings';
@@ -54,8 +54,15 @@ export const BACKEND_USER = 'backend';
 export interface GenerateOptions {
   /** Output root (certs/, include/, .env go under it). */
   dir: string;
-  /** Broker DNS names and IPs; default those of the existing broker certificate, else defaultHosts(). */
+  /**
+   * Broker DNS names and IPs to add to those of the existing broker certificate (a first run:
+   * these, else defaultHosts()); with replaceHosts the complete list.
+   */
   hosts?: string[];
+  /** Broker names to drop (never the one .env uses). */
+  removeHosts?: string[];
+  /** `hosts` replaces the existing names instead of adding to them. */
+  replaceHosts?: boolean;
   /** Devices to add (existing ones from credentials.json are kept); default node01 on a first run. */
   devices?: string[];
   /** The device include/certs.h is rendered for; default the first --device, else the first known. */
@@ -99,10 +106,17 @@ export interface GenerateResult {
   devices: string[];
   headerDevice: string;
   hosts: string[];
+  /** The broker names before this run (undefined on a first run). */
+  hostsBefore: string[] | undefined;
   /** Rendered install steps (also written to certs/mosquitto/INSTALL.md). */
   installSteps: string;
   passwords: Record<string, string>;
+  /** The files this run rewrote (those whose bytes changed); the others were left alone. */
   written: string[];
+  /** Devices this run added (not in credentials.json before; empty on a first run). */
+  added: string[];
+  /** The broker certificate got a new key (the SPKI pin changes), not only a new certificate. */
+  serverNewKey: boolean;
   /** The broker settings this run used (and remembered in certs/settings.json). */
   settings: BrokerSettings;
   /** One line per remembered setting this run changed (empty on a first run). */
@@ -297,7 +311,7 @@ function existingHosts(l: Layout): string[] | undefined {
 
 /** Checks every option before anything is read or written. */
 export function validateOptions(opts: GenerateOptions): void {
-  for (const h of opts.hosts ?? []) classifyHost(h);
+  for (const h of [...(opts.hosts ?? []), ...(opts.removeHosts ?? [])]) classifyHost(h);
   for (const d of opts.devices ?? []) validateDeviceId(d);
   if (opts.headerDevice !== undefined) validateDeviceId(opts.headerDevice);
   // A device certificate named like the broker could impersonate it (issue 8).
@@ -359,7 +373,8 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
   const disk = readOnDisk(l, opts);
   const p = plan(disk, opts, l, now);
   const { files, installSteps } = renderFiles(p, l);
-  const backup = writeFiles(l, files, now, opts);
+  const { backup, changed } = writeFiles(l, files, now, opts);
+  const known = Object.keys(disk.creds);
   return {
     backup,
     layout: l,
@@ -368,9 +383,12 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
     devices: p.devices,
     headerDevice: p.headerDevice,
     hosts: p.hosts,
+    hostsBefore: disk.hosts,
     installSteps,
     passwords: p.passwords,
-    written: files.map((f) => f.path),
+    written: changed,
+    added: known.length === 0 ? [] : p.devices.filter((d) => !known.includes(d)),
+    serverNewKey: p.issued.some((i) => i.name === 'server' && i.newKey),
     settings: p.settings,
     settingsChanged: describeChanges(disk.remembered, p.settings),
     warnings: p.warnings,
@@ -391,6 +409,8 @@ export interface OnDisk {
   creds: Record<string, string>;
   /** The existing certificate and key of the broker (`server`), the backend and each device, by name. */
   certs: Map<string, Existing>;
+  /** The files the last run rendered (config, passwd, acl, .env, certs.h, ...), by path: kept byte for byte when nothing in them changes. */
+  previous: Map<string, string>;
 }
 
 /** The devices of a run: those in credentials.json plus the requested ones (node01 on a first run). */
@@ -426,7 +446,9 @@ export function readOnDisk(l: Layout, opts: GenerateOptions): OnDisk {
     // An id that is not valid is refused by plan() before its files matter.
     if (validDeviceId(id)) certs.set(id, loadExisting(deviceCrt(l, id), deviceKey(l, id), id));
   }
-  return { hosts, remembered, ca, replacedCa, creds, certs };
+  const previous = new Map<string, string>();
+  for (const f of [l.mosquittoConf, l.passwd, l.acl, l.installSteps, l.env, l.certsH]) if (regularFile(f)) previous.set(f, readInput(f, 'generated file'));
+  return { hosts, remembered, ca, replacedCa, creds, certs, previous };
 }
 
 function validDeviceId(id: string): boolean {
@@ -464,6 +486,8 @@ export interface Plan {
   /** In the order issued: server, backend, devices. */
   issued: IssuedFile[];
   warnings: string[];
+  /** The files the last run rendered (OnDisk.previous). */
+  previous: Map<string, string>;
 }
 
 /**
@@ -472,9 +496,9 @@ export interface Plan {
  * are made here, in memory.
  */
 export function plan(disk: OnDisk, opts: GenerateOptions, l: Layout, now: Date): Plan {
-  const hosts = unique(opts.hosts && opts.hosts.length > 0 ? opts.hosts : (disk.hosts ?? defaultHosts()));
   // The broker settings: remembered from earlier runs, explicit options override (settings.ts).
   const settings = mergeSettings(disk.remembered, { mtls: opts.mtls, migration: opts.migration, port: opts.port, envHost: opts.envHost, installPrefix: opts.installPrefix });
+  const hosts = resolveHosts(disk.hosts, { add: opts.hosts, remove: opts.removeHosts, replace: opts.replaceHosts }, settings.envHost);
 
   const caCreated = disk.ca === undefined;
   const ca: Issued = disk.ca ?? createCa();
@@ -543,8 +567,11 @@ export function plan(disk: OnDisk, opts: GenerateOptions, l: Layout, now: Date):
       (c) => commonNameOf(c) === id && fitsLifetime(c, opts.deviceDays),
     );
   }
-  return { now, hosts, settings, ca, caCreated, replacedCa: disk.replacedCa, devices, headerDevice, passwords, server, deviceCerts, issued, warnings };
+  return { now, hosts, settings, ca, caCreated, replacedCa: disk.replacedCa, devices, headerDevice, passwords, server, deviceCerts, issued, warnings, previous: disk.previous };
 }
+
+/** The date every template writes in its first lines ("generated by host-tools/gen-certs.ts on <ISO date>"). */
+const GENERATED_AT = /generated by host-tools\/gen-certs\.ts on (\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)/i;
 
 /** Every file of the set, rendered from the plan (templates in host-tools/templates/); writes nothing. */
 export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installSteps: string } {
@@ -575,6 +602,16 @@ export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installS
   secret(l.credentials, JSON.stringify(credsOut, null, 2) + '\n');
 
   const generatedAt = p.now.toISOString();
+  /**
+   * A rendered file that differs from the last run's only in its "generated on" date keeps that
+   * date (and so every byte): `diff` then shows real changes only.
+   */
+  const stable = (file: string, text: (at: string) => string): string => {
+    const old = p.previous.get(file);
+    const oldAt = old === undefined ? undefined : GENERATED_AT.exec(old)?.[1];
+    if (old !== undefined && oldAt !== undefined && text(oldAt) === old) return old;
+    return text(generatedAt);
+  };
   const prefix = settings.installPrefix;
   const inPrefix = (pre: string, file: string): string => path.posix.join(pre, file);
   const confPaths = prefix
@@ -589,26 +626,27 @@ export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installS
   // Installed in a prefix, Debian's own mosquitto.conf already names /var/lib/mosquitto/ (naming
   // it twice stops Mosquitto); in place, the database goes next to this config.
   const persistenceLocation = prefix ? null : `${path.dirname(l.mosquittoConf)}/`;
-  pub(l.mosquittoConf, render('mosquitto_tls.conf', { generatedAt, port, mtls: settings.mtls, migration: settings.migration, persistenceLocation, ...confPaths }));
-  secret(l.passwd, passwdFile([...devices.map((d) => [d, passwords[d]] as const), [BACKEND_USER, passwords[BACKEND_USER]] as const]));
-  pub(l.acl, render('acl', { generatedAt, backend: BACKEND_USER, devices }));
-  const installSteps = render('install-steps', {
-    generatedAt,
+  pub(l.mosquittoConf, stable(l.mosquittoConf, (at) => render('mosquitto_tls.conf', { generatedAt: at, port, mtls: settings.mtls, migration: settings.migration, persistenceLocation, ...confPaths })));
+  // Each user keeps the salted hash of the last run while the password is the same.
+  secret(l.passwd, passwdFile([...devices.map((d) => [d, passwords[d]] as const), [BACKEND_USER, passwords[BACKEND_USER]] as const], p.previous.get(l.passwd)));
+  pub(l.acl, stable(l.acl, (at) => render('acl', { generatedAt: at, backend: BACKEND_USER, devices })));
+  const installSteps = stable(l.installSteps, (at) => render('install-steps', {
+    generatedAt: at,
     prefix: prefix ?? '/etc/mosquitto',
     prefixed: prefix !== undefined,
     certsDir: l.certsDir,
     host: p.hosts.includes('localhost') ? 'localhost' : p.hosts[0],
     port,
     migration: settings.migration,
-  });
+  }));
   pub(l.settings, settingsJson(settings));
   pub(l.installSteps, installSteps);
 
   // The backend's .env and the device header.
   secret(
     l.env,
-    render('env', {
-      generatedAt,
+    stable(l.env, (at) => render('env', {
+      generatedAt: at,
       host: settings.envHost,
       port,
       // Relative to the .env's folder (lib/env resolves them there): the folder can move, or be
@@ -618,10 +656,10 @@ export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installS
       clientKey: path.relative(l.dir, l.backendKey),
       username: BACKEND_USER,
       password: passwords[BACKEND_USER],
-    }),
+    })),
   );
   const h = p.headerDevice;
-  secret(l.certsH, renderCertsH({ ca: p.ca.cert, server: p.server.cert, device: p.deviceCerts[h], deviceId: h, password: passwords[h], port, mtls: settings.mtls, generatedAt }));
+  secret(l.certsH, stable(l.certsH, (at) => renderCertsH({ ca: p.ca.cert, server: p.server.cert, device: p.deviceCerts[h], deviceId: h, password: passwords[h], port, mtls: settings.mtls, generatedAt: at })));
   return { files, installSteps };
 }
 
@@ -629,15 +667,34 @@ export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installS
  * Writes the set all at once (commit.ts: staged files and a journal, so a failure changes
  * nothing and a killed run is finished by the next), after the git guard, and keeps the previous
  * set in certs/backup/<time>/ when this run changes the CA, a key or the credentials. Returns the
- * backup folder (null: no copy needed).
+ * backup folder (null: no copy needed) and the files rewritten (unchanged ones are left alone).
  */
-export function writeFiles(l: Layout, files: readonly OutputFile[], now: Date, opts: Pick<GenerateOptions, 'gitGuard' | 'commitFs'>): string | null {
+/** True for a regular file; false for none, a folder, or a path through a file (ENOTDIR): the commit reports those. */
+function regularFile(file: string): fs.Stats | undefined {
+  try {
+    const st = fs.statSync(file, { throwIfNoEntry: false });
+    return st?.isFile() === true ? st : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the file exists with exactly this content and mode. */
+export function sameBytes(f: OutputFile): boolean {
+  const st = regularFile(f.path);
+  return st !== undefined && (st.mode & 0o777) === f.mode && fs.readFileSync(f.path).equals(Buffer.from(f.content));
+}
+
+export function writeFiles(l: Layout, files: readonly OutputFile[], now: Date, opts: Pick<GenerateOptions, 'gitGuard' | 'commitFs'>): { backup: string | null; changed: string[] } {
   if (opts.gitGuard !== false) gitGuard(l.dir, files.filter((f) => f.mode === MODE_SECRET).map((f) => f.path));
   const precious = (f: OutputFile): boolean => f.path === l.caCrt || f.path === l.credentials || f.path.endsWith('.key');
   const changes = files.some((f) => precious(f) && exists(f.path) && !fs.readFileSync(f.path).equals(Buffer.from(f.content)));
+  // Unchanged files are not rewritten (their times stay too); a run that changes nothing writes nothing.
+  const changed = files.filter((f) => !sameBytes(f));
+  if (changed.length === 0) return { backup: null, changed: [] };
   const backup = changes ? backupSet(l, now) : null;
   try {
-    commitSet(l.certsDir, [...files], opts.commitFs);
+    commitSet(l.certsDir, changed, opts.commitFs);
   } catch (err) {
     if (backup !== null) {
       // nothing changed: nothing to keep (and no empty backup/ left behind)
@@ -647,7 +704,7 @@ export function writeFiles(l: Layout, files: readonly OutputFile[], now: Date, o
     }
     throw err;
   }
-  return backup;
+  return { backup, changed: changed.map((f) => f.path) };
 }
 
 export interface CertsHInput {

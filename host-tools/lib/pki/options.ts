@@ -1,7 +1,7 @@
 /** gen-certs command line → options, with one-line errors for every bad input. */
 import { parseOptions, portProblem } from '../cli/args';
 import { PkiError } from './errors';
-import { GenerateOptions } from './generate';
+import type { GenerateOptions } from './generate';
 import { parseDays } from './validate';
 import { DEFAULT_LOCK_WAIT_MS } from './lock';
 
@@ -21,9 +21,14 @@ keeps the CA, the keys and every certificate that is still right (devices hold t
 Options:
   --dir DIR             output root (default: the project root); see docs/architecture.md
   --host NAME|IP        broker DNS name or IP address for the certificate's subjectAltName;
-                        repeatable (default: this machine's hostname, <hostname>.local,
-                        localhost, 127.0.0.1 and its non-loopback IPv4 addresses; later
-                        runs without --host keep the names of the existing certificate)
+                        repeatable (first run default: this machine's hostname,
+                        <hostname>.local, localhost, 127.0.0.1 and its non-loopback IPv4
+                        addresses). Later runs ADD these names to the existing ones
+  --remove-host NAME|IP drop a broker name (repeatable); never the one .env uses
+                        (MQTT_BROKER_HOST: move it first with --env-host)
+  --replace-hosts       the --host names are the complete new list (names not given are
+                        dropped, with the same .env rule). Every run prints the names
+                        before and after
   --device ID           add a device (repeatable; default node01); ID is the MQTT client id,
                         username and topic level: letters, digits, "-", "_", at most 23
   --header-device ID    render include/certs.h for this device, adding it if new (default:
@@ -101,6 +106,8 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
       options: {
         dir: { type: 'string' },
         host: { type: 'string', multiple: true },
+        'remove-host': { type: 'string', multiple: true },
+        'replace-hosts': { type: 'boolean' },
         device: { type: 'string', multiple: true },
         'header-device': { type: 'string' },
         days: { type: 'string' },
@@ -126,7 +133,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
   const dir = v.dir ?? defaultDir;
   if (dir.length === 0) throw new PkiError('invalid --dir "": must not be empty');
   if (v.check) {
-    const conflicting = ['host', 'device', 'header-device', 'days', 'device-days', 'mtls', 'no-mtls', 'migration', 'no-migration', 'renew', 'new-ca', 'install-prefix', 'no-install-prefix', 'port', 'env-host'].filter(
+    const conflicting = ['host', 'remove-host', 'replace-hosts', 'device', 'header-device', 'days', 'device-days', 'mtls', 'no-mtls', 'migration', 'no-migration', 'renew', 'new-ca', 'install-prefix', 'no-install-prefix', 'port', 'env-host'].filter(
       (k) => v[k as keyof typeof v] !== undefined,
     );
     if (conflicting.length > 0) throw new PkiError(`--check only reads; it cannot be combined with --${conflicting[0]}`);
@@ -145,6 +152,8 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
     options: {
       dir,
       hosts: v.host,
+      removeHosts: v['remove-host'],
+      replaceHosts: v['replace-hosts'],
       devices: v.device,
       headerDevice: v['header-device'],
       days: v.days !== undefined ? parseDays('--days', v.days) : undefined,

@@ -22,9 +22,23 @@ export function verifyMosquittoHash(hashField: string, password: string): boolea
   return mosquittoHash(password, salt, Number(m[1])) === hashField;
 }
 
-/** The whole passwd file for these users (name → password). */
-export function passwdFile(users: ReadonlyArray<readonly [string, string]>): string {
-  return users.map(([user, password]) => `${user}:${mosquittoHash(password)}\n`).join('');
+/**
+ * The whole passwd file for these users (name → password). A user whose line in `previous` (the
+ * last run's file) still matches the password keeps it: a new salt on every run would make the
+ * file differ when nothing changed.
+ */
+export function passwdFile(users: ReadonlyArray<readonly [string, string]>, previous = ''): string {
+  const old = new Map<string, string>();
+  for (const line of previous.split('\n')) {
+    const i = line.indexOf(':');
+    if (i > 0) old.set(line.slice(0, i), line.slice(i + 1));
+  }
+  return users
+    .map(([user, password]) => {
+      const kept = old.get(user);
+      return `${user}:${kept !== undefined && verifyMosquittoHash(kept, password) ? kept : mosquittoHash(password)}\n`;
+    })
+    .join('');
 }
 
 /** A random MQTT password: 24 URL-safe characters (144 bits), safe in C strings, shells and .env files. */

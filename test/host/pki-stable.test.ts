@@ -1,0 +1,58 @@
+/**
+ * Issue 14 item 3: a run that changes nothing rewrites no byte (no new salts in passwd, no new
+ * timestamps in the config, acl, .env or certs.h), so `diff` shows only real changes; and
+ * --renew / --device print what changed and the steps that change needs, not the whole guide.
+ */
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { dirSnapshot, genCertsInProcess, GenCertsRun } from '../helpers/pki';
+import { suiteTempDirs } from '../helpers/tmp';
+
+function ok(r: GenCertsRun): GenCertsRun {
+  assert.equal(r.code, 0, r.stderr);
+  return r;
+}
+
+describe('gen-certs: byte-stable files and change-specific output', function () {
+  this.timeout(120_000);
+  const tmp = suiteTempDirs('pki-stable-');
+  let dir: string;
+  const args = (): string[] => ['--dir', dir, '--host', 'localhost', '--host', '127.0.0.1', '--device', 'node01', '--device', 'node02'];
+
+  before(function () {
+    dir = tmp();
+    ok(genCertsInProcess(args()));
+  });
+
+  it('a second run with the same options leaves every file byte for byte as it was', function () {
+    const before = dirSnapshot(dir);
+    const r = ok(genCertsInProcess(args()));
+    assert.deepEqual(dirSnapshot(dir), before);
+    assert.match(r.stdout, /^Nothing changed: no file was rewritten, nothing to install\.$/m);
+    assert.doesNotMatch(r.stdout, /sudo install/);
+  });
+
+  it('--device node03: passwd keeps the other users\' lines, the config is untouched; the output names node03 and only the passwd/acl steps', function () {
+    const read = (f: string): string => fs.readFileSync(path.join(dir, 'certs', 'mosquitto', f), 'utf8');
+    const [passwd, conf] = [read('passwd'), read('mosquitto_tls.conf')];
+    const r = ok(genCertsInProcess([...args(), '--device', 'node03']));
+    const after = read('passwd').split('\n');
+    for (const line of passwd.split('\n').filter((l) => l !== '')) assert.ok(after.includes(line), `passwd line kept: ${line.split(':')[0]}`);
+    assert.ok(after.some((l) => l.startsWith('node03:')));
+    assert.equal(read('mosquitto_tls.conf'), conf);
+    assert.match(r.stdout, /^node03 added: install passwd and acl, then reload Mosquitto$/m);
+    assert.match(r.stdout, /sudo install -m 600 -o mosquitto -g mosquitto \S+\/passwd /);
+    assert.match(r.stdout, /sudo install -m 644 \S+\/acl /);
+    assert.doesNotMatch(r.stdout, /server\.key|mosquitto_tls\.conf \//, 'no broker key or config step');
+    assert.ok(r.stdout.split('\n').length < 25, `short output, got ${r.stdout.split('\n').length} lines`);
+  });
+
+  it('--renew: says server.crt was renewed, to install it and restart, and that FINGERPRINT nodes need re-flashing', function () {
+    const r = ok(genCertsInProcess([...args(), '--renew']));
+    assert.match(r.stdout, /^server\.crt renewed \(same key\): install it and restart Mosquitto; FINGERPRINT-mode nodes need re-flashing/m);
+    assert.match(r.stdout, /sudo install -m 644 \S+\/server\.crt /);
+    assert.doesNotMatch(r.stdout, /\/passwd /, 'no passwd step: no password changed');
+    assert.ok(r.stdout.split('\n').length < 30, `short output, got ${r.stdout.split('\n').length} lines`);
+  });
+});
