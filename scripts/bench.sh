@@ -17,7 +17,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
   "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq valgrind >/dev/null || exit 1
 fi
 
-SECTIONS=(real_image flash_size tls_handshake monitor_history)
+SECTIONS=(real_image flash_size tls_handshake monitor_history tool_startup)
 json_tmp=$(mktemp)
 
 # ---- the real ESP8266 image per env and TLS mode (bench/real-image.ts; needs the ESP8266 kit) --
@@ -71,6 +71,11 @@ bench_tls_handshake() {
 # ---- the monitor's history at 7 days of 2 s readings (bench/monitor-history.ts; issue 14) ----
 bench_monitor_history() {
   npx ts-node bench/monitor-history.ts 3
+}
+
+# ---- start-up time of the host tools (bench/tool-startup.ts) -------------------------------
+bench_tool_startup() {
+  npx ts-node bench/tool-startup.ts --runs 5
 }
 
 # ---- run every section, then write the results --------------------------------------------

@@ -18,6 +18,8 @@
 #endif
 #include "config.h"
 
+#include "config_check.h" /* refuses the example's placeholder WiFi name at build time */
+
 #include "hal_esp8266.h"
 #include "node_app.h"
 #include "node_certs.h"

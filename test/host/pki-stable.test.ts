@@ -25,6 +25,12 @@ describe('gen-certs: byte-stable files and change-specific output', function () 
     ok(genCertsInProcess(args()));
   });
 
+  it('the no-systemd install steps check that Mosquitto really listens, and name doctor --local', function () {
+    const steps = fs.readFileSync(path.join(dir, 'certs', 'mosquitto', 'INSTALL.md'), 'utf8');
+    assert.match(steps, /sudo mosquitto -c \/etc\/mosquitto\/mosquitto\.conf -d\n {4}sleep 1; sudo ss -ltnp 'sport = :8883' \| grep -q mosquitto && echo "listening on 8883" \|\| sudo tail -n 5 \/var\/log\/mosquitto\/mosquitto\.log\n/);
+    assert.match(steps, /doctor\.ts --local/);
+  });
+
   it('a second run with the same options leaves every file byte for byte as it was', function () {
     const before = dirSnapshot(dir);
     const r = ok(genCertsInProcess(args()));

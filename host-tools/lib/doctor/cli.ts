@@ -4,10 +4,15 @@ import * as path from 'path';
 import { UsageError, intArg, parseOptions } from '../cli/args';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
 import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
+import { ConfError, DEFAULT_CONF } from './local/conf';
 import { renderJson, renderText } from './render';
 
 export interface DoctorArgs {
   json: boolean;
+  /** --local: check the broker machine itself (installed files, process, ports, log). */
+  local: boolean;
+  /** --conf: the installed Mosquitto config for --local. */
+  conf?: string;
   envFile?: string;
   host?: string;
   port?: string;
@@ -35,6 +40,12 @@ Options:
   --timeout MS    per network step (default 5000)
   --warn-days N   certificates expiring within N days count as a problem (default 30)
   --json          print the results as JSON
+  --local         on the broker machine (run with sudo): the installed config's files exist
+                  and the user Mosquitto runs as can read them, Mosquitto runs and listens
+                  on the configured ports, the last lines of its log when they hold an
+                  error, and the installed passwd, acl and certificates match --dir's certs/.
+                  Needs no .env
+  --conf FILE     the installed Mosquitto config for --local (default ${DEFAULT_CONF})
   -h, --help      this text`;
 
 export { UsageError };
@@ -44,6 +55,8 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
     args: [...argv],
     options: {
       json: { type: 'boolean' },
+      local: { type: 'boolean' },
+      conf: { type: 'string' },
       env: { type: 'string' },
       host: { type: 'string' },
       port: { type: 'string' },
@@ -57,6 +70,8 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
   });
   return {
     json: values.json === true,
+    local: values.local === true,
+    conf: values.conf,
     envFile: values.env,
     host: values.host,
     port: values.port,
@@ -69,6 +84,8 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
 
 async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   const args = parseDoctorArgs(argv);
+  if (args.conf !== undefined && !args.local) throw new UsageError('--conf: only with --local');
+  if (args.local) return local(args, io);
   // --host/--port win over .env and the environment, validated by the same rules; errors name the flag.
   const settings = loadSettings({
     file: args.envFile,
@@ -92,10 +109,28 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   return failed(results) ? EXIT_CHECK_FAILED : EXIT_OK;
 }
 
+/** `--local`: the broker machine's own checks; no .env, no network. */
+async function local(args: DoctorArgs, io: Io): Promise<ExitCode> {
+  for (const [flag, v] of [['--host', args.host], ['--port', args.port], ['--ca', args.ca], ['--env', args.envFile]] as const) {
+    if (v !== undefined) throw new UsageError(`${flag}: not used with --local (it checks this machine's installed Mosquitto; run without --local for the network checks)`);
+  }
+  const conf = path.resolve(args.conf ?? DEFAULT_CONF);
+  const dir = args.dir !== undefined ? path.resolve(args.dir) : PROJECT_ROOT;
+  const { runLocal } = await import('./local');
+  const { failed } = await import('./run');
+  const results = runLocal({ conf, dir });
+  if (args.json) io.stdout(renderJson(results, `local ${conf}`));
+  else io.stdout(renderText(results, `doctor --local: ${conf} (certs/ in ${dir})`, process.stdout.isTTY));
+  return failed(results) ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
 export const doctorTool: Tool<Promise<ExitCode>> = {
   name: 'doctor',
   usage: DOCTOR_USAGE,
   checkFailed: 'a check failed (warnings alone do not fail)',
-  errors: [[EnvError, EXIT_BAD_INPUT]],
+  errors: [
+    [EnvError, EXIT_BAD_INPUT],
+    [ConfError, EXIT_BAD_INPUT],
+  ],
   main,
 };
