@@ -21,12 +21,18 @@
 
 #include "config.h"
 
+#if defined(NODE_CERTS_HEADER)
+/* One board's header, chosen by its PlatformIO env (gen-certs --board-headers writes
+   include/boards/<id>/certs.h; platformio.ini shows such an env). */
+#include NODE_CERTS_HEADER
+#else
 #if defined(__has_include)
 #if !__has_include("certs.h")
 #error "include/certs.h is missing: run `npx ts-node host-tools/gen-certs.ts` (see README)"
 #endif
 #endif
 #include "certs.h"
+#endif
 
 #include "node_certs.h"
 

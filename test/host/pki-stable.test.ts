@@ -62,3 +62,31 @@ describe('gen-certs: byte-stable files and change-specific output', function () 
     assert.ok(r.stdout.split('\n').length < 30, `short output, got ${r.stdout.split('\n').length} lines`);
   });
 });
+
+describe('gen-certs --board-headers: one certs.h per board (issue 14 item 11)', function () {
+  this.timeout(120_000);
+  const tmp = suiteTempDirs('pki-boards-');
+
+  it('writes include/boards/<id>/certs.h for every device (0600, its own id and password), byte-stable on a re-run', function () {
+    const dir = tmp();
+    ok(genCertsInProcess(['--dir', dir, '--host', 'localhost', '--device', 'node01', '--device', 'node02', '--board-headers']));
+    const creds = JSON.parse(fs.readFileSync(path.join(dir, 'certs', 'credentials.json'), 'utf8')) as Record<string, string>;
+    for (const id of ['node01', 'node02']) {
+      const file = path.join(dir, 'include', 'boards', id, 'certs.h');
+      assert.equal(fs.statSync(file).mode & 0o777, 0o600);
+      const h = fs.readFileSync(file, 'utf8');
+      assert.match(h, new RegExp(`#define CERTS_DEVICE_ID "${id}"`));
+      assert.ok(h.includes(`#define CERTS_MQTT_PASSWORD "${creds[id]}"`));
+    }
+    const before = dirSnapshot(dir);
+    ok(genCertsInProcess(['--dir', dir, '--board-headers']));
+    assert.deepEqual(dirSnapshot(dir), before);
+  });
+
+  it('the project\'s .gitignore keeps the board headers (secrets) out of git, and platformio.ini shows the per-board env', function () {
+    const root = path.resolve(__dirname, '..', '..');
+    assert.match(fs.readFileSync(path.join(root, '.gitignore'), 'utf8'), /^include\/boards\/$/m);
+    assert.match(fs.readFileSync(path.join(root, 'platformio.ini'), 'utf8'), /-D NODE_CERTS_HEADER="\\"boards\/node02\/certs\.h\\""/);
+    assert.match(fs.readFileSync(path.join(root, 'src', 'esp8266', 'node_certs.cpp'), 'utf8'), /#if defined\(NODE_CERTS_HEADER\)\n.*\n.*\n#include NODE_CERTS_HEADER/);
+  });
+});

@@ -54,6 +54,11 @@ export function deviceCrt(l: Layout, id: string): string {
   return path.join(l.devicesDir, `${id}.crt`);
 }
 
+/** One board's header (gen-certs --board-headers): include/boards/<id>/certs.h. */
+export function boardHeader(l: Layout, id: string): string {
+  return path.join(l.dir, 'include', 'boards', id, 'certs.h');
+}
+
 export function deviceKey(l: Layout, id: string): string {
   return path.join(l.devicesDir, `${id}.key`);
 }

@@ -33,6 +33,9 @@ Options:
                         username and topic level: letters, digits, "-", "_", at most 23
   --header-device ID    render include/certs.h for this device, adding it if new (default:
                         the first --device, else the first known device)
+  --board-headers       also write include/boards/<id>/certs.h for every device, for one
+                        PlatformIO env per board (platformio.ini shows one): several boards
+                        are flashed without re-rendering certs.h between uploads
   --days N              validity of the broker certificate (default 180); re-issues it (same
                         key) when it was issued for another number of days
   --device-days N       the same for device and backend certificates (default 825)
@@ -110,6 +113,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
         'replace-hosts': { type: 'boolean' },
         device: { type: 'string', multiple: true },
         'header-device': { type: 'string' },
+        'board-headers': { type: 'boolean' },
         days: { type: 'string' },
         'device-days': { type: 'string' },
         mtls: { type: 'boolean' },
@@ -133,7 +137,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
   const dir = v.dir ?? defaultDir;
   if (dir.length === 0) throw new PkiError('invalid --dir "": must not be empty');
   if (v.check) {
-    const conflicting = ['host', 'remove-host', 'replace-hosts', 'device', 'header-device', 'days', 'device-days', 'mtls', 'no-mtls', 'migration', 'no-migration', 'renew', 'new-ca', 'install-prefix', 'no-install-prefix', 'port', 'env-host'].filter(
+    const conflicting = ['host', 'remove-host', 'replace-hosts', 'device', 'header-device', 'board-headers', 'days', 'device-days', 'mtls', 'no-mtls', 'migration', 'no-migration', 'renew', 'new-ca', 'install-prefix', 'no-install-prefix', 'port', 'env-host'].filter(
       (k) => v[k as keyof typeof v] !== undefined,
     );
     if (conflicting.length > 0) throw new PkiError(`--check only reads; it cannot be combined with --${conflicting[0]}`);
@@ -156,6 +160,7 @@ export function parseCommandLine(argv: readonly string[], defaultDir: string): C
       replaceHosts: v['replace-hosts'],
       devices: v.device,
       headerDevice: v['header-device'],
+      boardHeaders: v['board-headers'],
       days: v.days !== undefined ? parseDays('--days', v.days) : undefined,
       deviceDays: v['device-days'] !== undefined ? parseDays('--device-days', v['device-days']) : undefined,
       mtls: flag(v.mtls, v['no-mtls']),
