@@ -663,8 +663,7 @@ export function renderFiles(p: Plan, l: Layout): { files: OutputFile[]; installS
       password: passwords[BACKEND_USER],
     })),
   );
-  const header = (id: string, file: string): void =>
-    secret(file, stable(file, (at) => renderCertsH({ ca: p.ca.cert, server: p.server.cert, device: p.deviceCerts[id], deviceId: id, password: passwords[id], port, mtls: settings.mtls, generatedAt: at })));
+  const header = (id: string, file: string): void => { secret(file, stable(file, (at) => renderCertsH({ ca: p.ca.cert, server: p.server.cert, device: p.deviceCerts[id], deviceId: id, password: passwords[id], port, mtls: settings.mtls, generatedAt: at }))); };
   header(p.headerDevice, l.certsH);
   if (p.boardHeaders) for (const id of devices) header(id, boardHeader(l, id));
   return { files, installSteps };
