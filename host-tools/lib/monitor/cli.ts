@@ -6,7 +6,8 @@ import { UsageError, intArg, parseOptions, portArg } from '../cli/args';
 import { CliError, EXIT_BAD_INPUT, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
 import * as path from 'path';
 import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
-import { DEFAULT_RETENTION_DAYS, History } from './history';
+import type { History } from './history';
+import { DEFAULT_RETENTION_DAYS } from './history-defaults';
 
 export interface MonitorArgs {
   envFile?: string;
@@ -92,10 +93,12 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   if (!settings.useTls) io.stderr('monitor: note: MQTT_USE_TLS=false: readings and the password cross the network in clear text\n');
 
   const layout = { bootShift: args.bootShift, firstCounter: 1 };
+  // Loaded here, not at the top: --help and bad options then start without SQLite (issue 14, speed).
+  const { History: HistoryStore } = await import('./history');
   let history: History;
   try {
     let lastHistoryErr = '';
-    history = new History(args.historyFile, {
+    history = new HistoryStore(args.historyFile, {
       retentionDays: args.historyDays,
       layout,
       onError: (msg) => {

@@ -19,9 +19,8 @@ import { Database } from 'node-sqlite3-wasm';
 import { Reading } from './payload';
 import { DEFAULT_SEQ_LAYOUT, SeqLayout, splitSeq } from './seq';
 
-export const DAY_MS = 86_400_000;
-/** Kept for 8 days: the issue asks for at least 7, and a day's slack keeps last week's same day whole. */
-export const DEFAULT_RETENTION_DAYS = 8;
+import { DAY_MS, DEFAULT_RETENTION_DAYS } from './history-defaults';
+export { DAY_MS, DEFAULT_RETENTION_DAYS };
 export const DEFAULT_FLUSH_MS = 1000;
 /** Pruning runs at open and then hourly. */
 const PRUNE_EVERY_MS = 3_600_000;
