@@ -47,23 +47,29 @@ int ff_write(void *ctx, uint32_t addr, const void *buf, uint32_t len) {
 int ff_erase(void *ctx, uint32_t sector) {
     flash_file *f = (flash_file *)ctx;
     uint8_t ff[FLASH_FILE_SECTOR_SIZE];
-    memset(ff, 0xff, sizeof ff);
-    off_t at = (off_t)sector * FLASH_FILE_SECTOR_SIZE;
+    const uint32_t size = f->io.sector_size;
+    memset(ff, 0xff, size);
+    off_t at = (off_t)sector * size;
     if (fill_to(f, at) != 0) return -1;
-    return pwrite(f->fd, ff, sizeof ff, at) == (ssize_t)sizeof ff ? 0 : -1;
+    return pwrite(f->fd, ff, size, at) == (ssize_t)size ? 0 : -1;
 }
 
 } // namespace
 
-const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, char *err, size_t cap) {
+const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, uint32_t sector_size, char *err, size_t cap) {
     memset(f, 0, sizeof *f);
+    if (sector_size % 4 || sector_size > FLASH_FILE_SECTOR_SIZE) {
+        snprintf(err, cap, "flash ring file %s: sector size %u is not a multiple of 4 up to %u", path,
+                 (unsigned)sector_size, (unsigned)FLASH_FILE_SECTOR_SIZE);
+        return err;
+    }
     f->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (f->fd < 0) {
         snprintf(err, cap, "flash ring file %s: %s", path, strerror(errno));
         return err;
     }
     f->io.ctx = f;
-    f->io.sector_size = FLASH_FILE_SECTOR_SIZE;
+    f->io.sector_size = sector_size;
     f->io.sector_count = sectors;
     f->io.read = ff_read;
     f->io.write = ff_write;

@@ -15,14 +15,16 @@
 
 #include "flash_ring.h"
 
-#define FLASH_FILE_SECTOR_SIZE 4096u
+#define FLASH_FILE_SECTOR_SIZE 4096u /* the ESP8266's, and the largest a file may use */
 
 struct flash_file {
     flash_io io;
     int fd;
 };
 
-/* Open or create `path` for `sectors` sectors. NULL, or one line in err naming what failed. */
-const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, char *err, size_t cap);
+/* Open or create `path` for `sectors` sectors of `sector_size` bytes (a multiple of 4, at most
+   FLASH_FILE_SECTOR_SIZE; tests use small ones to fill a ring in seconds). NULL, or one line in
+   err naming what failed. */
+const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, uint32_t sector_size, char *err, size_t cap);
 
 #endif

@@ -57,6 +57,7 @@ opt_def defs[] = {
     {"--backoff-max-ms", "NODE_BACKOFF_MAX_MS", K_U32, &o.backoff_max_ms, 1, 60000, "MS", "reconnect delay cap (default and maximum 60000)"},
     {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N", "QoS 1 messages in flight, the window (default 4, as on the chip)"},
     {"--flash-sectors", "NODE_FLASH_SECTORS", K_U32, &o.flash_sectors, 0, 65536, "N", "4 KB sectors of the flash ring file STATE_DIR/ID.ring (default 250: 28 h at 2 s, as on the chip; 0: RAM only)"},
+    {"--flash-sector-bytes", "NODE_FLASH_SECTOR_BYTES", K_U32, &o.flash_sector_bytes, 36, 4096, "BYTES", "sector size of the ring file (default 4096, as on the chip: 204 readings; 16 + 20 x N; tests use small ones to fill a ring in seconds)"},
     {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS", "older readings send only the combined message (default 300000; 0: always all)"},
     {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
     {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "plain, ca, pin or fingerprint (default plain)"},
@@ -199,6 +200,8 @@ void parse(int argc, char **argv) {
     if (!o.queue) o.queue = 4;
     if (!o.flash_sectors_set) o.flash_sectors = 250;
     if (o.flash_sectors > 0 && o.flash_sectors < 3) fail("--flash-sectors", "must be 0 (no flash ring) or at least 3", 0);
+    if (!o.flash_sector_bytes) o.flash_sector_bytes = FLASH_FILE_SECTOR_SIZE;
+    if (o.flash_sector_bytes % 4) fail("--flash-sector-bytes", "must be a multiple of 4 (the ESP8266's flash writes words)", 0);
     if (!o.per_sensor_max_age_set) o.per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
     if (!o.connect_timeout_ms) o.connect_timeout_ms = 5000;
     if (!o.tls_buffer) o.tls_buffer = 1024;
@@ -284,7 +287,7 @@ int main(int argc, char **argv) {
     if (o.flash_sectors) {
         char path[600];
         snprintf(path, sizeof path, "%s/%s.ring", o.state_dir, o.id);
-        if (flash_file_open(&ring, path, o.flash_sectors, err, sizeof err)) {
+        if (flash_file_open(&ring, path, o.flash_sectors, o.flash_sector_bytes, err, sizeof err)) {
             fprintf(stderr, "mqtt_node: %s\n", err);
             return 2;
         }

@@ -31,6 +31,7 @@ struct native_options {
     uint32_t connect_timeout_ms; /* --connect-timeout-ms (TCP connect; default 5000) */
     uint32_t flash_sectors;      /* --flash-sectors N: STATE_DIR/<id>.ring (default 250, as on the chip; 0: none) */
     int flash_sectors_set;
+    uint32_t flash_sector_bytes; /* --flash-sector-bytes N (default 4096; tests: small rings) */
     uint32_t per_sensor_max_age_ms; /* --per-sensor-max-age-ms (default 300000; 0: never skip) */
     int per_sensor_max_age_set;
     /* TLS (implemented by lib/tls; see native_transport.cpp) */
