@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 
+import { MONITOR_TOPICS } from '../host-tools/lib/monitor/payload';
 import { runOutage } from '../test/helpers/outage';
 
 async function main(): Promise<void> {
@@ -17,16 +18,20 @@ async function main(): Promise<void> {
   /* BROKER_EXTRA='line;line' appends config lines (e.g. 'set_tcp_nodelay false' to measure the old config). */
   const extraLines = (process.env.BROKER_EXTRA ?? '').split(';').map((l) => l.trim()).filter((l) => l.length > 0);
   const brokerExtra = [...(maxQueued ? [`max_queued_messages ${maxQueued}`] : []), ...extraLines];
+  /* BACKEND=4: the subscriber speaks MQTT 3.1.1 (20 in flight) instead of the monitor's MQTT 5 session (Receive Maximum 65535). */
+  const backendProtocol = process.env.BACKEND === '4' ? 4 : 5;
   const lines: string[] = [];
   const t0 = Date.now();
   const r = await runOutage({
-    nodes: 10, intervalMs: 200, outageMs, killsDuringOutage: kills, brokerExtra,
+    nodes: 10, intervalMs: 200, outageMs, killsDuringOutage: kills, brokerExtra, backendProtocol, topics: MONITOR_TOPICS,
     log: (l) => process.stderr.write(`soak: ${l}\n`),
   });
   lines.push('# Outage soak (bench/outage-soak.ts)', '');
-  lines.push(`Command: \`OUTAGE_MS=${outageMs} KILLS=${kills}${maxQueued ? ` MAX_QUEUED=${maxQueued}` : ''}${extraLines.length ? ` BROKER_EXTRA='${extraLines.join(';')}'` : ''} npx ts-node bench/outage-soak.ts\`, ${new Date().toISOString()}, ` +
+  lines.push(`Command: \`OUTAGE_MS=${outageMs} KILLS=${kills}${maxQueued ? ` MAX_QUEUED=${maxQueued}` : ''}${backendProtocol === 4 ? ' BACKEND=4' : ''}${extraLines.length ? ` BROKER_EXTRA='${extraLines.join(';')}'` : ''} npx ts-node bench/outage-soak.ts\`, ${new Date().toISOString()}, ` +
     `run took ${Math.round((Date.now() - t0) / 1000)} s.`, '');
-  lines.push(`10 native nodes, TLS (CA mode), interval 200 ms, publish mode both, real Mosquitto 2 (generated config${brokerExtra.length ? ` + ${brokerExtra.map((l) => `\`${l}\``).join(', ')}` : ''}) stopped for ${outageMs / 1000} s` +
+  lines.push(`10 native nodes, TLS (CA mode), interval 200 ms, publish mode both, real Mosquitto 2 (generated config${brokerExtra.length ? ` + ${brokerExtra.map((l) => `\`${l}\``).join(', ')}` : ''}) stopped for ${outageMs / 1000} s, ` +
+    (backendProtocol === 4 ? 'subscriber on MQTT 3.1.1 (20 in flight)' : 'subscriber with the monitor\'s MQTT 5 session (Receive Maximum 65535)') +
+    `, subscribed like the monitor (${MONITOR_TOPICS.join(', ')})` +
     (kills ? `, every node killed -9 and restarted ${kills} times during the outage` : '') + '.', '');
   lines.push(`- readings logged by the nodes: ${r.totalLogged}`);
   lines.push(`- distinct readings at the persistent subscriber: ${r.totalDelivered}`);

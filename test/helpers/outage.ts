@@ -14,6 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import mqtt, { MqttClient } from 'mqtt';
 
+import { BACKEND_SESSION } from '../../host-tools/lib/monitor/client';
 import { makePki, Pki } from './pki';
 import { Mosquitto, startMosquitto } from './mosquitto';
 import { NativeNode, startNode } from './native-node';
@@ -27,6 +28,12 @@ export interface OutageOptions {
   /** Extra Mosquitto config lines (e.g. `max_queued_messages N`: the default 1000 per client
       drops a fleet's backlog before the backend has taken it). */
   brokerExtra?: string[];
+  /** The subscriber's session: 5 (default) is the monitor's (BACKEND_SESSION: Receive Maximum
+      65535), 4 an MQTT 3.1.1 backend with Mosquitto's 20 in flight (to measure the difference). */
+  backendProtocol?: 4 | 5;
+  /** What the subscriber subscribes to (default sensors/combined/+; the soak takes the monitor's
+      MONITOR_TOPICS: four messages a reading in publish mode both). Seqs are counted on combined. */
+  topics?: string[];
   /** Progress lines (the soak prints them). */
   log?: (line: string) => void;
 }
@@ -90,7 +97,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       clientId: `outage-backend-${process.pid}`,
       clean: false,
       reconnectPeriod: 250,
-      protocolVersion: 4,
+      ...(opts.backendProtocol === 4 ? { protocolVersion: 4 } : { ...BACKEND_SESSION, properties: { ...BACKEND_SESSION.properties } }),
     });
     backend.on('message', (topic, payload) => {
       const m = /^sensors\/combined\/(.+)$/.exec(topic);
@@ -98,7 +105,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       const p = parseSeq(payload.toString('utf8'));
       if (p) arrivals.get(m[1])?.push({ ...p, at: Date.now() });
     });
-    await backend.subscribeAsync('sensors/combined/+', { qos: 1 });
+    await backend.subscribeAsync(opts.topics ?? ['sensors/combined/+'], { qos: 1 });
     const b = broker;
     const p = pki;
 

@@ -68,6 +68,20 @@ export function defaultClientId(): string {
   return `monitor-${os.hostname().replace(/[^A-Za-z0-9_-]/g, '') || 'host'}`;
 }
 
+/**
+ * The backend's MQTT 5 session (issue 10). Mosquitto 2.0 holds `max_queued_messages` (one global
+ * value, default 1000) for each client *beyond* its in-flight window, and an MQTT 5 client sets
+ * that window itself with Receive Maximum (MQTT 3.1.1 clients get the global
+ * max_inflight_messages, 20). With 65535 the broker streams a fleet's backlog to the monitor as
+ * fast as the monitor acknowledges and keeps 66,535 messages for it while it is online, while
+ * every node keeps the default 1000 (a flood of control messages to one node stays bounded).
+ * Session Expiry "never" (0xFFFFFFFF) is MQTT 3.1.1's clean session off.
+ */
+export const BACKEND_SESSION = {
+  protocolVersion: 5,
+  properties: { receiveMaximum: 65535, sessionExpiryInterval: 0xffffffff },
+} as const satisfies IClientOptions;
+
 /** mqtt.js hands the TLS fields on to tls.connect, including the ones it does not type. */
 export type MonitorClientOptions = IClientOptions & Pick<tls.ConnectionOptions, 'minVersion'>;
 
@@ -77,7 +91,8 @@ export function clientOptions(s: MqttSettings, clientId: string, reconnectPeriod
     host: s.host,
     port: s.port,
     protocol: s.useTls ? 'mqtts' : 'mqtt',
-    protocolVersion: 4,
+    ...BACKEND_SESSION,
+    properties: { ...BACKEND_SESSION.properties },
     clientId,
     clean: false,
     keepalive: 30,
@@ -166,7 +181,7 @@ export class Monitor extends EventEmitter {
       // With a resumed session (connack.sessionPresent) the broker still has our subscriptions;
       // subscribing again is harmless and covers a broker that lost its persistence.
       c.subscribe(MONITOR_TOPICS, { qos: 1 }, (err, granted) => {
-        const refused = (granted ?? []).filter((g) => g.qos === 128).map((g) => g.topic);
+        const refused = (granted ?? []).filter((g) => g.qos >= 128).map((g) => g.topic);
         if (err) this.fail(`subscribing to ${MONITOR_TOPICS.join(' and ')} failed: ${err.message} (does the ACL let ${this.settings.username ?? 'this user'} read them?)`);
         else if (refused.length > 0) this.fail(`broker refused the subscription to ${refused.join(', ')} (ACL)`);
         else {
@@ -201,7 +216,20 @@ export class Monitor extends EventEmitter {
       this.conn.tls_version = null;
       this.conn.cipher = null;
     });
-    c.on('error', (err) => { this.fail(explainMqttError(err, this.settings)); });
+    c.on('error', (err) => {
+      // A broker without MQTT 5 (aedes, the demo's; Mosquitto before 1.6) refuses the CONNECT with
+      // return code 1: go on with MQTT 3.1.1 and the broker's own in-flight window, at once.
+      if ((err as Error & { code?: number }).code === 1 && c.options.protocolVersion === 5) {
+        const before = c.options.reconnectOnConnackError;
+        c.options.protocolVersion = 4;
+        delete c.options.properties;
+        c.options.reconnectOnConnackError = true; /* read by mqtt.js right after this handler */
+        setImmediate(() => { c.options.reconnectOnConnackError = before; });
+        this.emit('session', 'the broker does not speak MQTT 5: using MQTT 3.1.1 (the broker\'s in-flight window for the backend, not 65535)');
+        return;
+      }
+      this.fail(explainMqttError(err, this.settings));
+    });
   }
 
   private isFlapping(id: string, nowMs: number): boolean {
