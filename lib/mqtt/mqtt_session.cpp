@@ -602,7 +602,10 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     }
     if (s->state == MQTT_STATE_CONNECTING &&
         (uint32_t)(now - s->state_since) >= s->cfg.connect_timeout_ms) {
-        drop_connection(s, now, "no CONNACK in time");
+        /* A transport given up in its handshake names how far it got (TLS: SERVER_SILENT). */
+        s->t->close(s->t);
+        const char *name = s->t->error_name(s->t);
+        drop_connection(s, now, *name ? name : "no CONNACK in time");
         return;
     }
     if (s->state == MQTT_STATE_CONNECTED && s->ping_outstanding &&

@@ -711,6 +711,7 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
     sc.backoff_min_ms = cfg->backoff_min_ms;
     sc.backoff_max_ms = cfg->backoff_max_ms;
     sc.queue_limit = cfg->queue_limit;
+    sc.connect_timeout_ms = cfg->connack_timeout_ms;
     mqtt_session_callbacks cb;
     cb.ctx = a;
     cb.log = cb_log;

@@ -130,6 +130,9 @@ const char *tls_error_name(tls_reason reason, int err)
     case TLS_REASON_NO_SAN: return "X509_NO_SAN";
     case TLS_REASON_LEAF_IS_CA: return "X509_LEAF_IS_CA";
     case TLS_REASON_CERT_UNREADABLE: return "X509_CERT_UNREADABLE";
+    case TLS_REASON_NOT_TLS: return "SERVER_NOT_TLS";
+    case TLS_REASON_SERVER_SILENT: return "SERVER_SILENT";
+    case TLS_REASON_HANDSHAKE_TIMEOUT: return "HANDSHAKE_TIMEOUT";
     case TLS_REASON_BEARSSL: break;
     }
     if (err == BR_ERR_OK) return "";
@@ -179,6 +182,12 @@ const char *tls_error_hint(tls_reason reason, int err)
         return "the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt from gen-certs, not a CA";
     case TLS_REASON_CERT_UNREADABLE:
         return "the broker certificate could not be read: re-issue it with gen-certs";
+    case TLS_REASON_NOT_TLS:
+        return "this port is not a TLS listener (HTTP, plain MQTT?): use the broker's TLS port (8883)";
+    case TLS_REASON_SERVER_SILENT:
+        return "the server took the TCP connection but never answered the TLS hello: not a TLS listener, or a proxy holding it";
+    case TLS_REASON_HANDSHAKE_TIMEOUT:
+        return "the handshake started but did not finish in time: an overloaded broker or a link losing packets";
     case TLS_REASON_BEARSSL:
         break;
     }

@@ -4,7 +4,7 @@
  * BearSSL reports numbers (54 means "expired OR not yet valid"); users see names in the log
  * and tests assert them, so the names here are a contract: X509_EXPIRED, X509_NOT_YET_VALID,
  * X509_BAD_SERVER_NAME, X509_BAD_SERVER_IP, X509_NOT_TRUSTED, X509_NOT_SERVER_CERT,
- * X509_NO_SAN, X509_LEAF_IS_CA, X509_CERT_UNREADABLE, PIN_MISMATCH, FINGERPRINT_MISMATCH, CLOCK_NOT_SET, TLS_VERSION_UNSUPPORTED, SERVER_ALERT_<name>, and
+ * X509_NO_SAN, X509_LEAF_IS_CA, X509_CERT_UNREADABLE, SERVER_NOT_TLS, SERVER_SILENT, HANDSHAKE_TIMEOUT, PIN_MISMATCH, FINGERPRINT_MISMATCH, CLOCK_NOT_SET, TLS_VERSION_UNSUPPORTED, SERVER_ALERT_<name>, and
  * BearSSL's own error names (without the BR_ERR_ prefix) for the rest.
  */
 #ifndef TLS_ERRORS_H
@@ -28,7 +28,10 @@ typedef enum tls_reason {
     TLS_REASON_NOT_SERVER_CERT,    /* extended key usage without serverAuth (e.g. a device certificate) */
     TLS_REASON_NO_SAN,             /* no subjectAltName: the name would rest on the Common Name */
     TLS_REASON_LEAF_IS_CA,         /* the broker's own certificate says CA:TRUE */
-    TLS_REASON_CERT_UNREADABLE     /* the broker certificate's DER is not what a certificate is */
+    TLS_REASON_CERT_UNREADABLE,    /* the broker certificate's DER is not what a certificate is */
+    TLS_REASON_NOT_TLS,            /* the server answered with bytes that are no TLS record (HTTP, ...) */
+    TLS_REASON_SERVER_SILENT,      /* given up (connect timeout) with not one byte from the server */
+    TLS_REASON_HANDSHAKE_TIMEOUT   /* given up (connect timeout) in the middle of the handshake */
 } tls_reason;
 
 /* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. */

@@ -112,7 +112,12 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
     } else if (result == TRANSPORT_ERR_TLS || result == TRANSPORT_ERR_CONFIG) {
         tb_str(&l.tb, t->handshake_done ? "connection failed: " : "handshake failed: ");
         tb_str(&l.tb, tls_error_name(reason, bearssl_err));
-        if (reason == TLS_REASON_BEARSSL || bearssl_err != 0) {
+        if (reason == TLS_REASON_NOT_TLS) { /* what it did say, printable */
+            tb_str(&l.tb, " (it answered \"");
+            for (uint8_t i = 0; i < t->rx_head_len; i++)
+                tb_char(&l.tb, t->rx_head[i] >= 0x20 && t->rx_head[i] < 0x7f ? (char)t->rx_head[i] : '.');
+            tb_str(&l.tb, "\")");
+        } else if (reason == TLS_REASON_BEARSSL || bearssl_err != 0) {
             tb_str(&l.tb, " (BearSSL error ");
             tb_u64(&l.tb, (uint32_t)bearssl_err);
             tb_str(&l.tb, ")");
@@ -142,15 +147,21 @@ static int engine_closed(tls_transport *t)
     tls_reason reason = TLS_REASON_BEARSSL;
     if (t->x509.reason != TLS_REASON_NONE) {
         reason = t->x509.reason;
+    } else if (!t->handshake_done && t->rx_head_len > 0 && (t->rx_head[0] < 20 || t->rx_head[0] > 23)) {
+        /* A TLS record starts with its content type (20..23); anything else is another
+           protocol answering (an HTTP server: "HTTP/"), whatever BearSSL made of it. */
+        reason = TLS_REASON_NOT_TLS;
     } else if (!t->handshake_done) {
         /* A server that speaks only TLS <= 1.1 answers our 1.2-only hello either with its
            own version (BearSSL: UNSUPPORTED_VERSION) or, finding no 1.2 suite to pick, with
-           an alert in a record of its older version: the record header tells. */
-        const uint16_t rec_version = t->rx_head_len == 3
+           an alert in a record of its older version: the record header tells. OpenSSL 3 sends
+           that alert in a record of the version it settled on: 0x0301 from a TLS 1.0-only
+           server, 0x0303 from a TLS 1.2 one that has no suite in common with us. */
+        const uint16_t rec_version = t->rx_head_len >= 3
                                          ? (uint16_t)((t->rx_head[1] << 8) | t->rx_head[2]) : 0;
         const int alert = err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT;
         if (err == BR_ERR_UNSUPPORTED_VERSION || err == BR_ERR_RECV_FATAL_ALERT + 70 ||
-            (alert && rec_version >= 0x0300 && rec_version < 0x0303 && rec_version != 0x0301)) {
+            (alert && rec_version >= 0x0300 && rec_version < 0x0303)) {
             reason = TLS_REASON_VERSION;
         }
     }
@@ -254,6 +265,10 @@ static void t_close(transport *base)
 {
     tls_transport *t = tls_of(base);
     if (t->open) {
+        /* Given up in the handshake (the session's connect timeout): say how far it got. */
+        if (!t->failed && !t->handshake_done) {
+            (void)fail(t, TRANSPORT_ERR_TLS, t->rx_head_len == 0 ? TLS_REASON_SERVER_SILENT : TLS_REASON_HANDSHAKE_TIMEOUT, 0);
+        }
         if (!t->failed && t->handshake_done) {
             /* Best effort close_notify; a session that ends cleanly stays resumable. */
             br_ssl_engine_close(&t->cc.eng);

@@ -134,7 +134,7 @@ typedef struct tls_transport {
     uint8_t offered_resume;
     uint8_t resumed;
     uint8_t failed;
-    uint8_t rx_head[3];                  /* first record header bytes from the server */
+    uint8_t rx_head[5];                  /* first record header from the server (5: no padding added) */
     uint8_t rx_head_len;
 
     int result;                          /* TRANSPORT_ERR_* of the failure, 0 if none */

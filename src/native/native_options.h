@@ -29,6 +29,7 @@ struct native_options {
     uint32_t backoff_max_ms;     /* --backoff-max-ms (default 60000, the maximum) */
     uint16_t queue;              /* --queue N (default 16, as on the chip) */
     uint32_t connect_timeout_ms; /* --connect-timeout-ms (TCP connect; default 5000) */
+    uint32_t connack_timeout_ms; /* --connack-timeout-ms (up to CONNACK, TLS handshake included; default 15000) */
     uint32_t flash_sectors;      /* --flash-sectors N: STATE_DIR/<id>.ring (default 250, as on the chip; 0: none) */
     int flash_sectors_set;
     uint32_t flash_sector_bytes; /* --flash-sector-bytes N (default 4096; tests: small rings) */
