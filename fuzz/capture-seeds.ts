@@ -82,7 +82,7 @@ async function main(): Promise<void> {
   const early = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'early' });
   await early.publishAsync('alerts/fall/node01', '{"activate":true}', { qos: 1, retain: true });
   await early.endAsync();
-  const node = startNode(['--id', 'node01', '--port', String(port), '--interval-ms', '700', '--keepalive', '2', '--backoff-min-ms', '200']);
+  const node = startNode(['--id', 'node01', '--plain', '--port', String(port), '--interval-ms', '700', '--keepalive', '2', '--backoff-min-ms', '200']);
   const backend = await mqtt.connectAsync(`mqtt://127.0.0.1:${broker.port}`, { clientId: 'backend', clean: true });
   try {
     await node.waitFor(/^mqtt: subscribed alerts\/fall\/node01/);

@@ -49,6 +49,7 @@ int tcp_open(transport *t, const char *host, uint16_t port) {
     }
     c->error[0] = 0;
     c->hint = "";
+    c->got_bytes = 0;
     char service[8];
     snprintf(service, sizeof service, "%u", (unsigned)port);
     addrinfo hints;
@@ -115,14 +116,22 @@ int32_t tcp_read(transport *t, uint8_t *buf, size_t len) {
     posix_tcp *c = (posix_tcp *)t;
     if (c->fd < 0) return TRANSPORT_ERR_CLOSED;
     ssize_t n = recv(c->fd, buf, len, MSG_DONTWAIT);
-    if (n > 0) return (int32_t)n;
+    if (n > 0) {
+        c->got_bytes = 1;
+        return (int32_t)n;
+    }
     if (n == 0) {
         snprintf(c->error, sizeof c->error, "CLOSED");
-        return TRANSPORT_ERR_CLOSED;
+        c->hint = "";
+    } else {
+        if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
+        set_errno_error(c, errno);
     }
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return 0;
-    set_errno_error(c, errno);
-    return TRANSPORT_ERR_IO;
+    /* A TLS listener (Mosquitto on 8883) drops a plain MQTT CONNECT without a byte of answer,
+       usually with a reset: say so, the name alone (ECONNRESET) does not. */
+    if (c->plain_mqtt && !c->got_bytes)
+        c->hint = "the broker dropped plain MQTT without a word: is this a TLS port (8883)? TLS is the default (--ca FILE); --plain only for a plain listener (1883)";
+    return n == 0 ? TRANSPORT_ERR_CLOSED : TRANSPORT_ERR_IO;
 }
 
 int32_t tcp_write(transport *t, const uint8_t *buf, size_t len) {

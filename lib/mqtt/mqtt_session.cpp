@@ -434,8 +434,20 @@ bool receive(mqtt_session *s, uint32_t now) {
         if (n == 0) return true;
         if (n < 0) {
             const char *name = s->t->error_name(s->t);
+            /* Before CONNACK the transport may know why (plain TCP: a TLS port resets plain
+               MQTT); a TLS failure has logged its own hint. */
+            const bool connecting = s->state == MQTT_STATE_CONNECTING;
+            const char *hint = connecting && n != TRANSPORT_ERR_TLS ? s->t->error_hint(s->t) : "";
+            /* Closed by the broker soon after CONNACK, again and again: most often a second
+               node with our id (a broker closes the older connection of a client id). */
+            const bool early = n == TRANSPORT_ERR_CLOSED && s->state == MQTT_STATE_CONNECTED &&
+                               (uint32_t)(now - s->state_since) < s->cfg.healthy_after_ms;
             drop_connection(s, now, n == TRANSPORT_ERR_CLOSED ? "closed by broker"
                                     : (name && *name) ? name : "read error");
+            if (hint && *hint) session_log(s, "no CONNACK: ", hint);
+            if (early && ++s->closed_early == 3)
+                session_log(s, "closed by the broker right after CONNACK 3 times in a row: another node with id ",
+                            s->cfg.client_id, "? (Mosquitto then logs \"already connected\")");
             return false;
         }
         if (s->rx_skip) {
@@ -632,8 +644,10 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     /* Healthy: a PUBACK came and the connection has lasted a keepalive period. Only now does the
        backoff start again from the minimum. */
     if (s->state == MQTT_STATE_CONNECTED && s->attempts && s->got_puback &&
-        (uint32_t)(now - s->state_since) >= s->cfg.healthy_after_ms)
+        (uint32_t)(now - s->state_since) >= s->cfg.healthy_after_ms) {
         s->attempts = 0;
+        s->closed_early = 0;
+    }
     /* A few rounds of write-then-read per poll keep latency low without starving the loop. */
     for (int round = 0; round < 8; round++) {
         if (!flush_tx(s)) {

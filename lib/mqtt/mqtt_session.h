@@ -146,6 +146,7 @@ struct mqtt_session {
     uint32_t attempts;            /* failed attempts since the last healthy connection */
     uint8_t got_puback;           /* a PUBACK came on this connection (one sign of health) */
     uint8_t link_was_down;        /* the network link was seen down while waiting */
+    uint8_t closed_early;         /* connections in a row the broker closed before they were healthy */
 
     /* Ring of queued messages, oldest at head. */
     mqtt_slot slots[MQTT_QUEUE_SLOTS];

@@ -61,7 +61,8 @@ opt_def defs[] = {
     {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS", "older readings send only the combined message (default 300000; 0: always all)"},
     {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
     {"--connack-timeout-ms", "NODE_CONNACK_TIMEOUT_MS", K_U32, &o.connack_timeout_ms, 500, 600000, "MS", "from connecting to the broker's CONNACK, TLS handshake included (default 15000)"},
-    {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "plain, ca, pin or fingerprint (default plain)"},
+    {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "ca (default, as on the chip: needs --ca), pin, fingerprint, or plain"},
+    {"--plain", "NODE_PLAIN", K_FLAG, &o.plain, 0, 0, 0, "plain MQTT without TLS (a plain listener, e.g. 1883; same as --tls plain)"},
     {"--mtls", "NODE_MTLS", K_FLAG, &o.mtls, 0, 0, 0, "send a client certificate (--cert, --key)"},
     {"--ca", "NODE_CA", K_STR, &o.ca_file, 0, 0, "FILE", "CA certificate (PEM) for --tls ca"},
     {"--cert", "NODE_CERT", K_STR, &o.cert_file, 0, 0, "FILE", "client certificate (PEM) for --mtls"},
@@ -141,6 +142,7 @@ void set_value(const opt_def &d, const char *v, const char *source) {
         else fail(source, "expected combined, per-sensor or both", v);
         break;
     case K_TLS:
+        o.tls_set = 1;
         if (strcmp(v, "plain") == 0) o.tls = NULL;
         else if (tls_mode_by_name(v) != NULL) o.tls = tls_mode_by_name(v);
         else fail(source, "expected plain, ca, pin or fingerprint", v);
@@ -190,6 +192,10 @@ void parse(int argc, char **argv) {
     }
 
     if (!o.id) fail("--id", "is required (or NODE_ID)", 0);
+    /* TLS unless asked otherwise, like the chip (issue 14): plain MQTT only with --plain. */
+    if (o.plain && o.tls_set && o.tls != NULL) fail("--plain", "contradicts --tls (choose one)", 0);
+    if (o.plain) o.tls = NULL;
+    else if (!o.tls_set) o.tls = TLS_MODE_CA;
     if (!o.host) o.host = "127.0.0.1";
     if (!o.port) o.port = o.tls == NULL ? 1883 : 8883;
     if (!o.interval_ms) o.interval_ms = NODE_DEFAULT_INTERVAL_MS;
@@ -220,7 +226,9 @@ void parse(int argc, char **argv) {
     }
     /* The TLS settings are checked here, so the transport gets a consistent set. */
     if (o.tls == NULL && (o.mtls || o.ca_file || o.pin_hex || o.fingerprint_hex))
-        fail("--tls", "is plain, but TLS options were given (--mtls/--ca/--pin/--fingerprint)", 0);
+        fail(o.plain ? "--plain" : "--tls", "is plain, but TLS options were given (--mtls/--ca/--pin/--fingerprint)", 0);
+    if (o.tls == TLS_MODE_CA && !o.ca_file && !o.tls_set)
+        fail("TLS", "is the default, as on the chip: give --ca FILE (the CA that signed the broker), or --tls pin|fingerprint, or --plain for a plain listener", 0);
     if (o.tls == TLS_MODE_CA && !o.ca_file) fail("--tls ca", "needs --ca FILE", 0);
     if (o.tls == TLS_MODE_PIN && !o.pin_hex) fail("--tls pin", "needs --pin HEX", 0);
     if (o.tls == TLS_MODE_FINGERPRINT && !o.fingerprint_hex) fail("--tls fingerprint", "needs --fingerprint HEX", 0);

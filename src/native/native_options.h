@@ -37,6 +37,8 @@ struct native_options {
     int per_sensor_max_age_set;
     /* TLS (implemented by lib/tls; see native_transport.cpp) */
     const struct tls_mode *tls;  /* --tls: NULL for plain, else tls_mode_by_name() (lib/tls) */
+    int tls_set;                 /* --tls given (else CA mode, the default, unless --plain) */
+    int plain;                   /* --plain: plain MQTT (same as --tls plain) */
     const char *tls_profile_name; /* --tls-profile default|compat */
     const struct tls_profile *tls_profile;
     int mtls;                    /* --mtls */

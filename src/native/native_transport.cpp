@@ -71,6 +71,7 @@ const native_options *opts;
 
 transport *native_transport_create(const native_options *o) {
     posix_tcp_init(&tcp, o->connect_timeout_ms);
+    tcp.plain_mqtt = o->tls == NULL;
     opts = o;
     if (o->tls == NULL) return &tcp.t;
 

@@ -43,7 +43,7 @@ async function crashRun(pki: Pki, broker: Mosquitto, saveWaitMs: number): Promis
   await sleep(saveWaitMs);
   const nodes: NativeNode[] = IDS.map((id) =>
     startNode(
-      ['--id', id, '--host', '127.0.0.1', '--port', String(broker.plainPort), '--interval-ms', '100', '--publish-mode', 'combined',
+      ['--id', id, '--plain', '--host', '127.0.0.1', '--port', String(broker.plainPort), '--interval-ms', '100', '--publish-mode', 'combined',
         '--keepalive', '5', '--backoff-min-ms', '200', '--backoff-max-ms', '1000', '--queue', '64'],
       { env: { NODE_PASSWORD: pki.devices[id].password } },
     ),

@@ -47,18 +47,22 @@ describe('native node command line', function () {
     ['bad publish mode', ['--id', 'n1', '--publish-mode', 'all'], /--publish-mode: expected combined, per-sensor or both/],
     ['backoff over 60 s', ['--id', 'n1', '--backoff-max-ms', '61000'], /--backoff-max-ms: expected a whole number 1\.\.60000/],
     ['backoff min above max', ['--id', 'n1', '--backoff-min-ms', '5000', '--backoff-max-ms', '1000'], /--backoff-min-ms: is larger/],
-    ['id with a slash', ['--id', 'a/b'], /--id: must be 1\.\.23 characters/],
-    ['id too long', ['--id', 'x'.repeat(24)], /--id: must be 1\.\.23 characters/],
+    ['id with a slash', ['--id', 'a/b', '--plain'], /--id: must be 1\.\.23 characters/],
+    ['id too long', ['--id', 'x'.repeat(24), '--plain'], /--id: must be 1\.\.23 characters/],
     ['tls ca without --ca', ['--id', 'n1', '--tls', 'ca'], /--tls ca: needs --ca FILE/],
+    // Issue 14 item 7: TLS by default, like the chip; plain MQTT only when asked for.
+    ['the default (TLS) without --ca', ['--id', 'n1'], /^mqtt_node: TLS: is the default, as on the chip: give --ca FILE .*--plain for a plain listener$/],
+    ['--plain with --tls ca', ['--id', 'n1', '--plain', '--tls', 'ca', '--ca', 'x.pem'], /^mqtt_node: --plain: contradicts --tls/],
+    ['--plain with --ca', ['--id', 'n1', '--plain', '--ca', 'x.pem'], /^mqtt_node: --plain: is plain, but TLS options were given/],
     ['bad tls mode', ['--id', 'n1', '--tls', 'ssl'], /--tls: expected plain, ca, pin or fingerprint/],
     ['short pin', ['--id', 'n1', '--tls', 'pin', '--pin', 'abcd'], /--pin: expected 64 hex digits/],
     ['mtls without key', ['--id', 'n1', '--tls', 'ca', '--ca', 'x.pem', '--mtls', '--cert', 'c.pem'], /--mtls: needs --cert FILE and --key FILE/],
     ['tls buffer too small', ['--id', 'n1', '--tls-buffer', '256'], /--tls-buffer: expected a whole number 512\.\.4096/],
     ['tls buffer not a fragment size', ['--id', 'n1', '--tls-buffer', '1500'], /--tls-buffer: must be 512, 1024, 2048 or 4096/],
     ['queue too large', ['--id', 'n1', '--queue', '1000'], /--queue: expected a whole number 1\.\.64/],
-    ['location too long', ['--id', 'n1', '--location', 'x'.repeat(65)], /^mqtt_node: location is longer than 64 bytes$/],
-    ['unknown sensor', ['--id', 'n1', '--sensors', 'pir,smoke'], /^mqtt_node: --sensors: unknown sensor "smoke" \(known: pir ultrasonic dht22 bme280\)$/],
-    ['sensors over the record', ['--id', 'n1', '--sensors', 'pir,ultrasonic,dht22,bme280'], /^mqtt_node: --sensors: the sensors' values need more than the reading record's 56 bits/],
+    ['location too long', ['--id', 'n1', '--plain', '--location', 'x'.repeat(65)], /^mqtt_node: location is longer than 64 bytes$/],
+    ['unknown sensor', ['--id', 'n1', '--plain', '--sensors', 'pir,smoke'], /^mqtt_node: --sensors: unknown sensor "smoke" \(known: pir ultrasonic dht22 bme280\)$/],
+    ['sensors over the record', ['--id', 'n1', '--plain', '--sensors', 'pir,ultrasonic,dht22,bme280'], /^mqtt_node: --sensors: the sensors' values need more than the reading record's 56 bits/],
   ];
   for (const [name, args, want] of badCases) {
     it(`refuses ${name} with one line and exit 2`, async () => {
@@ -82,7 +86,7 @@ describe('native node command line', function () {
     const sc = path.join(tmp, 'bad.txt');
     fs.writeFileSync(sc, 'pir 1\nwait 100\ndht warm humid\n');
     const state = path.join(tmp, 's-scenario');
-    const r = await runNode(['--id', 'n1', '--scenario', sc, '--state-dir', state]);
+    const r = await runNode(['--id', 'n1', '--plain', '--scenario', sc, '--state-dir', state]);
     assert.equal(r.code, 2);
     assert.equal(r.err.trim(), `mqtt_node: scenario ${sc} line 3: expected: dht TEMP_C HUMIDITY | dht fail | dht badsum`);
     assert.ok(!fs.existsSync(path.join(state, 'n1.boot')), 'the boot counter was not touched');
@@ -92,7 +96,7 @@ describe('native node command line', function () {
     const state = path.join(tmp, 's-corrupt');
     fs.mkdirSync(state);
     fs.writeFileSync(path.join(state, 'n1.boot'), 'seven\n');
-    const r = await runNode(['--id', 'n1', '--state-dir', state]);
+    const r = await runNode(['--id', 'n1', '--plain', '--state-dir', state]);
     assert.equal(r.code, 2);
     assert.match(r.err.trim(), /boot counter file .*n1\.boot is corrupt/);
   });
@@ -104,7 +108,7 @@ describe('native node command line', function () {
       Object.entries({ ...process.env, HOME: home }).filter(([k]) => k !== 'XDG_STATE_HOME' && (!k.startsWith('NODE_') || k === 'NODE_OPTIONS' || k === 'NODE_PATH')),
     );
     const port = await freePort(); // nothing listens: the node starts and keeps retrying
-    const proc = spawn(ensureNativeNode(), ['--id', 'freshnode', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    const proc = spawn(ensureNativeNode(), ['--id', 'freshnode', '--plain', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const started = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => { resolve(false); }, 15000);
@@ -128,7 +132,7 @@ describe('native node command line', function () {
   it('takes settings from the environment, flags win', async () => {
     const port = await freePort(); // nothing listens: the node reports ECONNREFUSED and keeps trying
     const n = startNode(['--port', String(port), '--publish-mode', 'combined'], {
-      env: { NODE_ID: 'envnode', NODE_PORT: '1', NODE_INTERVAL_MS: '250', NODE_BACKOFF_MIN_MS: '100', NODE_BACKOFF_MAX_MS: '400', NODE_PUBLISH_MODE: 'both' },
+      env: { NODE_ID: 'envnode', NODE_PLAIN: '1', NODE_PORT: '1', NODE_INTERVAL_MS: '250', NODE_BACKOFF_MIN_MS: '100', NODE_BACKOFF_MAX_MS: '400', NODE_PUBLISH_MODE: 'both' },
     });
     nodes.push(n);
     await n.waitFor(/^node: started envnode/);
@@ -161,7 +165,7 @@ describe('native node command line', function () {
     });
 
     it('reports a wrong password as a CONNACK refusal by name and backs off', async () => {
-      const n = startNode(['--id', 'node01', '--port', String(broker.plainPort), '--backoff-min-ms', '200'], {
+      const n = startNode(['--id', 'node01', '--plain', '--port', String(broker.plainPort), '--backoff-min-ms', '200'], {
         env: { NODE_PASSWORD: 'not-the-password' },
       });
       nodes.push(n);
@@ -171,14 +175,39 @@ describe('native node command line', function () {
     });
 
     it('warns that --password shows in ps, and connects with it', async () => {
-      const n = startNode(['--id', 'node01', '--port', String(broker.plainPort), '--password', pki.devices.node01.password]);
+      const n = startNode(['--id', 'node01', '--plain', '--port', String(broker.plainPort), '--password', pki.devices.node01.password]);
       nodes.push(n);
       await n.waitFor(/^node: warning: --password is visible/);
       await n.waitFor(/^mqtt: connected/);
     });
 
+    it('defaults to TLS (CA mode) like the chip: --ca is all it needs for the TLS port', async () => {
+      const n = startNode(['--id', 'node01', '--host', 'localhost', '--port', String(broker.port), '--ca', pki.caCrt],
+        { env: { NODE_PASSWORD: pki.devices.node01.password } });
+      nodes.push(n);
+      await n.waitFor(/^tls: handshake ok/);
+      await n.waitFor(/^mqtt: connected/);
+    });
+
+    it('a plain connection to the TLS port says it is probably a TLS port, not just ECONNRESET', async () => {
+      const n = startNode(['--id', 'node01', '--plain', '--port', String(broker.port), '--backoff-min-ms', '200'],
+        { env: { NODE_PASSWORD: pki.devices.node01.password } });
+      nodes.push(n);
+      await n.waitFor(/^mqtt: disconnected \((ECONNRESET|closed by broker)\)/);
+      const hint = await n.waitFor(/^mqtt: no CONNACK: /);
+      assert.match(hint, /is this a TLS port \(8883\)\? TLS is the default/);
+    });
+
+    it('a plain connection to a plain listener gets no such hint when the broker answers (wrong password)', async () => {
+      const n = startNode(['--id', 'node01', '--plain', '--port', String(broker.plainPort), '--backoff-min-ms', '200'],
+        { env: { NODE_PASSWORD: 'not-the-password' } });
+      nodes.push(n);
+      await n.waitFor(/^mqtt: disconnected \(refused\)/);
+      assert.equal(n.matching(/no CONNACK/).length, 0);
+    });
+
     it('exits 0 on SIGTERM, reporting what is still queued', async () => {
-      const n = startNode(['--id', 'node01', '--port', String(broker.plainPort)], { env: { NODE_PASSWORD: pki.devices.node01.password } });
+      const n = startNode(['--id', 'node01', '--plain', '--port', String(broker.plainPort)], { env: { NODE_PASSWORD: pki.devices.node01.password } });
       nodes.push(n);
       await n.waitFor(/^mqtt: connected/);
       const exit = await n.stop('SIGTERM');

@@ -63,7 +63,7 @@ describe('native node against a misbehaving peer', function () {
   });
 
   const run = (port: number, extra: string[] = []): NativeNode => {
-    const n = startNode(['--id', 'fault01', '--port', String(port), '--backoff-min-ms', '100', '--backoff-max-ms', '300', ...extra], {
+    const n = startNode(['--id', 'fault01', '--plain', '--port', String(port), '--backoff-min-ms', '100', '--backoff-max-ms', '300', ...extra], {
       env: { NODE_PASSWORD: 'pw' },
     });
     nodes.push(n);
@@ -131,7 +131,7 @@ describe('native node against a misbehaving peer', function () {
     });
     brokers.push(b);
     // Default backoff (1 s doubling), readings waiting: 0.5-1, 1-2, 2-4, then 2.5-5 s.
-    const n = startNode(['--id', 'fault01', '--port', String(b.port), '--interval-ms', '500'], { env: { NODE_PASSWORD: 'pw' } });
+    const n = startNode(['--id', 'fault01', '--plain', '--port', String(b.port), '--interval-ms', '500'], { env: { NODE_PASSWORD: 'pw' } });
     nodes.push(n);
     await n.waitFor(/^mqtt: connected/);
     await new Promise((r) => setTimeout(r, 12000));

@@ -37,7 +37,7 @@ describe('native node against hostile traffic through real Mosquitto (issue 10)'
 
   const node = (id: string, extra: string[], stateDir?: string, port?: number): NativeNode => {
     const n = startNode(
-      ['--id', id, '--host', '127.0.0.1', '--port', String(port ?? broker.plainPort), '--clock', '1764000000',
+      ['--id', id, '--plain', '--host', '127.0.0.1', '--port', String(port ?? broker.plainPort), '--clock', '1764000000',
         '--publish-mode', 'combined', ...extra],
       { env: { NODE_PASSWORD: pki.devices[id].password }, stateDir },
     );

@@ -74,7 +74,7 @@ describe('native node with real Mosquitto (plain listener, generated passwd + AC
 
   const node = (id: string, extra: string[], env: Record<string, string> = {}, stateDir?: string): NativeNode => {
     const n = startNode(
-      ['--id', id, '--host', '127.0.0.1', '--port', String(broker.plainPort), '--clock', String(CLOCK_S), ...extra],
+      ['--id', id, '--plain', '--host', '127.0.0.1', '--port', String(broker.plainPort), '--clock', String(CLOCK_S), ...extra],
       { env: { NODE_PASSWORD: pki.devices[id].password, ...env }, stateDir },
     );
     nodes.push(n);
@@ -318,5 +318,24 @@ describe('native node with real Mosquitto (plain listener, generated passwd + AC
     assert.equal(Math.floor(after.seq / 2 ** 32), 2);
     assert.ok(after.seq > oldMax);
     await waitMsg((m) => m.topic === 'devices/node05/status' && m.text === 'online', 10000, restartAt);
+  });
+
+  // Issue 14 item 8: two nodes flashed with the same id throw each other off forever (Mosquitto
+  // closes the older connection of a client id that connects again); only the broker's log said why.
+  it('two nodes with the same id: each notices the repeated take-overs right after CONNACK and names the likely cause', async () => {
+    const fast = ['--interval-ms', '500', '--backoff-min-ms', '200', '--backoff-max-ms', '1000', '--publish-mode', 'combined'];
+    const a = node('node03', fast);
+    await a.waitFor(/^mqtt: connected/);
+    const b = node('node03', fast);
+    const re = /^mqtt: closed by the broker right after CONNACK 3 times in a row: another node with id node03\?/;
+    const lines = await Promise.all([a.waitFor(re, { timeoutMs: 30000 }), b.waitFor(re, { timeoutMs: 30000 })]);
+    for (const l of lines) assert.match(l, /already connected/);
+    assert.match(broker.logs(), /Client node03 already connected, closing old connection/);
+    // Said once per run of take-overs, not at every reconnect; and the survivor settles.
+    await b.stop();
+    await new Promise((r) => setTimeout(r, 3000));
+    const states = a.matching(/^mqtt: (connected|disconnected)/);
+    assert.match(states[states.length - 1], /^mqtt: connected/, 'node03 stays connected once it is alone');
+    assert.ok(a.matching(re).length <= 2, a.matching(re).join('\n'));
   });
 });

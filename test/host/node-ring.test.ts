@@ -106,7 +106,7 @@ describe('native node flash ring file: power cuts, corruption, a full ring (issu
 
   const startRingNode = (id: string, stateDir: string, extra: string[]): NativeNode => {
     const n = startNode(
-      ['--id', id, '--host', '127.0.0.1', '--port', String(broker.plainPort), '--tls', 'plain', '--interval-ms', '100',
+      ['--id', id, '--host', '127.0.0.1', '--port', String(broker.plainPort), '--plain', '--interval-ms', '100',
         '--publish-mode', 'combined', '--backoff-min-ms', '200', '--backoff-max-ms', '1000', ...extra],
       { env: { NODE_PASSWORD: pki.devices[id].password }, stateDir },
     );

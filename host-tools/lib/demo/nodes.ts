@@ -66,7 +66,9 @@ export function startNode(id: string, o: NodeRunOptions): RunningNode {
     '--state-dir', stateDir,
     '--backoff-min-ms', '200',
   ];
-  if (!o.plain) {
+  if (o.plain) {
+    args.push('--plain');
+  } else {
     args.push('--tls', 'ca', '--ca', o.pki.layout.caCrt);
     // The generated config does not require client certificates; sending ours shows mutual TLS works too.
     args.push('--mtls', '--cert', deviceCrt(o.pki.layout, id), '--key', deviceKey(o.pki.layout, id));
