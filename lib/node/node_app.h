@@ -84,7 +84,7 @@ struct node_config {
     uint32_t backoff_min_ms;       /* default 1000 */
     uint32_t backoff_max_ms;       /* default 60000 */
     uint16_t queue_limit;          /* default MQTT_QUEUE_SLOTS */
-    uint32_t connack_timeout_ms;   /* TCP, TLS handshake and CONNACK; 0: the session's default (15 s) */
+    uint16_t connack_timeout_ms;   /* TCP, TLS handshake and CONNACK; 0: the session's default (15 s) */
     uint32_t pir_stable_ms;        /* default 50 */
     uint32_t per_sensor_max_age_ms;/* older readings send only the combined message; 0: never skip */
 };

@@ -60,7 +60,7 @@ opt_def defs[] = {
     {"--flash-sector-bytes", "NODE_FLASH_SECTOR_BYTES", K_U32, &o.flash_sector_bytes, 36, 4096, "BYTES", "sector size of the ring file (default 4096, as on the chip: 204 readings; 16 + 20 x N; tests use small ones to fill a ring in seconds)"},
     {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS", "older readings send only the combined message (default 300000; 0: always all)"},
     {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
-    {"--connack-timeout-ms", "NODE_CONNACK_TIMEOUT_MS", K_U32, &o.connack_timeout_ms, 500, 600000, "MS", "from connecting to the broker's CONNACK, TLS handshake included (default 15000)"},
+    {"--connack-timeout-ms", "NODE_CONNACK_TIMEOUT_MS", K_U32, &o.connack_timeout_ms, 500, 60000, "MS", "from connecting to the broker's CONNACK, TLS handshake included (default 15000)"},
     {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "ca (default, as on the chip: needs --ca), pin, fingerprint, or plain"},
     {"--plain", "NODE_PLAIN", K_FLAG, &o.plain, 0, 0, 0, "plain MQTT without TLS (a plain listener, e.g. 1883; same as --tls plain)"},
     {"--mtls", "NODE_MTLS", K_FLAG, &o.mtls, 0, 0, 0, "send a client certificate (--cert, --key)"},
@@ -275,7 +275,7 @@ int main(int argc, char **argv) {
     cfg.backoff_min_ms = o.backoff_min_ms;
     cfg.backoff_max_ms = o.backoff_max_ms;
     cfg.queue_limit = o.queue;
-    cfg.connack_timeout_ms = o.connack_timeout_ms;
+    cfg.connack_timeout_ms = (uint16_t)o.connack_timeout_ms;
     cfg.per_sensor_max_age_ms = o.per_sensor_max_age_ms;
     /* Check everything before the HAL touches the disk (the boot counter): bad input leaves
        nothing behind. The id also names the boot counter file. */
