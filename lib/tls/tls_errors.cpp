@@ -183,11 +183,11 @@ const char *tls_error_hint(tls_reason reason, int err)
     case TLS_REASON_CERT_UNREADABLE:
         return "the broker certificate could not be read: re-issue it with gen-certs";
     case TLS_REASON_NOT_TLS:
-        return "this port is not a TLS listener (HTTP, plain MQTT?): use the broker's TLS port (8883)";
+        return "not a TLS port (HTTP? plain MQTT?): use the broker's TLS port, 8883";
     case TLS_REASON_SERVER_SILENT:
-        return "the server took the TCP connection but never answered the TLS hello: not a TLS listener, or a proxy holding it";
+        return "the server never answered the TLS hello: not a TLS port, or a proxy holding it";
     case TLS_REASON_HANDSHAKE_TIMEOUT:
-        return "the handshake started but did not finish in time: an overloaded broker or a link losing packets";
+        return "the handshake did not finish in time: a busy broker or a lossy link";
     case TLS_REASON_BEARSSL:
         break;
     }
