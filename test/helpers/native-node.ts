@@ -4,7 +4,8 @@
  * feeds a scenario on stdin, and stops or kills it. The launcher is host-tools/lib/launch/native-node.ts
  * (the demo's too); this file picks the binary.
  *
- *   const node = startNode(['--id', 'node01', '--port', String(port)], { env: { NODE_PASSWORD: pw } });
+ *   const node = startNode(['--id', 'node01', '--plain', '--port', String(port)], { env: { NODE_PASSWORD: pw } });
+ *   (without '--plain' the node speaks TLS, CA mode, and needs '--ca FILE', as the chip does)
  *   await node.waitFor(/^mqtt: connected/);
  *   node.send('pir 1');                 // with '--scenario -'
  *   await node.stop();                  // SIGTERM, resolves with the exit code

@@ -4,7 +4,8 @@
  * feeds a scenario on stdin, and stops or kills it: the one launcher of the tests
  * (test/helpers/native-node.ts, which picks and builds the binary) and the demo (lib/demo/nodes.ts).
  *
- *   const node = new NativeNode(binary, ['--id', 'node01', '--port', String(port)], { env: { NODE_PASSWORD: pw } });
+ *   const node = new NativeNode(binary, ['--id', 'node01', '--port', String(port), '--ca', caCrt], { env: { NODE_PASSWORD: pw } });
+ *   (TLS in CA mode is the node's default, as on the chip; '--plain' for a plain listener.)
  *   await node.waitFor(/^mqtt: connected/);
  *   node.send('pir 1');                 // with '--scenario -'
  *   await node.stop();                  // SIGTERM, resolves with the exit code
