@@ -22,7 +22,7 @@ import { suiteTempDirs } from '../helpers/tmp';
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/* lib/store/flash_ring.h: sector = header (16: boot 4, base epoch 6, "RG", CRC-32) + records of
+/* lib/store/flash_ring.h: sector = header (16: boot 4, base epoch 6, layout 2, CRC-32) + records of
    20 bytes (n 4, ms 4, values 8, done 1, boot - header boot 1, CRC-16 2). */
 const HEADER = 16;
 const RECORD = 20;
@@ -34,6 +34,16 @@ function crc16(bytes: Uint8Array): number {
     for (let k = 0; k < 8; k++) c = (c & 0x8000 ? (c << 1) ^ 0x1021 : c << 1) & 0xffff;
   }
   return c;
+}
+
+/* CRC-32 (IEEE, the zlib one; zlib.crc32 needs Node 22) of a sector header's first 12 bytes. */
+function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c ^= b;
+    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
+  }
+  return (c ^ 0xffffffff) >>> 0;
 }
 
 interface RingRecord {
@@ -54,7 +64,7 @@ function parseRing(file: string, sectorBytes: number): RingRecord[] {
   const out: RingRecord[] = [];
   for (let s = 0; s * sectorBytes < buf.length; s++) {
     const h = slice(s * sectorBytes, HEADER);
-    const headerOk = h[10] === 0x52 && h[11] === 0x47; /* truncation is the only damage to headers here */
+    const headerOk = crc32(h.subarray(0, 12)) === h.readUInt32LE(12); /* truncation is the only damage to headers here */
     for (let i = 0; i < perSector; i++) {
       const offset = s * sectorBytes + HEADER + i * RECORD;
       const r = slice(offset, RECORD);
