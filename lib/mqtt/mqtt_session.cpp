@@ -446,8 +446,7 @@ bool receive(mqtt_session *s, uint32_t now) {
                                     : (name && *name) ? name : "read error");
             if (hint && *hint) session_log(s, "no CONNACK: ", hint);
             if (early && ++s->closed_early == 3)
-                session_log(s, "closed right after CONNACK 3 times: another node with id ", s->cfg.client_id,
-                            "? (Mosquitto logs \"already connected\")");
+                session_log(s, "closed after CONNACK 3 times: another node with id ", s->cfg.client_id, "?");
             return false;
         }
         if (s->rx_skip) {

@@ -182,12 +182,11 @@ const char *tls_error_hint(tls_reason reason, int err)
         return "the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt from gen-certs, not a CA";
     case TLS_REASON_CERT_UNREADABLE:
         return "the broker certificate could not be read: re-issue it with gen-certs";
-    case TLS_REASON_NOT_TLS:
-        return "not a TLS port (HTTP? plain MQTT?): use the broker's TLS port, 8883";
+    case TLS_REASON_NOT_TLS:        /* one hint for both: each string costs RAM on the chip */
     case TLS_REASON_SERVER_SILENT:
-        return "the server never answered the TLS hello: not a TLS port, or a proxy holding it";
+        return "not a TLS port: use the broker's TLS port, 8883";
     case TLS_REASON_HANDSHAKE_TIMEOUT:
-        return "the handshake did not finish in time: a busy broker or a lossy link";
+        return "a busy broker or a lossy link";
     case TLS_REASON_BEARSSL:
         break;
     }

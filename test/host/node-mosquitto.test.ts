@@ -327,9 +327,9 @@ describe('native node with real Mosquitto (plain listener, generated passwd + AC
     const a = node('node03', fast);
     await a.waitFor(/^mqtt: connected/);
     const b = node('node03', fast);
-    const re = /^mqtt: closed right after CONNACK 3 times: another node with id node03\?/;
+    const re = /^mqtt: closed after CONNACK 3 times: another node with id node03\?$/;
     const lines = await Promise.all([a.waitFor(re, { timeoutMs: 30000 }), b.waitFor(re, { timeoutMs: 30000 })]);
-    for (const l of lines) assert.match(l, /already connected/);
+    assert.equal(lines.length, 2);
     assert.match(broker.logs(), /Client node03 already connected, closing old connection/);
     // Said once per run of take-overs, not at every reconnect; and the survivor settles.
     await b.stop();
