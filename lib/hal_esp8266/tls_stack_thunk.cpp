@@ -17,28 +17,15 @@
 
 #include "tls_engine_thunks.h"
 
-/* The core declares its eight thunks in ESP8266WiFi's BearSSLHelpers.h; where that header is
-   on the include path (PlatformIO, the host emulation) include it too, so a signature that
-   differs from ours in tls_engine_thunks.h is a compile error, not a silent ABI mismatch. */
-#if defined(__has_include)
-#if __has_include(<BearSSLHelpers.h>)
-#include <BearSSLHelpers.h>
-#endif
-#endif
-
 static uint32_t refs_held;
 
 uint32_t tls_stack_thunk_refs(void) { return refs_held; }
 
-/* The #defines of tls_engine_thunks.h are for tls_transport.cpp; here the real names must
-   reach make_stack_thunk() and the direct calls below. */
-#undef br_ssl_engine_recvapp_buf
+/* The #defines of tls_engine_thunks.h are for tls_transport.cpp; here the real names must be
+   called. */
 #undef br_ssl_engine_recvapp_ack
-#undef br_ssl_engine_recvrec_buf
 #undef br_ssl_engine_recvrec_ack
-#undef br_ssl_engine_sendapp_buf
 #undef br_ssl_engine_sendapp_ack
-#undef br_ssl_engine_sendrec_buf
 #undef br_ssl_engine_sendrec_ack
 #undef br_ssl_engine_flush
 #undef br_ssl_engine_close
@@ -46,12 +33,28 @@ uint32_t tls_stack_thunk_refs(void) { return refs_held; }
 
 #if !CORE_MOCK
 
-/* On the chip: thunk_<fn> runs <fn> on the core's BearSSL stack. The first eight come from the
-   core (BearSSLHelpers.cpp; PlatformIO links libraries in a --start-group, so they resolve
-   whatever the library order); these three the core's client does not use. */
-make_stack_thunk(br_ssl_engine_flush);
-make_stack_thunk(br_ssl_engine_close);
-make_stack_thunk(br_ssl_client_reset);
+/* On the chip: thunk_tls_engine_<call> runs tls_engine_<call>, and so the BearSSL function, on
+   the core's BearSSL stack. make_stack_thunk() names its thunk after the function it calls, so
+   each BearSSL call gets a one-line function of our own: the core's thunk_br_ssl_engine_* names
+   stay free (no clash if a sketch also links the core's WiFiClientSecure). */
+extern "C" {
+void tls_engine_recvapp_ack(br_ssl_engine_context *cc, size_t len) { br_ssl_engine_recvapp_ack(cc, len); }
+void tls_engine_recvrec_ack(br_ssl_engine_context *cc, size_t len) { br_ssl_engine_recvrec_ack(cc, len); }
+void tls_engine_sendapp_ack(br_ssl_engine_context *cc, size_t len) { br_ssl_engine_sendapp_ack(cc, len); }
+void tls_engine_sendrec_ack(br_ssl_engine_context *cc, size_t len) { br_ssl_engine_sendrec_ack(cc, len); }
+void tls_engine_flush(br_ssl_engine_context *cc, int force) { br_ssl_engine_flush(cc, force); }
+void tls_engine_close(br_ssl_engine_context *cc) { br_ssl_engine_close(cc); }
+int tls_engine_client_reset(br_ssl_client_context *cc, const char *server_name, int resume_session) {
+    return br_ssl_client_reset(cc, server_name, resume_session);
+}
+}
+make_stack_thunk(tls_engine_recvapp_ack);
+make_stack_thunk(tls_engine_recvrec_ack);
+make_stack_thunk(tls_engine_sendapp_ack);
+make_stack_thunk(tls_engine_sendrec_ack);
+make_stack_thunk(tls_engine_flush);
+make_stack_thunk(tls_engine_close);
+make_stack_thunk(tls_engine_client_reset);
 
 #else
 
@@ -68,48 +71,32 @@ static void require_stack(const char *fn) {
 }
 
 extern "C" {
-unsigned char *thunk_br_ssl_engine_recvapp_buf(const br_ssl_engine_context *cc, size_t *len) {
-    require_stack(__func__);
-    return br_ssl_engine_recvapp_buf(cc, len);
-}
-void thunk_br_ssl_engine_recvapp_ack(br_ssl_engine_context *cc, size_t len) {
+void thunk_tls_engine_recvapp_ack(br_ssl_engine_context *cc, size_t len) {
     require_stack(__func__);
     br_ssl_engine_recvapp_ack(cc, len);
 }
-unsigned char *thunk_br_ssl_engine_recvrec_buf(const br_ssl_engine_context *cc, size_t *len) {
-    require_stack(__func__);
-    return br_ssl_engine_recvrec_buf(cc, len);
-}
-void thunk_br_ssl_engine_recvrec_ack(br_ssl_engine_context *cc, size_t len) {
+void thunk_tls_engine_recvrec_ack(br_ssl_engine_context *cc, size_t len) {
     require_stack(__func__);
     br_ssl_engine_recvrec_ack(cc, len);
 }
-unsigned char *thunk_br_ssl_engine_sendapp_buf(const br_ssl_engine_context *cc, size_t *len) {
-    require_stack(__func__);
-    return br_ssl_engine_sendapp_buf(cc, len);
-}
-void thunk_br_ssl_engine_sendapp_ack(br_ssl_engine_context *cc, size_t len) {
+void thunk_tls_engine_sendapp_ack(br_ssl_engine_context *cc, size_t len) {
     require_stack(__func__);
     br_ssl_engine_sendapp_ack(cc, len);
 }
-unsigned char *thunk_br_ssl_engine_sendrec_buf(const br_ssl_engine_context *cc, size_t *len) {
-    require_stack(__func__);
-    return br_ssl_engine_sendrec_buf(cc, len);
-}
-void thunk_br_ssl_engine_sendrec_ack(br_ssl_engine_context *cc, size_t len) {
+void thunk_tls_engine_sendrec_ack(br_ssl_engine_context *cc, size_t len) {
     require_stack(__func__);
     br_ssl_engine_sendrec_ack(cc, len);
 }
-void thunk_br_ssl_engine_flush(br_ssl_engine_context *cc, int force) {
+void thunk_tls_engine_flush(br_ssl_engine_context *cc, int force) {
     require_stack(__func__);
     br_ssl_engine_flush(cc, force);
 }
-void thunk_br_ssl_engine_close(br_ssl_engine_context *cc) {
+void thunk_tls_engine_close(br_ssl_engine_context *cc) {
     require_stack(__func__);
     br_ssl_engine_close(cc);
 }
-int thunk_br_ssl_client_reset(br_ssl_client_context *cc, const char *server_name,
-                              int resume_session) {
+int thunk_tls_engine_client_reset(br_ssl_client_context *cc, const char *server_name,
+                                  int resume_session) {
     require_stack(__func__);
     return br_ssl_client_reset(cc, server_name, resume_session);
 }
