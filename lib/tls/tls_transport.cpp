@@ -198,9 +198,8 @@ static void on_handshake_done(tls_transport *t)
     log_begin(&l, "tls: ");
     tb_str(&l.tb, t->resumed ? "handshake ok (session resumed, id " : "handshake ok (full handshake, id ");
     tb_hex(&l.tb, p.session_id, p.session_id_len < 8 ? p.session_id_len : 8);
-    tb_str(&l.tb, p.cipher_suite == BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256
-                   ? ", TLS1.2 ECDHE_ECDSA_WITH_AES_128_GCM_SHA256"
-                   : ", TLS1.2 ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    tb_str(&l.tb, ", TLS1.2 ");
+    tb_str(&l.tb, tls_suite_name(p.cipher_suite));
     tb_str(&l.tb, ", max fragment ");
     tb_u64(&l.tb, (uint32_t)t->max_fragment);
     tb_str(&l.tb, ")");
@@ -465,9 +464,7 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
     br_ssl_engine_set_ec(eng, profile->ec);
     if (profile->ecdsa != NULL) br_ssl_engine_set_ecdsa(eng, profile->ecdsa);
     br_ssl_engine_set_rsavrfy(eng, &br_rsa_i15_pkcs1_vrfy);
-    br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
-    br_ssl_engine_set_aes_ctr(eng, &br_aes_ct_ctr_vtable);
-    br_ssl_engine_set_ghash(eng, &br_ghash_ctmul32);
+    profile->set_records(eng);
 
     if (cfg->client_auth != NULL) cfg->client_auth(cc, cfg);
 

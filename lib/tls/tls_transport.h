@@ -10,12 +10,13 @@
  *     session uses &tls.base like any transport.
  *
  * Choices (each costs ESP8266 flash or RAM, so only what Mosquitto needs):
- *   - TLS 1.2 only, AES-128-GCM. A profile (tls_profile.cpp) picks the key exchange: the default
- *     is what a gen-certs broker needs (ECDHE_RSA over X25519, RSA signatures only: Mosquitto
- *     picks X25519 when offered); "compat" adds ECDHE_ECDSA, P-256 and ECDSA signatures for a
- *     broker or CA with an EC key. A build links only the profile it names.
+ *   - TLS 1.2 only. A profile (tls_profile.cpp) picks the key exchange and the record cipher: the
+ *     default is what a gen-certs broker needs (ECDHE_RSA over X25519, RSA signatures only:
+ *     Mosquitto picks X25519 when offered) with ChaCha20-Poly1305 (half the flash of AES-GCM on
+ *     the chip); "compat" adds ECDHE_ECDSA, P-256, ECDSA signatures and AES-128-GCM for a broker
+ *     or CA with an EC key or an older broker. A build links only the profile it names.
  *   - Mutual TLS code is linked only when cfg.client_auth names an installer (tls_client_auth.cpp).
- *   - i15 RSA, m15 EC, constant-time AES (aes_ct) and GHASH (ctmul32) on both targets,
+ *   - i15 RSA, m15 EC, ChaCha20 ct, Poly1305 ctmul32 (compat: also aes_ct and ghash ctmul32) on both targets,
  *     so instruction counts on the host track the work on the chip.
  *   - The buffer decides the maximum fragment (512, 1024, 2048 or 4096 bytes of plaintext
  *     per record); BearSSL then asks the broker for that maximum fragment length.
@@ -56,6 +57,7 @@ typedef struct tls_profile {
     size_t suite_count;
     const br_ec_impl *ec;               /* ECDHE curves (and EC keys in the chain, with ecdsa) */
     br_ecdsa_vrfy ecdsa;                /* NULL: no ECDSA signatures (RSA broker and CA keys only) */
+    void (*set_records)(br_ssl_engine_context *eng); /* installs the record ciphers of `suites` */
 } tls_profile;
 
 extern const tls_profile tls_profile_default, tls_profile_compat;
@@ -63,6 +65,8 @@ extern const tls_profile tls_profile_default, tls_profile_compat;
 #define TLS_PROFILE_COMPAT (&tls_profile_compat)
 /* "default" or "compat" -> the profile; NULL for anything else. Links both. */
 const tls_profile *tls_profile_by_name(const char *name);
+/* "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" etc. for a suite of either profile; "?" otherwise. */
+const char *tls_suite_name(uint16_t suite);
 
 /* Installs the client certificate and key into the engine: tls_client_auth_rsa or _ec. */
 typedef void (*tls_client_auth_fn)(br_ssl_client_context *cc, const struct tls_config *cfg);

@@ -62,14 +62,14 @@ export function oversizedModulusCert(modulusBytes: number, fill = 0x00): Buffer 
   return tlv(0x30, tbs, sigAlg, tlv(0x03, Buffer.from([0, 0xde, 0xad])));
 }
 
-/** ServerHello (TLS 1.2, ECDHE_RSA_WITH_AES_128_GCM_SHA256) + Certificate, in records of `recordSize` bytes. */
+/** ServerHello (TLS 1.2, ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: the default profile's one suite) + Certificate, in records of `recordSize` bytes. */
 function impostorFlight(certDer: Buffer, recordSize: number): Buffer {
   const hello = Buffer.concat([
     Buffer.from([0x03, 0x03]),
     crypto.randomBytes(32),
     Buffer.from([32]),
     crypto.randomBytes(32),
-    Buffer.from([0xc0, 0x2f, 0x00]),
+    Buffer.from([0xcc, 0xa8, 0x00]),
   ]);
   const certList = Buffer.concat([u24(certDer.length), certDer]);
   const certMsg = Buffer.concat([u24(certList.length), certList]);

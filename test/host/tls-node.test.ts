@@ -93,7 +93,7 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
     const since = readings.length;
     const conn0 = proxy.conns.length;
     const n = startTlsNode('node01', proxy.port, ['--host', 'localhost', '--tls', 'ca', '--ca', pki.caCrt]);
-    await n.waitFor(/^tls: handshake ok \(full handshake, id [0-9a-f]+, TLS1\.2 ECDHE_RSA_WITH_AES_128_GCM_SHA256, max fragment 1024\)/);
+    await n.waitFor(/^tls: handshake ok \(full handshake, id [0-9a-f]+, TLS1\.2 ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256, max fragment 1024\)/);
     await n.waitFor(/^mqtt: connected/);
     await waitReading('node01', since);
     const c = proxy.conns[conn0];
