@@ -157,9 +157,9 @@
 #define NODE_TLS_MUTUAL CERTS_MTLS
 #endif
 /* Key exchanges the node carries (each costs flash):
-   NODE_TLS_PROFILE_DEFAULT  ECDHE_RSA over X25519, RSA signatures: a gen-certs broker (RSA key,
+   NODE_TLS_PROFILE_DEFAULT  ECDHE_RSA over X25519, ChaCha20-Poly1305, RSA signatures: a gen-certs broker (RSA key,
                              RSA CA), and the curve Mosquitto picks when offered
-   NODE_TLS_PROFILE_COMPAT   adds ECDHE_ECDSA, P-256 and ECDSA: a broker or CA with an EC key, or a
+   NODE_TLS_PROFILE_COMPAT   adds ECDHE_ECDSA, P-256, ECDSA and AES-128-GCM: a broker or CA with an EC key, or a
                              broker without X25519 (the node logs "use the compat TLS profile") */
 #define NODE_TLS_PROFILE_DEFAULT 1
 #define NODE_TLS_PROFILE_COMPAT  2
