@@ -8,6 +8,8 @@
  */
 #include "mqtt_session.h"
 
+#include "flash_str.h" /* error names may be in flash */
+
 #include <string.h>
 
 #include "log_line.h"
@@ -143,7 +145,7 @@ void start_connect(mqtt_session *s, uint32_t now) {
     if (rc < 0) {
         const char *name = s->t->error_name(s->t);
         const char *hint = s->t->error_hint(s->t);
-        session_log(s, "connect failed: ", (name && *name) ? name : "ERROR", (hint && *hint) ? " - " : "",
+        session_log(s, "connect failed: ", (name && flash_char(name)) ? name : "ERROR", (hint && flash_char(hint)) ? " - " : "",
              hint);
         s->t->close(s->t);
         s->attempts++;
@@ -443,8 +445,8 @@ bool receive(mqtt_session *s, uint32_t now) {
             const bool early = n == TRANSPORT_ERR_CLOSED && s->state == MQTT_STATE_CONNECTED &&
                                (uint32_t)(now - s->state_since) < s->cfg.healthy_after_ms;
             drop_connection(s, now, n == TRANSPORT_ERR_CLOSED ? "closed by broker"
-                                    : (name && *name) ? name : "read error");
-            if (hint && *hint) session_log(s, "no CONNACK: ", hint);
+                                    : (name && flash_char(name)) ? name : "read error");
+            if (hint && flash_char(hint)) session_log(s, "no CONNACK: ", hint);
             if (early && ++s->closed_early == 3)
                 session_log(s, "closed after CONNACK 3 times: another node with id ", s->cfg.client_id, "?");
             return false;
@@ -616,7 +618,7 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
         /* A transport given up in its handshake names how far it got (TLS: SERVER_SILENT). */
         s->t->close(s->t);
         const char *name = s->t->error_name(s->t);
-        drop_connection(s, now, *name ? name : "no CONNACK in time");
+        drop_connection(s, now, flash_char(name) ? name : "no CONNACK in time");
         return;
     }
     if (s->state == MQTT_STATE_CONNECTED && s->ping_outstanding &&
@@ -651,7 +653,7 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     for (int round = 0; round < 8; round++) {
         if (!flush_tx(s)) {
             const char *name = s->t->error_name(s->t);
-            drop_connection(s, now, (name && *name) ? name : "write error");
+            drop_connection(s, now, (name && flash_char(name)) ? name : "write error");
             return;
         }
         if (!receive(s, now)) return;

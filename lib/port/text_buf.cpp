@@ -1,6 +1,8 @@
 /* text_buf.cpp - see text_buf.h. */
 #include "text_buf.h"
 
+#include "flash_str.h"
+
 #include <string.h>
 
 void tb_init(text_buf *b, char *p, size_t cap) {
@@ -22,7 +24,8 @@ void tb_strn(text_buf *b, const char *s, size_t n) {
 }
 
 void tb_str(text_buf *b, const char *s) {
-    if (s) tb_strn(b, s, strlen(s));
+    /* flash_char: s may be a FLASH_STR (a TLS error name or hint, flash_str.h) */
+    for (; s != NULL && flash_char(s) != '\0'; s++) tb_char(b, flash_char(s));
 }
 
 void tb_u64(text_buf *b, uint64_t v) {

@@ -20,7 +20,7 @@ struct text_buf {
 
 void tb_init(text_buf *b, char *p, size_t cap);
 void tb_char(text_buf *b, char c);
-void tb_str(text_buf *b, const char *s);
+void tb_str(text_buf *b, const char *s); /* s in RAM or a FLASH_STR (flash_str.h) */
 void tb_strn(text_buf *b, const char *s, size_t n);
 void tb_u64(text_buf *b, uint64_t v);
 void tb_i64(text_buf *b, int64_t v);

@@ -8,20 +8,29 @@
 
 #include <bearssl/bearssl.h>
 
-/* On the ESP8266 string literals live in RAM (.rodata is in DRAM): the hints below are about
-   2.5 KB of it. A build that is short of RAM may set TLS_ERROR_HINTS=0 and keep only the
-   names (the host tools and the README explain each name). */
+#include "flash_str.h"
+
+/* Every name and hint is a FLASH_STR and the tables are FLASH_TABLEs: on the ESP8266 they stay
+   in flash (about 5.5 KB that would otherwise sit in DRAM), so callers read them with
+   flash_char() / tb_str() (flash_str.h). A build short of flash may set TLS_ERROR_HINTS=0 and
+   keep only the names (the host tools and the README explain each name). */
 #ifndef TLS_ERROR_HINTS
 #define TLS_ERROR_HINTS 1
 #endif
 
+/* Names inline (not pointers to literals), so the whole table can live in flash. */
 typedef struct {
-    int code;
-    const char *name;
+    uint16_t code;
+    char name[26];
 } code_name;
 
+typedef struct {
+    uint16_t code;
+    char name[38];
+} alert_name;
+
 /* BearSSL's error codes by name (bearssl_ssl.h, bearssl_x509.h). */
-static const code_name BEARSSL_NAMES[] = {
+static const code_name BEARSSL_NAMES[] FLASH_TABLE = {
     {BR_ERR_BAD_PARAM, "BAD_PARAM"},
     {BR_ERR_BAD_STATE, "BAD_STATE"},
     {BR_ERR_UNSUPPORTED_VERSION, "UNSUPPORTED_VERSION"},
@@ -83,7 +92,7 @@ static const code_name BEARSSL_NAMES[] = {
 };
 
 /* TLS alerts the broker may send us (RFC 5246 7.2, RFC 8446 6.2). */
-static const code_name ALERT_NAMES[] = {
+static const alert_name ALERT_NAMES[] FLASH_TABLE = {
     {10, "SERVER_ALERT_UNEXPECTED_MESSAGE"},
     {20, "SERVER_ALERT_BAD_RECORD_MAC"},
     {40, "SERVER_ALERT_HANDSHAKE_FAILURE"},
@@ -105,10 +114,11 @@ static const code_name ALERT_NAMES[] = {
     {116, "SERVER_ALERT_CERTIFICATE_REQUIRED"},
 };
 
-static const char *lookup(const code_name *table, unsigned n, int code)
+template <typename T>
+static const char *lookup(const T *table, unsigned n, int code)
 {
     for (unsigned i = 0; i < n; i++) {
-        if (table[i].code == code) return table[i].name;
+        if (flash_u16(&table[i].code) == code) return table[i].name;
     }
     return 0;
 }
@@ -116,34 +126,34 @@ static const char *lookup(const code_name *table, unsigned n, int code)
 const char *tls_error_name(tls_reason reason, int err)
 {
     switch (reason) {
-    case TLS_REASON_NONE: return "";
-    case TLS_REASON_CLOCK_NOT_SET: return "CLOCK_NOT_SET";
-    case TLS_REASON_NOT_YET_VALID: return "X509_NOT_YET_VALID";
-    case TLS_REASON_EXPIRED: return "X509_EXPIRED";
-    case TLS_REASON_BAD_SERVER_IP: return "X509_BAD_SERVER_IP";
-    case TLS_REASON_PIN_MISMATCH: return "PIN_MISMATCH";
-    case TLS_REASON_FINGERPRINT_MISMATCH: return "FINGERPRINT_MISMATCH";
-    case TLS_REASON_VERSION: return "TLS_VERSION_UNSUPPORTED";
-    case TLS_REASON_CLOSED_IN_HANDSHAKE: return "HANDSHAKE_CLOSED";
-    case TLS_REASON_BAD_CONFIG: return "TLS_BAD_CONFIG";
-    case TLS_REASON_NOT_SERVER_CERT: return "X509_NOT_SERVER_CERT";
-    case TLS_REASON_NO_SAN: return "X509_NO_SAN";
-    case TLS_REASON_LEAF_IS_CA: return "X509_LEAF_IS_CA";
-    case TLS_REASON_CERT_UNREADABLE: return "X509_CERT_UNREADABLE";
-    case TLS_REASON_NOT_TLS: return "SERVER_NOT_TLS";
-    case TLS_REASON_SERVER_SILENT: return "SERVER_SILENT";
-    case TLS_REASON_HANDSHAKE_TIMEOUT: return "HANDSHAKE_TIMEOUT";
+    case TLS_REASON_NONE: return FLASH_STR("");
+    case TLS_REASON_CLOCK_NOT_SET: return FLASH_STR("CLOCK_NOT_SET");
+    case TLS_REASON_NOT_YET_VALID: return FLASH_STR("X509_NOT_YET_VALID");
+    case TLS_REASON_EXPIRED: return FLASH_STR("X509_EXPIRED");
+    case TLS_REASON_BAD_SERVER_IP: return FLASH_STR("X509_BAD_SERVER_IP");
+    case TLS_REASON_PIN_MISMATCH: return FLASH_STR("PIN_MISMATCH");
+    case TLS_REASON_FINGERPRINT_MISMATCH: return FLASH_STR("FINGERPRINT_MISMATCH");
+    case TLS_REASON_VERSION: return FLASH_STR("TLS_VERSION_UNSUPPORTED");
+    case TLS_REASON_CLOSED_IN_HANDSHAKE: return FLASH_STR("HANDSHAKE_CLOSED");
+    case TLS_REASON_BAD_CONFIG: return FLASH_STR("TLS_BAD_CONFIG");
+    case TLS_REASON_NOT_SERVER_CERT: return FLASH_STR("X509_NOT_SERVER_CERT");
+    case TLS_REASON_NO_SAN: return FLASH_STR("X509_NO_SAN");
+    case TLS_REASON_LEAF_IS_CA: return FLASH_STR("X509_LEAF_IS_CA");
+    case TLS_REASON_CERT_UNREADABLE: return FLASH_STR("X509_CERT_UNREADABLE");
+    case TLS_REASON_NOT_TLS: return FLASH_STR("SERVER_NOT_TLS");
+    case TLS_REASON_SERVER_SILENT: return FLASH_STR("SERVER_SILENT");
+    case TLS_REASON_HANDSHAKE_TIMEOUT: return FLASH_STR("HANDSHAKE_TIMEOUT");
     case TLS_REASON_BEARSSL: break;
     }
-    if (err == BR_ERR_OK) return "";
+    if (err == BR_ERR_OK) return FLASH_STR("");
     if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
         const char *n = lookup(ALERT_NAMES, sizeof ALERT_NAMES / sizeof ALERT_NAMES[0],
                                err - BR_ERR_RECV_FATAL_ALERT);
-        return n ? n : "SERVER_ALERT";
+        return n ? n : FLASH_STR("SERVER_ALERT");
     }
-    if (err >= BR_ERR_SEND_FATAL_ALERT) return "CLIENT_ALERT";
+    if (err >= BR_ERR_SEND_FATAL_ALERT) return FLASH_STR("CLIENT_ALERT");
     const char *n = lookup(BEARSSL_NAMES, sizeof BEARSSL_NAMES / sizeof BEARSSL_NAMES[0], err);
-    return n ? n : "TLS_ERROR";
+    return n ? n : FLASH_STR("TLS_ERROR");
 }
 
 const char *tls_error_hint(tls_reason reason, int err)
@@ -151,71 +161,71 @@ const char *tls_error_hint(tls_reason reason, int err)
 #if !TLS_ERROR_HINTS
     (void)reason;
     (void)err;
-    return "";
+    return FLASH_STR("");
 #else
     switch (reason) {
     case TLS_REASON_NONE:
-        return "";
+        return FLASH_STR("");
     case TLS_REASON_CLOCK_NOT_SET:
-        return "set the time first: the node must sync NTP before TLS (native node: system clock or --clock)";
+        return FLASH_STR("set the time first: the node must sync NTP before TLS (native node: system clock or --clock)");
     case TLS_REASON_NOT_YET_VALID:
-        return "the broker certificate is not valid yet: check the node's clock (NTP) and the certificate's notBefore";
+        return FLASH_STR("the broker certificate is not valid yet: check the node's clock (NTP) and the certificate's notBefore");
     case TLS_REASON_EXPIRED:
-        return "the broker certificate has expired: renew it with gen-certs and restart Mosquitto (or fix the node's clock)";
+        return FLASH_STR("the broker certificate has expired: renew it with gen-certs and restart Mosquitto (or fix the node's clock)");
     case TLS_REASON_BAD_SERVER_IP:
-        return "the broker certificate has no iPAddress SAN for this IP: connect by a name it lists or regenerate it with gen-certs including this IP";
+        return FLASH_STR("the broker certificate has no iPAddress SAN for this IP: connect by a name it lists or regenerate it with gen-certs including this IP");
     case TLS_REASON_PIN_MISMATCH:
-        return "the broker's public key is not the pinned one: check you reach the right broker; if its key changed, regenerate certs.h (gen-certs)";
+        return FLASH_STR("the broker's public key is not the pinned one: check you reach the right broker; if its key changed, regenerate certs.h (gen-certs)");
     case TLS_REASON_FINGERPRINT_MISMATCH:
-        return "the broker certificate is not the one whose fingerprint is configured: if it was renewed, regenerate certs.h (gen-certs)";
+        return FLASH_STR("the broker certificate is not the one whose fingerprint is configured: if it was renewed, regenerate certs.h (gen-certs)");
     case TLS_REASON_VERSION:
-        return "the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener";
+        return FLASH_STR("the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener");
     case TLS_REASON_CLOSED_IN_HANDSHAKE:
-        return "the broker closed the connection during the handshake: check the port (8883) and the Mosquitto log";
+        return FLASH_STR("the broker closed the connection during the handshake: check the port (8883) and the Mosquitto log");
     case TLS_REASON_BAD_CONFIG:
-        return "TLS is not configured completely: check the CA / pin / fingerprint, the client certificate and key, the buffer size (TLS_BUFFER_SIZE(512) at least) and the broker name (63 characters at most)";
+        return FLASH_STR("TLS is not configured completely: check the CA / pin / fingerprint, the client certificate and key, the buffer size (TLS_BUFFER_SIZE(512) at least) and the broker name (63 characters at most)");
     case TLS_REASON_NOT_SERVER_CERT:
-        return "the certificate offered is not a server certificate (no serverAuth usage): it may be a device's certificate; check the broker uses server.crt from gen-certs";
+        return FLASH_STR("the certificate offered is not a server certificate (no serverAuth usage): it may be a device's certificate; check the broker uses server.crt from gen-certs");
     case TLS_REASON_NO_SAN:
-        return "the broker certificate lists no names (no subjectAltName): re-issue it with gen-certs, which writes every --host name and IP";
+        return FLASH_STR("the broker certificate lists no names (no subjectAltName): re-issue it with gen-certs, which writes every --host name and IP");
     case TLS_REASON_LEAF_IS_CA:
-        return "the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt from gen-certs, not a CA";
+        return FLASH_STR("the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt from gen-certs, not a CA");
     case TLS_REASON_CERT_UNREADABLE:
-        return "the broker certificate could not be read: re-issue it with gen-certs";
+        return FLASH_STR("the broker certificate could not be read: re-issue it with gen-certs");
     case TLS_REASON_NOT_TLS:        /* one hint for both: each string costs RAM on the chip */
     case TLS_REASON_SERVER_SILENT:
-        return "not a TLS port: use the broker's TLS port, 8883";
+        return FLASH_STR("not a TLS port: use the broker's TLS port, 8883");
     case TLS_REASON_HANDSHAKE_TIMEOUT:
-        return "a busy broker or a lossy link";
+        return FLASH_STR("a busy broker or a lossy link");
     case TLS_REASON_BEARSSL:
         break;
     }
     switch (err) {
     case BR_ERR_OK:
-        return "";
+        return FLASH_STR("");
     case BR_ERR_X509_EXPIRED:
-        return "a certificate in the chain is outside its validity dates: check the node's clock, then renew with gen-certs";
+        return FLASH_STR("a certificate in the chain is outside its validity dates: check the node's clock, then renew with gen-certs");
     case BR_ERR_X509_BAD_SERVER_NAME:
-        return "the broker certificate does not list this host name in its SANs: use a name it lists or regenerate it with gen-certs";
+        return FLASH_STR("the broker certificate does not list this host name in its SANs: use a name it lists or regenerate it with gen-certs");
     case BR_ERR_X509_NOT_TRUSTED:
-        return "the broker certificate is not signed by the configured CA: check the CA (certs.h / --ca) is the ca.crt that signed server.crt";
+        return FLASH_STR("the broker certificate is not signed by the configured CA: check the CA (certs.h / --ca) is the ca.crt that signed server.crt");
     case BR_ERR_X509_TIME_UNKNOWN:
-        return "set the time first: the node must sync NTP before TLS";
+        return FLASH_STR("set the time first: the node must sync NTP before TLS");
     case BR_ERR_UNSUPPORTED_VERSION:
     case BR_ERR_RECV_FATAL_ALERT + 70:
-        return "the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener";
+        return FLASH_STR("the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener");
     case BR_ERR_BAD_CIPHER_SUITE:
-        return "no common cipher suite or curve: the default profile needs ECDHE_RSA with AES-128-GCM over X25519 (an RSA broker key); an EC broker key or no X25519 needs the compat profile";
+        return FLASH_STR("no common cipher suite or curve: the default profile needs ECDHE_RSA with ChaCha20-Poly1305 over X25519 (an RSA broker key); an EC broker key or no X25519 needs the compat profile");
     case BR_ERR_RECV_FATAL_ALERT + 40:
-        return "the broker refused the handshake: it requires a client certificate (use mutual TLS), or its key is EC / it lacks X25519 (use the compat TLS profile)";
+        return FLASH_STR("the broker refused the handshake: it requires a client certificate (use mutual TLS), or its key is EC / it lacks X25519 (use the compat TLS profile)");
     case BR_ERR_TOO_LARGE:
-        return "the broker sent a record larger than the TLS buffer: it must honour max_fragment_length (OpenSSL >= 1.1.1)";
+        return FLASH_STR("the broker sent a record larger than the TLS buffer: it must honour max_fragment_length (OpenSSL >= 1.1.1)");
     case BR_ERR_RECV_FATAL_ALERT + 42:
     case BR_ERR_RECV_FATAL_ALERT + 48:
     case BR_ERR_RECV_FATAL_ALERT + 116:
-        return "the broker rejected the client certificate: check the device certificate and key were issued by the broker's CA";
+        return FLASH_STR("the broker rejected the client certificate: check the device certificate and key were issued by the broker's CA");
     default:
-        return "";
+        return FLASH_STR("");
     }
 #endif
 }

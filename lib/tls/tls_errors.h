@@ -34,7 +34,8 @@ typedef enum tls_reason {
     TLS_REASON_HANDSHAKE_TIMEOUT   /* given up (connect timeout) in the middle of the handshake */
 } tls_reason;
 
-/* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. */
+/* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. Names and
+   hints are FLASH_STRs (lib/port/flash_str.h): in flash on the ESP8266, read with flash_char(). */
 const char *tls_error_name(tls_reason reason, int bearssl_err);
 /* One line telling the user what to do about it ("" if there is nothing useful to say). */
 const char *tls_error_hint(tls_reason reason, int bearssl_err);

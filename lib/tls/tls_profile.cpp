@@ -15,6 +15,8 @@
 
 #include "tls_transport.h"
 
+#include "flash_str.h"
+
 /* ChaCha20 in its constant-time implementation, Poly1305 with 32-bit multiplications only (the
    ESP8266 has no 32x32->64 multiply: ctmul would call __muldi3). */
 static void records_chapol(br_ssl_engine_context *eng)
@@ -85,11 +87,11 @@ const tls_profile tls_profile_compat = {
 const char *tls_suite_name(uint16_t suite)
 {
     switch (suite) {
-    case BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256";
-    case BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return "ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256";
-    case BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: return "ECDHE_RSA_WITH_AES_128_GCM_SHA256";
-    case BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: return "ECDHE_ECDSA_WITH_AES_128_GCM_SHA256";
-    default: return "?";
+    case BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: return FLASH_STR("ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256");
+    case BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: return FLASH_STR("ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256");
+    case BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: return FLASH_STR("ECDHE_RSA_WITH_AES_128_GCM_SHA256");
+    case BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: return FLASH_STR("ECDHE_ECDSA_WITH_AES_128_GCM_SHA256");
+    default: return FLASH_STR("?");
     }
 }
 

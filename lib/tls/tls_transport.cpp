@@ -9,6 +9,7 @@
 #include "tls_transport.h"
 
 #include "clock.h" /* HAL_CLOCK_VALID_AFTER_S: the clock contract epoch_ms follows */
+#include "flash_str.h" /* error names, hints and suite names stay in flash on the chip */
 #include "log_line.h"
 
 #include <string.h>
@@ -123,7 +124,7 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
             tb_str(&l.tb, ")");
         }
         const char *hint = tls_error_hint(reason, bearssl_err);
-        if (*hint != '\0') {
+        if (flash_char(hint) != '\0') {
             tb_str(&l.tb, ": ");
             tb_str(&l.tb, hint);
         }

@@ -65,7 +65,8 @@ extern const tls_profile tls_profile_default, tls_profile_compat;
 #define TLS_PROFILE_COMPAT (&tls_profile_compat)
 /* "default" or "compat" -> the profile; NULL for anything else. Links both. */
 const tls_profile *tls_profile_by_name(const char *name);
-/* "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" etc. for a suite of either profile; "?" otherwise. */
+/* "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" etc. for a suite of either profile; "?" otherwise.
+   A FLASH_STR (lib/port/flash_str.h), like the error names and hints. */
 const char *tls_suite_name(uint16_t suite);
 
 /* Installs the client certificate and key into the engine: tls_client_auth_rsa or _ec. */

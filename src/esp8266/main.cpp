@@ -20,6 +20,7 @@
 
 #include "config_check.h" /* refuses the example's placeholder WiFi name at build time */
 
+#include "flash_str.h"
 #include "hal_esp8266.h"
 #include "node_app.h"
 #include "node_certs.h"
@@ -142,8 +143,10 @@ void loop() {
     static uint32_t last_said;
     const uint32_t now = millis();
     if (last_said == 0 || now - last_said >= 5000) {
-        char line[160];
-        snprintf(line, sizeof(line), "node: config error: %s", setup_error);
+        char line[160] = "node: config error: ";
+        const size_t head = strlen(line);
+        /* not %s: a TLS error name is a FLASH_STR (lib/port/flash_str.h) */
+        flash_strlcpy(line + head, setup_error, sizeof(line) - head);
         hal.log(hal.ctx, line);
         last_said = now ? now : 1;
     }

@@ -326,6 +326,13 @@ describe('flash-size: the real image (built with the ESP8266 kit)', function () 
     }
   });
 
+  it('TLS error names and hints stay in flash, not in DRAM (.rodata) (issue 12)', () => {
+    const strings = (section: string): string => spawnSync('xtensa-lx106-elf-readelf', ['-p', section, elf('nodemcuv2')], { encoding: 'utf8' }).stdout;
+    assert.match(strings('.irom0.text'), /X509_NOT_TRUSTED/);
+    assert.match(strings('.irom0.text'), /is not signed by the configured CA/);
+    assert.doesNotMatch(strings('.rodata'), /X509_|SERVER_ALERT_|gen-certs/);
+  });
+
   it('the irom0 limit is the one in the kit\'s linker script (eagle.flash.4m1m.ld)', function () {
     const ld = path.join(kitDir(ROOT), 'ld', 'eagle.flash.4m1m.ld');
     if (!fs.existsSync(ld)) this.skip();
