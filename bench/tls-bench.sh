@@ -92,10 +92,10 @@ xt_sizeof=$(grep -Eo 'size_is<[0-9]+>' <<<"$sz_err" | head -1 | grep -Eo '[0-9]+
 xt_rodata=$(rodata)
 xt_rodata_nohints=$(rodata -DTLS_ERROR_HINTS=0)
 
-echo "BearSSL $(dpkg-query -W -f='${Version}' libbearssl-dev 2>/dev/null || echo '?') (Debian libbearssl-dev), i15 RSA, m15 EC, aes_ct, ghash_ctmul32."
+echo "BearSSL $(dpkg-query -W -f='${Version}' libbearssl-dev 2>/dev/null || echo '?') (Debian libbearssl-dev), i15 RSA, m15 EC, chacha20_ct, poly1305_ctmul32 (the default profile)."
 echo
 echo "Client instructions per handshake (valgrind --tool=callgrind, mean of $N, server: openssl s_server with"
-echo "the gen-certs broker certificate, ECDHE + AES-128-GCM, TLS 1.2, max fragment 1024):"
+echo "the gen-certs broker certificate, ECDHE_RSA + ChaCha20-Poly1305, TLS 1.2, max fragment 1024):"
 echo
 echo "| handshake | full | resumed |"
 echo "|---|---|---|"
@@ -105,6 +105,6 @@ echo
 echo "Static RAM on the host (x86-64): ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
 echo "On the ESP8266: tls_transport ${xt_sizeof} B + buffers 2458 B (max fragment 1024) or 1434 B (512)."
 echo "Peak stack (valgrind --tool=massif --stacks=yes, x86-64, whole process): ${stack_ca} B server auth, ${stack_mtls} B mutual TLS:"
-echo "over the ESP8266's 4 KB loop stack, so env nodemcuv2 runs the engine calls on the Arduino core's 6200-byte BearSSL stack (lib/hal_esp8266/tls_engine_thunks.h)."
+echo "x86-64 frames; the chip's own are in the section \"TLS handshake stack on the chip\" (bench/tls-stack.ts)."
 echo "lib/tls for xtensa-lx106 (-Os): text ${xt_text} B, data+bss ${xt_ram} B (BearSSL itself not included);"
 echo "of the text, .rodata ${xt_rodata} B (RAM on the ESP8266), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."

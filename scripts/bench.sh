@@ -17,7 +17,7 @@ if ! command -v valgrind >/dev/null 2>&1; then
   "${sudo_cmd[@]}" apt-get update -qq && DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq valgrind >/dev/null || exit 1
 fi
 
-SECTIONS=(real_image flash_size tls_handshake monitor_history tool_startup)
+SECTIONS=(real_image tls_stack flash_size tls_handshake monitor_history tool_startup)
 json_tmp=$(mktemp)
 
 # ---- the real ESP8266 image per env and TLS mode (bench/real-image.ts; needs the ESP8266 kit) --
@@ -25,6 +25,11 @@ json_tmp=$(mktemp)
 # to bench/results.json.
 bench_real_image() {
   npx ts-node bench/real-image.ts "$json_tmp"
+}
+
+# ---- the handshake's stack on the chip (bench/tls-stack.ts; needs the image built above) -------
+bench_tls_stack() {
+  npx ts-node bench/tls-stack.ts build/esp8266/nodemcuv2/firmware.elf
 }
 
 # ---- flash and RAM of the ESP8266 firmware (host-tools/flash-size.ts) ---------------------

@@ -7,9 +7,9 @@
  *
  * Why: the handshake's deepest call (the RSA check of the broker's ECDHE parameters:
  * br_ssl_hs_client_run > verify_SKE_sig > br_rsa_i15_pkcs1_vrfy > br_rsa_i15_public, whose frame
- * alone is 2,288 B) needs about 3.9 KB of stack inside BearSSL on the chip, measured from the
- * frames of the real image (docs/architecture.md "TLS on the node"); loop() runs on the ESP8266's
- * 4 KB "cont" stack with about 0.8 KB already used by the time the transport calls the engine.
+ * alone is 2,288 B) needs 3,872 B of stack inside BearSSL on the chip, from the frames of the real
+ * image (npx ts-node bench/tls-stack.ts); loop() runs on the ESP8266's 4 KB "cont" stack with
+ * 720 B of our frames already on it when the transport calls the engine: 4,592 B in all.
  * Called directly, the handshake would overwrite whatever lies below that stack. The core's own
  * BearSSL client has the same problem and solves it with stack thunks (cores/esp8266/StackThunk.h):
  * a thunk_<fn> switches the stack pointer to a separate 6200-byte stack, calls <fn>, checks a

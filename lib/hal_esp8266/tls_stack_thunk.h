@@ -1,6 +1,6 @@
 /*
  * tls_stack_thunk.h - runs lib/tls's BearSSL engine calls on the Arduino core's separate
- * BearSSL stack (see tls_engine_thunks.h for why: a handshake needs ~5.2 KB of stack, loop()
+ * BearSSL stack (see tls_engine_thunks.h for why: a handshake needs up to 4.6 KB of stack, loop()
  * has 4 KB).
  *
  * The core allocates that 6200-byte stack on the first stack_thunk_add_ref() and frees it on
