@@ -51,13 +51,14 @@ describe('doctor: command line', function () {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match(r.stdout, /✔ TLS handshake +completed \(TLSv1\.[23]/);
     assert.match(r.stdout, /✔ MQTT CONNECT +accepted as backend/);
-    assert.match(r.stdout, /^13 passed, 0 failed, 0 warnings, 0 skipped$/m);
+    assert.match(r.stdout, /✔ TLS profile the ESP8266 nodes need +default \(broker key RSA-2048, CA key RSA-2048\)/);
+    assert.match(r.stdout, /^14 passed, 0 failed, 0 warnings, 0 skipped$/m);
     assert.ok(!r.stdout.includes(pki.backendPassword), 'the password is never printed');
     const j = doctor(['--env', pki.env, '--port', String(b.port), '--dir', pki.dir, '--json']);
     assert.equal(j.code, 0);
     const parsed = JSON.parse(j.stdout) as { ok: boolean; checks: { id: string; status: string }[] };
     assert.equal(parsed.ok, true);
-    assert.equal(parsed.checks.length, 13);
+    assert.equal(parsed.checks.length, 14);
   });
 
   it('a failing check exits 1 and prints the fix', async () => {

@@ -52,6 +52,7 @@ describe('gen-certs: command line', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /CA: created/);
     assert.match(r.stdout, /devices: node01 /);
+    assert.match(r.stdout, /node TLS profile: default \(RSA broker key, RSA CA/);
     assert.match(r.stdout, /sudo install -m 600 -o mosquitto -g mosquitto/);
     assert.doesNotMatch(r.stdout + r.stderr, /PRIVATE KEY/);
     const t = openssl.text(path.join(dir, 'certs', 'server.crt'));

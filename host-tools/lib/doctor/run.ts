@@ -4,7 +4,8 @@
  * first failure is the one to fix. Local hygiene always runs.
  */
 import * as fs from 'fs';
-import { checkChain } from './chain';
+import { checkChain, chainsTo, readPemCerts } from './chain';
+import { checkNodeProfile } from './node-profile';
 import { checkClientCert } from './client-cert';
 import { checkNameResolution } from './dns';
 import { CERT_REQUIRED_RE, checkHandshake } from './handshake';
@@ -21,6 +22,7 @@ import { checkValidity } from './validity';
 const TLS_TITLES: [string, string][] = [
   ['tls-handshake', 'TLS handshake'],
   ['chain', 'chain verified by CA file'],
+  ['node-profile', 'TLS profile the ESP8266 nodes need'],
   ['san', 'host in certificate SANs'],
   ['validity', 'certificate validity'],
   ['tls-version', 'TLS >= 1.2 negotiated'],
@@ -89,12 +91,19 @@ async function networkChecks(o: DoctorOptions): Promise<CheckResult[]> {
     const clientCheck = certificateAlert(noCert) || certificateAlert(withCert) ? checkClientCert(noCert, withCert, s.clientCert) : null;
     return [
       ...out,
-      ...TLS_TITLES.slice(1, 5).map(([id, t]) => skip(id, t, why)),
+      ...TLS_TITLES.slice(1, 6).map(([id, t]) => skip(id, t, why)),
       clientCheck?.status === 'fail' ? clientCheck : skip('client-cert', 'client certificate', `${why} (${hs.summary}), so it says nothing about the client certificate`),
       skip('mqtt-connect', 'MQTT CONNECT', why),
     ];
   }
   out.push(checkChain(main.chain, s.caCert, main.authorizationError, s.tlsInsecure));
+  let root = null;
+  try {
+    root = s.caCert !== undefined ? chainsTo(main.chain, readPemCerts(s.caCert)) : null;
+  } catch {
+    root = null; /* the chain check above names an unreadable CA file */
+  }
+  out.push(checkNodeProfile(main.chain, root));
   if (s.tlsInsecure) {
     // The chain may verify here, yet the backend would accept any broker: a set-up to fix, not to pass.
     out.push({

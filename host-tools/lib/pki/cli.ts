@@ -45,6 +45,8 @@ export function genCerts(argv: readonly string[], io: Io, defaultDir: string): E
     `broker names: ${describeHosts(r.hostsBefore, r.hosts)}`,
     `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
     `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
+    // gen-certs makes RSA keys only (node-forge), so its brokers always suit the smallest node image.
+    'node TLS profile: default (RSA broker key, RSA CA: NODE_TLS_PROFILE_DEFAULT in include/config.h; an EC broker needs compat)',
     `broker config: ${rel(r.layout.mosquittoConf)}, passwd, acl; backend: ${rel(r.layout.env)}`,
     ...(r.backup !== null ? [`backup: the previous files are in ${rel(r.backup)} (copy them back to undo this run)`] : []),
     `broker settings (kept in ${rel(r.layout.settings)}): port ${r.settings.port}, mutual TLS ${r.settings.mtls ? 'on' : 'off'}, ` +
