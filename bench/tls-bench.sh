@@ -107,4 +107,4 @@ echo "On the ESP8266: tls_transport ${xt_sizeof} B + buffers 2458 B (max fragmen
 echo "Peak stack (valgrind --tool=massif --stacks=yes, x86-64, whole process): ${stack_ca} B server auth, ${stack_mtls} B mutual TLS:"
 echo "x86-64 frames; the chip's own are in the section \"TLS handshake stack on the chip\" (bench/tls-stack.ts)."
 echo "lib/tls for xtensa-lx106 (-Os): text ${xt_text} B, data+bss ${xt_ram} B (BearSSL itself not included);"
-echo "of the text, .rodata ${xt_rodata} B (RAM on the ESP8266), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."
+echo "of the text, .rodata ${xt_rodata} B without the chip's PROGMEM (the real image keeps the error names and hints in flash), ${xt_rodata_nohints} B with -DTLS_ERROR_HINTS=0."
