@@ -107,25 +107,25 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
     t->bearssl_err = bearssl_err;
 
     log_line l;
-    log_begin(&l, "tls: ");
+    log_begin(&l, FLASH_STR("tls: "));
     if (reason == TLS_REASON_CLOCK_NOT_SET) {
-        tb_str(&l.tb, "clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)");
+        tb_str(&l.tb, FLASH_STR("clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)"));
     } else if (result == TRANSPORT_ERR_TLS || result == TRANSPORT_ERR_CONFIG) {
-        tb_str(&l.tb, t->handshake_done ? "connection failed: " : "handshake failed: ");
+        tb_str(&l.tb, t->handshake_done ? FLASH_STR("connection failed: ") : FLASH_STR("handshake failed: "));
         tb_str(&l.tb, tls_error_name(reason, bearssl_err));
         if (reason == TLS_REASON_NOT_TLS) { /* what it did say, printable */
-            tb_str(&l.tb, " (it answered \"");
+            tb_str(&l.tb, FLASH_STR(" (it answered \""));
             for (uint8_t i = 0; i < t->rx_head_len; i++)
                 tb_char(&l.tb, t->rx_head[i] >= 0x20 && t->rx_head[i] < 0x7f ? (char)t->rx_head[i] : '.');
-            tb_str(&l.tb, "\")");
+            tb_str(&l.tb, FLASH_STR("\")"));
         } else if (reason == TLS_REASON_BEARSSL || bearssl_err != 0) {
-            tb_str(&l.tb, " (BearSSL error ");
+            tb_str(&l.tb, FLASH_STR(" (BearSSL error "));
             tb_u64(&l.tb, (uint32_t)bearssl_err);
-            tb_str(&l.tb, ")");
+            tb_str(&l.tb, FLASH_STR(")"));
         }
         const char *hint = tls_error_hint(reason, bearssl_err);
         if (flash_char(hint) != '\0') {
-            tb_str(&l.tb, ": ");
+            tb_str(&l.tb, FLASH_STR(": "));
             tb_str(&l.tb, hint);
         }
     } else {
@@ -196,14 +196,14 @@ static void on_handshake_done(tls_transport *t)
     }
 
     log_line l;
-    log_begin(&l, "tls: ");
-    tb_str(&l.tb, t->resumed ? "handshake ok (session resumed, id " : "handshake ok (full handshake, id ");
+    log_begin(&l, FLASH_STR("tls: "));
+    tb_str(&l.tb, t->resumed ? FLASH_STR("handshake ok (session resumed, id ") : FLASH_STR("handshake ok (full handshake, id "));
     tb_hex(&l.tb, p.session_id, p.session_id_len < 8 ? p.session_id_len : 8);
-    tb_str(&l.tb, ", TLS1.2 ");
+    tb_str(&l.tb, FLASH_STR(", TLS1.2 "));
     tb_str(&l.tb, tls_suite_name(p.cipher_suite));
-    tb_str(&l.tb, ", max fragment ");
+    tb_str(&l.tb, FLASH_STR(", max fragment "));
     tb_u64(&l.tb, (uint32_t)t->max_fragment);
-    tb_str(&l.tb, ")");
+    tb_str(&l.tb, FLASH_STR(")"));
     tls_log(t, &l);
     memset(&p, 0, sizeof p); /* the master secret lives on in the engine and the store only */
 }
