@@ -30,8 +30,7 @@ typedef struct {
     const char *err;
 } tcp_transport;
 
-static int tcp_open(transport *t, const char *host, uint16_t port)
-{
+static int tcp_open(transport *t, const char *host, uint16_t port) {
     tcp_transport *s = (tcp_transport *)t;
     struct addrinfo hints, *res = NULL;
     memset(&hints, 0, sizeof hints);
@@ -55,8 +54,7 @@ static int tcp_open(transport *t, const char *host, uint16_t port)
     return 0;
 }
 
-static int32_t tcp_read(transport *t, uint8_t *buf, size_t len)
-{
+static int32_t tcp_read(transport *t, uint8_t *buf, size_t len) {
     tcp_transport *s = (tcp_transport *)t;
     ssize_t n = recv(s->fd, buf, len, 0);
     if (n > 0) return (int32_t)n;
@@ -66,8 +64,7 @@ static int32_t tcp_read(transport *t, uint8_t *buf, size_t len)
     return TRANSPORT_ERR_IO;
 }
 
-static int32_t tcp_write(transport *t, const uint8_t *buf, size_t len)
-{
+static int32_t tcp_write(transport *t, const uint8_t *buf, size_t len) {
     tcp_transport *s = (tcp_transport *)t;
     ssize_t n = send(s->fd, buf, len, MSG_NOSIGNAL);
     if (n >= 0) return (int32_t)n;
@@ -76,8 +73,7 @@ static int32_t tcp_write(transport *t, const uint8_t *buf, size_t len)
     return TRANSPORT_ERR_IO;
 }
 
-static void tcp_close(transport *t)
-{
+static void tcp_close(transport *t) {
     tcp_transport *s = (tcp_transport *)t;
     if (s->fd >= 0) close(s->fd);
     s->fd = -1;
@@ -98,14 +94,12 @@ static int verbose = 0;
 static int64_t clock_s = 0;
 
 static int64_t bench_epoch_ms(void *) { return clock_s != 0 ? clock_s * 1000 : (int64_t)time(NULL) * 1000; }
-static void bench_log(void *, const char *line)
-{
+static void bench_log(void *, const char *line) {
     if (verbose) fprintf(stderr, "%s\n", line);
 }
 
 /* One connection: handshake, one application record, close. 0 on success. */
-static int one_connection(void)
-{
+static int one_connection(void) {
     if (tls.base.open(&tls.base, host, port) != 0) return -1;
     static const uint8_t msg[] = "bench\n";
     size_t sent = 0;
@@ -123,8 +117,7 @@ static int one_connection(void)
 }
 
 /* Kept out of line so callgrind's --toggle-collect can name them. */
-__attribute__((noinline)) int bench_full_handshakes(int n)
-{
+__attribute__((noinline)) int bench_full_handshakes(int n) {
     int ok = 0;
     for (int i = 0; i < n; i++) {
         tls_transport_forget_session(&tls);
@@ -133,8 +126,7 @@ __attribute__((noinline)) int bench_full_handshakes(int n)
     return ok;
 }
 
-__attribute__((noinline)) int bench_resumed_handshakes(int n)
-{
+__attribute__((noinline)) int bench_resumed_handshakes(int n) {
     int ok = 0;
     for (int i = 0; i < n; i++) {
         if (one_connection() == 0 && tls_transport_resumed(&tls)) ok++;
@@ -142,16 +134,13 @@ __attribute__((noinline)) int bench_resumed_handshakes(int n)
     return ok;
 }
 
-static void usage(void)
-{
-    fprintf(stderr,
-            "usage: tls_bench --port N [--host H] (--ca FILE | --pin HEX | --fingerprint HEX)\n"
-            "                 [--cert FILE --key FILE] [--server-name NAME] [--fragment 512|1024|2048|4096]\n"
-            "                 [--full N] [--resumed N] [--clock EPOCH_SECONDS] [--verbose]\n");
+static void usage(void) {
+    fprintf(stderr, "usage: tls_bench --port N [--host H] (--ca FILE | --pin HEX | --fingerprint HEX)\n"
+                    "                 [--cert FILE --key FILE] [--server-name NAME] [--fragment 512|1024|2048|4096]\n"
+                    "                 [--full N] [--resumed N] [--clock EPOCH_SECONDS] [--verbose]\n");
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int full = 10, resumed = 10;
     size_t fragment = TLS_DEFAULT_FRAGMENT;
     const char *ca = NULL, *cert = NULL, *key = NULL;
@@ -161,32 +150,66 @@ int main(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--verbose") == 0) { verbose = 1; continue; }
-        if (strcmp(a, "--help") == 0) { usage(); return 0; }
-        if (v == NULL) { usage(); return 2; }
+        if (strcmp(a, "--verbose") == 0) {
+            verbose = 1;
+            continue;
+        }
+        if (strcmp(a, "--help") == 0) {
+            usage();
+            return 0;
+        }
+        if (v == NULL) {
+            usage();
+            return 2;
+        }
         i++;
-        if (strcmp(a, "--host") == 0) host = v;
-        else if (strcmp(a, "--port") == 0) port = (uint16_t)atoi(v);
-        else if (strcmp(a, "--ca") == 0) ca = v;
-        else if (strcmp(a, "--cert") == 0) cert = v;
-        else if (strcmp(a, "--key") == 0) key = v;
-        else if (strcmp(a, "--server-name") == 0) cfg.server_name = v;
-        else if (strcmp(a, "--full") == 0) full = atoi(v);
-        else if (strcmp(a, "--resumed") == 0) resumed = atoi(v);
-        else if (strcmp(a, "--fragment") == 0) fragment = (size_t)atoi(v);
-        else if (strcmp(a, "--clock") == 0) clock_s = atoll(v);
+        if (strcmp(a, "--host") == 0)
+            host = v;
+        else if (strcmp(a, "--port") == 0)
+            port = (uint16_t)atoi(v);
+        else if (strcmp(a, "--ca") == 0)
+            ca = v;
+        else if (strcmp(a, "--cert") == 0)
+            cert = v;
+        else if (strcmp(a, "--key") == 0)
+            key = v;
+        else if (strcmp(a, "--server-name") == 0)
+            cfg.server_name = v;
+        else if (strcmp(a, "--full") == 0)
+            full = atoi(v);
+        else if (strcmp(a, "--resumed") == 0)
+            resumed = atoi(v);
+        else if (strcmp(a, "--fragment") == 0)
+            fragment = (size_t)atoi(v);
+        else if (strcmp(a, "--clock") == 0)
+            clock_s = atoll(v);
         else if (strcmp(a, "--pin") == 0) {
-            if (tls_parse_sha256_hex(v, pin) != 0) { fprintf(stderr, "tls_bench: --pin: not 64 hex digits\n"); return 2; }
+            if (tls_parse_sha256_hex(v, pin) != 0) {
+                fprintf(stderr, "tls_bench: --pin: not 64 hex digits\n");
+                return 2;
+            }
             cfg.mode = TLS_MODE_PIN;
             cfg.pin_sha256 = pin;
         } else if (strcmp(a, "--fingerprint") == 0) {
-            if (tls_parse_sha256_hex(v, fp) != 0) { fprintf(stderr, "tls_bench: --fingerprint: not 64 hex digits\n"); return 2; }
+            if (tls_parse_sha256_hex(v, fp) != 0) {
+                fprintf(stderr, "tls_bench: --fingerprint: not 64 hex digits\n");
+                return 2;
+            }
             cfg.mode = TLS_MODE_FINGERPRINT;
             cfg.fingerprint_sha256 = fp;
-        } else { usage(); return 2; }
+        } else {
+            usage();
+            return 2;
+        }
     }
-    if (port == 0) { usage(); return 2; }
-    if (ca != NULL && tls_credentials_load_ca(&creds, ca) != 0) { fprintf(stderr, "tls_bench: %s\n", creds.error); return 2; }
+    if (port == 0) {
+        usage();
+        return 2;
+    }
+    if (ca != NULL && tls_credentials_load_ca(&creds, ca) != 0) {
+        fprintf(stderr, "tls_bench: %s\n", creds.error);
+        return 2;
+    }
     if (cert != NULL && tls_credentials_load_client(&creds, cert, key ? key : "") != 0) {
         fprintf(stderr, "tls_bench: %s\n", creds.error);
         return 2;

@@ -28,8 +28,7 @@
 
 namespace {
 
-void fail(const char *what)
-{
+void fail(const char *what) {
     fprintf(stderr, "mqtt_session_fuzz: %s\n", what);
     abort();
 }
@@ -43,12 +42,12 @@ struct queued_msg {
 };
 
 struct harness {
-    transport t;            /* first member: the session's transport* is a harness* */
-    const uint8_t *stream;  /* broker -> node */
+    transport t;           /* first member: the session's transport* is a harness* */
+    const uint8_t *stream; /* broker -> node */
     size_t stream_len, released, delivered;
     bool open;
-    uint32_t conn;          /* connections opened so far */
-    size_t write_limit;     /* max bytes per write (0: all) */
+    uint32_t conn;      /* connections opened so far */
+    size_t write_limit; /* max bytes per write (0: all) */
     int fail_next_read;
     /* node -> broker, current connection */
     uint8_t out[4096];
@@ -58,7 +57,7 @@ struct harness {
     /* shadow framing of the broker stream on this connection */
     uint8_t hdr[5];
     size_t hdr_len;
-    uint32_t frame_left;    /* bytes of the current frame still to come */
+    uint32_t frame_left; /* bytes of the current frame still to come */
     bool frame_broken;
     queued_msg msgs[64];
     size_t msg_count;
@@ -66,8 +65,7 @@ struct harness {
 
 harness H;
 
-void shadow_rx(const uint8_t *p, size_t n)
-{
+void shadow_rx(const uint8_t *p, size_t n) {
     for (size_t i = 0; i < n && !H.frame_broken; i++) {
         if (H.frame_left) {
             H.frame_left--;
@@ -86,8 +84,7 @@ void shadow_rx(const uint8_t *p, size_t n)
     }
 }
 
-int h_open(transport *, const char *, uint16_t)
-{
+int h_open(transport *, const char *, uint16_t) {
     if (H.open) fail("open while already open");
     H.open = true;
     H.conn++;
@@ -100,8 +97,7 @@ int h_open(transport *, const char *, uint16_t)
     return 0;
 }
 
-int32_t h_read(transport *, uint8_t *buf, size_t len)
-{
+int32_t h_read(transport *, uint8_t *buf, size_t len) {
     if (!H.open) fail("read on a closed transport");
     if (H.fail_next_read) {
         H.fail_next_read = 0;
@@ -115,8 +111,7 @@ int32_t h_read(transport *, uint8_t *buf, size_t len)
     return (int32_t)n;
 }
 
-void check_packet(const uint8_t *p, size_t n)
-{
+void check_packet(const uint8_t *p, size_t n) {
     mqtt_broker_packet pk;
     if (mqtt_decode_broker(p, n, &pk) != MQTT_OK) fail("the node wrote a packet that does not decode");
     if (!H.got_connect) {
@@ -125,39 +120,36 @@ void check_packet(const uint8_t *p, size_t n)
         return;
     }
     switch (pk.type) {
-    case MQTT_CONNECT: fail("a second CONNECT on one connection"); break;
-    case MQTT_PUBACK:
-        if (++H.pubacks_sent > H.qos1_seen) fail("more PUBACKs than QoS 1 messages received");
-        break;
-    case MQTT_PUBLISH: {
-        if (pk.publish.qos != 1) fail("published with QoS 0");
-        if (pk.publish.topic_len == 6 && memcmp(pk.publish.topic, "st/ttt", 6) == 0) {
-            if (pk.publish.payload_len != 6 || memcmp(pk.publish.payload, "online", 6) != 0) fail("bad status");
+        case MQTT_CONNECT: fail("a second CONNECT on one connection"); break;
+        case MQTT_PUBACK:
+            if (++H.pubacks_sent > H.qos1_seen) fail("more PUBACKs than QoS 1 messages received");
+            break;
+        case MQTT_PUBLISH: {
+            if (pk.publish.qos != 1) fail("published with QoS 0");
+            if (pk.publish.topic_len == 6 && memcmp(pk.publish.topic, "st/ttt", 6) == 0) {
+                if (pk.publish.payload_len != 6 || memcmp(pk.publish.payload, "online", 6) != 0) fail("bad status");
+                break;
+            }
+            queued_msg *m = NULL;
+            for (size_t i = 0; i < H.msg_count; i++) {
+                if (H.msgs[i].packet_id == pk.packet_id && H.msgs[i].len == n &&
+                    memcmp(H.msgs[i].data + 1, p + 1, n - 1) == 0 && (H.msgs[i].data[0] | 0x08) == (p[0] | 0x08))
+                    m = &H.msgs[i];
+            }
+            if (m == NULL) fail("published a message nobody queued");
+            if (m->sent_on_conn == H.conn) fail("the same message twice on one connection");
+            if (m->sent_on_conn && !(p[0] & 0x08)) fail("a retransmission without DUP");
+            m->sent_on_conn = H.conn;
             break;
         }
-        queued_msg *m = NULL;
-        for (size_t i = 0; i < H.msg_count; i++) {
-            if (H.msgs[i].packet_id == pk.packet_id && H.msgs[i].len == n &&
-                memcmp(H.msgs[i].data + 1, p + 1, n - 1) == 0 && (H.msgs[i].data[0] | 0x08) == (p[0] | 0x08))
-                m = &H.msgs[i];
-        }
-        if (m == NULL) fail("published a message nobody queued");
-        if (m->sent_on_conn == H.conn) fail("the same message twice on one connection");
-        if (m->sent_on_conn && !(p[0] & 0x08)) fail("a retransmission without DUP");
-        m->sent_on_conn = H.conn;
-        break;
-    }
-    case MQTT_SUBSCRIBE:
-    case MQTT_PINGREQ:
-    case MQTT_DISCONNECT:
-        break;
-    default:
-        fail("the node wrote a packet type a client never sends");
+        case MQTT_SUBSCRIBE:
+        case MQTT_PINGREQ:
+        case MQTT_DISCONNECT: break;
+        default: fail("the node wrote a packet type a client never sends");
     }
 }
 
-int32_t h_write(transport *, const uint8_t *buf, size_t len)
-{
+int32_t h_write(transport *, const uint8_t *buf, size_t len) {
     if (!H.open) fail("write on a closed transport");
     if (len == 0) fail("zero-length write");
     if (H.write_limit && len > H.write_limit) len = H.write_limit;
@@ -175,8 +167,7 @@ int32_t h_write(transport *, const uint8_t *buf, size_t len)
     return (int32_t)len;
 }
 
-void h_close(transport *)
-{
+void h_close(transport *) {
     H.open = false;
     H.delivered = H.released; /* what was in flight on the dead connection is gone */
 }
@@ -184,21 +175,18 @@ void h_close(transport *)
 const char *h_name(const transport *) { return "EFUZZ"; }
 
 uint32_t rnd_state;
-uint32_t next_rand()
-{
+uint32_t next_rand() {
     rnd_state ^= rnd_state << 13;
     rnd_state ^= rnd_state >> 17;
     rnd_state ^= rnd_state << 5;
     return rnd_state;
 }
 uint32_t cb_random(void *) { return next_rand(); }
-void cb_log(void *, const char *line)
-{
+void cb_log(void *, const char *line) {
     if (strchr(line, '\n') || strchr(line, '\r')) fail("a log line with a line break");
 }
 uint32_t delivered_msgs;
-void cb_message(void *, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len, int)
-{
+void cb_message(void *, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len, int) {
     if (topic_len == 0 || topic_len > MQTT_MAX_TOPIC_LEN) fail("delivered topic length");
     if (len > MQTT_RX_SIZE) fail("delivered a payload larger than the receive buffer");
     /* Touch every byte: ASan checks the handler may read all it was given. */
@@ -210,8 +198,7 @@ void cb_message(void *, const char *topic, uint16_t topic_len, const uint8_t *pa
 
 mqtt_session S;
 
-void check_session(const mqtt_session *s, uint16_t limit)
-{
+void check_session(const mqtt_session *s, uint16_t limit) {
     if (s->count > limit || s->head >= MQTT_QUEUE_SLOTS || s->cursor > s->count) fail("queue indices");
     uint16_t pending = 0;
     for (uint16_t i = 0; i < MQTT_QUEUE_SLOTS; i++) {
@@ -240,8 +227,7 @@ void check_session(const mqtt_session *s, uint16_t limit)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 5) return 0;
     rnd_state = ((uint32_t)data[0] << 24 | (uint32_t)data[1] << 16 | (uint32_t)data[2] << 8 | data[3]) | 1;
     const uint8_t settings = data[4];

@@ -27,8 +27,7 @@
 
 namespace {
 
-void fail(const char *what)
-{
+void fail(const char *what) {
     fprintf(stderr, "node_app_fuzz: %s\n", what);
     abort();
 }
@@ -42,27 +41,23 @@ struct fake_hal_state {
 uint32_t h_millis(void *) { return fh.now; }
 int64_t h_epoch(void *) { return 1764091380000ll + fh.now; }
 uint32_t h_random(void *) { return 12345; }
-void h_log(void *, const char *line)
-{
+void h_log(void *, const char *line) {
     if (strchr(line, '\n') || strchr(line, '\r')) fail("a log line with a line break");
 }
 uint32_t h_boot(void *) { return 7; }
 int h_link(void *) { return 1; }
 int h_rssi(void *) { return -57; }
 void h_restart(void *) { fh.restarts++; }
-int h_pir(void *, uint8_t *raw, size_t)
-{
+int h_pir(void *, uint8_t *raw, size_t) {
     raw[0] = 0;
     return 1;
 }
-int h_dht(void *, uint8_t *f, size_t)
-{
+int h_dht(void *, uint8_t *f, size_t) {
     const uint8_t frame[5] = {0x01, 0x92, 0x00, 0xd7, 0x6a}; /* 40.2 %, 21.5 degC */
     memcpy(f, frame, 5);
     return 5;
 }
-int h_echo(void *, uint8_t *raw, size_t)
-{
+int h_echo(void *, uint8_t *raw, size_t) {
     const uint32_t us = 7195; /* 123.4 cm */
     for (int i = 0; i < 4; i++) raw[i] = (uint8_t)(us >> (8 * i));
     return 4;
@@ -71,38 +66,37 @@ void h_led(void *, int on) { fh.led = on; }
 void h_buzzer(void *, int on) { fh.buzzer = on; }
 
 const node_sensor sensors[] = {{&sensor_pir, h_pir, 0}, {&sensor_ultrasonic, h_echo, 0}, {&sensor_dht22, h_dht, 0}};
-node_hal hal = {0, h_millis, h_epoch, h_random, h_log, h_boot, h_link, h_rssi, h_restart,
-                sensors, 3, h_led, h_buzzer, 0};
+node_hal hal = {0,      h_millis,  h_epoch, h_random, h_log, h_boot,   h_link,
+                h_rssi, h_restart, sensors, 3,        h_led, h_buzzer, 0};
 node_app app;
 fake_transport ft;
 uint16_t next_in_id;
 
 /* The broker's side: acknowledge what the node sends, answer CONNECT and SUBSCRIBE. */
-void broker_step()
-{
+void broker_step() {
     mqtt_broker_packet p;
     while (fake_take(&ft, &p)) {
         uint8_t b[16];
         int32_t n;
         switch (p.type) {
-        case MQTT_CONNECT: fake_connack(&ft, 0); break;
-        case MQTT_SUBSCRIBE: {
-            const uint8_t codes[2] = {1, 1};
-            n = mqtt_encode_suback(b, sizeof b, p.packet_id, codes, 2);
-            fake_push(&ft, b, (size_t)n);
-            break;
-        }
-        case MQTT_PUBLISH:
-            if (p.publish.qos != 1) fail("the node published with QoS 0");
-            fake_puback(&ft, p.packet_id);
-            break;
-        case MQTT_PINGREQ: {
-            n = mqtt_encode_pingresp(b, sizeof b);
-            fake_push(&ft, b, (size_t)n);
-            break;
-        }
-        case MQTT_PUBACK: break;
-        default: fail("the node sent an unexpected packet");
+            case MQTT_CONNECT: fake_connack(&ft, 0); break;
+            case MQTT_SUBSCRIBE: {
+                const uint8_t codes[2] = {1, 1};
+                n = mqtt_encode_suback(b, sizeof b, p.packet_id, codes, 2);
+                fake_push(&ft, b, (size_t)n);
+                break;
+            }
+            case MQTT_PUBLISH:
+                if (p.publish.qos != 1) fail("the node published with QoS 0");
+                fake_puback(&ft, p.packet_id);
+                break;
+            case MQTT_PINGREQ: {
+                n = mqtt_encode_pingresp(b, sizeof b);
+                fake_push(&ft, b, (size_t)n);
+                break;
+            }
+            case MQTT_PUBACK: break;
+            default: fail("the node sent an unexpected packet");
         }
     }
     if (ft.out_taken == ft.out_len) ft.out_len = ft.out_taken = 0;
@@ -111,8 +105,7 @@ void broker_step()
 bool reset_seen;
 uint32_t reset_at;
 
-void poll_for(uint32_t ms)
-{
+void poll_for(uint32_t ms) {
     for (uint32_t t = 0; t <= ms; t += 50) {
         fh.now += 50;
         node_app_poll(&app);
@@ -125,8 +118,7 @@ void poll_for(uint32_t ms)
     }
 }
 
-bool mentions_reset(const uint8_t *p, size_t n)
-{
+bool mentions_reset(const uint8_t *p, size_t n) {
     for (size_t i = 0; i + 5 <= n; i++)
         if (memcmp(p + i, "reset", 5) == 0) return true;
     return false;
@@ -134,8 +126,7 @@ bool mentions_reset(const uint8_t *p, size_t n)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memset(&fh, 0, sizeof fh);
     fh.now = 1000;
     reset_seen = false;
@@ -170,7 +161,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         uint32_t duration = 0xdeadbeef;
         int ok = node_parse_alert(copy, len, &activate, &duration);
         if (ok != 0 && ok != 1) fail("node_parse_alert result");
-        if (ok && ((activate != 0 && activate != 1) || duration > NODE_BUZZER_MAX_MS)) fail("alert values out of range");
+        if (ok && ((activate != 0 && activate != 1) || duration > NODE_BUZZER_MAX_MS))
+            fail("alert values out of range");
 
         mqtt_publish pub;
         memset(&pub, 0, sizeof pub);

@@ -27,26 +27,31 @@
 
 namespace {
 
-void fail(const char *what)
-{
+void fail(const char *what) {
     fprintf(stderr, "scenario_fuzz: %s\n", what);
     abort();
 }
 
-void check_cmd(const scenario_cmd &c)
-{
+void check_cmd(const scenario_cmd &c) {
     switch (c.kind) {
-    case SC_NONE: break;
-    case SC_SENSOR: if (c.sensor >= sim_sensor_count) fail("sensor line out of the table"); break;
-    case SC_LINK: if (c.v[0] != 0 && c.v[0] != 1) fail("link not 0 or 1"); break;
-    case SC_RSSI: if (c.v[0] < -120 || c.v[0] > 0) fail("rssi out of range"); break;
-    case SC_WAIT: if (c.v[0] < 0 || c.v[0] > 86400000) fail("wait out of range"); break;
-    default: fail("unknown kind");
+        case SC_NONE: break;
+        case SC_SENSOR:
+            if (c.sensor >= sim_sensor_count) fail("sensor line out of the table");
+            break;
+        case SC_LINK:
+            if (c.v[0] != 0 && c.v[0] != 1) fail("link not 0 or 1");
+            break;
+        case SC_RSSI:
+            if (c.v[0] < -120 || c.v[0] > 0) fail("rssi out of range");
+            break;
+        case SC_WAIT:
+            if (c.v[0] < 0 || c.v[0] > 86400000) fail("wait out of range");
+            break;
+        default: fail("unknown kind");
     }
 }
 
-size_t line_of(const char *command)
-{
+size_t line_of(const char *command) {
     for (size_t i = 0; i < sim_sensor_count; i++)
         if (strcmp(sim_sensor_table[i].command, command) == 0) return i;
     fail("no such simulated sensor");
@@ -54,16 +59,14 @@ size_t line_of(const char *command)
 }
 
 /* Read a simulated sensor and decode it with its driver: NULL and values, or why not. */
-const char *read_back(const sim_sensors &s, size_t i, int *n, int32_t v[SENSOR_MAX_VALUES])
-{
+const char *read_back(const sim_sensors &s, size_t i, int *n, int32_t v[SENSOR_MAX_VALUES]) {
     uint8_t raw[SENSOR_RAW_MAX];
     *n = sim_sensor_table[i].read((void *)s.state[i], raw, sizeof raw);
     if (*n > (int)sizeof raw) fail("a read returned more than its buffer");
     return sim_sensor_table[i].driver->decode(raw, *n, v);
 }
 
-void check_sensors(const sim_sensors &s)
-{
+void check_sensors(const sim_sensors &s) {
     int32_t v[SENSOR_MAX_VALUES];
     int n;
     /* Every simulated sensor reads and decodes without crashing; a failure has a short name. */
@@ -81,7 +84,8 @@ void check_sensors(const sim_sensors &s)
     } else {
         const bool in_range = dht[1] >= -400 && dht[1] <= 800 && dht[2] >= 0 && dht[2] <= 1000;
         if (in_range) {
-            if (why || v[0] != dht[1] || v[1] != dht[2]) fail("the DHT22 frame does not decode to the scenario's values");
+            if (why || v[0] != dht[1] || v[1] != dht[2])
+                fail("the DHT22 frame does not decode to the scenario's values");
         } else if (!why) {
             fail("an out-of-range DHT22 value decoded as OK");
         }
@@ -92,7 +96,8 @@ void check_sensors(const sim_sensors &s)
     if (n == 4) {
         uint8_t raw[SENSOR_RAW_MAX];
         sim_sensor_table[line_of("distance")].read((void *)s.state[line_of("distance")], raw, sizeof raw);
-        int32_t us = (int32_t)((uint32_t)raw[0] | ((uint32_t)raw[1] << 8) | ((uint32_t)raw[2] << 16) | ((uint32_t)raw[3] << 24));
+        int32_t us =
+            (int32_t)((uint32_t)raw[0] | ((uint32_t)raw[1] << 8) | ((uint32_t)raw[2] << 16) | ((uint32_t)raw[3] << 24));
         if (us < 0 || us > 30000) fail("echo time out of range");
     }
     if (n < 0) {
@@ -119,8 +124,7 @@ void check_sensors(const sim_sensors &s)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     sim_sensors s;
     sim_sensors_init(&s);
     check_sensors(s);

@@ -25,14 +25,12 @@
 
 namespace {
 
-void fail(const char *what)
-{
+void fail(const char *what) {
     fprintf(stderr, "tls_cert_fuzz: %s\n", what);
     abort();
 }
 
-uint32_t next_rand(uint32_t *s)
-{
+uint32_t next_rand(uint32_t *s) {
     *s ^= *s << 13;
     *s ^= *s >> 17;
     *s ^= *s << 5;
@@ -40,12 +38,11 @@ uint32_t next_rand(uint32_t *s)
 }
 
 /* Everything the transport reads from a walk (not the parser's internal state). */
-void same_results(const tls_cert_walker &a, const tls_cert_walker &b, const char *what)
-{
+void same_results(const tls_cert_walker &a, const tls_cert_walker &b, const char *what) {
     if (a.error != b.error || a.done != b.done || a.ip_san_count != b.ip_san_count || a.ip_match != b.ip_match ||
-        a.san_found != b.san_found || a.dns_match != b.dns_match || a.is_ca != b.is_ca ||
-        a.eku_found != b.eku_found || a.eku_server != b.eku_server || a.spki_done != b.spki_done ||
-        a.validity_found != b.validity_found || a.pos != b.pos) {
+        a.san_found != b.san_found || a.dns_match != b.dns_match || a.is_ca != b.is_ca || a.eku_found != b.eku_found ||
+        a.eku_server != b.eku_server || a.spki_done != b.spki_done || a.validity_found != b.validity_found ||
+        a.pos != b.pos) {
         fail(what);
     }
     if (a.spki_done && memcmp(a.spki_sha256, b.spki_sha256, 32) != 0) fail(what);
@@ -53,9 +50,9 @@ void same_results(const tls_cert_walker &a, const tls_cert_walker &b, const char
     if ((a.validity_found & 2) && a.not_after != b.not_after) fail(what);
 }
 
-void check_ranges(const tls_cert_walker &w)
-{
-    if (w.depth > TLS_CERT_MAX_DEPTH || w.cap_len > TLS_IP_MAX || w.validity_found > 3) fail("walker state out of range");
+void check_ranges(const tls_cert_walker &w) {
+    if (w.depth > TLS_CERT_MAX_DEPTH || w.cap_len > TLS_IP_MAX || w.validity_found > 3)
+        fail("walker state out of range");
     if (w.error != 0 && w.error != 1) fail("error flag");
     if (w.ip_match && w.want_ip_len == 0) fail("an IP matched when none was asked for");
     if (w.dns_match && w.want_name == NULL) fail("a name matched when none was asked for");
@@ -64,8 +61,7 @@ void check_ranges(const tls_cert_walker &w)
 }
 
 void walk(tls_cert_walker *w, const uint8_t *ip, size_t ip_len, const char *name, const uint8_t *der, size_t len,
-          int how, uint32_t seed)
-{
+          int how, uint32_t seed) {
     tls_cert_walker_init(w, ip, ip_len, name);
     if (how == 0) {
         tls_cert_walker_push(w, der, len);
@@ -81,8 +77,7 @@ void walk(tls_cert_walker *w, const uint8_t *ip, size_t ip_len, const char *name
     check_ranges(*w);
 }
 
-void check_parse_ip(const char *text)
-{
+void check_parse_ip(const char *text) {
     uint8_t ours[TLS_IP_MAX], theirs[16];
     memset(ours, 0xee, sizeof ours);
     const size_t n = tls_parse_ip(text, ours);
@@ -100,8 +95,7 @@ void check_parse_ip(const char *text)
     if (n != 0) fail("tls_parse_ip accepted what inet_pton refuses");
 }
 
-bool digits(const uint8_t *s, size_t n, int *out)
-{
+bool digits(const uint8_t *s, size_t n, int *out) {
     int v = 0;
     for (size_t i = 0; i < n; i++) {
         if (s[i] < '0' || s[i] > '9') return false;
@@ -111,8 +105,7 @@ bool digits(const uint8_t *s, size_t n, int *out)
     return true;
 }
 
-void check_time(uint8_t tag, const uint8_t *s, size_t len)
-{
+void check_time(uint8_t tag, const uint8_t *s, size_t len) {
     int64_t ours = -12345;
     const int rc = tls_x509_time_to_epoch(tag, s, len, &ours);
     /* The reference: strict fields, then timegm() for the seconds (it would normalise a 31 April
@@ -138,13 +131,13 @@ void check_time(uint8_t tag, const uint8_t *s, size_t len)
                 tm.tm_mday == d && tm.tm_year == y - 1900;
         want = (int64_t)t;
     }
-    if (valid != (rc == 0)) fail(valid ? "tls_x509_time_to_epoch refused a valid time" : "tls_x509_time_to_epoch accepted an invalid time");
+    if (valid != (rc == 0))
+        fail(valid ? "tls_x509_time_to_epoch refused a valid time" : "tls_x509_time_to_epoch accepted an invalid time");
     if (valid && ours != want) fail("tls_x509_time_to_epoch disagrees with timegm");
     if (!valid && ours != -12345) fail("tls_x509_time_to_epoch wrote its output on failure");
 }
 
-void check_sha256_hex(const char *text)
-{
+void check_sha256_hex(const char *text) {
     uint8_t ours[32], want[32];
     const int rc = tls_parse_sha256_hex(text, ours);
     int n = 0, hi = -1;
@@ -152,13 +145,26 @@ void check_sha256_hex(const char *text)
     for (const char *p = text; *p && ok; p++) {
         if (*p == ':' || *p == ' ') continue;
         int v;
-        if (*p >= '0' && *p <= '9') v = *p - '0';
-        else if (*p >= 'a' && *p <= 'f') v = *p - 'a' + 10;
-        else if (*p >= 'A' && *p <= 'F') v = *p - 'A' + 10;
-        else { ok = false; break; }
-        if (n == 32) { ok = false; break; }
-        if (hi < 0) hi = v;
-        else { want[n++] = (uint8_t)(hi << 4 | v); hi = -1; }
+        if (*p >= '0' && *p <= '9')
+            v = *p - '0';
+        else if (*p >= 'a' && *p <= 'f')
+            v = *p - 'a' + 10;
+        else if (*p >= 'A' && *p <= 'F')
+            v = *p - 'A' + 10;
+        else {
+            ok = false;
+            break;
+        }
+        if (n == 32) {
+            ok = false;
+            break;
+        }
+        if (hi < 0)
+            hi = v;
+        else {
+            want[n++] = (uint8_t)(hi << 4 | v);
+            hi = -1;
+        }
     }
     ok = ok && n == 32 && hi < 0;
     if (ok != (rc == 0)) fail("tls_parse_sha256_hex verdict");
@@ -167,8 +173,7 @@ void check_sha256_hex(const char *text)
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 5) return 0;
     static const char *const names[] = {"broker.test", "localhost", "a.b.c.example.org", NULL};
     static const uint8_t ip4[4] = {127, 0, 0, 1};

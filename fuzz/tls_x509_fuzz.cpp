@@ -38,8 +38,8 @@ int64_t fixed_clock(void *) { return 1767225600000LL; } /* 2026-01-01 */
 /* A trust anchor: an RSA key the input cannot match, so CA mode exercises the chain logic. */
 const unsigned char TA_N[] = {0xc3, 0x5e, 0x11, 0x02, 0x93, 0x44, 0x17, 0x71, 0x0f, 0x21, 0x33, 0x45};
 const unsigned char TA_E[] = {0x01, 0x00, 0x01};
-unsigned char TA_DN[] = {0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04, 0x03,
-                         0x0c, 0x06, 'U', 'n', 'i', 't', 'C', 'A'};
+unsigned char TA_DN[] = {0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04,
+                         0x03, 0x0c, 0x06, 'U',  'n',  'i',  't',  'C',  'A'};
 br_x509_trust_anchor ta;
 const uint8_t EXPECTED[32] = {0x54, 0xd0, 0x0c, 0x42};
 
@@ -50,24 +50,21 @@ tls_transport *tls; /* on the heap: ASan red zones around it */
 uint8_t before[sizeof(tls_transport)];
 tls_session_blob store_before;
 
-uint32_t next_rand(uint32_t *s)
-{
+uint32_t next_rand(uint32_t *s) {
     *s ^= *s << 13;
     *s ^= *s >> 17;
     *s ^= *s << 5;
     return *s;
 }
 
-void fail(const char *what)
-{
+void fail(const char *what) {
     fprintf(stderr, "tls_x509_fuzz: %s\n", what);
     abort();
 }
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 5) return 0;
     static const tls_mode *const modes[] = {TLS_MODE_CA, TLS_MODE_PIN, TLS_MODE_FINGERPRINT};
     const tls_mode *mode = modes[data[0] % 3];
@@ -117,9 +114,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
         }
         (*v)->start_cert(v, (uint32_t)len);
-        if (first && mode != TLS_MODE_CA) {
-            memset((uint8_t *)&tls->x509 + dec_end, 0x3c, sizeof tls->x509 - dec_end);
-        }
+        if (first && mode != TLS_MODE_CA) { memset((uint8_t *)&tls->x509 + dec_end, 0x3c, sizeof tls->x509 - dec_end); }
         for (size_t off = 0; off < len;) {
             size_t n = 1 + next_rand(&seed) % 97;
             if (n > len - off) n = len - off;

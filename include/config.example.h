@@ -82,48 +82,48 @@
    56 bits of a reading's record: a BME280 with a DHT22 and an HC-SR04 does not fit (the build
    says so); the BME280 measures what the DHT22 does, so set NODE_SENSOR_DHT22 0 with it. */
 #ifndef NODE_SENSOR_PIR
-#define NODE_SENSOR_PIR 1        /* HC-SR501: sensors/pir/<id> */
+#define NODE_SENSOR_PIR 1 /* HC-SR501: sensors/pir/<id> */
 #endif
 #ifndef NODE_SENSOR_HCSR04
-#define NODE_SENSOR_HCSR04 1     /* HC-SR04: sensors/ultrasonic/<id> */
+#define NODE_SENSOR_HCSR04 1 /* HC-SR04: sensors/ultrasonic/<id> */
 #endif
 #ifndef NODE_SENSOR_DHT22
-#define NODE_SENSOR_DHT22 1      /* DHT22: sensors/dht22/<id> */
+#define NODE_SENSOR_DHT22 1 /* DHT22: sensors/dht22/<id> */
 #endif
 #ifndef NODE_SENSOR_BME280
-#define NODE_SENSOR_BME280 0     /* BME280 over I2C: sensors/bme280/<id>, adds pressure_hpa */
+#define NODE_SENSOR_BME280 0 /* BME280 over I2C: sensors/bme280/<id>, adds pressure_hpa */
 #endif
 
 /* ---- Pins (NodeMCU v2 labels in brackets) ---------------------------------------------- */
 #ifndef NODE_PIN_PIR
-#define NODE_PIN_PIR 14          /* D5: PIR OUT */
+#define NODE_PIN_PIR 14 /* D5: PIR OUT */
 #endif
 #ifndef NODE_PIN_HCSR04_TRIG
-#define NODE_PIN_HCSR04_TRIG 12  /* D6: HC-SR04 TRIG */
+#define NODE_PIN_HCSR04_TRIG 12 /* D6: HC-SR04 TRIG */
 #endif
 #ifndef NODE_PIN_HCSR04_ECHO
-#define NODE_PIN_HCSR04_ECHO 13  /* D7: HC-SR04 ECHO (5 V signal: use a divider to 3.3 V) */
+#define NODE_PIN_HCSR04_ECHO 13 /* D7: HC-SR04 ECHO (5 V signal: use a divider to 3.3 V) */
 #endif
 #ifndef NODE_PIN_DHT22
-#define NODE_PIN_DHT22 4         /* D2: DHT22 DATA (10 k pull-up to 3.3 V) */
+#define NODE_PIN_DHT22 4 /* D2: DHT22 DATA (10 k pull-up to 3.3 V) */
 #endif
 /* BME280 (I2C, 3.3 V): SDA on D2 (the DHT22's pin, free when the BME280 replaces it), SCL on
    D3 (GPIO0: the bus pull-up keeps it high at boot, as the boot mode needs). Address 0x76 with
    SDO to GND (most breakout boards), 0x77 with SDO to 3.3 V. */
 #ifndef NODE_PIN_BME280_SDA
-#define NODE_PIN_BME280_SDA 4    /* D2 */
+#define NODE_PIN_BME280_SDA 4 /* D2 */
 #endif
 #ifndef NODE_PIN_BME280_SCL
-#define NODE_PIN_BME280_SCL 0    /* D3 */
+#define NODE_PIN_BME280_SCL 0 /* D3 */
 #endif
 #ifndef NODE_BME280_ADDRESS
 #define NODE_BME280_ADDRESS 0x76
 #endif
 #ifndef NODE_PIN_LED
-#define NODE_PIN_LED 2           /* D4: on-board LED, active low */
+#define NODE_PIN_LED 2 /* D4: on-board LED, active low */
 #endif
 #ifndef NODE_PIN_BUZZER
-#define NODE_PIN_BUZZER 5        /* D1: active buzzer module (sounds while the pin is high) */
+#define NODE_PIN_BUZZER 5 /* D1: active buzzer module (sounds while the pin is high) */
 #endif
 
 /* ---- Time (TLS checks certificate dates against it) ------------------------------------ */

@@ -25,6 +25,7 @@ have_pkg picolibc-xtensa-lx106-elf || need+=(picolibc-xtensa-lx106-elf)
 have_cmd chromium || need+=(chromium)
 have_cmd clang++ || need+=(clang)                                # libFuzzer targets (fuzz/)
 have_pkg libclang-rt-14-dev || need+=(libclang-rt-14-dev)        # clang's fuzzer and sanitizer runtimes
+have_cmd clang-format || need+=(clang-format)                    # the C++ style check (scripts/format.sh)
 
 if [ ${#need[@]} -gt 0 ]; then
   echo "bootstrap: installing ${need[*]}"

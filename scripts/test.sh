@@ -46,6 +46,13 @@ else
   tail -40 "$log_dir/xtensa.log"; step_fail "xtensa-lx106 build"
 fi
 
+echo "== C++ format (clang-format, .clang-format; bash scripts/format.sh fixes it)"
+if bash scripts/format.sh --check >"$log_dir/format.log" 2>&1; then
+  tail -1 "$log_dir/format.log"; passed=$((passed + 1))
+else
+  tail -20 "$log_dir/format.log"; step_fail "C++ format"
+fi
+
 echo "== fuzz (libFuzzer, every target, ${FUZZ_BUDGET:-140} s in all unless FUZZ_SECONDS is set)"
 if bash scripts/fuzz.sh 2>&1 | tee "$log_dir/fuzz.log"; [ "${PIPESTATUS[0]}" -eq 0 ]; then
   passed=$((passed + $(grep -c ', 0 crashes' "$log_dir/fuzz.log")))

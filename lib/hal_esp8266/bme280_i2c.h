@@ -15,10 +15,10 @@
 #include <stdint.h>
 
 struct bme280_i2c {
-    uint8_t sda, scl;   /* GPIO numbers */
-    uint8_t address;    /* 0x76 (SDO to GND) or 0x77 (SDO to VDDIO) */
-    uint8_t started;    /* chip found, calibration cached, normal mode on */
-    uint8_t calib[33];  /* registers 0x88..0xA1, 0xE1..0xE7 */
+    uint8_t sda, scl;  /* GPIO numbers */
+    uint8_t address;   /* 0x76 (SDO to GND) or 0x77 (SDO to VDDIO) */
+    uint8_t started;   /* chip found, calibration cached, normal mode on */
+    uint8_t calib[33]; /* registers 0x88..0xA1, 0xE1..0xE7 */
 };
 
 /* node_sensor.read with ctx = a bme280_i2c: BME280_RAW_SIZE bytes, or HAL_SENSOR_NO_ANSWER. */

@@ -89,9 +89,7 @@ static uint32_t hal_next_boot_count(void *) {
     EEPROM.begin(sizeof(rec));
     EEPROM.get(0, rec);
     uint32_t count = 0;
-    if (rec.magic == kBootMagic && rec.check == ~(rec.magic ^ rec.count)) {
-        count = rec.count;
-    }
+    if (rec.magic == kBootMagic && rec.check == ~(rec.magic ^ rec.count)) { count = rec.count; }
     count++;
     rec.magic = kBootMagic;
     rec.count = count;
@@ -112,14 +110,14 @@ static void hal_restart(void *) { ESP.restart(); }
 
 static const char *wifi_status_name(int status) {
     switch (status) {
-    case WL_IDLE_STATUS: return "IDLE";
-    case WL_NO_SSID_AVAIL: return "NO_SSID_AVAIL (check NODE_WIFI_SSID, is the AP in range?)";
-    case WL_CONNECTED: return "CONNECTED";
-    case WL_CONNECT_FAILED: return "CONNECT_FAILED";
-    case WL_CONNECTION_LOST: return "CONNECTION_LOST";
-    case WL_WRONG_PASSWORD: return "WRONG_PASSWORD (check NODE_WIFI_PASSWORD)";
-    case WL_DISCONNECTED: return "DISCONNECTED";
-    default: return "UNKNOWN";
+        case WL_IDLE_STATUS: return "IDLE";
+        case WL_NO_SSID_AVAIL: return "NO_SSID_AVAIL (check NODE_WIFI_SSID, is the AP in range?)";
+        case WL_CONNECTED: return "CONNECTED";
+        case WL_CONNECT_FAILED: return "CONNECT_FAILED";
+        case WL_CONNECTION_LOST: return "CONNECTION_LOST";
+        case WL_WRONG_PASSWORD: return "WRONG_PASSWORD (check NODE_WIFI_PASSWORD)";
+        case WL_DISCONNECTED: return "DISCONNECTED";
+        default: return "UNKNOWN";
     }
 }
 
@@ -145,9 +143,7 @@ static int32_t wait_for_level(uint8_t pin, int level, uint32_t timeout_us) {
     const uint32_t start = ESP.getCycleCount();
     const uint32_t limit = microsecondsToClockCycles(timeout_us);
     while (digitalRead(pin) != level) {
-        if (ESP.getCycleCount() - start > limit) {
-            return -1;
-        }
+        if (ESP.getCycleCount() - start > limit) { return -1; }
     }
     return static_cast<int32_t>(ESP.getCycleCount() - start);
 }
@@ -164,33 +160,24 @@ static int dht22_read_bus(uint8_t pin, uint8_t frame[5]) {
         esp8266::InterruptLock no_irq; /* bit stream only: restored at the end of this block */
         pinMode(pin, INPUT_PULLUP);
         /* Response: released high (20-40 us), sensor low 80 us, sensor high 80 us. */
-        if (wait_for_level(pin, LOW, kDhtEdgeTimeoutUs) < 0 ||
-            wait_for_level(pin, HIGH, kDhtEdgeTimeoutUs) < 0 ||
+        if (wait_for_level(pin, LOW, kDhtEdgeTimeoutUs) < 0 || wait_for_level(pin, HIGH, kDhtEdgeTimeoutUs) < 0 ||
             wait_for_level(pin, LOW, kDhtEdgeTimeoutUs) < 0) {
             return HAL_SENSOR_NO_ANSWER;
         }
         /* 40 bits: each a ~50 us low, then a high whose width is the bit. */
         for (int i = 0; i < 40; i++) {
-            if (wait_for_level(pin, HIGH, kDhtEdgeTimeoutUs) < 0) {
-                return HAL_SENSOR_NO_ANSWER;
-            }
+            if (wait_for_level(pin, HIGH, kDhtEdgeTimeoutUs) < 0) { return HAL_SENSOR_NO_ANSWER; }
             int32_t high = wait_for_level(pin, LOW, kDhtEdgeTimeoutUs);
-            if (high < 0) {
-                return HAL_SENSOR_NO_ANSWER;
-            }
+            if (high < 0) { return HAL_SENSOR_NO_ANSWER; }
             high_cycles[i] = static_cast<uint32_t>(high);
         }
     }
     /* Classify outside the critical section. */
     const uint32_t one = microsecondsToClockCycles(kDhtOneThresholdUs);
-    for (int i = 0; i < 5; i++) {
-        frame[i] = 0;
-    }
+    for (int i = 0; i < 5; i++) { frame[i] = 0; }
     for (int i = 0; i < 40; i++) {
         frame[i / 8] = static_cast<uint8_t>(frame[i / 8] << 1);
-        if (high_cycles[i] > one) {
-            frame[i / 8] |= 1;
-        }
+        if (high_cycles[i] > one) { frame[i / 8] |= 1; }
     }
     return 5; /* checksum is checked by dht22_decode() in the core */
 }
@@ -209,9 +196,7 @@ int hal_esp8266_read_dht22(void *ctx, uint8_t *frame, size_t cap) {
         b->dht_last_ms = now;
         b->dht_have_last = 1;
     }
-    for (int i = 0; i < 5; i++) {
-        frame[i] = b->dht_last_frame[i];
-    }
+    for (int i = 0; i < 5; i++) { frame[i] = b->dht_last_frame[i]; }
     return b->dht_last_result;
 }
 
@@ -228,9 +213,7 @@ static int32_t hcsr04_echo_us(hal_esp8266 *b) {
     /* A previous echo still high (no obstacle: ~38 ms) would be measured as ours. */
     uint32_t t0 = micros();
     while (digitalRead(echo) == HIGH) {
-        if (micros() - t0 > kEchoTimeoutUs) {
-            return -1;
-        }
+        if (micros() - t0 > kEchoTimeoutUs) { return -1; }
     }
     digitalWrite(trig, LOW);
     delayMicroseconds(2);
@@ -240,15 +223,11 @@ static int32_t hcsr04_echo_us(hal_esp8266 *b) {
 
     t0 = micros();
     while (digitalRead(echo) == LOW) {
-        if (micros() - t0 > kEchoTimeoutUs) {
-            return -1;
-        }
+        if (micros() - t0 > kEchoTimeoutUs) { return -1; }
     }
     const uint32_t rise = micros();
     while (digitalRead(echo) == HIGH) {
-        if (micros() - rise > kEchoTimeoutUs) {
-            return -1;
-        }
+        if (micros() - rise > kEchoTimeoutUs) { return -1; }
     }
     return static_cast<int32_t>(micros() - rise);
 }
@@ -256,9 +235,7 @@ static int32_t hcsr04_echo_us(hal_esp8266 *b) {
 int hal_esp8266_read_ultrasonic(void *ctx, uint8_t *raw, size_t cap) {
     const int32_t us = hcsr04_echo_us(as_board(ctx));
     if (us < 0 || cap < 4) return HAL_SENSOR_NO_ANSWER;
-    for (int i = 0; i < 4; i++) {
-        raw[i] = static_cast<uint8_t>(static_cast<uint32_t>(us) >> (8 * i));
-    }
+    for (int i = 0; i < 4; i++) { raw[i] = static_cast<uint8_t>(static_cast<uint32_t>(us) >> (8 * i)); }
     return 4;
 }
 
@@ -326,8 +303,8 @@ void hal_esp8266_poll(hal_esp8266 *board) {
         if (status == WL_CONNECTED) {
             /* Octets, not IPAddress::toString(): that builds a heap String. */
             const IPAddress ip = WiFi.localIP();
-            snprintf(line, sizeof(line), "node: wifi up ip=%u.%u.%u.%u rssi=%d", ip[0], ip[1],
-                     ip[2], ip[3], static_cast<int>(WiFi.RSSI()));
+            snprintf(line, sizeof(line), "node: wifi up ip=%u.%u.%u.%u rssi=%d", ip[0], ip[1], ip[2], ip[3],
+                     static_cast<int>(WiFi.RSSI()));
         } else {
             snprintf(line, sizeof(line), "node: wifi down status=%s", wifi_status_name(status));
             board->wifi_begin_ms = millis();
@@ -343,8 +320,7 @@ void hal_esp8266_poll(hal_esp8266 *board) {
     }
     if (!board->clock_was_set && hal_esp8266_clock_is_set()) {
         board->clock_was_set = 1;
-        snprintf(line, sizeof(line), "node: clock set by NTP, epoch=%lu",
-                 static_cast<unsigned long>(time(nullptr)));
+        snprintf(line, sizeof(line), "node: clock set by NTP, epoch=%lu", static_cast<unsigned long>(time(nullptr)));
         hal_log(board, line);
     }
 }

@@ -34,8 +34,8 @@ struct hal_esp8266_config {
     uint8_t pin_hcsr04_trig;
     uint8_t pin_hcsr04_echo;
     uint8_t pin_dht22;
-    uint8_t pin_led;         /* active low (the NodeMCU's on-board LED on GPIO2) */
-    uint8_t pin_buzzer;      /* active buzzer module: high = sounding */
+    uint8_t pin_led;    /* active low (the NodeMCU's on-board LED on GPIO2) */
+    uint8_t pin_buzzer; /* active buzzer module: high = sounding */
 };
 
 struct hal_esp8266 {
@@ -52,7 +52,7 @@ struct hal_esp8266 {
     uint32_t dht_last_ms;
     uint8_t dht_last_frame[5];
     uint8_t pir_ready, dht_ready, hcsr04_ready; /* pins set up by the first read */
-    flash_io flash;          /* the reading ring's region (flash_region.h) */
+    flash_io flash;                             /* the reading ring's region (flash_region.h) */
 };
 
 /* Sets up pins, serial is assumed begun by the caller; starts WiFi (non-blocking) and SNTP, and

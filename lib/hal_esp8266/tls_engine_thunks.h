@@ -47,8 +47,7 @@ void thunk_tls_engine_sendapp_ack(br_ssl_engine_context *cc, size_t len);
 void thunk_tls_engine_sendrec_ack(br_ssl_engine_context *cc, size_t len);
 void thunk_tls_engine_flush(br_ssl_engine_context *cc, int force);
 void thunk_tls_engine_close(br_ssl_engine_context *cc);
-int thunk_tls_engine_client_reset(br_ssl_client_context *cc, const char *server_name,
-                                  int resume_session);
+int thunk_tls_engine_client_reset(br_ssl_client_context *cc, const char *server_name, int resume_session);
 
 #ifdef __cplusplus
 }
@@ -58,8 +57,8 @@ int thunk_tls_engine_client_reset(br_ssl_client_context *cc, const char *server_
 #define br_ssl_engine_recvrec_ack thunk_tls_engine_recvrec_ack
 #define br_ssl_engine_sendapp_ack thunk_tls_engine_sendapp_ack
 #define br_ssl_engine_sendrec_ack thunk_tls_engine_sendrec_ack
-#define br_ssl_engine_flush thunk_tls_engine_flush
-#define br_ssl_engine_close thunk_tls_engine_close
-#define br_ssl_client_reset thunk_tls_engine_client_reset
+#define br_ssl_engine_flush       thunk_tls_engine_flush
+#define br_ssl_engine_close       thunk_tls_engine_close
+#define br_ssl_client_reset       thunk_tls_engine_client_reset
 
 #endif

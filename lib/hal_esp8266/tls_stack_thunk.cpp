@@ -64,8 +64,7 @@ make_stack_thunk(tls_engine_client_reset);
    call would run on a freed or NULL stack). */
 static void require_stack(const char *fn) {
     if (refs_held == 0) {
-        fprintf(stderr, "tls: %s called without a stack-thunk reference (would crash on the chip)\n",
-                fn);
+        fprintf(stderr, "tls: %s called without a stack-thunk reference (would crash on the chip)\n", fn);
         abort();
     }
 }
@@ -95,8 +94,7 @@ void thunk_tls_engine_close(br_ssl_engine_context *cc) {
     require_stack(__func__);
     br_ssl_engine_close(cc);
 }
-int thunk_tls_engine_client_reset(br_ssl_client_context *cc, const char *server_name,
-                                  int resume_session) {
+int thunk_tls_engine_client_reset(br_ssl_client_context *cc, const char *server_name, int resume_session) {
     require_stack(__func__);
     return br_ssl_client_reset(cc, server_name, resume_session);
 }

@@ -6,9 +6,7 @@
 #include <ESP8266WiFi.h>
 
 static wifi_tcp_transport *as_tcp(transport *t) { return reinterpret_cast<wifi_tcp_transport *>(t); }
-static const wifi_tcp_transport *as_tcp(const transport *t) {
-    return reinterpret_cast<const wifi_tcp_transport *>(t);
-}
+static const wifi_tcp_transport *as_tcp(const transport *t) { return reinterpret_cast<const wifi_tcp_transport *>(t); }
 
 static void set_error(wifi_tcp_transport *t, const char *name, const char *hint) {
     t->err_name = name;
@@ -65,9 +63,7 @@ static int32_t tcp_write(transport *base, const uint8_t *buf, size_t len) {
         return TRANSPORT_ERR_CLOSED;
     }
     const int room = t->client.availableForWrite();
-    if (room <= 0 || len == 0) {
-        return 0;
-    }
+    if (room <= 0 || len == 0) { return 0; }
     const size_t n = static_cast<size_t>(room) < len ? static_cast<size_t>(room) : len;
     return static_cast<int32_t>(t->client.write(buf, n));
 }

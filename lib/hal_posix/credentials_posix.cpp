@@ -11,42 +11,35 @@
 
 #include "tls_cert.h"
 
-static void set_error(tls_credentials *c, const char *path, const char *what)
-{
+static void set_error(tls_credentials *c, const char *path, const char *what) {
     snprintf(c->error, sizeof c->error, "%s: %s", path, what);
 }
 
-static uint8_t *arena_alloc(tls_credentials *c, size_t len)
-{
+static uint8_t *arena_alloc(tls_credentials *c, size_t len) {
     if (len > sizeof c->arena - c->used) return NULL;
     uint8_t *p = c->arena + c->used;
     c->used += len;
     return p;
 }
 
-static uint8_t *arena_copy(tls_credentials *c, const void *src, size_t len)
-{
+static uint8_t *arena_copy(tls_credentials *c, const void *src, size_t len) {
     uint8_t *p = arena_alloc(c, len);
     if (p != NULL && len > 0) memcpy(p, src, len);
     return p;
 }
 
-void tls_credentials_init(tls_credentials *c)
-{
-    memset(c, 0, sizeof *c);
-}
+void tls_credentials_init(tls_credentials *c) { memset(c, 0, sizeof *c); }
 
 /* ---------------------------------------------------------------- PEM */
 
 typedef struct {
     tls_credentials *c;
-    uint8_t *start;      /* DER of the current object, at the end of the arena */
+    uint8_t *start; /* DER of the current object, at the end of the arena */
     size_t len;
     int overflow;
 } pem_sink;
 
-static void pem_append(void *ctx, const void *data, size_t len)
-{
+static void pem_append(void *ctx, const void *data, size_t len) {
     pem_sink *s = (pem_sink *)ctx;
     if (s->overflow) return;
     if (arena_copy(s->c, data, len) == NULL) {
@@ -63,15 +56,13 @@ typedef struct {
 } pem_object;
 
 /* "CERTIFICATE" or the older "X509 CERTIFICATE" label. */
-static int pem_is_certificate(const pem_object *o)
-{
+static int pem_is_certificate(const pem_object *o) {
     return strcmp(o->name, "CERTIFICATE") == 0 || strcmp(o->name, "X509 CERTIFICATE") == 0;
 }
 
 /* Decodes every PEM object of a file into the arena. Returns the count, or -1: then the arena is
    as it was (a file that turns bad half-way must not keep the room its first objects took). */
-static int read_pem_objects(tls_credentials *c, const char *path, pem_object *objs, int max_objs)
-{
+static int read_pem_objects(tls_credentials *c, const char *path, pem_object *objs, int max_objs) {
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         set_error(c, path, strerror(errno));
@@ -104,33 +95,32 @@ static int read_pem_objects(tls_credentials *c, const char *path, pem_object *ob
         while (off < n) {
             off += br_pem_decoder_push(&pc, buf + off, n - off);
             switch (br_pem_decoder_event(&pc)) {
-            case BR_PEM_BEGIN_OBJ:
-                if (count == max_objs) {
+                case BR_PEM_BEGIN_OBJ:
+                    if (count == max_objs) {
+                        fclose(f);
+                        set_error(c, path, "too many PEM objects");
+                        return -1;
+                    }
+                    snprintf(objs[count].name, sizeof objs[count].name, "%s", br_pem_decoder_name(&pc));
+                    sink.start = c->arena + c->used;
+                    sink.len = 0;
+                    br_pem_decoder_setdest(&pc, pem_append, &sink);
+                    break;
+                case BR_PEM_END_OBJ:
+                    if (sink.overflow) {
+                        fclose(f);
+                        set_error(c, path, "too large for the credentials buffer");
+                        return -1;
+                    }
+                    objs[count].der = sink.start;
+                    objs[count].len = sink.len;
+                    count++;
+                    break;
+                case BR_PEM_ERROR:
                     fclose(f);
-                    set_error(c, path, "too many PEM objects");
+                    set_error(c, path, "not a valid PEM file");
                     return -1;
-                }
-                snprintf(objs[count].name, sizeof objs[count].name, "%s", br_pem_decoder_name(&pc));
-                sink.start = c->arena + c->used;
-                sink.len = 0;
-                br_pem_decoder_setdest(&pc, pem_append, &sink);
-                break;
-            case BR_PEM_END_OBJ:
-                if (sink.overflow) {
-                    fclose(f);
-                    set_error(c, path, "too large for the credentials buffer");
-                    return -1;
-                }
-                objs[count].der = sink.start;
-                objs[count].len = sink.len;
-                count++;
-                break;
-            case BR_PEM_ERROR:
-                fclose(f);
-                set_error(c, path, "not a valid PEM file");
-                return -1;
-            default:
-                break;
+                default: break;
             }
         }
     }
@@ -142,8 +132,7 @@ static int read_pem_objects(tls_credentials *c, const char *path, pem_object *ob
     return count;
 }
 
-static int read_pem(tls_credentials *c, const char *path, pem_object *objs, int max_objs)
-{
+static int read_pem(tls_credentials *c, const char *path, pem_object *objs, int max_objs) {
     const size_t mark = c->used;
     int n = read_pem_objects(c, path, objs, max_objs);
     if (n < 0) {
@@ -162,8 +151,7 @@ typedef struct {
     int overflow;
 } dn_sink;
 
-static void dn_append(void *ctx, const void *data, size_t len)
-{
+static void dn_append(void *ctx, const void *data, size_t len) {
     dn_sink *s = (dn_sink *)ctx;
     if (s->overflow) return;
     if (arena_copy(s->c, data, len) == NULL) {
@@ -173,8 +161,7 @@ static void dn_append(void *ctx, const void *data, size_t len)
     s->len += len;
 }
 
-static int add_anchor(tls_credentials *c, const char *path, const uint8_t *der, size_t len)
-{
+static int add_anchor(tls_credentials *c, const char *path, const uint8_t *der, size_t len) {
     if (c->anchor_count == TLS_CRED_MAX_ANCHORS) {
         set_error(c, path, "too many CA certificates");
         return -1;
@@ -225,8 +212,7 @@ static int add_anchor(tls_credentials *c, const char *path, const uint8_t *der, 
     return 0;
 }
 
-int tls_credentials_load_ca(tls_credentials *c, const char *pem_path)
-{
+int tls_credentials_load_ca(tls_credentials *c, const char *pem_path) {
     pem_object objs[TLS_CRED_MAX_ANCHORS];
     int n = read_pem(c, pem_path, objs, TLS_CRED_MAX_ANCHORS);
     if (n < 0) return -1;
@@ -245,8 +231,7 @@ int tls_credentials_load_ca(tls_credentials *c, const char *pem_path)
 
 /* ---------------------------------------------------------------- client chain and key */
 
-static int copy_key(tls_credentials *c, const char *path, const br_skey_decoder_context *kc)
-{
+static int copy_key(tls_credentials *c, const char *path, const br_skey_decoder_context *kc) {
     const int type = br_skey_decoder_key_type(kc);
     if (type == BR_KEYTYPE_RSA) {
         const br_rsa_private_key *k = br_skey_decoder_get_rsa(kc);
@@ -288,15 +273,13 @@ static int copy_key(tls_credentials *c, const char *path, const br_skey_decoder_
 
 /* A failed key load gives the arena back from `mark` and zeroes it: the scratch DER (or a
    half-copied key) must not stay behind in a buffer that lives as long as the process. */
-static int key_failed(tls_credentials *c, size_t mark)
-{
+static int key_failed(tls_credentials *c, size_t mark) {
     memset(c->arena + mark, 0, c->used - mark);
     c->used = mark;
     return -1;
 }
 
-int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const char *key_path)
-{
+int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const char *key_path) {
     pem_object objs[TLS_CRED_MAX_CHAIN];
     int n = read_pem(c, cert_path, objs, TLS_CRED_MAX_CHAIN);
     if (n < 0) return -1;
@@ -350,16 +333,18 @@ int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const
     c->used = mark + key_bytes;
     const ptrdiff_t shift = -(ptrdiff_t)scratch_len;
     if (c->key_type == BR_KEYTYPE_RSA) {
-        c->rsa.p += shift; c->rsa.q += shift; c->rsa.dp += shift; c->rsa.dq += shift; c->rsa.iq += shift;
+        c->rsa.p += shift;
+        c->rsa.q += shift;
+        c->rsa.dp += shift;
+        c->rsa.dq += shift;
+        c->rsa.iq += shift;
     } else {
         c->ec.x += shift;
     }
     return 0;
 }
 
-int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_t fingerprint[32],
-                                uint8_t spki[32])
-{
+int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_t fingerprint[32], uint8_t spki[32]) {
     pem_object objs[TLS_CRED_MAX_CHAIN];
     const size_t mark = c->used;
     int n = read_pem(c, pem_path, objs, TLS_CRED_MAX_CHAIN);
@@ -389,8 +374,7 @@ int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_
     return 0;
 }
 
-void tls_credentials_use_client(const tls_credentials *c, tls_config *cfg)
-{
+void tls_credentials_use_client(const tls_credentials *c, tls_config *cfg) {
     cfg->client_chain = c->chain;
     cfg->client_chain_len = c->chain_len;
     if (c->key_type == BR_KEYTYPE_RSA) {

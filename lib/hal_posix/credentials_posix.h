@@ -18,20 +18,20 @@
 #include <bearssl/bearssl.h>
 
 #define TLS_CRED_MAX_ANCHORS 8
-#define TLS_CRED_MAX_CHAIN 4
-#define TLS_CRED_ARENA 16384
+#define TLS_CRED_MAX_CHAIN   4
+#define TLS_CRED_ARENA       16384
 
 typedef struct tls_credentials {
     br_x509_trust_anchor anchors[TLS_CRED_MAX_ANCHORS];
     size_t anchor_count;
     br_x509_certificate chain[TLS_CRED_MAX_CHAIN]; /* client certificate first */
     size_t chain_len;
-    int key_type;                                   /* 0, BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
+    int key_type; /* 0, BR_KEYTYPE_RSA or BR_KEYTYPE_EC */
     br_rsa_private_key rsa;
     br_ec_private_key ec;
-    uint8_t arena[TLS_CRED_ARENA];                  /* DER, DNs, key material */
+    uint8_t arena[TLS_CRED_ARENA]; /* DER, DNs, key material */
     size_t used;
-    char error[256];                                /* one line naming the file and the problem */
+    char error[256]; /* one line naming the file and the problem */
 } tls_credentials;
 
 void tls_credentials_init(tls_credentials *c);
@@ -47,7 +47,6 @@ void tls_credentials_use_client(const tls_credentials *c, struct tls_config *cfg
 
 /* SHA-256 of the first certificate's DER in a PEM file (what FINGERPRINT mode compares),
    and of its SubjectPublicKeyInfo (PIN mode). 0, or -1 with c->error set. Uses the arena. */
-int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_t fingerprint[32],
-                                uint8_t spki[32]);
+int tls_credentials_cert_hashes(tls_credentials *c, const char *pem_path, uint8_t fingerprint[32], uint8_t spki[32]);
 
 #endif

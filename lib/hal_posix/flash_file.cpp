@@ -56,7 +56,8 @@ int ff_erase(void *ctx, uint32_t sector) {
 
 } // namespace
 
-const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, uint32_t sector_size, char *err, size_t cap) {
+const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, uint32_t sector_size, char *err,
+                            size_t cap) {
     memset(f, 0, sizeof *f);
     if (sector_size % 4 || sector_size > FLASH_FILE_SECTOR_SIZE) {
         snprintf(err, cap, "flash ring file %s: sector size %u is not a multiple of 4 up to %u", path,

@@ -25,6 +25,7 @@ struct flash_file {
 /* Open or create `path` for `sectors` sectors of `sector_size` bytes (a multiple of 4, at most
    FLASH_FILE_SECTOR_SIZE; tests use small ones to fill a ring in seconds). NULL, or one line in
    err naming what failed. */
-const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, uint32_t sector_size, char *err, size_t cap);
+const char *flash_file_open(flash_file *f, const char *path, uint32_t sectors, uint32_t sector_size, char *err,
+                            size_t cap);
 
 #endif

@@ -19,11 +19,11 @@
 struct posix_hal_options {
     const char *device_id;
     const char *state_dir;
-    int clock_override;        /* 1: use clock_s instead of the system clock */
-    int64_t clock_s;           /* seconds since the epoch at start; 0: clock not set */
-    const char *scenario;      /* file, "-" for stdin, NULL for constant readings */
-    const char *sensors;       /* driver names, comma-separated (sim_sensors.cpp); NULL: POSIX_HAL_SENSORS */
-    char *const *argv;         /* for restart() */
+    int clock_override;   /* 1: use clock_s instead of the system clock */
+    int64_t clock_s;      /* seconds since the epoch at start; 0: clock not set */
+    const char *scenario; /* file, "-" for stdin, NULL for constant readings */
+    const char *sensors;  /* driver names, comma-separated (sim_sensors.cpp); NULL: POSIX_HAL_SENSORS */
+    char *const *argv;    /* for restart() */
 };
 
 /* The sensors of the NodeMCU build's default config.h. */

@@ -23,21 +23,19 @@ uint64_t mono_ms() {
 
 void set_errno_error(posix_tcp *c, int err) {
     const char *name = strerrorname_np(err);
-    if (name) snprintf(c->error, sizeof c->error, "%s", name);
-    else snprintf(c->error, sizeof c->error, "ERRNO_%d", err);
+    if (name)
+        snprintf(c->error, sizeof c->error, "%s", name);
+    else
+        snprintf(c->error, sizeof c->error, "ERRNO_%d", err);
     switch (err) {
-    case ECONNREFUSED:
-        c->hint = "nothing listens on that port: is the broker running, and is it the right port (1883 plain, 8883 TLS)?";
-        break;
-    case ETIMEDOUT:
-        c->hint = "no answer: check the broker address and that a firewall allows the port";
-        break;
-    case EHOSTUNREACH:
-    case ENETUNREACH:
-        c->hint = "no route to the broker: check the address and the network";
-        break;
-    default:
-        c->hint = "";
+        case ECONNREFUSED:
+            c->hint =
+                "nothing listens on that port: is the broker running, and is it the right port (1883 plain, 8883 TLS)?";
+            break;
+        case ETIMEDOUT: c->hint = "no answer: check the broker address and that a firewall allows the port"; break;
+        case EHOSTUNREACH:
+        case ENETUNREACH: c->hint = "no route to the broker: check the address and the network"; break;
+        default: c->hint = "";
     }
 }
 
@@ -130,7 +128,8 @@ int32_t tcp_read(transport *t, uint8_t *buf, size_t len) {
     /* A TLS listener (Mosquitto on 8883) drops a plain MQTT CONNECT without a byte of answer,
        usually with a reset: say so, the name alone (ECONNRESET) does not. */
     if (c->plain_mqtt && !c->got_bytes)
-        c->hint = "the broker dropped plain MQTT without a word: is this a TLS port (8883)? TLS is the default (--ca FILE); --plain only for a plain listener (1883)";
+        c->hint = "the broker dropped plain MQTT without a word: is this a TLS port (8883)? TLS is the default (--ca "
+                  "FILE); --plain only for a plain listener (1883)";
     return n == 0 ? TRANSPORT_ERR_CLOSED : TRANSPORT_ERR_IO;
 }
 

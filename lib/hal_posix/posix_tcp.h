@@ -13,13 +13,13 @@
 #include "transport.h"
 
 struct posix_tcp {
-    transport t;               /* first: a transport * is a posix_tcp * */
+    transport t; /* first: a transport * is a posix_tcp * */
     int fd;
     uint32_t connect_timeout_ms;
-    char error[40];            /* "ECONNREFUSED", "NAME_NOT_RESOLVED", ... */
+    char error[40]; /* "ECONNREFUSED", "NAME_NOT_RESOLVED", ... */
     const char *hint;
-    uint8_t plain_mqtt;        /* MQTT goes straight over this socket (no TLS on top): hints say so */
-    uint8_t got_bytes;         /* the server sent something since open() */
+    uint8_t plain_mqtt; /* MQTT goes straight over this socket (no TLS on top): hints say so */
+    uint8_t got_bytes;  /* the server sent something since open() */
 };
 
 void posix_tcp_init(posix_tcp *tcp, uint32_t connect_timeout_ms);

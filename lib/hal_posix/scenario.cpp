@@ -78,9 +78,12 @@ const char *scenario_parse_line(const char *line, scenario_cmd *out) {
         if (count != 2 || !sim_parse_int(words[1], -120, 0, &out->v[0])) return "expected: rssi -120..0";
         out->kind = SC_RSSI;
     } else if (strcmp(cmd, "link") == 0) {
-        if (count == 2 && strcmp(words[1], "up") == 0) out->v[0] = 1;
-        else if (count == 2 && strcmp(words[1], "down") == 0) out->v[0] = 0;
-        else return "expected: link up|down";
+        if (count == 2 && strcmp(words[1], "up") == 0)
+            out->v[0] = 1;
+        else if (count == 2 && strcmp(words[1], "down") == 0)
+            out->v[0] = 0;
+        else
+            return "expected: link up|down";
         out->kind = SC_LINK;
     } else if (strcmp(cmd, "wait") == 0) {
         if (count != 2 || !sim_parse_int(words[1], 0, 86400000L, &out->v[0])) return "expected: wait MS";
@@ -93,11 +96,11 @@ const char *scenario_parse_line(const char *line, scenario_cmd *out) {
 
 void scenario_apply(sim_sensors *s, const scenario_cmd *c) {
     switch (c->kind) {
-    case SC_SENSOR:
-        if (c->sensor < SIM_MAX_SENSORS) memcpy(s->state[c->sensor], c->v, sizeof c->v);
-        break;
-    case SC_RSSI: s->rssi = c->v[0]; break;
-    case SC_LINK: s->link = c->v[0]; break;
-    default: break;
+        case SC_SENSOR:
+            if (c->sensor < SIM_MAX_SENSORS) memcpy(s->state[c->sensor], c->v, sizeof c->v);
+            break;
+        case SC_RSSI: s->rssi = c->v[0]; break;
+        case SC_LINK: s->link = c->v[0]; break;
+        default: break;
     }
 }

@@ -28,8 +28,8 @@ enum scenario_kind { SC_NONE = 0, SC_SENSOR, SC_RSSI, SC_LINK, SC_WAIT };
 
 struct scenario_cmd {
     scenario_kind kind;
-    uint8_t sensor;                /* SC_SENSOR: its line in sim_sensor_table */
-    int32_t v[SIM_STATE_WORDS];    /* SC_SENSOR: the new state; otherwise v[0]: rssi, link, wait ms */
+    uint8_t sensor;             /* SC_SENSOR: its line in sim_sensor_table */
+    int32_t v[SIM_STATE_WORDS]; /* SC_SENSOR: the new state; otherwise v[0]: rssi, link, wait ms */
 };
 
 struct sim_sensors {

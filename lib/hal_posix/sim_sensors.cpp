@@ -35,9 +35,7 @@ enum { SIM_OK = 0, SIM_FAIL = 1, SIM_BADSUM = 2 };
 int32_t *st(void *state) { return (int32_t *)state; }
 
 /* ---- pir 0|1: the output level ---- */
-bool pir_parse(char *const *w, int n, int32_t s[SIM_STATE_WORDS]) {
-    return n == 1 && sim_parse_int(w[0], 0, 1, &s[0]);
-}
+bool pir_parse(char *const *w, int n, int32_t s[SIM_STATE_WORDS]) { return n == 1 && sim_parse_int(w[0], 0, 1, &s[0]); }
 int pir_read(void *state, uint8_t *raw, size_t cap) {
     if (cap < 1) return HAL_SENSOR_NO_ANSWER;
     raw[0] = (uint8_t)st(state)[0];
@@ -95,10 +93,9 @@ int dht_read(void *state, uint8_t *f, size_t cap) {
    A fixed calibration (the datasheet example's temperature and pressure words, a real part's
    humidity words); the ADC values are found by bisection through the core's own compensation,
    which is monotonic in each of them, so the decoder sees registers a real part could hold. */
-const uint8_t kBmeCalib[33] = {
-    0x70, 0x6b, 0x43, 0x67, 0x18, 0xfc, 0x7d, 0x8e, 0x43, 0xd6, 0xd0, 0x0b, 0x27, 0x0b, 0x8c, 0x00,
-    0xf9, 0xff, 0x8c, 0x3c, 0xf8, 0xc6, 0x70, 0x17, 0x00, 0x4b, /* 0x88..0xA1 */
-    0x6a, 0x01, 0x00, 0x14, 0x04, 0x00, 0x1e};                 /* 0xE1..0xE7 */
+const uint8_t kBmeCalib[33] = {0x70, 0x6b, 0x43, 0x67, 0x18, 0xfc, 0x7d, 0x8e, 0x43, 0xd6, 0xd0, 0x0b, 0x27, 0x0b,
+                               0x8c, 0x00, 0xf9, 0xff, 0x8c, 0x3c, 0xf8, 0xc6, 0x70, 0x17, 0x00, 0x4b, /* 0x88..0xA1 */
+                               0x6a, 0x01, 0x00, 0x14, 0x04, 0x00, 0x1e};                              /* 0xE1..0xE7 */
 
 bool bme_parse(char *const *w, int n, int32_t s[SIM_STATE_WORDS]) {
     if (n == 1 && strcmp(w[0], "fail") == 0) {
@@ -117,8 +114,10 @@ template <typename F> int32_t bisect(int32_t lo, int32_t hi, bool rising, int64_
     while (lo < hi) {
         int32_t mid = lo + (hi - lo) / 2;
         bool below = rising ? out(mid) < want : out(mid) > want;
-        if (below) lo = mid + 1;
-        else hi = mid;
+        if (below)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     if (lo > first) {
         int64_t a = out(lo) - want, b = out(lo - 1) - want;

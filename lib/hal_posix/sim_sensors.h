@@ -19,10 +19,10 @@
 #define SIM_MAX_SENSORS 8
 
 struct sim_sensor {
-    const sensor_driver *driver;  /* whose raw format read() produces; --sensors names it */
-    const char *command;          /* scenario command word ("dht") */
-    const char *usage;            /* the refusal: "expected: dht TEMP_C HUMIDITY | dht fail | dht badsum" */
-    const char *initial;          /* the arguments of a quiet room, applied at start */
+    const sensor_driver *driver; /* whose raw format read() produces; --sensors names it */
+    const char *command;         /* scenario command word ("dht") */
+    const char *usage;           /* the refusal: "expected: dht TEMP_C HUMIDITY | dht fail | dht badsum" */
+    const char *initial;         /* the arguments of a quiet room, applied at start */
     /* The words after the command: true and the new state, or false (then `usage` says why). */
     bool (*parse)(char *const *words, int count, int32_t state[SIM_STATE_WORDS]);
     /* node_sensor.read, with ctx = this sensor's int32_t state[SIM_STATE_WORDS]. */

@@ -18,7 +18,10 @@ struct writer {
 };
 
 void put_u8(writer &w, uint8_t v) {
-    if (w.pos + 1 > w.cap) { w.ok = false; return; }
+    if (w.pos + 1 > w.cap) {
+        w.ok = false;
+        return;
+    }
     w.buf[w.pos++] = v;
 }
 
@@ -28,7 +31,10 @@ void put_u16(writer &w, uint16_t v) {
 }
 
 void put_bytes(writer &w, const uint8_t *p, size_t n) {
-    if (n > w.cap - w.pos || w.pos > w.cap) { w.ok = false; return; }
+    if (n > w.cap - w.pos || w.pos > w.cap) {
+        w.ok = false;
+        return;
+    }
     if (n) memcpy(w.buf + w.pos, p, n);
     w.pos += n;
 }
@@ -48,8 +54,14 @@ size_t varint_len(uint32_t rem) {
 
 /* Writes the fixed header; returns false if the packet cannot fit. */
 bool put_header(writer &w, uint8_t first, uint32_t rem) {
-    if (rem > MQTT_MAX_REMAINING) { w.ok = false; return false; }
-    if (1 + varint_len(rem) + (size_t)rem > w.cap) { w.ok = false; return false; }
+    if (rem > MQTT_MAX_REMAINING) {
+        w.ok = false;
+        return false;
+    }
+    if (1 + varint_len(rem) + (size_t)rem > w.cap) {
+        w.ok = false;
+        return false;
+    }
     put_u8(w, first);
     do {
         uint8_t b = (uint8_t)(rem % 128u);
@@ -70,7 +82,10 @@ struct reader {
 };
 
 uint8_t get_u8(reader &r) {
-    if (r.pos + 1 > r.len) { r.ok = false; return 0; }
+    if (r.pos + 1 > r.len) {
+        r.ok = false;
+        return 0;
+    }
     return r.p[r.pos++];
 }
 
@@ -83,7 +98,11 @@ uint16_t get_u16(reader &r) {
 /* A length-prefixed string; NULL (and r.ok = false) if it runs past the packet. */
 const uint8_t *get_str(reader &r, uint16_t *n) {
     *n = get_u16(r);
-    if (!r.ok || *n > r.len - r.pos) { r.ok = false; *n = 0; return 0; }
+    if (!r.ok || *n > r.len - r.pos) {
+        r.ok = false;
+        *n = 0;
+        return 0;
+    }
     const uint8_t *s = r.p + r.pos;
     r.pos += *n;
     return s;
@@ -112,8 +131,14 @@ int32_t mqtt_encode_connect(uint8_t *buf, size_t cap, const struct mqtt_connect_
         if (o->will_retain) flags |= 0x20;
         rem += 2 + (uint32_t)wt + 2 + o->will_payload_len;
     }
-    if (o->username) { flags |= 0x80; rem += 2 + (uint32_t)user; }
-    if (o->password) { flags |= 0x40; rem += 2 + (uint32_t)pass; }
+    if (o->username) {
+        flags |= 0x80;
+        rem += 2 + (uint32_t)user;
+    }
+    if (o->password) {
+        flags |= 0x40;
+        rem += 2 + (uint32_t)pass;
+    }
 
     writer w = {buf, cap, 0, true};
     if (!put_header(w, MQTT_CONNECT << 4, rem)) return MQTT_ERR_BUFFER;
@@ -134,7 +159,7 @@ int32_t mqtt_encode_connect(uint8_t *buf, size_t cap, const struct mqtt_connect_
 
 int32_t mqtt_encode_publish(uint8_t *buf, size_t cap, const struct mqtt_publish *p) {
     if (!p || !p->topic || p->topic_len == 0 || p->topic_len > MQTT_MAX_TOPIC_LEN) return MQTT_ERR_ARG;
-    if (p->qos > 1) return MQTT_ERR_ARG;            /* QoS 2 is not used by this node */
+    if (p->qos > 1) return MQTT_ERR_ARG; /* QoS 2 is not used by this node */
     if (p->qos > 0 && p->packet_id == 0) return MQTT_ERR_ARG;
     uint32_t rem = 2 + p->topic_len + (p->qos ? 2 : 0);
     if (p->payload_len > MQTT_MAX_REMAINING - rem) return MQTT_ERR_ARG;
@@ -160,8 +185,8 @@ int32_t mqtt_encode_puback(uint8_t *buf, size_t cap, uint16_t packet_id) {
     return encode_id_only(buf, cap, MQTT_PUBACK << 4, packet_id);
 }
 
-int32_t mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
-                              const char *const *topics, uint16_t count, uint8_t qos) {
+int32_t mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id, const char *const *topics, uint16_t count,
+                              uint8_t qos) {
     if (packet_id == 0 || count == 0 || !topics || qos > 1) return MQTT_ERR_ARG;
     uint32_t rem = 2;
     for (uint16_t i = 0; i < count; i++) {
@@ -197,8 +222,7 @@ int32_t mqtt_encode_connack(uint8_t *buf, size_t cap, uint8_t session_present, u
     return finish(w);
 }
 
-int32_t mqtt_encode_suback(uint8_t *buf, size_t cap, uint16_t packet_id, const uint8_t *codes,
-                           uint16_t count) {
+int32_t mqtt_encode_suback(uint8_t *buf, size_t cap, uint16_t packet_id, const uint8_t *codes, uint16_t count) {
     if (packet_id == 0 || count == 0 || !codes) return MQTT_ERR_ARG;
     writer w = {buf, cap, 0, true};
     if (!put_header(w, MQTT_SUBACK << 4, 2u + count)) return MQTT_ERR_BUFFER;
@@ -228,11 +252,11 @@ int32_t mqtt_frame_length(const uint8_t *buf, size_t len) {
 /* The flags each fixed-flag type must carry (MQTT 3.1.1 table 2.2). */
 static bool flags_valid(uint8_t type, uint8_t flags) {
     switch (type) {
-    case MQTT_PUBLISH: return ((flags >> 1) & 3) != 3;
-    case MQTT_PUBREL:
-    case MQTT_SUBSCRIBE:
-    case MQTT_UNSUBSCRIBE: return flags == 0x02;
-    default: return flags == 0;
+        case MQTT_PUBLISH: return ((flags >> 1) & 3) != 3;
+        case MQTT_PUBREL:
+        case MQTT_SUBSCRIBE:
+        case MQTT_UNSUBSCRIBE: return flags == 0x02;
+        default: return flags == 0;
     }
 }
 
@@ -313,18 +337,18 @@ int mqtt_decode(const uint8_t *buf, size_t len, struct mqtt_packet *out) {
     if (rc != MQTT_OK) return rc;
     reader r = {buf + hdr, len - hdr, 0, true};
     switch (out->type) {
-    case MQTT_CONNACK: return decode_connack(r, out);
-    case MQTT_PUBLISH: return decode_publish(r, out);
-    case MQTT_PUBACK:
-    case MQTT_UNSUBACK: return decode_ack(r, out);
-    case MQTT_SUBACK: return decode_suback(r, out);
-    case MQTT_PINGREQ:
-    case MQTT_PINGRESP:
-    case MQTT_DISCONNECT: return decode_empty(r, out);
-    default:
-        /* CONNECT and SUBSCRIBE only reach a broker (tests decode them with
+        case MQTT_CONNACK: return decode_connack(r, out);
+        case MQTT_PUBLISH: return decode_publish(r, out);
+        case MQTT_PUBACK:
+        case MQTT_UNSUBACK: return decode_ack(r, out);
+        case MQTT_SUBACK: return decode_suback(r, out);
+        case MQTT_PINGREQ:
+        case MQTT_PINGRESP:
+        case MQTT_DISCONNECT: return decode_empty(r, out);
+        default:
+            /* CONNECT and SUBSCRIBE only reach a broker (tests decode them with
            test/unit/mqtt_broker_decode.h); QoS 2 and UNSUBSCRIBE: the node never takes part. */
-        return MQTT_ERR_TYPE;
+            return MQTT_ERR_TYPE;
     }
 }
 
@@ -332,26 +356,26 @@ void mqtt_publish_set_dup(uint8_t *packet) { packet[0] |= 0x08; }
 
 const char *mqtt_connack_name(uint8_t rc) {
     switch (rc) {
-    case 0: return "ACCEPTED";
-    case 1: return "UNACCEPTABLE_PROTOCOL_VERSION";
-    case 2: return "IDENTIFIER_REJECTED";
-    case 3: return "SERVER_UNAVAILABLE";
-    case 4: return "BAD_USERNAME_OR_PASSWORD";
-    case 5: return "NOT_AUTHORIZED";
-    default: return "UNKNOWN_RETURN_CODE";
+        case 0: return "ACCEPTED";
+        case 1: return "UNACCEPTABLE_PROTOCOL_VERSION";
+        case 2: return "IDENTIFIER_REJECTED";
+        case 3: return "SERVER_UNAVAILABLE";
+        case 4: return "BAD_USERNAME_OR_PASSWORD";
+        case 5: return "NOT_AUTHORIZED";
+        default: return "UNKNOWN_RETURN_CODE";
     }
 }
 
 const char *mqtt_error_name(int err) {
     switch (err) {
-    case MQTT_OK: return "OK";
-    case MQTT_ERR_BUFFER: return "BUFFER_TOO_SMALL";
-    case MQTT_ERR_MALFORMED: return "MALFORMED";
-    case MQTT_ERR_TYPE: return "UNEXPECTED_TYPE";
-    case MQTT_ERR_TOO_LARGE: return "TOO_LARGE";
-    case MQTT_ERR_ARG: return "BAD_ARGUMENT";
-    case MQTT_NEED_MORE: return "NEED_MORE";
-    default: return "UNKNOWN";
+        case MQTT_OK: return "OK";
+        case MQTT_ERR_BUFFER: return "BUFFER_TOO_SMALL";
+        case MQTT_ERR_MALFORMED: return "MALFORMED";
+        case MQTT_ERR_TYPE: return "UNEXPECTED_TYPE";
+        case MQTT_ERR_TOO_LARGE: return "TOO_LARGE";
+        case MQTT_ERR_ARG: return "BAD_ARGUMENT";
+        case MQTT_NEED_MORE: return "NEED_MORE";
+        default: return "UNKNOWN";
     }
 }
 

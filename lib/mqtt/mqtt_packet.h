@@ -31,13 +31,13 @@ enum mqtt_packet_type {
 };
 
 /* Results. Encoders return the packet length (>0) or one of these; decoders return these. */
-#define MQTT_OK                0
-#define MQTT_ERR_BUFFER      (-1) /* the output buffer is too small (encode) */
-#define MQTT_ERR_MALFORMED   (-2) /* remaining length over 4 bytes, a length past the packet, bad flags */
-#define MQTT_ERR_TYPE        (-3) /* reserved type (0 or 15) or a type we never handle (QoS 2 flow) */
-#define MQTT_ERR_TOO_LARGE   (-4) /* packet or topic larger than the caller allows */
-#define MQTT_ERR_ARG         (-5) /* bad argument to an encoder (empty topic, QoS > 1, id 0) */
-#define MQTT_NEED_MORE       (-6) /* frame: the header is not complete yet */
+#define MQTT_OK            0
+#define MQTT_ERR_BUFFER    (-1) /* the output buffer is too small (encode) */
+#define MQTT_ERR_MALFORMED (-2) /* remaining length over 4 bytes, a length past the packet, bad flags */
+#define MQTT_ERR_TYPE      (-3) /* reserved type (0 or 15) or a type we never handle (QoS 2 flow) */
+#define MQTT_ERR_TOO_LARGE (-4) /* packet or topic larger than the caller allows */
+#define MQTT_ERR_ARG       (-5) /* bad argument to an encoder (empty topic, QoS > 1, id 0) */
+#define MQTT_NEED_MORE     (-6) /* frame: the header is not complete yet */
 
 /* Longest topic we accept or send. Our topics are ~40 bytes; a longer one is a broken peer. */
 #ifndef MQTT_MAX_TOPIC_LEN
@@ -52,11 +52,11 @@ enum mqtt_packet_type {
 
 struct mqtt_connect_opts {
     const char *client_id;
-    const char *username;      /* NULL: none */
-    const char *password;      /* NULL: none (needs a username, spec 3.1.2.9) */
+    const char *username; /* NULL: none */
+    const char *password; /* NULL: none (needs a username, spec 3.1.2.9) */
     uint16_t keepalive_s;
     uint8_t clean_session;
-    const char *will_topic;    /* NULL: no will */
+    const char *will_topic; /* NULL: no will */
     const uint8_t *will_payload;
     uint16_t will_payload_len;
     uint8_t will_qos;
@@ -64,11 +64,11 @@ struct mqtt_connect_opts {
 };
 
 struct mqtt_publish {
-    const char *topic;         /* points into the packet when decoded */
+    const char *topic; /* points into the packet when decoded */
     uint16_t topic_len;
     const uint8_t *payload;
     size_t payload_len;
-    uint16_t packet_id;        /* 0 for QoS 0 */
+    uint16_t packet_id; /* 0 for QoS 0 */
     uint8_t qos;
     uint8_t dup;
     uint8_t retain;
@@ -77,8 +77,8 @@ struct mqtt_publish {
 /* A decoded packet. Only the part for `type` is meaningful. */
 struct mqtt_packet {
     uint8_t type;
-    uint8_t flags;             /* the low nibble of the first byte */
-    uint16_t packet_id;        /* PUBACK, SUBACK, UNSUBACK, SUBSCRIBE, PUBLISH with QoS 1 */
+    uint8_t flags;      /* the low nibble of the first byte */
+    uint16_t packet_id; /* PUBACK, SUBACK, UNSUBACK, SUBSCRIBE, PUBLISH with QoS 1 */
     struct mqtt_publish publish;
     /* CONNACK */
     uint8_t session_present;
@@ -97,14 +97,13 @@ int32_t mqtt_encode_connect(uint8_t *buf, size_t cap, const struct mqtt_connect_
 int32_t mqtt_encode_publish(uint8_t *buf, size_t cap, const struct mqtt_publish *p);
 int32_t mqtt_encode_puback(uint8_t *buf, size_t cap, uint16_t packet_id);
 /* SUBSCRIBE to `count` topics, each with the same requested QoS. */
-int32_t mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id,
-                              const char *const *topics, uint16_t count, uint8_t qos);
+int32_t mqtt_encode_subscribe(uint8_t *buf, size_t cap, uint16_t packet_id, const char *const *topics, uint16_t count,
+                              uint8_t qos);
 int32_t mqtt_encode_pingreq(uint8_t *buf, size_t cap);
 int32_t mqtt_encode_disconnect(uint8_t *buf, size_t cap);
 /* For tests and tools that play the broker side. */
 int32_t mqtt_encode_connack(uint8_t *buf, size_t cap, uint8_t session_present, uint8_t rc);
-int32_t mqtt_encode_suback(uint8_t *buf, size_t cap, uint16_t packet_id, const uint8_t *codes,
-                           uint16_t count);
+int32_t mqtt_encode_suback(uint8_t *buf, size_t cap, uint16_t packet_id, const uint8_t *codes, uint16_t count);
 int32_t mqtt_encode_pingresp(uint8_t *buf, size_t cap);
 
 /* Frame: how long is the packet that starts at buf[0]? Returns the total length (header +

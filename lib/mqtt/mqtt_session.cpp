@@ -29,9 +29,7 @@ void log_num(mqtt_session *s, const char *a, uint64_t n, const char *b = 0) {
     session_log(s, a, u64_text(num, sizeof num, n), b);
 }
 
-mqtt_slot &slot_at(mqtt_session *s, uint16_t i) {
-    return s->slots[(s->head + i) % MQTT_QUEUE_SLOTS];
-}
+mqtt_slot &slot_at(mqtt_session *s, uint16_t i) { return s->slots[(s->head + i) % MQTT_QUEUE_SLOTS]; }
 
 uint16_t queue_limit(const mqtt_session *s) {
     uint16_t l = s->cfg.queue_limit;
@@ -84,8 +82,7 @@ void reclaim_acked(mqtt_session *s) {
 uint32_t retry_delay(mqtt_session *s) {
     uint32_t max = s->cfg.backoff_max_ms;
     if (mqtt_session_pending(s) && s->cfg.backoff_pending_max_ms < max) max = s->cfg.backoff_pending_max_ms;
-    return mqtt_backoff_ms(s->attempts, s->cfg.backoff_min_ms, max,
-                           s->cb.random32 ? s->cb.random32(s->cb.ctx) : 0);
+    return mqtt_backoff_ms(s->attempts, s->cfg.backoff_min_ms, max, s->cb.random32 ? s->cb.random32(s->cb.ctx) : 0);
 }
 
 void drop_connection(mqtt_session *s, uint32_t now, const char *why) {
@@ -96,10 +93,10 @@ void drop_connection(mqtt_session *s, uint32_t now, const char *why) {
     s->tx_len = s->tx_off = 0;
     s->rx_len = 0;
     s->rx_skip = 0;
-    s->ack_count = 0;     /* the broker re-sends unacknowledged QoS 1 on reconnect */
+    s->ack_count = 0; /* the broker re-sends unacknowledged QoS 1 on reconnect */
     s->ping_outstanding = 0;
     s->subscribe_id = s->online_id = 0;
-    s->attempts++;        /* reset only by a healthy connection (see mqtt_session_poll) */
+    s->attempts++; /* reset only by a healthy connection (see mqtt_session_poll) */
     uint32_t delay = retry_delay(s);
     s->next_attempt_at = now + delay;
     char num[24];
@@ -145,8 +142,8 @@ void start_connect(mqtt_session *s, uint32_t now) {
     if (rc < 0) {
         const char *name = s->t->error_name(s->t);
         const char *hint = s->t->error_hint(s->t);
-        session_log(s, "connect failed: ", (name && flash_char(name)) ? name : "ERROR", (hint && flash_char(hint)) ? " - " : "",
-             hint);
+        session_log(s, "connect failed: ", (name && flash_char(name)) ? name : "ERROR",
+                    (hint && flash_char(hint)) ? " - " : "", hint);
         s->t->close(s->t);
         s->attempts++;
         uint32_t delay = retry_delay(s);
@@ -190,13 +187,14 @@ void start_connect(mqtt_session *s, uint32_t now) {
    place (Mosquitto answers NOT_AUTHORIZED for a wrong password too). */
 const char *connack_hint(uint8_t rc) {
     switch (rc) {
-    case 1: return "the broker does not speak MQTT 3.1.1; use Mosquitto 1.4 or later";
-    case 2: return "the broker refused the client id (the device id): at most 23 letters, digits, '-' or '_'";
-    case 3: return "the broker is up but not taking clients; the node retries with backoff";
-    case 4:
-    case 5: return "check the username and password (certs.h, or NODE_PASSWORD) against the broker's "
+        case 1: return "the broker does not speak MQTT 3.1.1; use Mosquitto 1.4 or later";
+        case 2: return "the broker refused the client id (the device id): at most 23 letters, digits, '-' or '_'";
+        case 3: return "the broker is up but not taking clients; the node retries with backoff";
+        case 4:
+        case 5:
+            return "check the username and password (certs.h, or NODE_PASSWORD) against the broker's "
                    "passwd file; after adding a device, reinstall passwd and acl, restart Mosquitto";
-    default: return "unknown CONNACK return code: is this an MQTT 3.1.1 broker?";
+        default: return "unknown CONNACK return code: is this an MQTT 3.1.1 broker?";
     }
 }
 
@@ -270,8 +268,8 @@ void rx_drop(mqtt_session *s, uint32_t now) {
     tb_u64(&tb, s->stats.rx_dropped);
     tb_init(&tb, rate, sizeof rate);
     tb_u64(&tb, s->cfg.rx_rate_per_s);
-    session_log(s, "inbound rate limit: dropped ", num, " messages so far (acknowledged, not handled; limit ",
-                rate, " per s)");
+    session_log(s, "inbound rate limit: dropped ", num, " messages so far (acknowledged, not handled; limit ", rate,
+                " per s)");
 }
 
 /* Handle one complete packet. false: close the connection. */
@@ -293,49 +291,45 @@ bool handle_packet(mqtt_session *s, const uint8_t *buf, size_t len, uint32_t now
         return s->state == MQTT_STATE_CONNECTED;
     }
     switch (p.type) {
-    case MQTT_PUBACK:
-        on_puback(s, p.packet_id, now);
-        return true;
-    case MQTT_SUBACK:
-        if (p.packet_id == s->subscribe_id) {
-            s->subscribe_id = 0;
-            for (uint16_t i = 0; i < p.suback_count && i < s->cfg.subscription_count; i++) {
-                if (p.suback_codes[i] == 0x80)
-                    session_log(s, "subscription refused: ", s->cfg.subscriptions[i]);
-                else
-                    session_log(s, "subscribed ", s->cfg.subscriptions[i]);
+        case MQTT_PUBACK: on_puback(s, p.packet_id, now); return true;
+        case MQTT_SUBACK:
+            if (p.packet_id == s->subscribe_id) {
+                s->subscribe_id = 0;
+                for (uint16_t i = 0; i < p.suback_count && i < s->cfg.subscription_count; i++) {
+                    if (p.suback_codes[i] == 0x80)
+                        session_log(s, "subscription refused: ", s->cfg.subscriptions[i]);
+                    else
+                        session_log(s, "subscribed ", s->cfg.subscriptions[i]);
+                }
             }
-        }
-        return true;
-    case MQTT_PINGRESP:
-        s->ping_outstanding = 0;
-        return true;
-    case MQTT_PUBLISH:
-        s->stats.received++;
-        if (p.publish.qos == 1) {
-            /* Acknowledge after the handler ran: at-least-once, as the spec intends. Also when
+            return true;
+        case MQTT_PINGRESP: s->ping_outstanding = 0; return true;
+        case MQTT_PUBLISH:
+            s->stats.received++;
+            if (p.publish.qos == 1) {
+                /* Acknowledge after the handler ran: at-least-once, as the spec intends. Also when
                the rate limit drops it: an unacknowledged message would be re-sent on every
                reconnect, and fill the broker's in-flight window so later ones never come. */
-            s->acks[s->ack_count++] = p.packet_id;
-        }
-        if (!take_rx_token(s, now)) {
-            rx_drop(s, now);
+                s->acks[s->ack_count++] = p.packet_id;
+            }
+            if (!take_rx_token(s, now)) {
+                rx_drop(s, now);
+                return true;
+            }
+            if (s->cb.on_message)
+                s->cb.on_message(s->cb.ctx, p.publish.topic, p.publish.topic_len, p.publish.payload,
+                                 p.publish.payload_len, p.publish.retain);
             return true;
+        default: {
+            /* CONNACK twice, CONNECT, SUBSCRIBE, PINGREQ, DISCONNECT: a broker never sends these. */
+            char num[4];
+            text_buf tb;
+            tb_init(&tb, num, sizeof num);
+            tb_u64(&tb, p.type);
+            session_log(s, "unexpected packet type ", num, " from broker");
+            drop_connection(s, now, "protocol error");
+            return false;
         }
-        if (s->cb.on_message)
-            s->cb.on_message(s->cb.ctx, p.publish.topic, p.publish.topic_len, p.publish.payload,
-                             p.publish.payload_len, p.publish.retain);
-        return true;
-    default: {
-        /* CONNACK twice, CONNECT, SUBSCRIBE, PINGREQ, DISCONNECT: a broker never sends these. */
-        char num[4];
-        text_buf tb;
-        tb_init(&tb, num, sizeof num);
-        tb_u64(&tb, p.type);
-        session_log(s, "unexpected packet type ", num, " from broker");
-        drop_connection(s, now, "protocol error");
-        return false;
-    }
     }
 }
 
@@ -377,7 +371,7 @@ oversize_result discard_oversize_publish(mqtt_session *s, uint32_t total, uint32
         tb_u64(&tb, total);
         tb_str(&tb, "-byte message on ");
         for (uint16_t i = 0; i < tl && i < MQTT_MAX_TOPIC_LEN; i++) {
-            uint8_t c = s->rx[hdr + 2 + i]; /* still there: rx_len = 0 only marks rx free */
+            uint8_t c = s->rx[hdr + 2 + i];                        /* still there: rx_len = 0 only marks rx free */
             tb_char(&tb, (c < 0x20 || c == 0x7f) ? '?' : (char)c); /* a log line, not raw bytes */
         }
         tb_str(&tb, (s->rx[0] & 1) ? " (retained)" : "");
@@ -444,8 +438,10 @@ bool receive(mqtt_session *s, uint32_t now) {
                node with our id (a broker closes the older connection of a client id). */
             const bool early = n == TRANSPORT_ERR_CLOSED && s->state == MQTT_STATE_CONNECTED &&
                                (uint32_t)(now - s->state_since) < s->cfg.healthy_after_ms;
-            drop_connection(s, now, n == TRANSPORT_ERR_CLOSED ? "closed by broker"
-                                    : (name && flash_char(name)) ? name : "read error");
+            drop_connection(s, now,
+                            n == TRANSPORT_ERR_CLOSED    ? "closed by broker"
+                            : (name && flash_char(name)) ? name
+                                                         : "read error");
             if (hint && flash_char(hint)) session_log(s, "no CONNACK: ", hint);
             if (early && ++s->closed_early == 3)
                 session_log(s, "closed after CONNACK 3 times: another node with id ", s->cfg.client_id, "?");
@@ -485,10 +481,11 @@ void next_tx(mqtt_session *s, uint32_t now) {
     if (s->need_subscribe) {
         s->need_subscribe = 0;
         s->subscribe_id = new_packet_id(s);
-        n = mqtt_encode_subscribe(pkt, cap, s->subscribe_id, s->cfg.subscriptions,
-                                  s->cfg.subscription_count, 1);
-        if (n > 0) start_tx(s, pkt, (size_t)n, now);
-        else session_log(s, "cannot encode SUBSCRIBE: ", mqtt_error_name(n));
+        n = mqtt_encode_subscribe(pkt, cap, s->subscribe_id, s->cfg.subscriptions, s->cfg.subscription_count, 1);
+        if (n > 0)
+            start_tx(s, pkt, (size_t)n, now);
+        else
+            session_log(s, "cannot encode SUBSCRIBE: ", mqtt_error_name(n));
         return;
     }
     if (s->need_online) {
@@ -509,13 +506,11 @@ void next_tx(mqtt_session *s, uint32_t now) {
     }
     /* A PUBACK is late: probe now rather than at the keepalive (see MQTT_ACK_PROBE_MS). */
     const uint32_t probe_ms = MQTT_ACK_PROBE_MS;
-    bool probe = (uint32_t)(now - s->last_tx) >= probe_ms && (uint32_t)(now - s->ack_wait_since) >= probe_ms &&
-                 awaiting_ack(s);
+    bool probe =
+        (uint32_t)(now - s->last_tx) >= probe_ms && (uint32_t)(now - s->ack_wait_since) >= probe_ms && awaiting_ack(s);
     if (!s->ping_outstanding &&
         ((ka_ms && ((uint32_t)(now - s->last_tx) >= ka_ms || (uint32_t)(now - s->last_rx) >= ka_ms)) || probe)) {
-        if (probe) {
-            log_num(s, "no PUBACK for ", now - s->ack_wait_since, " ms: PINGREQ to get it moving");
-        }
+        if (probe) { log_num(s, "no PUBACK for ", now - s->ack_wait_since, " ms: PINGREQ to get it moving"); }
         n = mqtt_encode_pingreq(pkt, cap);
         start_tx(s, pkt, (size_t)n, now);
         s->ping_outstanding = 1;
@@ -549,16 +544,14 @@ uint32_t mqtt_backoff_ms(uint32_t attempt, uint32_t min_ms, uint32_t max_ms, uin
     if (max_ms == 0) max_ms = MQTT_DEFAULT_BACKOFF_MAX_MS;
     if (min_ms > max_ms) min_ms = max_ms;
     uint32_t base = min_ms;
-    for (uint32_t i = 1; i < attempt && base < max_ms; i++) {
-        base = (base > max_ms / 2) ? max_ms : base * 2;
-    }
+    for (uint32_t i = 1; i < attempt && base < max_ms; i++) { base = (base > max_ms / 2) ? max_ms : base * 2; }
     if (base > max_ms) base = max_ms;
     uint32_t half = base / 2;
     return half + rnd % (base - half + 1);
 }
 
-void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg,
-                       const mqtt_session_callbacks *cb, transport *t, uint32_t now_ms) {
+void mqtt_session_init(mqtt_session *s, const mqtt_session_config *cfg, const mqtt_session_callbacks *cb, transport *t,
+                       uint32_t now_ms) {
     memset(s, 0, sizeof *s);
     s->cfg = *cfg;
     if (s->cfg.keepalive_s == 0) s->cfg.keepalive_s = MQTT_DEFAULT_KEEPALIVE_S;
@@ -613,8 +606,7 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
         start_connect(s, now);
         if (s->state == MQTT_STATE_WAITING) return;
     }
-    if (s->state == MQTT_STATE_CONNECTING &&
-        (uint32_t)(now - s->state_since) >= s->cfg.connect_timeout_ms) {
+    if (s->state == MQTT_STATE_CONNECTING && (uint32_t)(now - s->state_since) >= s->cfg.connect_timeout_ms) {
         /* A transport given up in its handshake names how far it got (TLS: SERVER_SILENT). */
         s->t->close(s->t);
         const char *name = s->t->error_name(s->t);
@@ -637,7 +629,8 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     }
     /* A broker that answers pings but never acknowledges a message (it lost it) would keep the
        window full for ever: MQTT 3.1.1 resends only on a new connection, so make one. */
-    if (s->state == MQTT_STATE_CONNECTED && (uint32_t)(now - s->ack_wait_since) >= (uint32_t)s->cfg.keepalive_s * 1000u + s->cfg.ping_timeout_ms &&
+    if (s->state == MQTT_STATE_CONNECTED &&
+        (uint32_t)(now - s->ack_wait_since) >= (uint32_t)s->cfg.keepalive_s * 1000u + s->cfg.ping_timeout_ms &&
         awaiting_ack(s)) {
         drop_connection(s, now, "no PUBACK in time");
         return;
@@ -663,8 +656,7 @@ void mqtt_session_poll(mqtt_session *s, uint32_t now) {
     }
 }
 
-int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payload, size_t len,
-                         int retain) {
+int mqtt_session_publish(mqtt_session *s, const char *topic, const uint8_t *payload, size_t len, int retain) {
     size_t tlen = topic ? strlen(topic) : 0;
     if (tlen == 0 || tlen > MQTT_MAX_TOPIC_LEN) return MQTT_ERR_ARG;
     /* Check the size before dropping anything: a message that can never fit must not cost

@@ -12,8 +12,8 @@ namespace {
 
 inline bool reached(uint32_t now, uint32_t at) { return (int32_t)(now - at) >= 0; }
 
-void node_log(node_app *a, const char *tag, const char *s1, const char *s2 = 0,
-              const char *s3 = 0, const char *s4 = 0, const char *s5 = 0, const char *s6 = 0) {
+void node_log(node_app *a, const char *tag, const char *s1, const char *s2 = 0, const char *s3 = 0, const char *s4 = 0,
+              const char *s5 = 0, const char *s6 = 0) {
     log_text(a->hal->log, a->hal->ctx, tag, s1, s2, s3, s4, s5, s6);
 }
 
@@ -343,7 +343,8 @@ void dispatch(node_app *a) {
         }
         uint16_t need = (mode & NODE_PUBLISH_COMBINED) ? 1 : 0;
         if (mode & NODE_PUBLISH_PER_SENSOR) {
-            for (uint8_t i = 0; i < h->sensor_count; i++) need = (uint16_t)(need + (sends_topic(h->sensors[i].driver, r.ok[i]) ? 1 : 0));
+            for (uint8_t i = 0; i < h->sensor_count; i++)
+                need = (uint16_t)(need + (sends_topic(h->sensors[i].driver, r.ok[i]) ? 1 : 0));
         }
         if (mqtt_session_room(&a->session) < need) break;
         if (f.in_flash) {
@@ -354,8 +355,8 @@ void dispatch(node_app *a) {
         }
         if (mode & NODE_PUBLISH_COMBINED) {
             track(f, a, a->t_combined,
-                  node_format_combined(a->cfg.device_id, a->cfg.location, h->sensors, h->sensor_count, &r,
-                                       a->payload, sizeof a->payload));
+                  node_format_combined(a->cfg.device_id, a->cfg.location, h->sensors, h->sensor_count, &r, a->payload,
+                                       sizeof a->payload));
         }
         if (mode & NODE_PUBLISH_PER_SENSOR) {
             for (uint8_t i = 0; i < h->sensor_count; i++) {
@@ -371,8 +372,7 @@ void dispatch(node_app *a) {
     }
 }
 
-void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len,
-                int retained) {
+void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t *payload, size_t len, int retained) {
     node_app *a = (node_app *)ctx;
     uint32_t now = a->hal->millis(a->hal->ctx);
     const int is_control = topic_len == strlen(a->t_control) && memcmp(topic, a->t_control, topic_len) == 0;
@@ -391,7 +391,9 @@ void on_message(void *ctx, const char *topic, uint16_t topic_len, const uint8_t 
            backend). */
         size_t b = 0, e = len;
         while (b < e && (payload[b] == ' ' || payload[b] == '"' || payload[b] == '\n' || payload[b] == '\r')) b++;
-        while (e > b && (payload[e - 1] == ' ' || payload[e - 1] == '"' || payload[e - 1] == '\n' || payload[e - 1] == '\r')) e--;
+        while (e > b &&
+               (payload[e - 1] == ' ' || payload[e - 1] == '"' || payload[e - 1] == '\n' || payload[e - 1] == '\r'))
+            e--;
         if (bytes_equal(payload + b, e - b, "read_now")) {
             node_log(a, "node: ", "control read_now");
             a->read_now = 1;
@@ -481,8 +483,7 @@ void node_config_defaults(node_config *cfg) {
     cfg->per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
 }
 
-void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_reading *r,
-                       uint8_t b[FLASH_BODY_SIZE]) {
+void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_reading *r, uint8_t b[FLASH_BODY_SIZE]) {
     memset(b, 0, FLASH_BODY_SIZE);
     for (int i = 0; i < 8; i++) b[i] = (uint8_t)(r->seq >> (8 * i));
     /* The 8 value bytes: RSSI (byte 8), then each sensor's ok bit and values (sensor_driver.h). */
@@ -495,8 +496,7 @@ void node_reading_pack(const node_sensor *sensors, uint8_t count, const node_rea
     for (int i = 0; i < 6; i++) b[16 + i] = (uint8_t)(t >> (8 * i));
 }
 
-void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_t b[FLASH_BODY_SIZE],
-                         node_reading *r) {
+void node_reading_unpack(const node_sensor *sensors, uint8_t count, const uint8_t b[FLASH_BODY_SIZE], node_reading *r) {
     memset(r, 0, sizeof *r);
     r->seq = flash_body_seq(b);
     r->rssi = (int8_t)b[8];
@@ -553,8 +553,8 @@ const char *node_sensors_check(const node_sensor *sensors, uint8_t count) {
     return 0;
 }
 
-size_t node_format_combined(const char *device_id, const char *location, const node_sensor *sensors,
-                            uint8_t count, const node_reading *r, char *buf, size_t cap) {
+size_t node_format_combined(const char *device_id, const char *location, const node_sensor *sensors, uint8_t count,
+                            const node_reading *r, char *buf, size_t cap) {
     text_buf tb;
     tb_init(&tb, buf, cap);
     tb_str(&tb, "{\"device_id\":");
@@ -564,8 +564,10 @@ size_t node_format_combined(const char *device_id, const char *location, const n
     tb_str(&tb, ",\"seq\":");
     tb_u64(&tb, r->seq);
     tb_str(&tb, ",\"timestamp\":");
-    if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
-    else tb_str(&tb, "null");
+    if (r->epoch_ms > 0)
+        tb_i64(&tb, r->epoch_ms);
+    else
+        tb_str(&tb, "null");
     tb_str(&tb, ",\"sensors\":{");
     for (uint8_t i = 0; i < count; i++) {
         if (i) tb_char(&tb, ',');
@@ -588,17 +590,22 @@ size_t node_format_sensor(const char *device_id, const node_sensor *sensors, uin
     text_buf tb;
     tb_init(&tb, buf, cap);
     if (d->topic_style == SENSOR_TOPIC_VALUE) {
-        if (!r->ok[i]) tb_str(&tb, d->missing);
-        else if (d->values[0].kind == SENSOR_BOOL) tb_char(&tb, r->values[i][0] ? '1' : '0');
-        else sensor_format_value(&tb, d, 0, 1, r->values[i]);
+        if (!r->ok[i])
+            tb_str(&tb, d->missing);
+        else if (d->values[0].kind == SENSOR_BOOL)
+            tb_char(&tb, r->values[i][0] ? '1' : '0');
+        else
+            sensor_format_value(&tb, d, 0, 1, r->values[i]);
     } else {
         tb_str(&tb, "{\"device_id\":");
         tb_json_str(&tb, device_id, strlen(device_id));
         tb_char(&tb, ',');
         sensor_fields(&tb, d, r, i);
         tb_str(&tb, ",\"timestamp\":");
-        if (r->epoch_ms > 0) tb_i64(&tb, r->epoch_ms);
-        else tb_str(&tb, "null");
+        if (r->epoch_ms > 0)
+            tb_i64(&tb, r->epoch_ms);
+        else
+            tb_str(&tb, "null");
         tb_char(&tb, '}');
     }
     return tb.overflow ? 0 : tb.len;
@@ -607,9 +614,12 @@ size_t node_format_sensor(const char *device_id, const node_sensor *sensors, uin
 int node_parse_alert(const uint8_t *p, size_t n, int *activate, uint32_t *duration_ms) {
     size_t i = find_key(p, n, "activate");
     if (i == 0) return 0;
-    if (i + 4 <= n && memcmp(p + i, "true", 4) == 0) *activate = 1;
-    else if (i + 5 <= n && memcmp(p + i, "false", 5) == 0) *activate = 0;
-    else return 0;
+    if (i + 4 <= n && memcmp(p + i, "true", 4) == 0)
+        *activate = 1;
+    else if (i + 5 <= n && memcmp(p + i, "false", 5) == 0)
+        *activate = 0;
+    else
+        return 0;
     *duration_ms = NODE_BUZZER_DEFAULT_MS;
     size_t d = find_key(p, n, "duration");
     if (d) {
@@ -636,8 +646,10 @@ const char *node_config_check(const node_config *cfg) {
     if (cfg->interval_ms < 100) return "interval is below 100 ms";
     if (cfg->publish_mode < NODE_PUBLISH_COMBINED || cfg->publish_mode > NODE_PUBLISH_BOTH)
         return "publish mode is not combined, per-sensor or both";
-    if (cfg->queue_limit == 0 || cfg->queue_limit > MQTT_QUEUE_SLOTS) return "queue size is 0 or above the build's MQTT_QUEUE_SLOTS";
-    if (cfg->backoff_min_ms == 0 || cfg->backoff_max_ms < cfg->backoff_min_ms) return "backoff limits: need 0 < min <= max";
+    if (cfg->queue_limit == 0 || cfg->queue_limit > MQTT_QUEUE_SLOTS)
+        return "queue size is 0 or above the build's MQTT_QUEUE_SLOTS";
+    if (cfg->backoff_min_ms == 0 || cfg->backoff_max_ms < cfg->backoff_min_ms)
+        return "backoff limits: need 0 < min <= max";
     if (cfg->backoff_max_ms > MQTT_DEFAULT_BACKOFF_MAX_MS) return "backoff maximum is above 60 s";
 
     return 0;
@@ -668,8 +680,8 @@ const char *check_with_sensors(const node_config *cfg, const node_hal *hal) {
     }
     /* A scratch copy on the stack: this runs once, at start. */
     char probe[MQTT_SLOT_SIZE - 64];
-    if (node_format_combined(cfg->device_id, cfg->location ? cfg->location : "", hal->sensors, hal->sensor_count,
-                             &wide, probe, sizeof probe) == 0)
+    if (node_format_combined(cfg->device_id, cfg->location ? cfg->location : "", hal->sensors, hal->sensor_count, &wide,
+                             probe, sizeof probe) == 0)
         return "device id and location are too long for one payload";
     return 0;
 }
@@ -685,10 +697,8 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
 
     const char *id = a->cfg.device_id;
     if (!make_topic(a->t_combined, "sensors/combined/", id, "") ||
-        !make_topic(a->t_status, "devices/", id, "/status") ||
-        !make_topic(a->t_control, "devices/", id, "/control") ||
-        !make_topic(a->t_alert, "alerts/fall/", id, "") ||
-        !make_topic(a->t_store, "sensors/store/", id, ""))
+        !make_topic(a->t_status, "devices/", id, "/status") || !make_topic(a->t_control, "devices/", id, "/control") ||
+        !make_topic(a->t_alert, "alerts/fall/", id, "") || !make_topic(a->t_store, "sensors/store/", id, ""))
         return "device id too long for a topic";
 
     for (uint8_t i = 0; i < hal->sensor_count; i++) pir_debounce_init(&a->sensors[i].edge, cfg->pir_stable_ms);
@@ -738,11 +748,13 @@ const char *node_app_init(node_app *a, const node_config *cfg, const node_hal *h
                          "version): they cannot be read back, dropped and counted");
             node_log(a, "store: ", "flash ring ", u64_text(n1, sizeof n1, hal->flash->sector_count), " sectors, ",
                      u64_text(n2, sizeof n2, flash_ring_capacity(&a->flash)), " readings");
-            node_log(a, "store: ", u64_text(n3, sizeof n3, a->flash.pending), " readings waiting from before the start");
+            node_log(a, "store: ", u64_text(n3, sizeof n3, a->flash.pending),
+                     " readings waiting from before the start");
             /* seq must keep growing in the ring even if the boot counter was reset. */
             if ((uint32_t)(a->flash.last_seq >> 32) >= a->boot_count) {
                 a->boot_count = (uint32_t)(a->flash.last_seq >> 32) + 1;
-                node_log(a, "store: ", "boot counter behind the flash ring, using ", u64_text(num, sizeof num, a->boot_count));
+                node_log(a, "store: ", "boot counter behind the flash ring, using ",
+                         u64_text(num, sizeof num, a->boot_count));
             }
         }
     }

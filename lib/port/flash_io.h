@@ -15,8 +15,8 @@ extern "C" {
    function returns 0 on success. */
 typedef struct flash_io {
     void *ctx;
-    uint32_t sector_size;   /* bytes, 4096 on the ESP8266 (16 + 20 * n is best; the rest is unused) */
-    uint32_t sector_count;  /* at least 3 */
+    uint32_t sector_size;  /* bytes, 4096 on the ESP8266 (16 + 20 * n is best; the rest is unused) */
+    uint32_t sector_count; /* at least 3 */
     int (*read)(void *ctx, uint32_t addr, void *buf, uint32_t len);
     int (*write)(void *ctx, uint32_t addr, const void *buf, uint32_t len);
     int (*erase)(void *ctx, uint32_t sector);

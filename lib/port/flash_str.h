@@ -19,7 +19,7 @@
 /* A string literal placed in flash; its value is a pointer for flash_char(). */
 #define FLASH_STR(s) PSTR(s)
 /* A const table placed in flash: read its members with flash_char() / flash_u16(). */
-#define FLASH_TABLE PROGMEM
+#define FLASH_TABLE  PROGMEM
 static inline char flash_char(const char *p) { return (char)pgm_read_byte(p); }
 static inline uint16_t flash_u16(const uint16_t *p) { return (uint16_t)pgm_read_word(p); }
 #else
@@ -30,8 +30,7 @@ static inline uint16_t flash_u16(const uint16_t *p) { return *p; }
 #endif
 
 /* Copies the string at s (flash or RAM) into out[cap], always NUL-terminated; its length. */
-static inline size_t flash_strlcpy(char *out, const char *s, size_t cap)
-{
+static inline size_t flash_strlcpy(char *out, const char *s, size_t cap) {
     size_t n = 0;
     if (cap == 0) return 0;
     while (s != NULL && n + 1 < cap && flash_char(s + n) != '\0') {

@@ -61,7 +61,7 @@ struct node_hal {
     const node_sensor *sensors;
     uint8_t sensor_count;
     /* Actuators. */
-    void (*led_set)(void *ctx, int on);            /* logical on/off; the HAL knows GPIO2 is active low */
+    void (*led_set)(void *ctx, int on); /* logical on/off; the HAL knows GPIO2 is active low */
     void (*buzzer_set)(void *ctx, int on);
 
     /* The flash region for readings that wait for the broker (lib/store/flash_ring.h), or NULL:

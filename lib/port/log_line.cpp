@@ -10,8 +10,8 @@ void log_send(const log_line *l, log_fn fn, void *ctx) {
     if (fn) fn(ctx, l->buf);
 }
 
-void log_text(log_fn fn, void *ctx, const char *tag, const char *s1, const char *s2,
-              const char *s3, const char *s4, const char *s5, const char *s6) {
+void log_text(log_fn fn, void *ctx, const char *tag, const char *s1, const char *s2, const char *s3, const char *s4,
+              const char *s5, const char *s6) {
     if (!fn) return;
     log_line l;
     log_begin(&l, tag);

@@ -30,8 +30,8 @@ void log_begin(log_line *l, const char *tag);
 void log_send(const log_line *l, log_fn fn, void *ctx);
 
 /* The common case in one call: the tag and up to six strings (NULL ones are skipped). */
-void log_text(log_fn fn, void *ctx, const char *tag, const char *s1, const char *s2 = 0,
-              const char *s3 = 0, const char *s4 = 0, const char *s5 = 0, const char *s6 = 0);
+void log_text(log_fn fn, void *ctx, const char *tag, const char *s1, const char *s2 = 0, const char *s3 = 0,
+              const char *s4 = 0, const char *s5 = 0, const char *s6 = 0);
 
 /* `v` in decimal in buf (cap >= 21 always fits), for passing a number to log_text. */
 const char *u64_text(char *buf, size_t cap, uint64_t v);

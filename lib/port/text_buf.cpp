@@ -14,7 +14,10 @@ void tb_init(text_buf *b, char *p, size_t cap) {
 }
 
 void tb_char(text_buf *b, char c) {
-    if (b->len + 1 >= b->cap) { b->overflow = true; return; }
+    if (b->len + 1 >= b->cap) {
+        b->overflow = true;
+        return;
+    }
     b->p[b->len++] = c;
     b->p[b->len] = 0;
 }
@@ -70,7 +73,10 @@ void tb_tenths(text_buf *b, int32_t tenths) {
 size_t utf8_decode(const char *s, size_t n, uint32_t *cp) {
     if (n == 0) return 0;
     unsigned char c = (unsigned char)s[0];
-    if (c < 0x80) { *cp = c; return 1; }
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
     size_t k = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 0;
     if (k == 0 || c > 0xf4 || k > n) return 0; /* a stray continuation byte, 0xf5.., or cut short */
     uint32_t v = c & (0x7fu >> k);
@@ -102,19 +108,19 @@ void tb_json_str(text_buf *b, const char *s, size_t n) {
             continue;
         }
         switch (c) {
-        case '"': tb_str(b, "\\\""); break;
-        case '\\': tb_str(b, "\\\\"); break;
-        case '\n': tb_str(b, "\\n"); break;
-        case '\r': tb_str(b, "\\r"); break;
-        case '\t': tb_str(b, "\\t"); break;
-        default:
-            if (c < 0x20 || c == 0x7f) {
-                tb_str(b, "\\u00");
-                tb_char(b, hex[c >> 4]);
-                tb_char(b, hex[c & 15]);
-            } else {
-                tb_char(b, (char)c);
-            }
+            case '"': tb_str(b, "\\\""); break;
+            case '\\': tb_str(b, "\\\\"); break;
+            case '\n': tb_str(b, "\\n"); break;
+            case '\r': tb_str(b, "\\r"); break;
+            case '\t': tb_str(b, "\\t"); break;
+            default:
+                if (c < 0x20 || c == 0x7f) {
+                    tb_str(b, "\\u00");
+                    tb_char(b, hex[c >> 4]);
+                    tb_char(b, hex[c & 15]);
+                } else {
+                    tb_char(b, (char)c);
+                }
         }
     }
     tb_char(b, '"');

@@ -13,7 +13,7 @@
 
 struct text_buf {
     char *p;
-    size_t cap;   /* including the NUL */
+    size_t cap; /* including the NUL */
     size_t len;
     bool overflow;
 };

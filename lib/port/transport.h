@@ -20,10 +20,10 @@ extern "C" {
 #endif
 
 /* Negative results of read/write/open. */
-#define TRANSPORT_ERR_CLOSED  (-1) /* peer closed the connection (orderly) */
-#define TRANSPORT_ERR_IO      (-2) /* socket error, reset, connect refused or timed out */
-#define TRANSPORT_ERR_TLS     (-3) /* TLS failed: error_name() says why, e.g. "X509_EXPIRED" */
-#define TRANSPORT_ERR_CONFIG  (-4) /* the transport cannot be used as configured (no clock, no certs) */
+#define TRANSPORT_ERR_CLOSED (-1) /* peer closed the connection (orderly) */
+#define TRANSPORT_ERR_IO     (-2) /* socket error, reset, connect refused or timed out */
+#define TRANSPORT_ERR_TLS    (-3) /* TLS failed: error_name() says why, e.g. "X509_EXPIRED" */
+#define TRANSPORT_ERR_CONFIG (-4) /* the transport cannot be used as configured (no clock, no certs) */
 
 typedef struct transport transport;
 

@@ -51,15 +51,15 @@ void bme280_compensate(const bme280_calib *c, int32_t adc_T, int32_t adc_P, int3
     /* Pressure (BME280_compensate_P_int64). */
     int64_t v1 = (int64_t)t_fine - 128000;
     int64_t v2 = v1 * v1 * (int64_t)c->P6;
-    v2 = v2 + v1 * (int64_t)c->P5 * 131072;            /* << 17 */
-    v2 = v2 + (int64_t)c->P4 * 34359738368ll;          /* << 35 */
+    v2 = v2 + v1 * (int64_t)c->P5 * 131072;                              /* << 17 */
+    v2 = v2 + (int64_t)c->P4 * 34359738368ll;                            /* << 35 */
     v1 = ((v1 * v1 * (int64_t)c->P3) >> 8) + v1 * (int64_t)c->P2 * 4096; /* << 12 */
     v1 = ((kP47 + v1) * (int64_t)c->P1) >> 33;
     if (v1 == 0) {
         out->pressure_q24_8 = 0; /* the datasheet's guard against a division by zero */
     } else {
         int64_t p = 1048576 - adc_P;
-        p = ((p * 2147483648ll - v2) * 3125) / v1;     /* p << 31 */
+        p = ((p * 2147483648ll - v2) * 3125) / v1; /* p << 31 */
         v1 = ((int64_t)c->P9 * (p >> 13) * (p >> 13)) >> 25;
         v2 = ((int64_t)c->P8 * p) >> 19;
         p = ((p + v1 + v2) >> 8) + (int64_t)c->P7 * 16; /* << 4 */
@@ -69,8 +69,9 @@ void bme280_compensate(const bme280_calib *c, int32_t adc_T, int32_t adc_P, int3
     /* Humidity (bme280_compensate_H_int32). */
     int32_t x = t_fine - 76800;
     x = ((((adc_H * 16384) - ((int32_t)c->H4 * 1048576) - ((int32_t)c->H5 * x)) + 16384) >> 15) *
-        (((((((x * (int32_t)c->H6) >> 10) * (((x * (int32_t)c->H3) >> 11) + 32768)) >> 10) + 2097152) *
-              (int32_t)c->H2 + 8192) >> 14);
+        (((((((x * (int32_t)c->H6) >> 10) * (((x * (int32_t)c->H3) >> 11) + 32768)) >> 10) + 2097152) * (int32_t)c->H2 +
+          8192) >>
+         14);
     x = x - (((((x >> 15) * (x >> 15)) >> 7) * (int32_t)c->H1) >> 4);
     x = x < 0 ? 0 : x;
     x = x > 419430400 ? 419430400 : x;
@@ -111,11 +112,11 @@ void bme280_data_registers(int32_t adc_T, int32_t adc_P, int32_t adc_H, uint8_t 
 
 const char *bme280_status_name(bme280_status s) {
     switch (s) {
-    case BME280_OK: return "OK";
-    case BME280_NO_ANSWER: return "NO_ANSWER";
-    case BME280_BAD_CALIBRATION: return "BAD_CALIBRATION";
-    case BME280_NOT_MEASURED: return "NOT_MEASURED";
-    case BME280_OUT_OF_RANGE: return "OUT_OF_RANGE";
+        case BME280_OK: return "OK";
+        case BME280_NO_ANSWER: return "NO_ANSWER";
+        case BME280_BAD_CALIBRATION: return "BAD_CALIBRATION";
+        case BME280_NOT_MEASURED: return "NOT_MEASURED";
+        case BME280_OUT_OF_RANGE: return "OUT_OF_RANGE";
     }
     return "UNKNOWN";
 }
@@ -127,9 +128,9 @@ static const char *bme280_driver_decode(const uint8_t *raw, int n, int32_t value
     bme280_status st = bme280_decode(raw, &r);
     if (st != BME280_OK) return bme280_status_name(st);
     int32_t t = r.temperature_centi;
-    values[0] = (t >= 0 ? t + 5 : t - 5) / 10;                          /* tenths, rounded */
+    values[0] = (t >= 0 ? t + 5 : t - 5) / 10;                             /* tenths, rounded */
     values[1] = (int32_t)(((uint64_t)r.humidity_q22_10 * 10 + 512) >> 10); /* tenths of %RH */
-    values[2] = (int32_t)((r.pressure_q24_8 + 128) >> 8);                 /* Pa = hPa, 2 decimals */
+    values[2] = (int32_t)((r.pressure_q24_8 + 128) >> 8);                  /* Pa = hPa, 2 decimals */
     return 0;
 }
 
@@ -138,5 +139,5 @@ static const sensor_value bme280_values[] = {{"temperature_c", SENSOR_NUMBER, 1,
                                              {"humidity_percent", SENSOR_NUMBER, 1, 10, 0},
                                              {"pressure_hpa", SENSOR_NUMBER, 2, 17, 30000}};
 
-const sensor_driver sensor_bme280 = {
-    "bme280", 0, SENSOR_TOPIC_JSON, 3, bme280_values, 0, 0, 0, 0, bme280_driver_decode};
+const sensor_driver sensor_bme280 = {"bme280", 0, SENSOR_TOPIC_JSON,   3, bme280_values, 0, 0,
+                                     0,        0, bme280_driver_decode};

@@ -16,12 +16,12 @@
 
 #include <stdint.h>
 
-#define BME280_RAW_SIZE 41
-#define BME280_CALIB1_REG 0x88  /* 26 bytes */
-#define BME280_CALIB2_REG 0xE1  /* 7 bytes */
-#define BME280_DATA_REG 0xF7    /* 8 bytes */
+#define BME280_RAW_SIZE    41
+#define BME280_CALIB1_REG  0x88 /* 26 bytes */
+#define BME280_CALIB2_REG  0xE1 /* 7 bytes */
+#define BME280_DATA_REG    0xF7 /* 8 bytes */
 #define BME280_CHIP_ID_REG 0xD0
-#define BME280_CHIP_ID 0x60
+#define BME280_CHIP_ID     0x60
 
 struct bme280_calib {
     uint16_t T1;
@@ -34,9 +34,9 @@ struct bme280_calib {
 };
 
 struct bme280_reading {
-    int32_t temperature_centi;  /* 0.01 degC */
-    uint32_t pressure_q24_8;    /* Pa in Q24.8 (25767236 = 100653.27 Pa) */
-    uint32_t humidity_q22_10;   /* %RH in Q22.10 (47445 = 46.333 %RH) */
+    int32_t temperature_centi; /* 0.01 degC */
+    uint32_t pressure_q24_8;   /* Pa in Q24.8 (25767236 = 100653.27 Pa) */
+    uint32_t humidity_q22_10;  /* %RH in Q22.10 (47445 = 46.333 %RH) */
 };
 
 enum bme280_status {

@@ -20,10 +20,10 @@ dht22_status dht22_decode(const uint8_t frame[5], dht22_reading *out) {
 
 const char *dht22_status_name(dht22_status s) {
     switch (s) {
-    case DHT22_OK: return "OK";
-    case DHT22_TIMEOUT: return "TIMEOUT";
-    case DHT22_BAD_CHECKSUM: return "BAD_CHECKSUM";
-    case DHT22_OUT_OF_RANGE: return "OUT_OF_RANGE";
+        case DHT22_OK: return "OK";
+        case DHT22_TIMEOUT: return "TIMEOUT";
+        case DHT22_BAD_CHECKSUM: return "BAD_CHECKSUM";
+        case DHT22_OUT_OF_RANGE: return "OUT_OF_RANGE";
     }
     return "UNKNOWN";
 }
@@ -44,5 +44,5 @@ static const char *dht22_driver_decode(const uint8_t *raw, int n, int32_t values
 static const sensor_value dht22_values[] = {{"temperature_c", SENSOR_NUMBER, 1, 11, -400},
                                             {"humidity_percent", SENSOR_NUMBER, 1, 10, 0}};
 
-const sensor_driver sensor_dht22 = {
-    "dht22", 0, SENSOR_TOPIC_JSON, 2, dht22_values, 0, DHT22_MIN_INTERVAL_MS, 0, 0, dht22_driver_decode};
+const sensor_driver sensor_dht22 = {"dht22", 0, SENSOR_TOPIC_JSON,  2, dht22_values, 0, DHT22_MIN_INTERVAL_MS,
+                                    0,       0, dht22_driver_decode};

@@ -13,9 +13,9 @@
 
 enum dht22_status {
     DHT22_OK = 0,
-    DHT22_TIMEOUT = 1,      /* the sensor did not answer */
+    DHT22_TIMEOUT = 1, /* the sensor did not answer */
     DHT22_BAD_CHECKSUM = 2,
-    DHT22_OUT_OF_RANGE = 3  /* checksum fine but outside the datasheet range: a bit slipped */
+    DHT22_OUT_OF_RANGE = 3 /* checksum fine but outside the datasheet range: a bit slipped */
 };
 
 /* The sensor must not be read more often than this (datasheet: 2 s sampling period). */

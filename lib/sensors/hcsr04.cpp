@@ -15,7 +15,9 @@ int32_t hcsr04_distance_tenths(int32_t echo_us) {
    us as 4 bytes little-endian, or < 0 for no echo within 30 ms. */
 static const char *ultrasonic_decode(const uint8_t *raw, int n, int32_t values[SENSOR_MAX_VALUES]) {
     int32_t us = -1;
-    if (n >= 4) us = (int32_t)((uint32_t)raw[0] | ((uint32_t)raw[1] << 8) | ((uint32_t)raw[2] << 16) | ((uint32_t)raw[3] << 24));
+    if (n >= 4)
+        us =
+            (int32_t)((uint32_t)raw[0] | ((uint32_t)raw[1] << 8) | ((uint32_t)raw[2] << 16) | ((uint32_t)raw[3] << 24));
     int32_t tenths = hcsr04_distance_tenths(us);
     if (tenths == HCSR04_NO_READING) return us < 0 ? "TIMEOUT" : "OUT_OF_RANGE";
     values[0] = tenths;

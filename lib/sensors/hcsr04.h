@@ -10,9 +10,9 @@
 #include <stdint.h>
 
 #define HCSR04_TRIGGER_US 10
-#define HCSR04_TIMEOUT_US 30000   /* ~514 cm: longer than any real echo */
-#define HCSR04_MIN_TENTHS 20      /* 2 cm: datasheet minimum */
-#define HCSR04_MAX_TENTHS 4000    /* 400 cm: datasheet maximum */
+#define HCSR04_TIMEOUT_US 30000 /* ~514 cm: longer than any real echo */
+#define HCSR04_MIN_TENTHS 20    /* 2 cm: datasheet minimum */
+#define HCSR04_MAX_TENTHS 4000  /* 400 cm: datasheet maximum */
 #define HCSR04_NO_READING (-1)
 
 /* Distance in tenths of a cm, rounded; HCSR04_NO_READING for a timeout (echo_us < 0 or

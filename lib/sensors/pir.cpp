@@ -34,6 +34,13 @@ static const char *pir_decode(const uint8_t *raw, int n, int32_t values[SENSOR_M
 
 static const sensor_value pir_values[] = {{"motion_detected", SENSOR_BOOL, 0, 1, 0}};
 
-const sensor_driver sensor_pir = {
-    "pir", SENSOR_ALWAYS_OK | SENSOR_EDGE, SENSOR_TOPIC_VALUE, 1, pir_values, 0, 0,
-    "motion detected", "motion ended", pir_decode};
+const sensor_driver sensor_pir = {"pir",
+                                  SENSOR_ALWAYS_OK | SENSOR_EDGE,
+                                  SENSOR_TOPIC_VALUE,
+                                  1,
+                                  pir_values,
+                                  0,
+                                  0,
+                                  "motion detected",
+                                  "motion ended",
+                                  pir_decode};

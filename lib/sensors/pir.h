@@ -13,9 +13,9 @@
 
 struct pir_debounce {
     uint32_t stable_ms;
-    uint32_t changed_at;  /* when the raw level last changed */
-    uint8_t raw;          /* last raw level seen */
-    uint8_t level;        /* debounced level */
+    uint32_t changed_at; /* when the raw level last changed */
+    uint8_t raw;         /* last raw level seen */
+    uint8_t level;       /* debounced level */
     uint8_t started;
 };
 

@@ -24,9 +24,9 @@
 
 #include "text_buf.h"
 
-#define SENSOR_MAX_VALUES 3
+#define SENSOR_MAX_VALUES  3
 /* Bytes a HAL read may return (the BME280's calibration block and data: 41). */
-#define SENSOR_RAW_MAX 48
+#define SENSOR_RAW_MAX     48
 /* Bits of the record for sensor values (64 - 8 for the RSSI). */
 #define SENSOR_RECORD_BITS 56
 
@@ -35,10 +35,10 @@ enum sensor_value_kind { SENSOR_NUMBER = 0, SENSOR_BOOL = 1 };
 /* One value: one JSON field. Numbers are integers with `decimals` implied decimals
    (tenths: 215 -> 21.5). */
 struct sensor_value {
-    const char *key;      /* JSON field, e.g. "temperature_c" */
-    uint8_t kind;         /* sensor_value_kind */
-    uint8_t decimals;     /* 0..3 */
-    uint8_t bits;         /* record bits: the value must lie in min .. min + 2^bits - 1 */
+    const char *key;  /* JSON field, e.g. "temperature_c" */
+    uint8_t kind;     /* sensor_value_kind */
+    uint8_t decimals; /* 0..3 */
+    uint8_t bits;     /* record bits: the value must lie in min .. min + 2^bits - 1 */
     int32_t min;
 };
 
@@ -54,14 +54,14 @@ enum sensor_topic_style {
 };
 
 struct sensor_driver {
-    const char *name;           /* topic sensors/<name>/<id>, key in the combined "sensors" */
-    uint8_t flags;              /* sensor_flags */
-    uint8_t topic_style;        /* sensor_topic_style */
-    uint8_t value_count;        /* 1..SENSOR_MAX_VALUES */
+    const char *name;    /* topic sensors/<name>/<id>, key in the combined "sensors" */
+    uint8_t flags;       /* sensor_flags */
+    uint8_t topic_style; /* sensor_topic_style */
+    uint8_t value_count; /* 1..SENSOR_MAX_VALUES */
     const sensor_value *values;
-    const char *missing;        /* SENSOR_TOPIC_VALUE: payload for a failed read ("-1") */
-    uint32_t min_interval_ms;   /* never read more often; the last result stands in between */
-    const char *rise_log;       /* SENSOR_EDGE: log on a rising / falling edge */
+    const char *missing;      /* SENSOR_TOPIC_VALUE: payload for a failed read ("-1") */
+    uint32_t min_interval_ms; /* never read more often; the last result stands in between */
+    const char *rise_log;     /* SENSOR_EDGE: log on a rising / falling edge */
     const char *fall_log;
     /* raw: what the HAL read returned, n its length (< 0: the sensor did not answer).
        Fills values[] and returns NULL, or returns the failure's name for the log

@@ -11,8 +11,8 @@ enum slot_kind { SLOT_BLANK, SLOT_VALID, SLOT_DONE, SLOT_CORRUPT, SLOT_IO_ERROR 
 
 /* Record layout (flash_ring.h). */
 const uint32_t R_N = 0, R_TIME = 4, R_VALUES = 8, R_DONE = 16, R_BOOT = 17, R_CRC = 18;
-const uint32_t LAST_WORD = 16;          /* done, boot delta, CRC: rewritten to mark done */
-const uint32_t NO_CLOCK = 0xffffffffu;  /* time field: the reading had no wall clock */
+const uint32_t LAST_WORD = 16;         /* done, boot delta, CRC: rewritten to mark done */
+const uint32_t NO_CLOCK = 0xffffffffu; /* time field: the reading had no wall clock */
 /* Body layout (flash_ring.h). */
 const uint32_t B_VALUES = 8, B_EPOCH = 16;
 
@@ -46,15 +46,13 @@ uint16_t crc16_update(uint16_t c, const uint8_t *p, size_t n) {
 }
 
 /* A record's CRC-16 covers everything but the done byte and itself. */
-uint16_t record_crc(const uint8_t *b) {
-    return crc16_update(crc16_update(0xffff, b, R_DONE), b + R_BOOT, 1);
-}
+uint16_t record_crc(const uint8_t *b) { return crc16_update(crc16_update(0xffff, b, R_DONE), b + R_BOOT, 1); }
 
 /* A sector's header, decoded. */
 struct header {
-    bool blank;  /* never written */
-    bool valid;  /* CRC and layout match */
-    bool other;  /* CRC matches, another layout: a sector of another firmware */
+    bool blank; /* never written */
+    bool valid; /* CRC and layout match */
+    bool other; /* CRC matches, another layout: a sector of another firmware */
     uint32_t boot;
     uint64_t base; /* epoch ms; 0: clock not set */
 };
@@ -168,9 +166,7 @@ int clear_sector(flash_ring *r, uint32_t sector) {
 }
 
 /* The head moved into a new sector (erased ahead before): erase the one after it now. */
-int entered_sector(flash_ring *r) {
-    return clear_sector(r, (sector_of(r, r->head) + 1) % r->io.sector_count);
-}
+int entered_sector(flash_ring *r) { return clear_sector(r, (sector_of(r, r->head) + 1) % r->io.sector_count); }
 
 /* Can a reading with this seq and epoch go under header `h`? */
 bool fits_header(const header &h, uint64_t seq, uint64_t epoch) {

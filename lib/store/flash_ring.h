@@ -40,9 +40,9 @@
 
 #include "flash_io.h"
 
-#define FLASH_RECORD_SIZE 20u
-#define FLASH_HEADER_SIZE 16u
-#define FLASH_BODY_SIZE 24u
+#define FLASH_RECORD_SIZE   20u
+#define FLASH_HEADER_SIZE   16u
+#define FLASH_BODY_SIZE     24u
 #define FLASH_LAYOUT_LEGACY 0x4752u /* "RG", little-endian: the records before layouts were named */
 
 #ifdef __cplusplus
@@ -50,24 +50,24 @@ extern "C" {
 #endif
 
 typedef struct flash_ring_stats {
-    uint32_t written;    /* records appended since open */
-    uint32_t dropped;    /* undelivered records erased because the ring was full */
-    uint32_t corrupt;    /* corrupt records skipped (never delivered) */
-    uint32_t io_errors;  /* read/write/erase calls that failed */
-    uint32_t erases;     /* sectors erased since open */
+    uint32_t written;   /* records appended since open */
+    uint32_t dropped;   /* undelivered records erased because the ring was full */
+    uint32_t corrupt;   /* corrupt records skipped (never delivered) */
+    uint32_t io_errors; /* read/write/erase calls that failed */
+    uint32_t erases;    /* sectors erased since open */
 } flash_ring_stats;
 
 typedef struct flash_ring {
     flash_io io;
-    uint32_t per_sector;   /* records per sector */
-    uint32_t slots;        /* records in the region */
-    uint32_t head;         /* next slot to write */
-    uint32_t cursor;       /* next slot to read (oldest not yet handed out) */
-    uint32_t pending;      /* valid records from cursor to head: still to hand out */
-    uint64_t last_seq;     /* seq of the newest record (0: none) */
-    uint16_t layout;       /* what the value bytes mean (open()'s argument) */
-    uint8_t formatted;     /* open() found no record at all but foreign data, and erased it */
-    uint32_t relayout;     /* undelivered records of another layout open() erased (also in stats.dropped) */
+    uint32_t per_sector; /* records per sector */
+    uint32_t slots;      /* records in the region */
+    uint32_t head;       /* next slot to write */
+    uint32_t cursor;     /* next slot to read (oldest not yet handed out) */
+    uint32_t pending;    /* valid records from cursor to head: still to hand out */
+    uint64_t last_seq;   /* seq of the newest record (0: none) */
+    uint16_t layout;     /* what the value bytes mean (open()'s argument) */
+    uint8_t formatted;   /* open() found no record at all but foreign data, and erased it */
+    uint32_t relayout;   /* undelivered records of another layout open() erased (also in stats.dropped) */
     flash_ring_stats stats;
 } flash_ring;
 

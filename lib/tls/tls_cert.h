@@ -33,7 +33,7 @@
 #include <bearssl/bearssl.h>
 
 /* Longest IP address in binary form (IPv6). */
-#define TLS_IP_MAX 16
+#define TLS_IP_MAX         16
 /* Deepest nesting the walker follows: cert, tbs, [3], exts, ext, octets, names/sequence. */
 #define TLS_CERT_MAX_DEPTH 8
 
@@ -64,10 +64,10 @@ int tls_parse_sha256_hex(const char *hex, uint8_t out[32]);
 
 typedef struct tls_cert_walker {
     /* Parser state. */
-    uint32_t pos;                         /* bytes consumed */
-    uint32_t end[TLS_CERT_MAX_DEPTH];     /* absolute end of each open container */
-    uint8_t kind[TLS_CERT_MAX_DEPTH];     /* what each open container is (TLS_WK_*) */
-    uint8_t index[TLS_CERT_MAX_DEPTH + 1];/* children seen so far in each container */
+    uint32_t pos;                          /* bytes consumed */
+    uint32_t end[TLS_CERT_MAX_DEPTH];      /* absolute end of each open container */
+    uint8_t kind[TLS_CERT_MAX_DEPTH];      /* what each open container is (TLS_WK_*) */
+    uint8_t index[TLS_CERT_MAX_DEPTH + 1]; /* children seen so far in each container */
     uint8_t depth;
     uint8_t state;
     uint8_t tag;
@@ -75,38 +75,38 @@ typedef struct tls_cert_walker {
     uint32_t len;
     uint32_t content_left;
     uint8_t action;
-    uint8_t hdr[6];                       /* the current element's tag and length bytes */
+    uint8_t hdr[6]; /* the current element's tag and length bytes */
     uint8_t hdr_len;
     uint8_t has_version;
-    uint8_t cap[TLS_IP_MAX];              /* captured primitive (OID, time, IP) */
+    uint8_t cap[TLS_IP_MAX]; /* captured primitive (OID, time, IP) */
     uint8_t cap_len;
     uint8_t cap_overflow;
-    uint8_t ext_kind;                     /* the extension being read (TLS_EXT_*) */
+    uint8_t ext_kind; /* the extension being read (TLS_EXT_*) */
     uint8_t hashing;
-    uint8_t dns_ok;                       /* the dNSName being read still matches want_name */
-    uint8_t dns_wild;                     /* it began with "*" */
-    uint32_t dns_pos;                     /* bytes of it read */
-    uint32_t dns_off;                     /* bytes of want_name matched */
+    uint8_t dns_ok;   /* the dNSName being read still matches want_name */
+    uint8_t dns_wild; /* it began with "*" */
+    uint32_t dns_pos; /* bytes of it read */
+    uint32_t dns_off; /* bytes of want_name matched */
 
     /* What we look for. */
     uint8_t want_ip[TLS_IP_MAX];
-    uint8_t want_ip_len;                  /* 0: no IP check */
-    const char *want_name;                /* DNS name to match against dNSName SANs, or NULL */
+    uint8_t want_ip_len;   /* 0: no IP check */
+    const char *want_name; /* DNS name to match against dNSName SANs, or NULL */
     uint32_t want_name_len;
 
     /* Results. */
-    int error;                            /* 1 when the DER was not what a certificate is */
-    int done;                             /* 1 when the whole certificate was seen */
-    uint8_t ip_san_count;                 /* iPAddress SANs seen */
-    uint8_t ip_match;                     /* 1 when one equals want_ip */
-    uint8_t san_found;                    /* a subjectAltName extension was present */
-    uint8_t dns_match;                    /* a dNSName SAN matches want_name (RFC 6125 rules) */
-    uint8_t is_ca;                        /* basicConstraints says cA TRUE */
-    uint8_t eku_found;                    /* an extKeyUsage extension was present */
-    uint8_t eku_server;                   /* ... and it lists id-kp-serverAuth */
+    int error;            /* 1 when the DER was not what a certificate is */
+    int done;             /* 1 when the whole certificate was seen */
+    uint8_t ip_san_count; /* iPAddress SANs seen */
+    uint8_t ip_match;     /* 1 when one equals want_ip */
+    uint8_t san_found;    /* a subjectAltName extension was present */
+    uint8_t dns_match;    /* a dNSName SAN matches want_name (RFC 6125 rules) */
+    uint8_t is_ca;        /* basicConstraints says cA TRUE */
+    uint8_t eku_found;    /* an extKeyUsage extension was present */
+    uint8_t eku_server;   /* ... and it lists id-kp-serverAuth */
     uint8_t spki_done;
     uint8_t spki_sha256[32];
-    uint8_t validity_found;               /* bit 0: notBefore, bit 1: notAfter */
+    uint8_t validity_found; /* bit 0: notBefore, bit 1: notAfter */
     int64_t not_before;
     int64_t not_after;
     br_sha256_context spki_hash;

@@ -93,62 +93,49 @@ static const code_name BEARSSL_NAMES[] FLASH_TABLE = {
 
 /* TLS alerts the broker may send us (RFC 5246 7.2, RFC 8446 6.2). */
 static const alert_name ALERT_NAMES[] FLASH_TABLE = {
-    {10, "SERVER_ALERT_UNEXPECTED_MESSAGE"},
-    {20, "SERVER_ALERT_BAD_RECORD_MAC"},
-    {40, "SERVER_ALERT_HANDSHAKE_FAILURE"},
-    {42, "SERVER_ALERT_BAD_CERTIFICATE"},
-    {43, "SERVER_ALERT_UNSUPPORTED_CERTIFICATE"},
-    {44, "SERVER_ALERT_CERTIFICATE_REVOKED"},
-    {45, "SERVER_ALERT_CERTIFICATE_EXPIRED"},
-    {46, "SERVER_ALERT_CERTIFICATE_UNKNOWN"},
-    {47, "SERVER_ALERT_ILLEGAL_PARAMETER"},
-    {48, "SERVER_ALERT_UNKNOWN_CA"},
-    {49, "SERVER_ALERT_ACCESS_DENIED"},
-    {50, "SERVER_ALERT_DECODE_ERROR"},
-    {51, "SERVER_ALERT_DECRYPT_ERROR"},
-    {70, "SERVER_ALERT_PROTOCOL_VERSION"},
-    {71, "SERVER_ALERT_INSUFFICIENT_SECURITY"},
-    {80, "SERVER_ALERT_INTERNAL_ERROR"},
-    {110, "SERVER_ALERT_UNSUPPORTED_EXTENSION"},
-    {112, "SERVER_ALERT_UNRECOGNIZED_NAME"},
+    {10, "SERVER_ALERT_UNEXPECTED_MESSAGE"},      {20, "SERVER_ALERT_BAD_RECORD_MAC"},
+    {40, "SERVER_ALERT_HANDSHAKE_FAILURE"},       {42, "SERVER_ALERT_BAD_CERTIFICATE"},
+    {43, "SERVER_ALERT_UNSUPPORTED_CERTIFICATE"}, {44, "SERVER_ALERT_CERTIFICATE_REVOKED"},
+    {45, "SERVER_ALERT_CERTIFICATE_EXPIRED"},     {46, "SERVER_ALERT_CERTIFICATE_UNKNOWN"},
+    {47, "SERVER_ALERT_ILLEGAL_PARAMETER"},       {48, "SERVER_ALERT_UNKNOWN_CA"},
+    {49, "SERVER_ALERT_ACCESS_DENIED"},           {50, "SERVER_ALERT_DECODE_ERROR"},
+    {51, "SERVER_ALERT_DECRYPT_ERROR"},           {70, "SERVER_ALERT_PROTOCOL_VERSION"},
+    {71, "SERVER_ALERT_INSUFFICIENT_SECURITY"},   {80, "SERVER_ALERT_INTERNAL_ERROR"},
+    {110, "SERVER_ALERT_UNSUPPORTED_EXTENSION"},  {112, "SERVER_ALERT_UNRECOGNIZED_NAME"},
     {116, "SERVER_ALERT_CERTIFICATE_REQUIRED"},
 };
 
-template <typename T>
-static const char *lookup(const T *table, unsigned n, int code)
-{
+template <typename T> static const char *lookup(const T *table, unsigned n, int code) {
     for (unsigned i = 0; i < n; i++) {
         if (flash_u16(&table[i].code) == code) return table[i].name;
     }
     return 0;
 }
 
-const char *tls_error_name(tls_reason reason, int err)
-{
+const char *tls_error_name(tls_reason reason, int err) {
     switch (reason) {
-    case TLS_REASON_NONE: return FLASH_STR("");
-    case TLS_REASON_CLOCK_NOT_SET: return FLASH_STR("CLOCK_NOT_SET");
-    case TLS_REASON_NOT_YET_VALID: return FLASH_STR("X509_NOT_YET_VALID");
-    case TLS_REASON_EXPIRED: return FLASH_STR("X509_EXPIRED");
-    case TLS_REASON_BAD_SERVER_IP: return FLASH_STR("X509_BAD_SERVER_IP");
-    case TLS_REASON_PIN_MISMATCH: return FLASH_STR("PIN_MISMATCH");
-    case TLS_REASON_FINGERPRINT_MISMATCH: return FLASH_STR("FINGERPRINT_MISMATCH");
-    case TLS_REASON_VERSION: return FLASH_STR("TLS_VERSION_UNSUPPORTED");
-    case TLS_REASON_CLOSED_IN_HANDSHAKE: return FLASH_STR("HANDSHAKE_CLOSED");
-    case TLS_REASON_BAD_CONFIG: return FLASH_STR("TLS_BAD_CONFIG");
-    case TLS_REASON_NOT_SERVER_CERT: return FLASH_STR("X509_NOT_SERVER_CERT");
-    case TLS_REASON_NO_SAN: return FLASH_STR("X509_NO_SAN");
-    case TLS_REASON_LEAF_IS_CA: return FLASH_STR("X509_LEAF_IS_CA");
-    case TLS_REASON_CERT_UNREADABLE: return FLASH_STR("X509_CERT_UNREADABLE");
-    case TLS_REASON_NOT_TLS: return FLASH_STR("SERVER_NOT_TLS");
-    case TLS_REASON_SERVER_SILENT: return FLASH_STR("SERVER_SILENT");
-    case TLS_REASON_HANDSHAKE_TIMEOUT: return FLASH_STR("HANDSHAKE_TIMEOUT");
-    case TLS_REASON_BEARSSL: break;
+        case TLS_REASON_NONE: return FLASH_STR("");
+        case TLS_REASON_CLOCK_NOT_SET: return FLASH_STR("CLOCK_NOT_SET");
+        case TLS_REASON_NOT_YET_VALID: return FLASH_STR("X509_NOT_YET_VALID");
+        case TLS_REASON_EXPIRED: return FLASH_STR("X509_EXPIRED");
+        case TLS_REASON_BAD_SERVER_IP: return FLASH_STR("X509_BAD_SERVER_IP");
+        case TLS_REASON_PIN_MISMATCH: return FLASH_STR("PIN_MISMATCH");
+        case TLS_REASON_FINGERPRINT_MISMATCH: return FLASH_STR("FINGERPRINT_MISMATCH");
+        case TLS_REASON_VERSION: return FLASH_STR("TLS_VERSION_UNSUPPORTED");
+        case TLS_REASON_CLOSED_IN_HANDSHAKE: return FLASH_STR("HANDSHAKE_CLOSED");
+        case TLS_REASON_BAD_CONFIG: return FLASH_STR("TLS_BAD_CONFIG");
+        case TLS_REASON_NOT_SERVER_CERT: return FLASH_STR("X509_NOT_SERVER_CERT");
+        case TLS_REASON_NO_SAN: return FLASH_STR("X509_NO_SAN");
+        case TLS_REASON_LEAF_IS_CA: return FLASH_STR("X509_LEAF_IS_CA");
+        case TLS_REASON_CERT_UNREADABLE: return FLASH_STR("X509_CERT_UNREADABLE");
+        case TLS_REASON_NOT_TLS: return FLASH_STR("SERVER_NOT_TLS");
+        case TLS_REASON_SERVER_SILENT: return FLASH_STR("SERVER_SILENT");
+        case TLS_REASON_HANDSHAKE_TIMEOUT: return FLASH_STR("HANDSHAKE_TIMEOUT");
+        case TLS_REASON_BEARSSL: break;
     }
     if (err == BR_ERR_OK) return FLASH_STR("");
     if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {
-        const char *n = lookup(ALERT_NAMES, sizeof ALERT_NAMES / sizeof ALERT_NAMES[0],
-                               err - BR_ERR_RECV_FATAL_ALERT);
+        const char *n = lookup(ALERT_NAMES, sizeof ALERT_NAMES / sizeof ALERT_NAMES[0], err - BR_ERR_RECV_FATAL_ALERT);
         return n ? n : FLASH_STR("SERVER_ALERT");
     }
     if (err >= BR_ERR_SEND_FATAL_ALERT) return FLASH_STR("CLIENT_ALERT");
@@ -156,76 +143,88 @@ const char *tls_error_name(tls_reason reason, int err)
     return n ? n : FLASH_STR("TLS_ERROR");
 }
 
-const char *tls_error_hint(tls_reason reason, int err)
-{
+const char *tls_error_hint(tls_reason reason, int err) {
 #if !TLS_ERROR_HINTS
     (void)reason;
     (void)err;
     return FLASH_STR("");
 #else
     switch (reason) {
-    case TLS_REASON_NONE:
-        return FLASH_STR("");
-    case TLS_REASON_CLOCK_NOT_SET:
-        return FLASH_STR("set the time first: the node must sync NTP before TLS (native node: system clock or --clock)");
-    case TLS_REASON_NOT_YET_VALID:
-        return FLASH_STR("the broker certificate is not valid yet: check the node's clock (NTP) and the certificate's notBefore");
-    case TLS_REASON_EXPIRED:
-        return FLASH_STR("the broker certificate has expired: renew it with gen-certs and restart Mosquitto (or fix the node's clock)");
-    case TLS_REASON_BAD_SERVER_IP:
-        return FLASH_STR("the broker certificate has no iPAddress SAN for this IP: connect by a name it lists or regenerate it with gen-certs including this IP");
-    case TLS_REASON_PIN_MISMATCH:
-        return FLASH_STR("the broker's public key is not the pinned one: check you reach the right broker; if its key changed, regenerate certs.h (gen-certs)");
-    case TLS_REASON_FINGERPRINT_MISMATCH:
-        return FLASH_STR("the broker certificate is not the one whose fingerprint is configured: if it was renewed, regenerate certs.h (gen-certs)");
-    case TLS_REASON_VERSION:
-        return FLASH_STR("the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener");
-    case TLS_REASON_CLOSED_IN_HANDSHAKE:
-        return FLASH_STR("the broker closed the connection during the handshake: check the port (8883) and the Mosquitto log");
-    case TLS_REASON_BAD_CONFIG:
-        return FLASH_STR("TLS is not configured completely: check the CA / pin / fingerprint, the client certificate and key, the buffer size (TLS_BUFFER_SIZE(512) at least) and the broker name (63 characters at most)");
-    case TLS_REASON_NOT_SERVER_CERT:
-        return FLASH_STR("the certificate offered is not a server certificate (no serverAuth usage): it may be a device's certificate; check the broker uses server.crt from gen-certs");
-    case TLS_REASON_NO_SAN:
-        return FLASH_STR("the broker certificate lists no names (no subjectAltName): re-issue it with gen-certs, which writes every --host name and IP");
-    case TLS_REASON_LEAF_IS_CA:
-        return FLASH_STR("the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt from gen-certs, not a CA");
-    case TLS_REASON_CERT_UNREADABLE:
-        return FLASH_STR("the broker certificate could not be read: re-issue it with gen-certs");
-    case TLS_REASON_NOT_TLS:        /* one hint for both: each string costs RAM on the chip */
-    case TLS_REASON_SERVER_SILENT:
-        return FLASH_STR("not a TLS port: use the broker's TLS port, 8883");
-    case TLS_REASON_HANDSHAKE_TIMEOUT:
-        return FLASH_STR("a busy broker or a lossy link");
-    case TLS_REASON_BEARSSL:
-        break;
+        case TLS_REASON_NONE: return FLASH_STR("");
+        case TLS_REASON_CLOCK_NOT_SET:
+            return FLASH_STR(
+                "set the time first: the node must sync NTP before TLS (native node: system clock or --clock)");
+        case TLS_REASON_NOT_YET_VALID:
+            return FLASH_STR("the broker certificate is not valid yet: check the node's clock (NTP) and the "
+                             "certificate's notBefore");
+        case TLS_REASON_EXPIRED:
+            return FLASH_STR("the broker certificate has expired: renew it with gen-certs and restart Mosquitto (or "
+                             "fix the node's clock)");
+        case TLS_REASON_BAD_SERVER_IP:
+            return FLASH_STR("the broker certificate has no iPAddress SAN for this IP: connect by a name it lists or "
+                             "regenerate it with gen-certs including this IP");
+        case TLS_REASON_PIN_MISMATCH:
+            return FLASH_STR("the broker's public key is not the pinned one: check you reach the right broker; if its "
+                             "key changed, regenerate certs.h (gen-certs)");
+        case TLS_REASON_FINGERPRINT_MISMATCH:
+            return FLASH_STR("the broker certificate is not the one whose fingerprint is configured: if it was "
+                             "renewed, regenerate certs.h (gen-certs)");
+        case TLS_REASON_VERSION:
+            return FLASH_STR("the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener");
+        case TLS_REASON_CLOSED_IN_HANDSHAKE:
+            return FLASH_STR(
+                "the broker closed the connection during the handshake: check the port (8883) and the Mosquitto log");
+        case TLS_REASON_BAD_CONFIG:
+            return FLASH_STR(
+                "TLS is not configured completely: check the CA / pin / fingerprint, the client certificate and key, "
+                "the buffer size (TLS_BUFFER_SIZE(512) at least) and the broker name (63 characters at most)");
+        case TLS_REASON_NOT_SERVER_CERT:
+            return FLASH_STR("the certificate offered is not a server certificate (no serverAuth usage): it may be a "
+                             "device's certificate; check the broker uses server.crt from gen-certs");
+        case TLS_REASON_NO_SAN:
+            return FLASH_STR("the broker certificate lists no names (no subjectAltName): re-issue it with gen-certs, "
+                             "which writes every --host name and IP");
+        case TLS_REASON_LEAF_IS_CA:
+            return FLASH_STR("the broker certificate is a CA certificate (CA:TRUE): the broker must use server.crt "
+                             "from gen-certs, not a CA");
+        case TLS_REASON_CERT_UNREADABLE:
+            return FLASH_STR("the broker certificate could not be read: re-issue it with gen-certs");
+        case TLS_REASON_NOT_TLS: /* one hint for both: each string costs RAM on the chip */
+        case TLS_REASON_SERVER_SILENT: return FLASH_STR("not a TLS port: use the broker's TLS port, 8883");
+        case TLS_REASON_HANDSHAKE_TIMEOUT: return FLASH_STR("a busy broker or a lossy link");
+        case TLS_REASON_BEARSSL: break;
     }
     switch (err) {
-    case BR_ERR_OK:
-        return FLASH_STR("");
-    case BR_ERR_X509_EXPIRED:
-        return FLASH_STR("a certificate in the chain is outside its validity dates: check the node's clock, then renew with gen-certs");
-    case BR_ERR_X509_BAD_SERVER_NAME:
-        return FLASH_STR("the broker certificate does not list this host name in its SANs: use a name it lists or regenerate it with gen-certs");
-    case BR_ERR_X509_NOT_TRUSTED:
-        return FLASH_STR("the broker certificate is not signed by the configured CA: check the CA (certs.h / --ca) is the ca.crt that signed server.crt");
-    case BR_ERR_X509_TIME_UNKNOWN:
-        return FLASH_STR("set the time first: the node must sync NTP before TLS");
-    case BR_ERR_UNSUPPORTED_VERSION:
-    case BR_ERR_RECV_FATAL_ALERT + 70:
-        return FLASH_STR("the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener");
-    case BR_ERR_BAD_CIPHER_SUITE:
-        return FLASH_STR("no common cipher suite or curve: the default profile needs ECDHE_RSA with ChaCha20-Poly1305 over X25519 (an RSA broker key); an EC broker key or no X25519 needs the compat profile");
-    case BR_ERR_RECV_FATAL_ALERT + 40:
-        return FLASH_STR("the broker refused the handshake: it requires a client certificate (use mutual TLS), or its key is EC / it lacks X25519 (use the compat TLS profile)");
-    case BR_ERR_TOO_LARGE:
-        return FLASH_STR("the broker sent a record larger than the TLS buffer: it must honour max_fragment_length (OpenSSL >= 1.1.1)");
-    case BR_ERR_RECV_FATAL_ALERT + 42:
-    case BR_ERR_RECV_FATAL_ALERT + 48:
-    case BR_ERR_RECV_FATAL_ALERT + 116:
-        return FLASH_STR("the broker rejected the client certificate: check the device certificate and key were issued by the broker's CA");
-    default:
-        return FLASH_STR("");
+        case BR_ERR_OK: return FLASH_STR("");
+        case BR_ERR_X509_EXPIRED:
+            return FLASH_STR("a certificate in the chain is outside its validity dates: check the node's clock, then "
+                             "renew with gen-certs");
+        case BR_ERR_X509_BAD_SERVER_NAME:
+            return FLASH_STR("the broker certificate does not list this host name in its SANs: use a name it lists or "
+                             "regenerate it with gen-certs");
+        case BR_ERR_X509_NOT_TRUSTED:
+            return FLASH_STR("the broker certificate is not signed by the configured CA: check the CA (certs.h / --ca) "
+                             "is the ca.crt that signed server.crt");
+        case BR_ERR_X509_TIME_UNKNOWN: return FLASH_STR("set the time first: the node must sync NTP before TLS");
+        case BR_ERR_UNSUPPORTED_VERSION:
+        case BR_ERR_RECV_FATAL_ALERT + 70:
+            return FLASH_STR("the broker does not offer TLS 1.2: set 'tls_version tlsv1.2' in the Mosquitto listener");
+        case BR_ERR_BAD_CIPHER_SUITE:
+            return FLASH_STR(
+                "no common cipher suite or curve: the default profile needs ECDHE_RSA with ChaCha20-Poly1305 over "
+                "X25519 (an RSA broker key); an EC broker key or no X25519 needs the compat profile");
+        case BR_ERR_RECV_FATAL_ALERT + 40:
+            return FLASH_STR("the broker refused the handshake: it requires a client certificate (use mutual TLS), or "
+                             "its key is EC / it lacks X25519 (use the compat TLS profile)");
+        case BR_ERR_TOO_LARGE:
+            return FLASH_STR("the broker sent a record larger than the TLS buffer: it must honour max_fragment_length "
+                             "(OpenSSL >= 1.1.1)");
+        case BR_ERR_RECV_FATAL_ALERT + 42:
+        case BR_ERR_RECV_FATAL_ALERT + 48:
+        case BR_ERR_RECV_FATAL_ALERT + 116:
+            return FLASH_STR("the broker rejected the client certificate: check the device certificate and key were "
+                             "issued by the broker's CA");
+        default: return FLASH_STR("");
     }
 #endif
 }

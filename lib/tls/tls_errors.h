@@ -15,23 +15,23 @@
 /* Failures the transport decides itself, on top of BearSSL's error codes. */
 typedef enum tls_reason {
     TLS_REASON_NONE = 0,
-    TLS_REASON_BEARSSL,            /* use the BearSSL error code */
-    TLS_REASON_CLOCK_NOT_SET,      /* CA mode and the wall clock is not set (no NTP yet) */
-    TLS_REASON_NOT_YET_VALID,      /* BearSSL said "expired"; the broker cert starts in the future */
-    TLS_REASON_EXPIRED,            /* BearSSL said "expired"; the broker cert ended in the past */
-    TLS_REASON_BAD_SERVER_IP,      /* connected by IP; no iPAddress SAN matches */
-    TLS_REASON_PIN_MISMATCH,       /* SHA-256 of the SPKI differs from the pin */
-    TLS_REASON_FINGERPRINT_MISMATCH,/* SHA-256 of the certificate differs from the fingerprint */
-    TLS_REASON_VERSION,            /* the server does not speak TLS 1.2 */
-    TLS_REASON_CLOSED_IN_HANDSHAKE,/* TCP closed before the handshake finished, without an alert */
-    TLS_REASON_BAD_CONFIG,         /* the transport is configured wrongly (no CA, no pin, buffer) */
-    TLS_REASON_NOT_SERVER_CERT,    /* extended key usage without serverAuth (e.g. a device certificate) */
-    TLS_REASON_NO_SAN,             /* no subjectAltName: the name would rest on the Common Name */
-    TLS_REASON_LEAF_IS_CA,         /* the broker's own certificate says CA:TRUE */
-    TLS_REASON_CERT_UNREADABLE,    /* the broker certificate's DER is not what a certificate is */
-    TLS_REASON_NOT_TLS,            /* the server answered with bytes that are no TLS record (HTTP, ...) */
-    TLS_REASON_SERVER_SILENT,      /* given up (connect timeout) with not one byte from the server */
-    TLS_REASON_HANDSHAKE_TIMEOUT   /* given up (connect timeout) in the middle of the handshake */
+    TLS_REASON_BEARSSL,              /* use the BearSSL error code */
+    TLS_REASON_CLOCK_NOT_SET,        /* CA mode and the wall clock is not set (no NTP yet) */
+    TLS_REASON_NOT_YET_VALID,        /* BearSSL said "expired"; the broker cert starts in the future */
+    TLS_REASON_EXPIRED,              /* BearSSL said "expired"; the broker cert ended in the past */
+    TLS_REASON_BAD_SERVER_IP,        /* connected by IP; no iPAddress SAN matches */
+    TLS_REASON_PIN_MISMATCH,         /* SHA-256 of the SPKI differs from the pin */
+    TLS_REASON_FINGERPRINT_MISMATCH, /* SHA-256 of the certificate differs from the fingerprint */
+    TLS_REASON_VERSION,              /* the server does not speak TLS 1.2 */
+    TLS_REASON_CLOSED_IN_HANDSHAKE,  /* TCP closed before the handshake finished, without an alert */
+    TLS_REASON_BAD_CONFIG,           /* the transport is configured wrongly (no CA, no pin, buffer) */
+    TLS_REASON_NOT_SERVER_CERT,      /* extended key usage without serverAuth (e.g. a device certificate) */
+    TLS_REASON_NO_SAN,               /* no subjectAltName: the name would rest on the Common Name */
+    TLS_REASON_LEAF_IS_CA,           /* the broker's own certificate says CA:TRUE */
+    TLS_REASON_CERT_UNREADABLE,      /* the broker certificate's DER is not what a certificate is */
+    TLS_REASON_NOT_TLS,              /* the server answered with bytes that are no TLS record (HTTP, ...) */
+    TLS_REASON_SERVER_SILENT,        /* given up (connect timeout) with not one byte from the server */
+    TLS_REASON_HANDSHAKE_TIMEOUT     /* given up (connect timeout) in the middle of the handshake */
 } tls_reason;
 
 /* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. Names and

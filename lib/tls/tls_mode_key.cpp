@@ -20,15 +20,12 @@
 typedef void (*tls_dn_sink)(void *ctx, const void *buf, size_t len);
 
 static inline void decoder_init(void (*init)(br_x509_decoder_context *, tls_dn_sink, void *),
-                                br_x509_decoder_context *d)
-{
+                                br_x509_decoder_context *d) {
     init(d, 0, 0);
 }
 
-static inline void decoder_init(void (*init)(br_x509_decoder_context *, tls_dn_sink, void *,
-                                             tls_dn_sink, void *),
-                                br_x509_decoder_context *d)
-{
+static inline void decoder_init(void (*init)(br_x509_decoder_context *, tls_dn_sink, void *, tls_dn_sink, void *),
+                                br_x509_decoder_context *d) {
     init(d, 0, 0, 0, 0);
 }
 
@@ -36,22 +33,16 @@ static int pin_config_ok(const tls_config *cfg) { return cfg->pin_sha256 != NULL
 static int fingerprint_config_ok(const tls_config *cfg) { return cfg->fingerprint_sha256 != NULL; }
 
 /* A session verified under one pin or fingerprint is not offered under another. */
-static uint32_t pin_bind_trust(const tls_config *cfg, uint32_t h, uint32_t (*mix)(uint32_t, const void *, size_t))
-{
+static uint32_t pin_bind_trust(const tls_config *cfg, uint32_t h, uint32_t (*mix)(uint32_t, const void *, size_t)) {
     return mix(h, cfg->pin_sha256, 32);
 }
 static uint32_t fingerprint_bind_trust(const tls_config *cfg, uint32_t h,
-                                       uint32_t (*mix)(uint32_t, const void *, size_t))
-{
+                                       uint32_t (*mix)(uint32_t, const void *, size_t)) {
     return mix(h, cfg->fingerprint_sha256, 32);
 }
 
-static void pin_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *)
-{
-    x->expected = cfg->pin_sha256;
-}
-static void fingerprint_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *)
-{
+static void pin_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *) { x->expected = cfg->pin_sha256; }
+static void fingerprint_init(tls_x509_ctx *x, const tls_config *cfg, const tls_profile *) {
     x->expected = cfg->fingerprint_sha256;
 }
 
@@ -59,8 +50,7 @@ static void key_prepare(tls_x509_ctx *) {}
 static void key_start_chain(tls_x509_ctx *) {}
 static void key_end_cert(tls_x509_ctx *) {}
 
-static void key_start_cert(tls_x509_ctx *x, unsigned index, uint32_t)
-{
+static void key_start_cert(tls_x509_ctx *x, unsigned index, uint32_t) {
     if (index != 0) return;
     br_sha256_init(&x->cert_hash);
     decoder_init(br_x509_decoder_init, &x->u.decoder);
@@ -74,27 +64,23 @@ static void key_start_cert(tls_x509_ctx *x, unsigned index, uint32_t)
  * anything else is a verdict (an error, or 0 when the certificate is decoded), after which
  * it gets nothing more.
  */
-static void decoder_feed(tls_x509_ctx *x, const unsigned char *buf, size_t len)
-{
+static void decoder_feed(tls_x509_ctx *x, const unsigned char *buf, size_t len) {
     if (x->decoder_stopped) return;
     br_x509_decoder_push(&x->u.decoder, buf, len);
     if (br_x509_decoder_last_error(&x->u.decoder) != BR_ERR_X509_TRUNCATED) x->decoder_stopped = 1;
 }
 
-static void pin_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len)
-{
+static void pin_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len) {
     if (index == 0) decoder_feed(x, buf, len);
 }
 
-static void fingerprint_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len)
-{
+static void fingerprint_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len) {
     if (index != 0) return;
     br_sha256_update(&x->cert_hash, buf, len);
     decoder_feed(x, buf, len);
 }
 
-static unsigned pin_end_chain(tls_x509_ctx *x)
-{
+static unsigned pin_end_chain(tls_x509_ctx *x) {
     int derr = br_x509_decoder_last_error(&x->u.decoder);
     if (derr != 0) return (unsigned)derr;
     if (!x->walker.spki_done || !tls_sha256_equal(x->walker.spki_sha256, x->expected)) {
@@ -104,8 +90,7 @@ static unsigned pin_end_chain(tls_x509_ctx *x)
     return 0;
 }
 
-static unsigned fingerprint_end_chain(tls_x509_ctx *x)
-{
+static unsigned fingerprint_end_chain(tls_x509_ctx *x) {
     int derr = br_x509_decoder_last_error(&x->u.decoder);
     if (derr != 0) return (unsigned)derr;
     uint8_t fp[32];
@@ -118,18 +103,39 @@ static unsigned fingerprint_end_chain(tls_x509_ctx *x)
 }
 
 /* Pinned key: it may be used for key exchange and signing, as with br_x509_knownkey. */
-static const br_x509_pkey *key_get_pkey(const tls_x509_ctx *x, unsigned *usages)
-{
+static const br_x509_pkey *key_get_pkey(const tls_x509_ctx *x, unsigned *usages) {
     if (usages != NULL) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
     return br_x509_decoder_get_pkey((br_x509_decoder_context *)&x->u.decoder);
 }
 
 const tls_mode tls_mode_pin = {
-    "pin", 0, 0, pin_config_ok, pin_bind_trust, pin_init, key_prepare, key_start_chain,
-    key_start_cert, pin_append, key_end_cert, pin_end_chain, key_get_pkey,
+    "pin",
+    0,
+    0,
+    pin_config_ok,
+    pin_bind_trust,
+    pin_init,
+    key_prepare,
+    key_start_chain,
+    key_start_cert,
+    pin_append,
+    key_end_cert,
+    pin_end_chain,
+    key_get_pkey,
 };
 
 const tls_mode tls_mode_fingerprint = {
-    "fingerprint", 0, 0, fingerprint_config_ok, fingerprint_bind_trust, fingerprint_init, key_prepare,
-    key_start_chain, key_start_cert, fingerprint_append, key_end_cert, fingerprint_end_chain, key_get_pkey,
+    "fingerprint",
+    0,
+    0,
+    fingerprint_config_ok,
+    fingerprint_bind_trust,
+    fingerprint_init,
+    key_prepare,
+    key_start_chain,
+    key_start_cert,
+    fingerprint_append,
+    key_end_cert,
+    fingerprint_end_chain,
+    key_get_pkey,
 };

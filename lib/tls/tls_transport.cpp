@@ -8,7 +8,7 @@
  */
 #include "tls_transport.h"
 
-#include "clock.h" /* HAL_CLOCK_VALID_AFTER_S: the clock contract epoch_ms follows */
+#include "clock.h"     /* HAL_CLOCK_VALID_AFTER_S: the clock contract epoch_ms follows */
 #include "flash_str.h" /* error names, hints and suite names stay in flash on the chip */
 #include "log_line.h"
 
@@ -27,13 +27,11 @@
 
 /* ---------------------------------------------------------------- small helpers */
 
-static void tls_log(const tls_transport *t, const log_line *l)
-{
+static void tls_log(const tls_transport *t, const log_line *l) {
     if (t->cfg != NULL) log_send(l, t->cfg->log, t->cfg->hal_ctx);
 }
 
-static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
-{
+static uint32_t fnv1a(uint32_t h, const void *data, size_t len) {
     const uint8_t *p = (const uint8_t *)data;
     for (size_t i = 0; i < len; i++) {
         h ^= p[i];
@@ -43,11 +41,10 @@ static uint32_t fnv1a(uint32_t h, const void *data, size_t len)
 }
 
 #define SESSION_MAGIC 0x544c5332u /* "TLS2": sealed with HMAC-SHA256 */
-#define FNV_BASIS 2166136261u
+#define FNV_BASIS     2166136261u
 
 /* HMAC-SHA256 of a blob's fields before its mac, under `key`. */
-static void blob_mac(const uint8_t key[32], const tls_session_blob *b, uint8_t out[32])
-{
+static void blob_mac(const uint8_t key[32], const tls_session_blob *b, uint8_t out[32]) {
     br_hmac_key_context kc;
     br_hmac_context hc;
     br_hmac_key_init(&kc, &br_sha256_vtable, key, 32);
@@ -56,11 +53,8 @@ static void blob_mac(const uint8_t key[32], const tls_session_blob *b, uint8_t o
     br_hmac_out(&hc, out);
 }
 
-static int blob_valid(const uint8_t key[32], const tls_session_blob *b)
-{
-    if (b->magic != SESSION_MAGIC || b->params.session_id_len == 0 || b->params.session_id_len > 32) {
-        return 0;
-    }
+static int blob_valid(const uint8_t key[32], const tls_session_blob *b) {
+    if (b->magic != SESSION_MAGIC || b->params.session_id_len == 0 || b->params.session_id_len > 32) { return 0; }
     uint8_t mac[32];
     blob_mac(key, b, mac);
     return tls_sha256_equal(mac, b->mac);
@@ -68,8 +62,7 @@ static int blob_valid(const uint8_t key[32], const tls_session_blob *b)
 
 /* The session key: from BearSSL's system seeder (getentropy / the ESP8266's RNG) and the HAL's
    random32, through HMAC-DRBG. 0 when neither gave entropy: then no session is ever kept. */
-static int draw_session_key(tls_transport *t)
-{
+static int draw_session_key(tls_transport *t) {
     br_hmac_drbg_context rng;
     static const char label[] = "tls session key";
     br_hmac_drbg_init(&rng, &br_sha256_vtable, label, sizeof label - 1);
@@ -89,8 +82,7 @@ static int draw_session_key(tls_transport *t)
 }
 
 /* The session store, if it holds a session sealed under our key. */
-static tls_session_blob *valid_store(const tls_transport *t)
-{
+static tls_session_blob *valid_store(const tls_transport *t) {
     tls_session_blob *b = t->cfg->session_store;
     if (b == NULL || !t->session_keyed || !blob_valid(t->session_key, b)) return NULL;
     return b;
@@ -98,8 +90,7 @@ static tls_session_blob *valid_store(const tls_transport *t)
 
 /* ---------------------------------------------------------------- failure bookkeeping */
 
-static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err)
-{
+static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err) {
     if (t->failed) return t->result; /* the first cause is the one that matters */
     t->failed = 1;
     t->result = result;
@@ -109,7 +100,10 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
     log_line l;
     log_begin(&l, FLASH_STR("tls: "));
     if (reason == TLS_REASON_CLOCK_NOT_SET) {
-        tb_str(&l.tb, FLASH_STR("clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)"));
+        tb_str(
+            &l.tb,
+            FLASH_STR(
+                "clock not set (no NTP time yet): refusing TLS, certificate dates cannot be checked (CLOCK_NOT_SET)"));
     } else if (result == TRANSPORT_ERR_TLS || result == TRANSPORT_ERR_CONFIG) {
         tb_str(&l.tb, t->handshake_done ? FLASH_STR("connection failed: ") : FLASH_STR("handshake failed: "));
         tb_str(&l.tb, tls_error_name(reason, bearssl_err));
@@ -136,8 +130,7 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
 }
 
 /* The engine closed: find the best name for why. */
-static int engine_closed(tls_transport *t)
-{
+static int engine_closed(tls_transport *t) {
     const int err = br_ssl_engine_last_error(&t->cc.eng);
     if (err == BR_ERR_OK) {
         if (!t->handshake_done) return fail(t, TRANSPORT_ERR_TLS, TLS_REASON_CLOSED_IN_HANDSHAKE, 0);
@@ -158,8 +151,7 @@ static int engine_closed(tls_transport *t)
            an alert in a record of its older version: the record header tells. OpenSSL 3 sends
            that alert in a record of the version it settled on: 0x0301 from a TLS 1.0-only
            server, 0x0303 from a TLS 1.2 one that has no suite in common with us. */
-        const uint16_t rec_version = t->rx_head_len >= 3
-                                         ? (uint16_t)((t->rx_head[1] << 8) | t->rx_head[2]) : 0;
+        const uint16_t rec_version = t->rx_head_len >= 3 ? (uint16_t)((t->rx_head[1] << 8) | t->rx_head[2]) : 0;
         const int alert = err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT;
         if (err == BR_ERR_UNSUPPORTED_VERSION || err == BR_ERR_RECV_FATAL_ALERT + 70 ||
             (alert && rec_version >= 0x0300 && rec_version < 0x0303)) {
@@ -169,8 +161,7 @@ static int engine_closed(tls_transport *t)
     return fail(t, TRANSPORT_ERR_TLS, reason, err);
 }
 
-static void on_handshake_done(tls_transport *t)
-{
+static void on_handshake_done(tls_transport *t) {
     t->handshake_done = 1;
     t->handshakes++;
 
@@ -179,8 +170,7 @@ static void on_handshake_done(tls_transport *t)
     /* BearSSL has no "resumed" flag: an abbreviated handshake is one where the server
        accepted the session id we offered. */
     const tls_session_blob *offered = t->offered_resume ? valid_store(t) : NULL;
-    t->resumed = offered != NULL && p.session_id_len > 0 &&
-                 p.session_id_len == offered->params.session_id_len &&
+    t->resumed = offered != NULL && p.session_id_len > 0 && p.session_id_len == offered->params.session_id_len &&
                  memcmp(p.session_id, offered->params.session_id, p.session_id_len) == 0;
     if (t->resumed) t->resumptions++;
 
@@ -197,7 +187,8 @@ static void on_handshake_done(tls_transport *t)
 
     log_line l;
     log_begin(&l, FLASH_STR("tls: "));
-    tb_str(&l.tb, t->resumed ? FLASH_STR("handshake ok (session resumed, id ") : FLASH_STR("handshake ok (full handshake, id "));
+    tb_str(&l.tb, t->resumed ? FLASH_STR("handshake ok (session resumed, id ")
+                             : FLASH_STR("handshake ok (full handshake, id "));
     tb_hex(&l.tb, p.session_id, p.session_id_len < 8 ? p.session_id_len : 8);
     tb_str(&l.tb, FLASH_STR(", TLS1.2 "));
     tb_str(&l.tb, tls_suite_name(p.cipher_suite));
@@ -209,8 +200,7 @@ static void on_handshake_done(tls_transport *t)
 }
 
 /* Moves records between the engine and the lower transport until nothing moves. */
-static int pump(tls_transport *t)
-{
+static int pump(tls_transport *t) {
     br_ssl_engine_context *eng = &t->cc.eng;
     if (t->failed) return t->result;
     if (!t->open) return TRANSPORT_ERR_CLOSED;
@@ -261,13 +251,13 @@ static int pump(tls_transport *t)
 static tls_transport *tls_of(transport *t) { return (tls_transport *)(void *)t; }
 static const tls_transport *tls_of_c(const transport *t) { return (const tls_transport *)(const void *)t; }
 
-static void t_close(transport *base)
-{
+static void t_close(transport *base) {
     tls_transport *t = tls_of(base);
     if (t->open) {
         /* Given up in the handshake (the session's connect timeout): say how far it got. */
         if (!t->failed && !t->handshake_done) {
-            (void)fail(t, TRANSPORT_ERR_TLS, t->rx_head_len == 0 ? TLS_REASON_SERVER_SILENT : TLS_REASON_HANDSHAKE_TIMEOUT, 0);
+            (void)fail(t, TRANSPORT_ERR_TLS,
+                       t->rx_head_len == 0 ? TLS_REASON_SERVER_SILENT : TLS_REASON_HANDSHAKE_TIMEOUT, 0);
         }
         if (!t->failed && t->handshake_done) {
             /* Best effort close_notify; a session that ends cleanly stays resumable. */
@@ -279,8 +269,7 @@ static void t_close(transport *base)
     }
 }
 
-static int t_open(transport *base, const char *host, uint16_t port)
-{
+static int t_open(transport *base, const char *host, uint16_t port) {
     tls_transport *t = tls_of(base);
     const tls_config *cfg = t->cfg;
     t_close(base);
@@ -356,8 +345,7 @@ static int t_open(transport *base, const char *host, uint16_t port)
     return r < 0 ? r : 0;
 }
 
-static int32_t t_read(transport *base, uint8_t *buf, size_t len)
-{
+static int32_t t_read(transport *base, uint8_t *buf, size_t len) {
     tls_transport *t = tls_of(base);
     int r = pump(t);
     if (r < 0) return r;
@@ -373,8 +361,7 @@ static int32_t t_read(transport *base, uint8_t *buf, size_t len)
     return (int32_t)avail;
 }
 
-static int32_t t_write(transport *base, const uint8_t *buf, size_t len)
-{
+static int32_t t_write(transport *base, const uint8_t *buf, size_t len) {
     tls_transport *t = tls_of(base);
     int r = pump(t);
     if (r < 0) return r;
@@ -396,16 +383,14 @@ static int32_t t_write(transport *base, const uint8_t *buf, size_t len)
     return (int32_t)room;
 }
 
-static const char *t_error_name(const transport *base)
-{
+static const char *t_error_name(const transport *base) {
     const tls_transport *t = tls_of_c(base);
     if (t->result == 0) return "";
     if (t->reason == TLS_REASON_NONE) return t->lower->error_name(t->lower);
     return tls_error_name(t->reason, t->bearssl_err);
 }
 
-static const char *t_error_hint(const transport *base)
-{
+static const char *t_error_hint(const transport *base) {
     const tls_transport *t = tls_of_c(base);
     if (t->result == 0) return "";
     if (t->reason == TLS_REASON_NONE) return t->lower->error_hint(t->lower);
@@ -414,9 +399,7 @@ static const char *t_error_hint(const transport *base)
 
 /* ---------------------------------------------------------------- setup */
 
-int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg,
-                       uint8_t *buf, size_t buf_len)
-{
+int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg, uint8_t *buf, size_t buf_len) {
     memset(t, 0, sizeof *t);
     t->base.open = t_open;
     t->base.read = t_read;
@@ -482,8 +465,7 @@ int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg
 int tls_transport_handshake_done(const tls_transport *t) { return t->handshake_done; }
 int tls_transport_resumed(const tls_transport *t) { return t->handshake_done && t->resumed; }
 
-int tls_transport_save_session(const tls_transport *t, tls_saved_session *out)
-{
+int tls_transport_save_session(const tls_transport *t, tls_saved_session *out) {
     const tls_session_blob *b = valid_store(t);
     if (b == NULL) return 0;
     out->blob = *b;
@@ -491,8 +473,7 @@ int tls_transport_save_session(const tls_transport *t, tls_saved_session *out)
     return 1;
 }
 
-int tls_transport_load_session(tls_transport *t, const tls_saved_session *in)
-{
+int tls_transport_load_session(tls_transport *t, const tls_saved_session *in) {
     tls_session_blob *store = t->cfg != NULL ? t->cfg->session_store : NULL;
     if (store == NULL || !blob_valid(in->key, &in->blob)) {
         return -1; /* RTC memory after power loss holds garbage: never offer that */
@@ -503,8 +484,7 @@ int tls_transport_load_session(tls_transport *t, const tls_saved_session *in)
     return 0;
 }
 
-void tls_transport_forget_session(tls_transport *t)
-{
+void tls_transport_forget_session(tls_transport *t) {
     if (t->cfg != NULL && t->cfg->session_store != NULL) {
         memset(t->cfg->session_store, 0, sizeof *t->cfg->session_store);
     }

@@ -41,28 +41,27 @@
 #include "tls_x509.h"
 
 /* BearSSL's worst-case record overheads (ssl_engine.c: MAX_IN_OVERHEAD, MAX_OUT_OVERHEAD). */
-#define TLS_IN_OVERHEAD  325
-#define TLS_OUT_OVERHEAD 85
+#define TLS_IN_OVERHEAD       325
+#define TLS_OUT_OVERHEAD      85
 /* Bytes of buffer for a maximum fragment of `frag` bytes (512, 1024, 2048 or 4096). */
 #define TLS_BUFFER_SIZE(frag) ((frag) + TLS_IN_OVERHEAD + (frag) + TLS_OUT_OVERHEAD)
-#define TLS_DEFAULT_FRAGMENT 1024
-
+#define TLS_DEFAULT_FRAGMENT  1024
 
 struct tls_config;
 
 /* Key exchanges and signature checks a build carries (tls_profile.cpp). */
 typedef struct tls_profile {
-    const char *name;                   /* "default", "compat": --tls-profile on the native node */
+    const char *name; /* "default", "compat": --tls-profile on the native node */
     const uint16_t *suites;
     size_t suite_count;
-    const br_ec_impl *ec;               /* ECDHE curves (and EC keys in the chain, with ecdsa) */
-    br_ecdsa_vrfy ecdsa;                /* NULL: no ECDSA signatures (RSA broker and CA keys only) */
+    const br_ec_impl *ec;                            /* ECDHE curves (and EC keys in the chain, with ecdsa) */
+    br_ecdsa_vrfy ecdsa;                             /* NULL: no ECDSA signatures (RSA broker and CA keys only) */
     void (*set_records)(br_ssl_engine_context *eng); /* installs the record ciphers of `suites` */
 } tls_profile;
 
 extern const tls_profile tls_profile_default, tls_profile_compat;
 #define TLS_PROFILE_DEFAULT (&tls_profile_default)
-#define TLS_PROFILE_COMPAT (&tls_profile_compat)
+#define TLS_PROFILE_COMPAT  (&tls_profile_compat)
 /* "default" or "compat" -> the profile; NULL for anything else. Links both. */
 const tls_profile *tls_profile_by_name(const char *name);
 /* "ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256" etc. for a suite of either profile; "?" otherwise.
@@ -75,8 +74,8 @@ void tls_client_auth_rsa(br_ssl_client_context *cc, const struct tls_config *cfg
 void tls_client_auth_ec(br_ssl_client_context *cc, const struct tls_config *cfg); /* P-256 */
 
 typedef struct tls_config {
-    const tls_mode *mode;               /* TLS_MODE_CA, TLS_MODE_PIN or TLS_MODE_FINGERPRINT */
-    const tls_profile *profile;         /* NULL: TLS_PROFILE_DEFAULT */
+    const tls_mode *mode;       /* TLS_MODE_CA, TLS_MODE_PIN or TLS_MODE_FINGERPRINT */
+    const tls_profile *profile; /* NULL: TLS_PROFILE_DEFAULT */
 
     /* CA mode: the trust anchor(s), e.g. from certs.h (CERTS_TA_*) or the credentials loader. */
     const br_x509_trust_anchor *trust_anchors;
@@ -99,9 +98,9 @@ typedef struct tls_config {
 
     /* From the HAL (same signatures as node_hal; ctx is passed to each). */
     void *hal_ctx;
-    int64_t (*epoch_ms)(void *ctx);     /* required in CA mode; 0 = clock not set */
+    int64_t (*epoch_ms)(void *ctx); /* required in CA mode; 0 = clock not set */
     void (*log)(void *ctx, const char *line);
-    uint32_t (*random32)(void *ctx);    /* optional extra entropy mixed into BearSSL's PRNG */
+    uint32_t (*random32)(void *ctx); /* optional extra entropy mixed into BearSSL's PRNG */
 
     /* Where the resumable session is kept (optional; NULL: every handshake is a full one). An
        object of its own, so that no parsing buffer of the transport lies before it. */
@@ -112,7 +111,7 @@ typedef struct tls_config {
    before it under the session key. */
 typedef struct tls_session_blob {
     uint32_t magic;
-    uint32_t peer;                       /* hash of mode, host, port, name, trust and client chain */
+    uint32_t peer; /* hash of mode, host, port, name, trust and client chain */
     br_ssl_session_parameters params;
     uint8_t mac[32];
 } tls_session_blob;
@@ -124,28 +123,28 @@ typedef struct tls_saved_session {
 } tls_saved_session;
 
 typedef struct tls_transport {
-    transport base;                      /* first: the session holds a transport * */
+    transport base; /* first: the session holds a transport * */
     transport *lower;
     const tls_config *cfg;
-    uint8_t session_key[32];             /* HMAC key sealing cfg->session_store */
-    uint8_t session_keyed;               /* session_key was drawn from a seeded generator */
+    uint8_t session_key[32]; /* HMAC key sealing cfg->session_store */
+    uint8_t session_keyed;   /* session_key was drawn from a seeded generator */
     size_t max_fragment;
-    uint32_t peer;                       /* peer hash of the current connection */
-    char verify_name[64];                /* copy: the caller's host string may not live on */
+    uint32_t peer;        /* peer hash of the current connection */
+    char verify_name[64]; /* copy: the caller's host string may not live on */
 
-    uint8_t unusable;                    /* init found the configuration wrong */
-    uint8_t open;                        /* lower transport open */
+    uint8_t unusable; /* init found the configuration wrong */
+    uint8_t open;     /* lower transport open */
     uint8_t handshake_done;
     uint8_t offered_resume;
     uint8_t resumed;
     uint8_t failed;
-    uint8_t rx_head[5];                  /* first record header from the server (5: no padding added) */
+    uint8_t rx_head[5]; /* first record header from the server (5: no padding added) */
     uint8_t rx_head_len;
 
-    int result;                          /* TRANSPORT_ERR_* of the failure, 0 if none */
+    int result; /* TRANSPORT_ERR_* of the failure, 0 if none */
     tls_reason reason;
     int bearssl_err;
-    uint32_t handshakes;                 /* completed handshakes, full + resumed */
+    uint32_t handshakes; /* completed handshakes, full + resumed */
     uint32_t resumptions;
 
     br_ssl_client_context cc;
@@ -158,8 +157,7 @@ typedef struct tls_transport {
  * at least; the largest maximum fragment that fits is used). `cfg` must outlive the
  * transport. Returns 0, or TRANSPORT_ERR_CONFIG (logged, error_name() says why).
  */
-int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg,
-                       uint8_t *buf, size_t buf_len);
+int tls_transport_init(tls_transport *t, transport *lower, const tls_config *cfg, uint8_t *buf, size_t buf_len);
 
 /* 1 once the current connection's handshake has completed; 1 if it resumed a session. */
 int tls_transport_handshake_done(const tls_transport *t);

@@ -70,8 +70,8 @@ typedef struct tls_mode {
 } tls_mode;
 
 extern const tls_mode tls_mode_ca, tls_mode_pin, tls_mode_fingerprint;
-#define TLS_MODE_CA (&tls_mode_ca)
-#define TLS_MODE_PIN (&tls_mode_pin)
+#define TLS_MODE_CA          (&tls_mode_ca)
+#define TLS_MODE_PIN         (&tls_mode_pin)
 #define TLS_MODE_FINGERPRINT (&tls_mode_fingerprint)
 
 /* "ca", "pin" or "fingerprint" -> the mode; NULL for anything else. Links all three modes. */
@@ -80,11 +80,11 @@ const tls_mode *tls_mode_by_name(const char *name);
 typedef struct tls_x509_ctx {
     const br_x509_class *vtable; /* first, as BearSSL requires */
     const tls_mode *mode;
-    const uint8_t *expected;     /* 32-byte pin or fingerprint */
-    const char *name;            /* DNS name to verify, or NULL (addressed by IP) */
+    const uint8_t *expected; /* 32-byte pin or fingerprint */
+    const char *name;        /* DNS name to verify, or NULL (addressed by IP) */
     uint8_t ip[TLS_IP_MAX];
-    uint8_t ip_len;              /* 0: addressed by name */
-    uint8_t decoder_stopped;     /* PIN / FINGERPRINT: the decoder has its verdict; push no more */
+    uint8_t ip_len;          /* 0: addressed by name */
+    uint8_t decoder_stopped; /* PIN / FINGERPRINT: the decoder has its verdict; push no more */
     unsigned cert_index;
     int64_t now;                 /* seconds since epoch (CA mode) */
     tls_reason reason;           /* the wrapper's own verdict, when it has a better name */

@@ -58,9 +58,7 @@ static int (*wifi_link_up)(void *ctx);
 static uint8_t waiting_for_clock_logged;
 
 static int link_up_with_clock(void *ctx) {
-    if (!wifi_link_up(ctx)) {
-        return 0;
-    }
+    if (!wifi_link_up(ctx)) { return 0; }
     if (!hal_esp8266_clock_is_set()) {
         if (!waiting_for_clock_logged) {
             hal.log(hal.ctx, "tls: waiting for NTP to set the clock before the first TLS "
@@ -102,9 +100,7 @@ void setup() {
     hal.link_up = link_up_with_clock;
 #endif
     stream = node_certs_tls_begin(&tcp.base, &hal, &setup_error);
-    if (stream == nullptr) {
-        return;
-    }
+    if (stream == nullptr) { return; }
 #endif
 
     node_identity id;
@@ -124,8 +120,8 @@ void setup() {
     setup_error = node_app_init(&app, &cfg, &hal, stream);
 
     char line[96];
-    snprintf(line, sizeof(line), "node: esp8266 %s:%u %s", NODE_MQTT_HOST,
-             static_cast<unsigned>(NODE_MQTT_PORT), NODE_USE_TLS ? "tls" : "plain (no TLS)");
+    snprintf(line, sizeof(line), "node: esp8266 %s:%u %s", NODE_MQTT_HOST, static_cast<unsigned>(NODE_MQTT_PORT),
+             NODE_USE_TLS ? "tls" : "plain (no TLS)");
     hal.log(hal.ctx, line);
 }
 

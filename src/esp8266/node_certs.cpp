@@ -170,9 +170,7 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
         memcpy(&saved, rtc_words, sizeof(saved));
         const int loaded = tls_transport_load_session(&tls, &saved);
         memset(&saved, 0, sizeof(saved)); /* the key and master secret: not left on the stack */
-        if (loaded == 0) {
-            hal->log(hal->ctx, "tls: offering the session kept in RTC memory");
-        }
+        if (loaded == 0) { hal->log(hal->ctx, "tls: offering the session kept in RTC memory"); }
     }
 #endif
     return &tls.base;

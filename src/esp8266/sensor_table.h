@@ -32,7 +32,8 @@
 #define NODE_SENSOR_BME280 0
 #endif
 #if NODE_SENSOR_BME280 && NODE_SENSOR_DHT22 && NODE_SENSOR_HCSR04
-#error "config.h: a BME280 with a DHT22 and an HC-SR04 needs more than the reading record's 56 bits: set NODE_SENSOR_DHT22 0 (the BME280 measures temperature and humidity too)"
+#error                                                                                                                 \
+    "config.h: a BME280 with a DHT22 and an HC-SR04 needs more than the reading record's 56 bits: set NODE_SENSOR_DHT22 0 (the BME280 measures temperature and humidity too)"
 #endif
 #if !(NODE_SENSOR_PIR || NODE_SENSOR_HCSR04 || NODE_SENSOR_DHT22 || NODE_SENSOR_BME280)
 #error "config.h: no sensor enabled (NODE_SENSOR_*)"

@@ -43,110 +43,147 @@ int password_from_flag = 0;
 opt_def defs[] = {
     {"--host", "NODE_HOST", K_STR, &o.host, 0, 0, "HOST", "broker host name or IP (default 127.0.0.1)"},
     {"--port", "NODE_PORT", K_U16, &o.port, 1, 65535, "PORT", "broker port (default 1883 plain, 8883 with TLS)"},
-    {"--id", "NODE_ID", K_STR, &o.id, 0, 0, "ID", "device id: client id, MQTT user and topic part (required, <= 23 chars)"},
+    {"--id", "NODE_ID", K_STR, &o.id, 0, 0, "ID",
+     "device id: client id, MQTT user and topic part (required, <= 23 chars)"},
     {"--location", "NODE_LOCATION", K_STR, &o.location, 0, 0, "TEXT", "location put in the combined payload"},
     {"--username", "NODE_USERNAME", K_STR, &o.username, 0, 0, "USER", "MQTT username (default: the id)"},
-    {"--password", "NODE_PASSWORD", K_STR, &o.password, 0, 0, "PASS", "MQTT password; prefer NODE_PASSWORD (a flag shows in ps)"},
-    {"--interval-ms", "NODE_INTERVAL_MS", K_U32, &o.interval_ms, 100, 86400000, "MS", "reading interval (default 2000)"},
-    {"--publish-mode", "NODE_PUBLISH_MODE", K_MODE, &o.publish_mode, 0, 0, "MODE", "combined, per-sensor or both (default both)"},
-    {"--scenario", "NODE_SCENARIO", K_STR, &o.scenario, 0, 0, "FILE|-", "sensor scenario file, or - for stdin (default: constant readings)"},
-    {"--sensors", "NODE_SENSORS", K_STR, &o.sensors, 0, 0, "LIST", "simulated sensors by driver name, comma-separated, in payload order (default " POSIX_HAL_SENSORS "; with bme280: pir,ultrasonic,bme280)"},
-    {"--state-dir", "NODE_STATE_DIR", K_STR, &o.state_dir, 0, 0, "DIR", "where the boot counter is kept (default $XDG_STATE_HOME or ~/.local/state, /esp8266-mqtt-tls)"},
+    {"--password", "NODE_PASSWORD", K_STR, &o.password, 0, 0, "PASS",
+     "MQTT password; prefer NODE_PASSWORD (a flag shows in ps)"},
+    {"--interval-ms", "NODE_INTERVAL_MS", K_U32, &o.interval_ms, 100, 86400000, "MS",
+     "reading interval (default 2000)"},
+    {"--publish-mode", "NODE_PUBLISH_MODE", K_MODE, &o.publish_mode, 0, 0, "MODE",
+     "combined, per-sensor or both (default both)"},
+    {"--scenario", "NODE_SCENARIO", K_STR, &o.scenario, 0, 0, "FILE|-",
+     "sensor scenario file, or - for stdin (default: constant readings)"},
+    {"--sensors", "NODE_SENSORS", K_STR, &o.sensors, 0, 0, "LIST",
+     "simulated sensors by driver name, comma-separated, in payload order (default " POSIX_HAL_SENSORS
+     "; with bme280: pir,ultrasonic,bme280)"},
+    {"--state-dir", "NODE_STATE_DIR", K_STR, &o.state_dir, 0, 0, "DIR",
+     "where the boot counter is kept (default $XDG_STATE_HOME or ~/.local/state, /esp8266-mqtt-tls)"},
     {"--keepalive", "NODE_KEEPALIVE", K_U16, &o.keepalive_s, 1, 65535, "S", "MQTT keepalive in seconds (default 30)"},
-    {"--backoff-min-ms", "NODE_BACKOFF_MIN_MS", K_U32, &o.backoff_min_ms, 1, 60000, "MS", "first reconnect delay (default 1000)"},
-    {"--backoff-max-ms", "NODE_BACKOFF_MAX_MS", K_U32, &o.backoff_max_ms, 1, 60000, "MS", "reconnect delay cap (default and maximum 60000)"},
-    {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N", "QoS 1 messages in flight, the window (default 4, as on the chip)"},
-    {"--flash-sectors", "NODE_FLASH_SECTORS", K_U32, &o.flash_sectors, 0, 65536, "N", "4 KB sectors of the flash ring file STATE_DIR/ID.ring (default 250: 28 h at 2 s, as on the chip; 0: RAM only)"},
-    {"--flash-sector-bytes", "NODE_FLASH_SECTOR_BYTES", K_U32, &o.flash_sector_bytes, 36, 4096, "BYTES", "sector size of the ring file (default 4096, as on the chip: 204 readings; 16 + 20 x N; tests use small ones to fill a ring in seconds)"},
-    {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS", "older readings send only the combined message (default 300000; 0: always all)"},
-    {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS", "TCP connect timeout (default 5000)"},
-    {"--connack-timeout-ms", "NODE_CONNACK_TIMEOUT_MS", K_U32, &o.connack_timeout_ms, 500, 60000, "MS", "from connecting to the broker's CONNACK, TLS handshake included (default 15000)"},
-    {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE", "ca (default, as on the chip: needs --ca), pin, fingerprint, or plain"},
-    {"--plain", "NODE_PLAIN", K_FLAG, &o.plain, 0, 0, 0, "plain MQTT without TLS (a plain listener, e.g. 1883; same as --tls plain)"},
+    {"--backoff-min-ms", "NODE_BACKOFF_MIN_MS", K_U32, &o.backoff_min_ms, 1, 60000, "MS",
+     "first reconnect delay (default 1000)"},
+    {"--backoff-max-ms", "NODE_BACKOFF_MAX_MS", K_U32, &o.backoff_max_ms, 1, 60000, "MS",
+     "reconnect delay cap (default and maximum 60000)"},
+    {"--queue", "NODE_QUEUE", K_U16, &o.queue, 1, MQTT_QUEUE_SLOTS, "N",
+     "QoS 1 messages in flight, the window (default 4, as on the chip)"},
+    {"--flash-sectors", "NODE_FLASH_SECTORS", K_U32, &o.flash_sectors, 0, 65536, "N",
+     "4 KB sectors of the flash ring file STATE_DIR/ID.ring (default 250: 28 h at 2 s, as on the chip; 0: RAM only)"},
+    {"--flash-sector-bytes", "NODE_FLASH_SECTOR_BYTES", K_U32, &o.flash_sector_bytes, 36, 4096, "BYTES",
+     "sector size of the ring file (default 4096, as on the chip: 204 readings; 16 + 20 x N; tests use small ones to "
+     "fill a ring in seconds)"},
+    {"--per-sensor-max-age-ms", "NODE_PER_SENSOR_MAX_AGE_MS", K_U32, &o.per_sensor_max_age_ms, 0, 4294967295u, "MS",
+     "older readings send only the combined message (default 300000; 0: always all)"},
+    {"--connect-timeout-ms", "NODE_CONNECT_TIMEOUT_MS", K_U32, &o.connect_timeout_ms, 100, 60000, "MS",
+     "TCP connect timeout (default 5000)"},
+    {"--connack-timeout-ms", "NODE_CONNACK_TIMEOUT_MS", K_U32, &o.connack_timeout_ms, 500, 60000, "MS",
+     "from connecting to the broker's CONNACK, TLS handshake included (default 15000)"},
+    {"--tls", "NODE_TLS", K_TLS, &o.tls, 0, 0, "MODE",
+     "ca (default, as on the chip: needs --ca), pin, fingerprint, or plain"},
+    {"--plain", "NODE_PLAIN", K_FLAG, &o.plain, 0, 0, 0,
+     "plain MQTT without TLS (a plain listener, e.g. 1883; same as --tls plain)"},
     {"--mtls", "NODE_MTLS", K_FLAG, &o.mtls, 0, 0, 0, "send a client certificate (--cert, --key)"},
     {"--ca", "NODE_CA", K_STR, &o.ca_file, 0, 0, "FILE", "CA certificate (PEM) for --tls ca"},
     {"--cert", "NODE_CERT", K_STR, &o.cert_file, 0, 0, "FILE", "client certificate (PEM) for --mtls"},
     {"--key", "NODE_KEY", K_STR, &o.key_file, 0, 0, "FILE", "client private key (PEM) for --mtls"},
     {"--pin", "NODE_PIN", K_STR, &o.pin_hex, 0, 0, "HEX", "SHA-256 of the broker's public key (SPKI) for --tls pin"},
-    {"--fingerprint", "NODE_FINGERPRINT", K_STR, &o.fingerprint_hex, 0, 0, "HEX", "SHA-256 of the broker's certificate for --tls fingerprint"},
-    {"--server-name", "NODE_SERVER_NAME", K_STR, &o.server_name, 0, 0, "NAME", "name or IP to verify and send as SNI (default: the host connected to)"},
-    {"--tls-profile", "NODE_TLS_PROFILE", K_STR, &o.tls_profile_name, 0, 0, "NAME", "default (ECDHE_RSA over X25519: a gen-certs broker) or compat (adds ECDHE_ECDSA, P-256, EC keys)"},
-    {"--tls-buffer", "NODE_TLS_BUFFER", K_U32, &o.tls_buffer, 512, 4096, "BYTES", "TLS maximum fragment length: 512, 1024 (default), 2048 or 4096"},
-    {"--clock", "NODE_CLOCK", K_I64, &o.clock_s, 0, 0, "EPOCH_S", "wall clock at start in Unix seconds, for tests (0: not set)"},
+    {"--fingerprint", "NODE_FINGERPRINT", K_STR, &o.fingerprint_hex, 0, 0, "HEX",
+     "SHA-256 of the broker's certificate for --tls fingerprint"},
+    {"--server-name", "NODE_SERVER_NAME", K_STR, &o.server_name, 0, 0, "NAME",
+     "name or IP to verify and send as SNI (default: the host connected to)"},
+    {"--tls-profile", "NODE_TLS_PROFILE", K_STR, &o.tls_profile_name, 0, 0, "NAME",
+     "default (ECDHE_RSA over X25519: a gen-certs broker) or compat (adds ECDHE_ECDSA, P-256, EC keys)"},
+    {"--tls-buffer", "NODE_TLS_BUFFER", K_U32, &o.tls_buffer, 512, 4096, "BYTES",
+     "TLS maximum fragment length: 512, 1024 (default), 2048 or 4096"},
+    {"--clock", "NODE_CLOCK", K_I64, &o.clock_s, 0, 0, "EPOCH_S",
+     "wall clock at start in Unix seconds, for tests (0: not set)"},
 };
 const size_t n_defs = sizeof defs / sizeof defs[0];
 
 void usage(FILE *f) {
-    fprintf(f,
-            "usage: mqtt_node --id ID [options]\n"
-            "The native sensor node: the firmware's core with simulated sensors, publishing QoS 1\n"
-            "readings to an MQTT broker. Every option can also come from the environment variable\n"
-            "shown (the flag wins). Logs go to stderr, one event per line (mqtt:, tls:, sensor:, node:).\n\n");
+    fprintf(f, "usage: mqtt_node --id ID [options]\n"
+               "The native sensor node: the firmware's core with simulated sensors, publishing QoS 1\n"
+               "readings to an MQTT broker. Every option can also come from the environment variable\n"
+               "shown (the flag wins). Logs go to stderr, one event per line (mqtt:, tls:, sensor:, node:).\n\n");
     for (size_t i = 0; i < n_defs; i++) {
         char left[64];
         snprintf(left, sizeof left, "%s%s%s", defs[i].flag, defs[i].arg ? " " : "", defs[i].arg ? defs[i].arg : "");
         fprintf(f, "  %-28s %s [%s]\n", left, defs[i].help, defs[i].env);
     }
     fprintf(f, "  %-28s %s\n", "--help", "this text");
-    fprintf(f,
-            "\nScenario lines: pir 0|1, dht TEMP HUM, dht fail, dht badsum, distance CM, distance none,\n"
-            "rssi DBM, link up|down, wait MS, # comment.\n"
-            "Exit status: 0 after SIGTERM/SIGINT, 2 for bad options, 1 for a runtime failure.\n");
+    fprintf(f, "\nScenario lines: pir 0|1, dht TEMP HUM, dht fail, dht badsum, distance CM, distance none,\n"
+               "rssi DBM, link up|down, wait MS, # comment.\n"
+               "Exit status: 0 after SIGTERM/SIGINT, 2 for bad options, 1 for a runtime failure.\n");
 }
 
 [[noreturn]] void fail(const char *what, const char *why, const char *value) {
-    if (value) fprintf(stderr, "mqtt_node: %s: %s (got '%s')\n", what, why, value);
-    else fprintf(stderr, "mqtt_node: %s: %s\n", what, why);
+    if (value)
+        fprintf(stderr, "mqtt_node: %s: %s (got '%s')\n", what, why, value);
+    else
+        fprintf(stderr, "mqtt_node: %s: %s\n", what, why);
     exit(2);
 }
 
 void set_value(const opt_def &d, const char *v, const char *source) {
     char *end = 0;
     switch (d.k) {
-    case K_STR:
-        if (!*v) fail(source, "must not be empty", v);
-        *(const char **)d.dst = v;
-        break;
-    case K_U32:
-    case K_U16: {
-        errno = 0;
-        unsigned long x = strtoul(v, &end, 10);
-        if (!*v || *end || errno || *v == '-' || x < d.min || x > d.max) {
-            char why[64];
-            snprintf(why, sizeof why, "expected a whole number %u..%u", (unsigned)d.min, (unsigned)d.max);
-            fail(source, why, v);
+        case K_STR:
+            if (!*v) fail(source, "must not be empty", v);
+            *(const char **)d.dst = v;
+            break;
+        case K_U32:
+        case K_U16: {
+            errno = 0;
+            unsigned long x = strtoul(v, &end, 10);
+            if (!*v || *end || errno || *v == '-' || x < d.min || x > d.max) {
+                char why[64];
+                snprintf(why, sizeof why, "expected a whole number %u..%u", (unsigned)d.min, (unsigned)d.max);
+                fail(source, why, v);
+            }
+            if (d.dst == &o.flash_sectors) o.flash_sectors_set = 1;
+            if (d.dst == &o.per_sensor_max_age_ms) o.per_sensor_max_age_set = 1;
+            if (d.k == K_U32)
+                *(uint32_t *)d.dst = (uint32_t)x;
+            else
+                *(uint16_t *)d.dst = (uint16_t)x;
+            break;
         }
-        if (d.dst == &o.flash_sectors) o.flash_sectors_set = 1;
-        if (d.dst == &o.per_sensor_max_age_ms) o.per_sensor_max_age_set = 1;
-        if (d.k == K_U32) *(uint32_t *)d.dst = (uint32_t)x;
-        else *(uint16_t *)d.dst = (uint16_t)x;
-        break;
-    }
-    case K_I64: {
-        errno = 0;
-        long long x = strtoll(v, &end, 10);
-        if (!*v || *end || errno || x < 0 || x > 32503680000LL) fail(source, "expected Unix seconds (0..32503680000)", v);
-        *(int64_t *)d.dst = x;
-        o.clock_override = 1;
-        break;
-    }
-    case K_FLAG:
-        if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0) *(int *)d.dst = 1;
-        else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0) *(int *)d.dst = 0;
-        else fail(source, "expected 1/true or 0/false", v);
-        break;
-    case K_MODE:
-        if (strcmp(v, "combined") == 0) o.publish_mode = NODE_PUBLISH_COMBINED;
-        else if (strcmp(v, "per-sensor") == 0) o.publish_mode = NODE_PUBLISH_PER_SENSOR;
-        else if (strcmp(v, "both") == 0) o.publish_mode = NODE_PUBLISH_BOTH;
-        else fail(source, "expected combined, per-sensor or both", v);
-        break;
-    case K_TLS:
-        o.tls_set = 1;
-        if (strcmp(v, "plain") == 0) o.tls = NULL;
-        else if (tls_mode_by_name(v) != NULL) o.tls = tls_mode_by_name(v);
-        else fail(source, "expected plain, ca, pin or fingerprint", v);
-        break;
+        case K_I64: {
+            errno = 0;
+            long long x = strtoll(v, &end, 10);
+            if (!*v || *end || errno || x < 0 || x > 32503680000LL)
+                fail(source, "expected Unix seconds (0..32503680000)", v);
+            *(int64_t *)d.dst = x;
+            o.clock_override = 1;
+            break;
+        }
+        case K_FLAG:
+            if (strcmp(v, "1") == 0 || strcmp(v, "true") == 0)
+                *(int *)d.dst = 1;
+            else if (strcmp(v, "0") == 0 || strcmp(v, "false") == 0)
+                *(int *)d.dst = 0;
+            else
+                fail(source, "expected 1/true or 0/false", v);
+            break;
+        case K_MODE:
+            if (strcmp(v, "combined") == 0)
+                o.publish_mode = NODE_PUBLISH_COMBINED;
+            else if (strcmp(v, "per-sensor") == 0)
+                o.publish_mode = NODE_PUBLISH_PER_SENSOR;
+            else if (strcmp(v, "both") == 0)
+                o.publish_mode = NODE_PUBLISH_BOTH;
+            else
+                fail(source, "expected combined, per-sensor or both", v);
+            break;
+        case K_TLS:
+            o.tls_set = 1;
+            if (strcmp(v, "plain") == 0)
+                o.tls = NULL;
+            else if (tls_mode_by_name(v) != NULL)
+                o.tls = tls_mode_by_name(v);
+            else
+                fail(source, "expected plain, ca, pin or fingerprint", v);
+            break;
     }
 }
 
@@ -194,8 +231,10 @@ void parse(int argc, char **argv) {
     if (!o.id) fail("--id", "is required (or NODE_ID)", 0);
     /* TLS unless asked otherwise, like the chip (issue 14): plain MQTT only with --plain. */
     if (o.plain && o.tls_set && o.tls != NULL) fail("--plain", "contradicts --tls (choose one)", 0);
-    if (o.plain) o.tls = NULL;
-    else if (!o.tls_set) o.tls = TLS_MODE_CA;
+    if (o.plain)
+        o.tls = NULL;
+    else if (!o.tls_set)
+        o.tls = TLS_MODE_CA;
     if (!o.host) o.host = "127.0.0.1";
     if (!o.port) o.port = o.tls == NULL ? 1883 : 8883;
     if (!o.interval_ms) o.interval_ms = NODE_DEFAULT_INTERVAL_MS;
@@ -206,9 +245,11 @@ void parse(int argc, char **argv) {
     if (o.backoff_min_ms > o.backoff_max_ms) fail("--backoff-min-ms", "is larger than --backoff-max-ms", 0);
     if (!o.queue) o.queue = 4;
     if (!o.flash_sectors_set) o.flash_sectors = 250;
-    if (o.flash_sectors > 0 && o.flash_sectors < 3) fail("--flash-sectors", "must be 0 (no flash ring) or at least 3", 0);
+    if (o.flash_sectors > 0 && o.flash_sectors < 3)
+        fail("--flash-sectors", "must be 0 (no flash ring) or at least 3", 0);
     if (!o.flash_sector_bytes) o.flash_sector_bytes = FLASH_FILE_SECTOR_SIZE;
-    if (o.flash_sector_bytes % 4) fail("--flash-sector-bytes", "must be a multiple of 4 (the ESP8266's flash writes words)", 0);
+    if (o.flash_sector_bytes % 4)
+        fail("--flash-sector-bytes", "must be a multiple of 4 (the ESP8266's flash writes words)", 0);
     if (!o.per_sensor_max_age_set) o.per_sensor_max_age_ms = NODE_DEFAULT_PER_SENSOR_MAX_AGE_MS;
     if (!o.connect_timeout_ms) o.connect_timeout_ms = 5000;
     if (!o.tls_buffer) o.tls_buffer = 1024;
@@ -219,16 +260,23 @@ void parse(int argc, char **argv) {
         static char dir[512];
         const char *xdg = getenv("XDG_STATE_HOME");
         const char *home = getenv("HOME");
-        if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/esp8266-mqtt-tls", xdg);
-        else if (home && *home) snprintf(dir, sizeof dir, "%s/.local/state/esp8266-mqtt-tls", home);
-        else fail("--state-dir", "is required when neither XDG_STATE_HOME nor HOME is set", 0);
+        if (xdg && *xdg)
+            snprintf(dir, sizeof dir, "%s/esp8266-mqtt-tls", xdg);
+        else if (home && *home)
+            snprintf(dir, sizeof dir, "%s/.local/state/esp8266-mqtt-tls", home);
+        else
+            fail("--state-dir", "is required when neither XDG_STATE_HOME nor HOME is set", 0);
         o.state_dir = dir;
     }
     /* The TLS settings are checked here, so the transport gets a consistent set. */
     if (o.tls == NULL && (o.mtls || o.ca_file || o.pin_hex || o.fingerprint_hex))
-        fail(o.plain ? "--plain" : "--tls", "is plain, but TLS options were given (--mtls/--ca/--pin/--fingerprint)", 0);
+        fail(o.plain ? "--plain" : "--tls", "is plain, but TLS options were given (--mtls/--ca/--pin/--fingerprint)",
+             0);
     if (o.tls == TLS_MODE_CA && !o.ca_file && !o.tls_set)
-        fail("TLS", "is the default, as on the chip: give --ca FILE (the CA that signed the broker), or --tls pin|fingerprint, or --plain for a plain listener", 0);
+        fail("TLS",
+             "is the default, as on the chip: give --ca FILE (the CA that signed the broker), or --tls "
+             "pin|fingerprint, or --plain for a plain listener",
+             0);
     if (o.tls == TLS_MODE_CA && !o.ca_file) fail("--tls ca", "needs --ca FILE", 0);
     if (o.tls == TLS_MODE_PIN && !o.pin_hex) fail("--tls pin", "needs --pin HEX", 0);
     if (o.tls == TLS_MODE_FINGERPRINT && !o.fingerprint_hex) fail("--tls fingerprint", "needs --fingerprint HEX", 0);
@@ -318,10 +366,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "mqtt_node: %s\n", why);
         return 2;
     }
-    fprintf(stderr, "node: broker %s port %u, publish mode %s, interval %u ms, queue %u\n", o.host,
-            (unsigned)o.port,
-            o.publish_mode == NODE_PUBLISH_COMBINED ? "combined"
-            : o.publish_mode == NODE_PUBLISH_PER_SENSOR ? "per-sensor" : "both",
+    fprintf(stderr, "node: broker %s port %u, publish mode %s, interval %u ms, queue %u\n", o.host, (unsigned)o.port,
+            o.publish_mode == NODE_PUBLISH_COMBINED     ? "combined"
+            : o.publish_mode == NODE_PUBLISH_PER_SENSOR ? "per-sensor"
+                                                        : "both",
             (unsigned)o.interval_ms, (unsigned)o.queue);
 
     while (!stop_signal) {

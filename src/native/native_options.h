@@ -12,12 +12,12 @@ struct tls_profile;
 
 struct native_options {
     /* broker and identity */
-    const char *host;            /* --host, NODE_HOST (default 127.0.0.1) */
-    uint16_t port;               /* --port, NODE_PORT (default 1883 plain, 8883 TLS) */
-    const char *id;              /* --id, NODE_ID (required) */
-    const char *location;        /* --location, NODE_LOCATION */
-    const char *username;        /* --username, NODE_USERNAME (default: the id) */
-    const char *password;        /* NODE_PASSWORD (preferred: not visible in ps) or --password */
+    const char *host;     /* --host, NODE_HOST (default 127.0.0.1) */
+    uint16_t port;        /* --port, NODE_PORT (default 1883 plain, 8883 TLS) */
+    const char *id;       /* --id, NODE_ID (required) */
+    const char *location; /* --location, NODE_LOCATION */
+    const char *username; /* --username, NODE_USERNAME (default: the id) */
+    const char *password; /* NODE_PASSWORD (preferred: not visible in ps) or --password */
     /* behaviour */
     uint32_t interval_ms;        /* --interval-ms (default 2000) */
     uint8_t publish_mode;        /* --publish-mode combined|per-sensor|both (default both) */
@@ -32,13 +32,13 @@ struct native_options {
     uint32_t connack_timeout_ms; /* --connack-timeout-ms (up to CONNACK, TLS handshake included; default 15000) */
     uint32_t flash_sectors;      /* --flash-sectors N: STATE_DIR/<id>.ring (default 250, as on the chip; 0: none) */
     int flash_sectors_set;
-    uint32_t flash_sector_bytes; /* --flash-sector-bytes N (default 4096; tests: small rings) */
+    uint32_t flash_sector_bytes;    /* --flash-sector-bytes N (default 4096; tests: small rings) */
     uint32_t per_sensor_max_age_ms; /* --per-sensor-max-age-ms (default 300000; 0: never skip) */
     int per_sensor_max_age_set;
     /* TLS (implemented by lib/tls; see native_transport.cpp) */
-    const struct tls_mode *tls;  /* --tls: NULL for plain, else tls_mode_by_name() (lib/tls) */
-    int tls_set;                 /* --tls given (else CA mode, the default, unless --plain) */
-    int plain;                   /* --plain: plain MQTT (same as --tls plain) */
+    const struct tls_mode *tls;   /* --tls: NULL for plain, else tls_mode_by_name() (lib/tls) */
+    int tls_set;                  /* --tls given (else CA mode, the default, unless --plain) */
+    int plain;                    /* --plain: plain MQTT (same as --tls plain) */
     const char *tls_profile_name; /* --tls-profile default|compat */
     const struct tls_profile *tls_profile;
     int mtls;                    /* --mtls */

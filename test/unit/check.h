@@ -11,42 +11,41 @@
 static int check_total = 0;
 static int check_failed = 0;
 
-#define CHECK(cond)                                                               \
-    do {                                                                          \
-        check_total++;                                                            \
-        if (!(cond)) {                                                            \
-            check_failed++;                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                         \
+#define CHECK(cond)                                                                                                    \
+    do {                                                                                                               \
+        check_total++;                                                                                                 \
+        if (!(cond)) {                                                                                                 \
+            check_failed++;                                                                                            \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);                                   \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_EQ(a, b)                                                            \
-    do {                                                                          \
-        long long va_ = (long long)(a), vb_ = (long long)(b);                     \
-        check_total++;                                                            \
-        if (va_ != vb_) {                                                         \
-            check_failed++;                                                       \
-            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n", __FILE__, \
-                    __LINE__, #a, #b, va_, vb_);                                  \
-        }                                                                         \
+#define CHECK_EQ(a, b)                                                                                                 \
+    do {                                                                                                               \
+        long long va_ = (long long)(a), vb_ = (long long)(b);                                                          \
+        check_total++;                                                                                                 \
+        if (va_ != vb_) {                                                                                              \
+            check_failed++;                                                                                            \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %s (%lld != %lld)\n", __FILE__, __LINE__, #a, #b, va_,      \
+                    vb_);                                                                                              \
+        }                                                                                                              \
     } while (0)
 
-#define CHECK_STR(a, b)                                                           \
-    do {                                                                          \
-        const char *sa_ = (a), *sb_ = (b);                                        \
-        check_total++;                                                            \
-        if (strcmp(sa_, sb_) != 0) {                                              \
-            check_failed++;                                                       \
-            fprintf(stderr, "%s:%d: CHECK_STR failed:\n  got:  %s\n  want: %s\n", __FILE__, \
-                    __LINE__, sa_, sb_);                                          \
-        }                                                                         \
+#define CHECK_STR(a, b)                                                                                                \
+    do {                                                                                                               \
+        const char *sa_ = (a), *sb_ = (b);                                                                             \
+        check_total++;                                                                                                 \
+        if (strcmp(sa_, sb_) != 0) {                                                                                   \
+            check_failed++;                                                                                            \
+            fprintf(stderr, "%s:%d: CHECK_STR failed:\n  got:  %s\n  want: %s\n", __FILE__, __LINE__, sa_, sb_);       \
+        }                                                                                                              \
     } while (0)
 
-#define RUN(test)                                                                 \
-    do {                                                                          \
-        int before_ = check_failed;                                               \
-        test();                                                                   \
-        printf("%s %s\n", check_failed == before_ ? "ok  " : "FAIL", #test);      \
+#define RUN(test)                                                                                                      \
+    do {                                                                                                               \
+        int before_ = check_failed;                                                                                    \
+        test();                                                                                                        \
+        printf("%s %s\n", check_failed == before_ ? "ok  " : "FAIL", #test);                                           \
     } while (0)
 
 static inline int check_summary(const char *name) {

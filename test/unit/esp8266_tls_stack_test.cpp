@@ -12,7 +12,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-
 #include "check.h"
 #include "tls_engine_thunks.h"
 #include "tls_stack_thunk.h"

@@ -11,19 +11,19 @@
 #include "transport.h"
 
 struct fake_transport {
-    transport t;          /* first member: the session's transport* is a fake_transport* */
-    int open_result;      /* what open() returns */
+    transport t;     /* first member: the session's transport* is a fake_transport* */
+    int open_result; /* what open() returns */
     int opens;
     int closes;
     bool is_open;
-    int read_error;       /* when non-zero, read() returns it once */
-    size_t write_limit;   /* max bytes accepted per write() call (0: all) */
-    bool write_blocked;   /* write() returns 0 */
-    uint8_t in[4096];     /* broker -> node */
+    int read_error;     /* when non-zero, read() returns it once */
+    size_t write_limit; /* max bytes accepted per write() call (0: all) */
+    bool write_blocked; /* write() returns 0 */
+    uint8_t in[4096];   /* broker -> node */
     size_t in_len;
-    uint8_t out[65536];   /* node -> broker */
+    uint8_t out[65536]; /* node -> broker */
     size_t out_len;
-    size_t out_taken;     /* packets before this offset were taken by the test */
+    size_t out_taken; /* packets before this offset were taken by the test */
 };
 
 static int ft_open(transport *t, const char *, uint16_t) {

@@ -30,18 +30,28 @@ struct broker_reader {
     size_t len, pos;
     bool ok;
     uint8_t u8() {
-        if (pos + 1 > len) { ok = false; return 0; }
+        if (pos + 1 > len) {
+            ok = false;
+            return 0;
+        }
         return p[pos++];
     }
     uint16_t u16() {
-        if (pos + 2 > len) { ok = false; return 0; }
+        if (pos + 2 > len) {
+            ok = false;
+            return 0;
+        }
         uint16_t v = (uint16_t)(p[pos] << 8 | p[pos + 1]);
         pos += 2;
         return v;
     }
     const uint8_t *str(uint16_t *n) {
         *n = u16();
-        if (!ok || pos + *n > len) { ok = false; *n = 0; return 0; }
+        if (!ok || pos + *n > len) {
+            ok = false;
+            *n = 0;
+            return 0;
+        }
         const uint8_t *s = p + pos;
         pos += *n;
         return s;

@@ -11,7 +11,7 @@ static const uint32_t SECTOR = 256; /* 16-byte header + 12 records: small, so wr
 static const uint32_t PER = 12;
 static const uint32_t SECTORS = 5;
 static uint8_t mem[SECTOR * SECTORS];
-static long cut_after = -1;          /* bytes still written before the "power cut"; -1: none */
+static long cut_after = -1; /* bytes still written before the "power cut"; -1: none */
 static int fail_reads = 0;
 
 static int f_read(void *, uint32_t addr, void *buf, uint32_t len) {
@@ -48,7 +48,9 @@ static void body_at(uint64_t seq, uint64_t epoch_ms, uint8_t b[FLASH_BODY_SIZE])
 static uint64_t epoch_of(uint64_t seq) { return 1700000000000ull + (seq & 0xffffffffu) * 2000u + (seq >> 32) * 7u; }
 static void body_for(uint64_t seq, uint8_t b[FLASH_BODY_SIZE]) { body_at(seq, epoch_of(seq), b); }
 /* Where slot `slot` of the test region starts in mem. */
-static uint32_t rec_addr(uint32_t slot) { return (slot / PER) * SECTOR + FLASH_HEADER_SIZE + (slot % PER) * FLASH_RECORD_SIZE; }
+static uint32_t rec_addr(uint32_t slot) {
+    return (slot / PER) * SECTOR + FLASH_HEADER_SIZE + (slot % PER) * FLASH_RECORD_SIZE;
+}
 
 static void wipe() {
     memset(mem, 0xff, sizeof mem);
@@ -380,12 +382,23 @@ static void test_boots_and_clocks() {
     /* boot 1: 3 readings; boot 2 (same sector): 2 without a clock, then 2 with; boot 300 (too far:
        new sector); boot 301, its clock 1 h behind the sector's (new sector); 60 days later (new
        sector); the clock back at 0 for a while. */
-    struct { uint64_t seq, epoch; } in[] = {
-        {1 * B + 1, t0}, {1 * B + 2, t0 + 2000}, {1 * B + 3, t0 + 4000},
-        {2 * B + 1, 0}, {2 * B + 2, 0}, {2 * B + 3, t0 + 60000}, {2 * B + 4, t0 + 62000},
-        {300 * B + 1, t0 + 100000}, {300 * B + 2, t0 + 102000},
-        {301 * B + 1, t0 + 100000 - 3600000}, {301 * B + 2, t0 - 3500000},
-        {301 * B + 3, t0 + 60ull * 86400000}, {301 * B + 4, 0}, {301 * B + 5, t0 + 60ull * 86400000 + 9},
+    struct {
+        uint64_t seq, epoch;
+    } in[] = {
+        {1 * B + 1, t0},
+        {1 * B + 2, t0 + 2000},
+        {1 * B + 3, t0 + 4000},
+        {2 * B + 1, 0},
+        {2 * B + 2, 0},
+        {2 * B + 3, t0 + 60000},
+        {2 * B + 4, t0 + 62000},
+        {300 * B + 1, t0 + 100000},
+        {300 * B + 2, t0 + 102000},
+        {301 * B + 1, t0 + 100000 - 3600000},
+        {301 * B + 2, t0 - 3500000},
+        {301 * B + 3, t0 + 60ull * 86400000},
+        {301 * B + 4, 0},
+        {301 * B + 5, t0 + 60ull * 86400000 + 9},
     };
     for (auto &x : in) {
         uint8_t b[FLASH_BODY_SIZE];

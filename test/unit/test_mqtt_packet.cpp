@@ -162,9 +162,9 @@ static void test_remaining_length_boundaries() {
     for (size_t i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
         mqtt_publish in;
         memset(&in, 0, sizeof in);
-        in.topic = "a/b";        /* 2 + 3 bytes */
+        in.topic = "a/b"; /* 2 + 3 bytes */
         in.topic_len = 3;
-        in.qos = 1;              /* + 2: remaining = 7 + payload; sizes are chosen around the limits */
+        in.qos = 1; /* + 2: remaining = 7 + payload; sizes are chosen around the limits */
         in.packet_id = 1;
         in.payload = payload;
         in.payload_len = sizes[i] + 2; /* remaining = 9 + sizes[i] */
@@ -230,9 +230,18 @@ static void test_malformed() {
         {"SUBACK illegal code", {0x90, 0x03, 0x00, 0x01, 0x03}, 5, MQTT_ERR_MALFORMED},
         {"PINGRESP with a body", {0xd0, 0x01, 0x00}, 3, MQTT_ERR_MALFORMED},
         {"SUBSCRIBE without reserved flags", {0x80, 0x06, 0x00, 0x01, 0x00, 0x01, 'a', 0x01}, 8, MQTT_ERR_MALFORMED},
-        {"CONNECT wrong protocol name", {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'X', 0x04, 0x00, 0x00, 0x1e, 0x00, 0x00}, 14, MQTT_ERR_MALFORMED},
-        {"CONNECT reserved flag bit", {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x01, 0x00, 0x1e, 0x00, 0x00}, 14, MQTT_ERR_MALFORMED},
-        {"CONNECT client id past the packet", {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x00, 0x00, 0x1e, 0x00, 0x05}, 14, MQTT_ERR_MALFORMED},
+        {"CONNECT wrong protocol name",
+         {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'X', 0x04, 0x00, 0x00, 0x1e, 0x00, 0x00},
+         14,
+         MQTT_ERR_MALFORMED},
+        {"CONNECT reserved flag bit",
+         {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x01, 0x00, 0x1e, 0x00, 0x00},
+         14,
+         MQTT_ERR_MALFORMED},
+        {"CONNECT client id past the packet",
+         {0x10, 0x0c, 0x00, 0x04, 'M', 'Q', 'T', 'T', 0x04, 0x00, 0x00, 0x1e, 0x00, 0x05},
+         14,
+         MQTT_ERR_MALFORMED},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         /* Copy into an exact-size heap block so ASan catches a read one past the end. */

@@ -130,8 +130,12 @@ static void test_connect_packet() {
 }
 
 static void test_connack_refusals_by_name() {
-    const char *names[] = {"", "UNACCEPTABLE_PROTOCOL_VERSION", "IDENTIFIER_REJECTED", "SERVER_UNAVAILABLE",
-                           "BAD_USERNAME_OR_PASSWORD", "NOT_AUTHORIZED"};
+    const char *names[] = {"",
+                           "UNACCEPTABLE_PROTOCOL_VERSION",
+                           "IDENTIFIER_REJECTED",
+                           "SERVER_UNAVAILABLE",
+                           "BAD_USERNAME_OR_PASSWORD",
+                           "NOT_AUTHORIZED"};
     for (uint8_t rc = 1; rc <= 5; rc++) {
         setup();
         mqtt_session_poll(&s, 0);
@@ -148,8 +152,9 @@ static void test_connack_refusals_by_name() {
     mqtt_session_poll(&s, 0);
     fake_connack(&ft, 5);
     mqtt_session_poll(&s, 1);
-    CHECK(strstr(log_text, "mqtt: fix: check the username and password (certs.h, or NODE_PASSWORD) against the broker's "
-                  "passwd file; after adding a device, reinstall passwd and acl, restart Mosquitto") != 0);
+    CHECK(strstr(log_text,
+                 "mqtt: fix: check the username and password (certs.h, or NODE_PASSWORD) against the broker's "
+                 "passwd file; after adding a device, reinstall passwd and acl, restart Mosquitto") != 0);
 }
 
 static void test_queue_ack() {
@@ -533,7 +538,8 @@ static void test_oversize_publish_is_read_past() {
         size_t n = encode_incoming(stream, sizeof stream, "devices/node01/control", payload, sizeof payload, 1, 55, 1);
         const size_t big = n;
         CHECK(big > MQTT_RX_SIZE);
-        n += encode_incoming(stream + n, sizeof stream - n, "devices/node01/control", (const uint8_t *)"read_now", 8, 1, 56);
+        n += encode_incoming(stream + n, sizeof stream - n, "devices/node01/control", (const uint8_t *)"read_now", 8, 1,
+                             56);
         uint8_t ack[4];
         mqtt_encode_puback(ack, sizeof ack, own_id);
         memcpy(stream + n, ack, 4);
@@ -558,7 +564,8 @@ static void test_oversize_publish_is_read_past() {
         char want[160];
         snprintf(want, sizeof want,
                  "mqtt: discarded a %zu-byte message on devices/node01/control (retained): larger than the %d-byte "
-                 "receive buffer; acknowledged, 1 so far", big, MQTT_RX_SIZE);
+                 "receive buffer; acknowledged, 1 so far",
+                 big, MQTT_RX_SIZE);
         CHECK(strstr(log_text, want) != 0);
     }
 
@@ -590,7 +597,8 @@ static void test_oversize_publish_is_read_past() {
         left -= m;
     }
     uint8_t small[64];
-    size_t sn = encode_incoming(small, sizeof small, "alerts/fall/node01", (const uint8_t *)"{\"activate\":false}", 18, 1, 9);
+    size_t sn =
+        encode_incoming(small, sizeof small, "alerts/fall/node01", (const uint8_t *)"{\"activate\":false}", 18, 1, 9);
     feed_in_chunks(small, sn, sn, &now);
     mqtt_session_poll(&s, now++);
     CHECK(mqtt_session_connected(&s));
@@ -633,7 +641,8 @@ static void test_acks_and_own_publishes_take_turns() {
     for (int i = 0; i < 6; i++) publish_text("sensors/pir/node01", "1");
     uint8_t b[64];
     for (uint16_t i = 0; i < 40; i++) {
-        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"noop", 4, 1, (uint16_t)(200 + i));
+        size_t n =
+            encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"noop", 4, 1, (uint16_t)(200 + i));
         fake_push(&ft, b, n);
     }
     ft.write_limit = 0;
@@ -644,7 +653,8 @@ static void test_acks_and_own_publishes_take_turns() {
     for (int i = 0; i < k; i++) {
         own += order[i] == MQTT_PUBLISH;
         acks += order[i] == MQTT_PUBACK;
-        if (i > 0 && order[i] == MQTT_PUBACK && order[i - 1] == MQTT_PUBACK) CHECK(own == 6); /* back to back only when ours are out */
+        if (i > 0 && order[i] == MQTT_PUBACK && order[i - 1] == MQTT_PUBACK)
+            CHECK(own == 6); /* back to back only when ours are out */
     }
     CHECK(own >= 3); /* one poll: bounded work, and half of it ours */
     for (uint32_t t = 2; t < 40; t++) mqtt_session_poll(&s, t);
@@ -664,7 +674,8 @@ static void test_inbound_rate_limit() {
     ft.out_taken = ft.out_len;
     uint8_t b[64];
     for (uint16_t i = 0; i < 50; i++) {
-        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"read_now", 8, 1, (uint16_t)(300 + i));
+        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"read_now", 8, 1,
+                                   (uint16_t)(300 + i));
         fake_push(&ft, b, n);
     }
     for (uint32_t t = 100; t < 110; t++) mqtt_session_poll(&s, t);
@@ -675,11 +686,14 @@ static void test_inbound_rate_limit() {
     int acks = 0;
     while (fake_take(&ft, &p)) acks += p.type == MQTT_PUBACK;
     CHECK_EQ(acks, 50);
-    CHECK(strstr(log_text, "mqtt: inbound rate limit: dropped 1 messages so far (acknowledged, not handled; limit 10 per s)") != 0);
+    CHECK(strstr(log_text,
+                 "mqtt: inbound rate limit: dropped 1 messages so far (acknowledged, not handled; limit 10 per s)") !=
+          0);
     CHECK(strstr(log_text, "dropped 2 messages") == 0); /* once a second, not once a message */
     /* 1.1 s later: 11 more tokens (one per 100 ms), the rest of 15 dropped and logged again. */
     for (uint16_t i = 0; i < 15; i++) {
-        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"read_now", 8, 1, (uint16_t)(400 + i));
+        size_t n = encode_incoming(b, sizeof b, "devices/node01/control", (const uint8_t *)"read_now", 8, 1,
+                                   (uint16_t)(400 + i));
         fake_push(&ft, b, n);
     }
     for (uint32_t t = 1200; t < 1210; t++) mqtt_session_poll(&s, t);
@@ -909,11 +923,11 @@ static void test_puback_held_until_the_node_sends() {
     size_t out_before = ft.out_len;
     uint32_t t = 10;
     for (; t <= 5000 && ft.out_len == out_before; t += 10) mqtt_session_poll(&s, t);
-    CHECK(ft.out_len > out_before);   /* the node wrote something within 5 s */
-    CHECK(t <= 3000);                 /* ... within about MQTT_ACK_PROBE_MS */
+    CHECK(ft.out_len > out_before); /* the node wrote something within 5 s */
+    CHECK(t <= 3000);               /* ... within about MQTT_ACK_PROBE_MS */
     CHECK(fake_take(&ft, &p));
     CHECK_EQ(p.type, MQTT_PINGREQ);
-    fake_puback(&ft, held);           /* its bytes carried the TCP ACK: the held PUBACK comes */
+    fake_puback(&ft, held); /* its bytes carried the TCP ACK: the held PUBACK comes */
     uint8_t resp[2];
     mqtt_encode_pingresp(resp, sizeof resp);
     fake_push(&ft, resp, 2);

@@ -66,14 +66,22 @@ static bool string(jp &p, char *out = 0, size_t cap = 0) {
                 for (int j = 0; j < 4; j++) {
                     char h = p.s[p.i++];
                     v <<= 4;
-                    if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
-                    else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
-                    else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
-                    else return false;
+                    if (h >= '0' && h <= '9')
+                        v |= (unsigned)(h - '0');
+                    else if (h >= 'a' && h <= 'f')
+                        v |= (unsigned)(h - 'a' + 10);
+                    else if (h >= 'A' && h <= 'F')
+                        v |= (unsigned)(h - 'A' + 10);
+                    else
+                        return false;
                 }
                 /* We only ever escape ASCII control bytes, and U+FFFD for ill-formed input. */
                 if (v == 0xfffd) {
-                    if (out && o + 3 < cap) { out[o++] = '\xef'; out[o++] = '\xbf'; out[o++] = '\xbd'; }
+                    if (out && o + 3 < cap) {
+                        out[o++] = '\xef';
+                        out[o++] = '\xbf';
+                        out[o++] = '\xbd';
+                    }
                     continue;
                 }
                 if (v > 0x7f) return false;
@@ -90,9 +98,12 @@ static bool number(jp &p) {
     size_t st = p.i;
     if (p.i < p.n && p.s[p.i] == '-') p.i++;
     if (p.i >= p.n) return false;
-    if (p.s[p.i] == '0') p.i++;
-    else if (p.s[p.i] >= '1' && p.s[p.i] <= '9') while (p.i < p.n && p.s[p.i] >= '0' && p.s[p.i] <= '9') p.i++;
-    else return false;
+    if (p.s[p.i] == '0')
+        p.i++;
+    else if (p.s[p.i] >= '1' && p.s[p.i] <= '9')
+        while (p.i < p.n && p.s[p.i] >= '0' && p.s[p.i] <= '9') p.i++;
+    else
+        return false;
     if (p.i < p.n && p.s[p.i] == '.') {
         p.i++;
         size_t d = p.i;
@@ -115,7 +126,10 @@ static bool value(jp &p, int depth) {
     if (c == '{') {
         p.i++;
         ws(p);
-        if (p.i < p.n && p.s[p.i] == '}') { p.i++; return true; }
+        if (p.i < p.n && p.s[p.i] == '}') {
+            p.i++;
+            return true;
+        }
         for (;;) {
             ws(p);
             if (!string(p)) return false;
@@ -123,8 +137,14 @@ static bool value(jp &p, int depth) {
             if (p.i >= p.n || p.s[p.i++] != ':') return false;
             if (!value(p, depth + 1)) return false;
             ws(p);
-            if (p.i < p.n && p.s[p.i] == ',') { p.i++; continue; }
-            if (p.i < p.n && p.s[p.i] == '}') { p.i++; return true; }
+            if (p.i < p.n && p.s[p.i] == ',') {
+                p.i++;
+                continue;
+            }
+            if (p.i < p.n && p.s[p.i] == '}') {
+                p.i++;
+                return true;
+            }
             return false;
         }
     }
@@ -183,10 +203,9 @@ static void test_combined_payload() {
     CHECK(n > 0);
     CHECK_EQ(n, strlen(buf));
     CHECK(valid_json(buf));
-    CHECK_STR(buf,
-              "{\"device_id\":\"node01\",\"location\":\"room 1\",\"seq\":12884901930,\"timestamp\":1764091380123,"
-              "\"sensors\":{\"pir\":{\"motion_detected\":true},\"ultrasonic\":{\"distance_cm\":123.4},"
-              "\"dht22\":{\"temperature_c\":21.5,\"humidity_percent\":40.2}},\"wifi\":{\"rssi\":-61}}");
+    CHECK_STR(buf, "{\"device_id\":\"node01\",\"location\":\"room 1\",\"seq\":12884901930,\"timestamp\":1764091380123,"
+                   "\"sensors\":{\"pir\":{\"motion_detected\":true},\"ultrasonic\":{\"distance_cm\":123.4},"
+                   "\"dht22\":{\"temperature_c\":21.5,\"humidity_percent\":40.2}},\"wifi\":{\"rssi\":-61}}");
     /* Failed DHT22, out-of-range distance, clock not set: nulls, still valid JSON. */
     r.ok[DHT] = 0;
     r.ok[ULTRASONIC] = 0;
@@ -220,7 +239,9 @@ static void test_escaping() {
     n = node_format_sensor("node-01", kSensors, DHT, &r, buf, sizeof buf);
     CHECK(n > 0);
     CHECK(valid_json(buf));
-    CHECK_STR(buf, "{\"device_id\":\"node-01\",\"temperature_c\":-0.3,\"humidity_percent\":40.2,\"timestamp\":1764091380123}");
+    CHECK_STR(
+        buf,
+        "{\"device_id\":\"node-01\",\"temperature_c\":-0.3,\"humidity_percent\":40.2,\"timestamp\":1764091380123}");
     /* Distance topic: cm, or -1 out of range. */
     n = node_format_sensor("node-01", kSensors, ULTRASONIC, &r, buf, sizeof buf);
     CHECK_STR(buf, "123.4");
@@ -267,7 +288,8 @@ static void test_record_round_trip_and_limit() {
     CHECK_EQ(back.ok[DHT], 0);
     CHECK_EQ(back.values[DHT][0], 0);
 
-    const node_sensor bme_node[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_bme280, no_read, 0}};
+    const node_sensor bme_node[] = {
+        {&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_bme280, no_read, 0}};
     CHECK(node_sensors_check(bme_node, 3) == 0);
     memset(&r, 0, sizeof r);
     r.ok[0] = r.ok[1] = r.ok[2] = 1;
@@ -283,18 +305,24 @@ static void test_record_round_trip_and_limit() {
     CHECK_EQ(back.values[2][2], 110000);
     char buf[MQTT_SLOT_SIZE];
     CHECK(node_format_sensor("n1", bme_node, 2, &r, buf, sizeof buf) > 0);
-    CHECK_STR(buf, "{\"device_id\":\"n1\",\"temperature_c\":-12.3,\"humidity_percent\":100.0,\"pressure_hpa\":1100.00,\"timestamp\":null}");
+    CHECK_STR(buf, "{\"device_id\":\"n1\",\"temperature_c\":-12.3,\"humidity_percent\":100.0,\"pressure_hpa\":1100.00,"
+                   "\"timestamp\":null}");
 
-    const node_sensor too_many[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0},
-                                    {&sensor_dht22, no_read, 0}, {&sensor_bme280, no_read, 0}};
+    const node_sensor too_many[] = {{&sensor_pir, no_read, 0},
+                                    {&sensor_ultrasonic, no_read, 0},
+                                    {&sensor_dht22, no_read, 0},
+                                    {&sensor_bme280, no_read, 0}};
     const char *err = node_sensors_check(too_many, 4);
     CHECK(err != 0 && strstr(err, "56 bits") != 0);
 
     /* The layout in the flash headers: the same for the same sensors, another for any other set
        or order (their records would unpack wrongly), never the legacy magic or erased flash. */
-    const node_sensor dht_node[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
-    const node_sensor dht_node2[] = {{&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
-    const node_sensor swapped[] = {{&sensor_ultrasonic, no_read, 0}, {&sensor_pir, no_read, 0}, {&sensor_dht22, no_read, 0}};
+    const node_sensor dht_node[] = {
+        {&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
+    const node_sensor dht_node2[] = {
+        {&sensor_pir, no_read, 0}, {&sensor_ultrasonic, no_read, 0}, {&sensor_dht22, no_read, 0}};
+    const node_sensor swapped[] = {
+        {&sensor_ultrasonic, no_read, 0}, {&sensor_pir, no_read, 0}, {&sensor_dht22, no_read, 0}};
     uint16_t l_dht = node_record_layout(dht_node, 3), l_bme = node_record_layout(bme_node, 3);
     CHECK_EQ(l_dht, node_record_layout(dht_node2, 3));
     CHECK(l_dht != l_bme);
@@ -321,7 +349,12 @@ static void test_alert_parsing() {
     const char *d = "{\"activate\":false}";
     CHECK_EQ(node_parse_alert((const uint8_t *)d, strlen(d), &act, &dur), 1);
     CHECK_EQ(act, 0);
-    const char *bad[] = {"", "{}", "{\"activate\":1}", "{\"activate\":tru", "{\"activate\"", "activate:true",
+    const char *bad[] = {"",
+                         "{}",
+                         "{\"activate\":1}",
+                         "{\"activate\":tru",
+                         "{\"activate\"",
+                         "activate:true",
                          "{\"activate\":true,\"duration\":\"x\"}"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         /* Exact-size copies so ASan sees any read past the payload. */
@@ -375,8 +408,8 @@ static void h_buzzer(void *, int on) { fh.buzzer = on; }
 
 static const node_sensor kFakeSensors[] = {
     {&sensor_pir, h_pir, 0}, {&sensor_ultrasonic, h_echo, 0}, {&sensor_dht22, h_dht, 0}};
-static node_hal hal = {0, h_millis, h_epoch, h_random, h_log, h_boot, h_link, h_rssi, h_restart,
-                       kFakeSensors, 3, h_led, h_buzzer, 0};
+static node_hal hal = {0,      h_millis,  h_epoch,      h_random, h_log, h_boot,   h_link,
+                       h_rssi, h_restart, kFakeSensors, 3,        h_led, h_buzzer, 0};
 static node_app app;
 static fake_transport ft;
 
@@ -581,15 +614,19 @@ static void test_app_control_and_alert() {
 static void test_json_escaping_of_ill_formed_utf8() {
     char buf[MQTT_SLOT_SIZE];
     node_reading r = sample();
-    const char *cases[] = {"\xff", "a\xc3", "\xc3(", "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
-                           "\xe2\x82", "\x80x", "ok \xe2\x82\xac \xf0\x9f\x98\x80"};
+    const char *cases[] = {"\xff",     "a\xc3",        "\xc3(",
+                           "\xc0\xaf", "\xed\xa0\x80", "\xf4\x90\x80\x80",
+                           "\xe2\x82", "\x80x",        "ok \xe2\x82\xac \xf0\x9f\x98\x80"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         size_t n = combined("node01", cases[i], &r, buf, sizeof buf);
         CHECK(n > 0);
         if (!valid_json(buf)) fprintf(stderr, "  invalid JSON for case %zu: %s\n", i, buf);
         CHECK(valid_json(buf));
     }
-    combined("node01", "a\xff" "b", &r, buf, sizeof buf);
+    combined("node01",
+             "a\xff"
+             "b",
+             &r, buf, sizeof buf);
     CHECK(strstr(buf, "\"location\":\"a\\ufffdb\"") != 0);
     combined("node01", "\xe2\x82\xac", &r, buf, sizeof buf);
     CHECK(strstr(buf, "\"location\":\"\xe2\x82\xac\"") != 0); /* the euro sign stays as it is */
@@ -602,20 +639,22 @@ static void test_ids_and_locations_must_be_utf8() {
     node_config cfg;
     node_config_defaults(&cfg);
     cfg.host = "h";
-    const char *bad_ids[] = {"n\xff", "n\xc3", "\xc0\xaf", "n\xed\xa0\x80", "n\xc2\x85", "n\xef\xbf\xbe",
-                             "n\xf4\x90\x80\x80"};
+    const char *bad_ids[] = {"n\xff",     "n\xc3",         "\xc0\xaf",         "n\xed\xa0\x80",
+                             "n\xc2\x85", "n\xef\xbf\xbe", "n\xf4\x90\x80\x80"};
     for (size_t i = 0; i < sizeof bad_ids / sizeof bad_ids[0]; i++) {
         cfg.device_id = bad_ids[i];
         const char *err = node_config_check(&cfg);
         if (!err) fprintf(stderr, "  accepted bad id case %zu\n", i);
         CHECK(err != 0);
     }
-    cfg.device_id = "n\xc3\xa9" "01"; /* well-formed UTF-8 is fine */
+    cfg.device_id = "n\xc3\xa9"
+                    "01"; /* well-formed UTF-8 is fine */
     CHECK(node_config_check(&cfg) == 0);
     cfg.device_id = "node01";
     cfg.location = "hall \xff";
     CHECK(node_config_check(&cfg) != 0);
-    cfg.location = "K\xc3\xbc" "che, 1. Stock";
+    cfg.location = "K\xc3\xbc"
+                   "che, 1. Stock";
     CHECK(node_config_check(&cfg) == 0);
 }
 

@@ -51,9 +51,22 @@ static void test_parse() {
     CHECK(scenario_parse_line("  # a comment", &c) == 0);
     CHECK_EQ(c.kind, SC_NONE);
     CHECK(scenario_parse_line("", &c) == 0);
-    const char *bad[] = {"pir 2", "pir", "dht 21.5", "dht x y", "distance -3", "distance far", "wait -1",
-                         "wait 1.5", "jump 3", "rssi 5", "link sideways", "pir 1 2 3 4 5",
-                         "bme280 21 40", "bme280 21 40 200", "bme280 90 40 1000", "bme280 21 101 1000"};
+    const char *bad[] = {"pir 2",
+                         "pir",
+                         "dht 21.5",
+                         "dht x y",
+                         "distance -3",
+                         "distance far",
+                         "wait -1",
+                         "wait 1.5",
+                         "jump 3",
+                         "rssi 5",
+                         "link sideways",
+                         "pir 1 2 3 4 5",
+                         "bme280 21 40",
+                         "bme280 21 40 200",
+                         "bme280 90 40 1000",
+                         "bme280 21 101 1000"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) CHECK(scenario_parse_line(bad[i], &c) != 0);
     /* The refusals say what was expected; an unknown command lists the table's. */
     CHECK_STR(scenario_parse_line("bme280 x", &c), "expected: bme280 TEMP_C HUMIDITY PRESSURE_HPA | bme280 fail");
@@ -100,8 +113,8 @@ static void test_bme280_registers_decode() {
     CHECK_EQ(v[2], 101325);
     const char *lines[] = {"bme280 21.5 40 1013.25", "bme280 -12.3 5.5 950", "bme280 -40 0 300", "bme280 85 100 1100",
                            "bme280 0 99.9 1000.01"};
-    const int32_t want[][3] = {{215, 400, 101325}, {-123, 55, 95000}, {-400, 0, 30000}, {850, 1000, 110000},
-                               {0, 999, 100001}};
+    const int32_t want[][3] = {
+        {215, 400, 101325}, {-123, 55, 95000}, {-400, 0, 30000}, {850, 1000, 110000}, {0, 999, 100001}};
     for (int i = 0; i < 5; i++) {
         CHECK(scenario_parse_line(lines[i], &c) == 0);
         scenario_apply(&s, &c);

@@ -83,16 +83,16 @@ static void test_dht22_out_of_range_and_timeout() {
 
 static void test_distance_conversion() {
     /* cm = us * 0.0343 / 2 */
-    CHECK_EQ(hcsr04_distance_tenths(5831), 1000);   /* 100.0 cm (100.003) */
-    CHECK_EQ(hcsr04_distance_tenths(7195), 1234);   /* 123.4 cm (123.39) */
-    CHECK_EQ(hcsr04_distance_tenths(583), 100);     /* 10.0 cm */
-    CHECK_EQ(hcsr04_distance_tenths(1000), 172);    /* 17.15 -> 17.2 (rounded half up) */
+    CHECK_EQ(hcsr04_distance_tenths(5831), 1000); /* 100.0 cm (100.003) */
+    CHECK_EQ(hcsr04_distance_tenths(7195), 1234); /* 123.4 cm (123.39) */
+    CHECK_EQ(hcsr04_distance_tenths(583), 100);   /* 10.0 cm */
+    CHECK_EQ(hcsr04_distance_tenths(1000), 172);  /* 17.15 -> 17.2 (rounded half up) */
 }
 
 static void test_distance_range() {
-    CHECK_EQ(hcsr04_distance_tenths(117), 20);      /* 2.0 cm: the minimum */
-    CHECK_EQ(hcsr04_distance_tenths(110), HCSR04_NO_READING); /* 1.9 cm */
-    CHECK_EQ(hcsr04_distance_tenths(23323), 4000);  /* 400.0 cm: the maximum */
+    CHECK_EQ(hcsr04_distance_tenths(117), 20);                  /* 2.0 cm: the minimum */
+    CHECK_EQ(hcsr04_distance_tenths(110), HCSR04_NO_READING);   /* 1.9 cm */
+    CHECK_EQ(hcsr04_distance_tenths(23323), 4000);              /* 400.0 cm: the maximum */
     CHECK_EQ(hcsr04_distance_tenths(23330), HCSR04_NO_READING); /* 400.1 cm */
     CHECK_EQ(hcsr04_distance_tenths(-1), HCSR04_NO_READING);    /* HAL timeout */
     CHECK_EQ(hcsr04_distance_tenths(0), HCSR04_NO_READING);
@@ -109,8 +109,8 @@ static void test_pir_debounce() {
     CHECK_EQ(pir_debounce_update(&d, 0, 120), 0);
     CHECK_EQ(pir_debounce_update(&d, 1, 130), 0);
     CHECK_EQ(pir_debounce_update(&d, 1, 179), 0);
-    CHECK_EQ(pir_debounce_update(&d, 1, 180), 1);   /* stable 50 ms: one rising edge */
-    CHECK_EQ(pir_debounce_update(&d, 1, 500), 0);   /* and only one */
+    CHECK_EQ(pir_debounce_update(&d, 1, 180), 1); /* stable 50 ms: one rising edge */
+    CHECK_EQ(pir_debounce_update(&d, 1, 500), 0); /* and only one */
     CHECK_EQ(d.level, 1);
     CHECK_EQ(pir_debounce_update(&d, 0, 600), 0);
     CHECK_EQ(pir_debounce_update(&d, 0, 650), -1);
@@ -133,14 +133,14 @@ static void bme280_block(uint8_t raw[BME280_RAW_SIZE], int32_t adc_T, int32_t ad
         raw[2 * i] = (uint8_t)(words[i] & 0xff);
         raw[2 * i + 1] = (uint8_t)((words[i] >> 8) & 0xff);
     }
-    raw[25] = 75;                               /* dig_H1 */
-    raw[26] = (uint8_t)(362 & 0xff);            /* dig_H2 = 362 */
+    raw[25] = 75;                    /* dig_H1 */
+    raw[26] = (uint8_t)(362 & 0xff); /* dig_H2 = 362 */
     raw[27] = (uint8_t)(362 >> 8);
-    raw[28] = 0;                                /* dig_H3 */
-    raw[29] = (uint8_t)(324 >> 4);              /* dig_H4 = 324: 0xE4 = 0x14, 0xE5[3:0] = 4 */
+    raw[28] = 0;                                  /* dig_H3 */
+    raw[29] = (uint8_t)(324 >> 4);                /* dig_H4 = 324: 0xE4 = 0x14, 0xE5[3:0] = 4 */
     raw[30] = (uint8_t)((324 & 0x0f) | (0 << 4)); /* dig_H5 = 0: 0xE5[7:4] = 0, 0xE6 = 0 */
     raw[31] = 0;
-    raw[32] = 30;                               /* dig_H6 */
+    raw[32] = 30; /* dig_H6 */
     bme280_data_registers(adc_T, adc_P, adc_H, raw + 33);
 }
 
@@ -170,7 +170,7 @@ static void test_bme280_datasheet_example() {
     CHECK_EQ(c.H6, 30);
     bme280_reading r;
     CHECK_EQ(bme280_decode(raw, &r), BME280_OK);
-    CHECK_EQ(r.temperature_centi, 2508);       /* 25.08 degC, the datasheet's result */
+    CHECK_EQ(r.temperature_centi, 2508); /* 25.08 degC, the datasheet's result */
     /* The datasheet's table prints 25767236 (100653.27 Pa) for the 64-bit formula; executing that
        formula exactly gives 25767233 (100653.25 Pa, 0.01 Pa less), as other implementations of it
        also note. Its 32-bit formula's result, 100653 Pa, is what the driver reports. */
@@ -214,8 +214,8 @@ static void test_bme280_driver() {
     bme280_block(raw, 519888, 415148, 30000);
     int32_t v[SENSOR_MAX_VALUES] = {0, 0, 0};
     CHECK(sensor_bme280.decode(raw, BME280_RAW_SIZE, v) == 0);
-    CHECK_EQ(v[0], 251);      /* 25.08 -> 25.1 degC */
-    CHECK_EQ(v[2], 100653);   /* Pa: "pressure_hpa":1006.53 */
+    CHECK_EQ(v[0], 251);    /* 25.08 -> 25.1 degC */
+    CHECK_EQ(v[2], 100653); /* Pa: "pressure_hpa":1006.53 */
     CHECK(v[1] > 0 && v[1] <= 1000);
     CHECK_STR(sensor_bme280.decode(raw, -1, v), "NO_ANSWER");
     char buf[32];

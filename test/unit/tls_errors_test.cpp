@@ -8,8 +8,7 @@
 #include "check.h"
 #include "tls_errors.h"
 
-static void test_own_reasons()
-{
+static void test_own_reasons() {
     CHECK_STR(tls_error_name(TLS_REASON_NONE, 0), "");
     CHECK_STR(tls_error_hint(TLS_REASON_NONE, 0), "");
     CHECK_STR(tls_error_name(TLS_REASON_CLOCK_NOT_SET, 0), "CLOCK_NOT_SET");
@@ -32,8 +31,7 @@ static void test_own_reasons()
     CHECK(strstr(tls_error_hint(TLS_REASON_VERSION, 0), "tlsv1.2") != NULL);
 }
 
-static void test_bearssl_codes()
-{
+static void test_bearssl_codes() {
     CHECK_STR(tls_error_name(TLS_REASON_BEARSSL, BR_ERR_OK), "");
     CHECK_STR(tls_error_name(TLS_REASON_BEARSSL, BR_ERR_X509_EXPIRED), "X509_EXPIRED");
     CHECK_STR(tls_error_name(TLS_REASON_BEARSSL, BR_ERR_X509_BAD_SERVER_NAME), "X509_BAD_SERVER_NAME");
@@ -53,8 +51,7 @@ static void test_bearssl_codes()
     }
 }
 
-static void test_alerts()
-{
+static void test_alerts() {
     CHECK_STR(tls_error_name(TLS_REASON_BEARSSL, BR_ERR_RECV_FATAL_ALERT + 40), "SERVER_ALERT_HANDSHAKE_FAILURE");
     CHECK_STR(tls_error_name(TLS_REASON_BEARSSL, BR_ERR_RECV_FATAL_ALERT + 48), "SERVER_ALERT_UNKNOWN_CA");
     CHECK_STR(tls_error_name(TLS_REASON_BEARSSL, BR_ERR_RECV_FATAL_ALERT + 70), "SERVER_ALERT_PROTOCOL_VERSION");
@@ -64,8 +61,7 @@ static void test_alerts()
     CHECK(strstr(tls_error_hint(TLS_REASON_BEARSSL, BR_ERR_RECV_FATAL_ALERT + 116), "client certificate") != NULL);
 }
 
-int main()
-{
+int main() {
     RUN(test_own_reasons);
     RUN(test_bearssl_codes);
     RUN(test_alerts);

@@ -24,12 +24,11 @@ static br_ssl_server_context srv;
 static br_ssl_session_cache_lru srv_cache;
 static uint8_t srv_cache_store[4096];
 static uint8_t srv_buf[BR_SSL_BUFSIZE_BIDI];
-static uint8_t srv_app[4096];   /* application bytes the server received */
+static uint8_t srv_app[4096]; /* application bytes the server received */
 static size_t srv_app_len;
 static tls_credentials srv_creds;
 
-static void server_drain_app(void)
-{
+static void server_drain_app(void) {
     unsigned st = br_ssl_engine_current_state(&srv.eng);
     if (st & BR_SSL_RECVAPP) {
         size_t len;
@@ -41,8 +40,7 @@ static void server_drain_app(void)
     }
 }
 
-static void server_start_with(const tls_credentials *c)
-{
+static void server_start_with(const tls_credentials *c) {
     br_ssl_server_init_full_ec(&srv, c->chain, c->chain_len, BR_KEYTYPE_EC, &c->ec);
     br_ssl_session_cache_lru_init(&srv_cache, srv_cache_store, sizeof srv_cache_store);
     br_ssl_server_set_cache(&srv, &srv_cache.vtable);
@@ -60,8 +58,7 @@ typedef struct {
     int hold; /* 1: the server's bytes are "still on the wire" (read() returns 0) */
 } pipe_transport;
 
-static int p_open(transport *t, const char *, uint16_t)
-{
+static int p_open(transport *t, const char *, uint16_t) {
     pipe_transport *p = (pipe_transport *)t;
     p->open_calls++;
     p->is_open = 1;
@@ -70,8 +67,7 @@ static int p_open(transport *t, const char *, uint16_t)
     return 0;
 }
 
-static int32_t p_write(transport *t, const uint8_t *buf, size_t len)
-{
+static int32_t p_write(transport *t, const uint8_t *buf, size_t len) {
     (void)t;
     unsigned st = br_ssl_engine_current_state(&srv.eng);
     if (st & BR_SSL_CLOSED) return TRANSPORT_ERR_CLOSED;
@@ -85,8 +81,7 @@ static int32_t p_write(transport *t, const uint8_t *buf, size_t len)
     return (int32_t)room;
 }
 
-static int32_t p_read(transport *t, uint8_t *buf, size_t len)
-{
+static int32_t p_read(transport *t, uint8_t *buf, size_t len) {
     if (((pipe_transport *)t)->hold) return 0;
     server_drain_app();
     unsigned st = br_ssl_engine_current_state(&srv.eng);
@@ -120,8 +115,7 @@ static char last_log[256];
 static int log_lines;
 
 static int64_t fake_epoch_ms(void *) { return clock_s * 1000; }
-static void capture_log(void *, const char *line)
-{
+static void capture_log(void *, const char *line) {
     snprintf(last_log, sizeof last_log, "%s", line);
     log_lines++;
 }
@@ -129,8 +123,7 @@ static void capture_log(void *, const char *line)
 static uint8_t pin[32], fingerprint[32];
 static char dir[64];
 
-static void base_config(const tls_mode *mode)
-{
+static void base_config(const tls_mode *mode) {
     memset(&cfg, 0, sizeof cfg);
     cfg.mode = mode;
     cfg.trust_anchors = cli_creds.anchors;
@@ -146,8 +139,7 @@ static void base_config(const tls_mode *mode)
 }
 
 /* Drives the connection until the handshake is over. Returns 0 (done), or the error. */
-static int handshake(void)
-{
+static int handshake(void) {
     for (int i = 0; i < 200; i++) {
         uint8_t b[16];
         int32_t r = tls.base.read(&tls.base, b, sizeof b);
@@ -157,8 +149,7 @@ static int handshake(void)
     return -100;
 }
 
-static int connect_to(const char *host)
-{
+static int connect_to(const char *host) {
     lower.hold = 1; /* the server's first flight has not arrived yet */
     int r = tls.base.open(&tls.base, host, 8883);
     if (r != 0) {
@@ -179,8 +170,7 @@ static int connect_to(const char *host)
     return r;
 }
 
-static int exchange(void)
-{
+static int exchange(void) {
     static const uint8_t msg[] = "hello broker";
     int32_t n = tls.base.write(&tls.base, msg, sizeof msg - 1);
     if (n != (int32_t)(sizeof msg - 1)) return -1;
@@ -193,8 +183,7 @@ static int exchange(void)
 
 /* ---------------------------------------------------------------- tests */
 
-static void test_ca_by_name_and_resume()
-{
+static void test_ca_by_name_and_resume() {
     base_config(TLS_MODE_CA);
     CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
     CHECK_EQ(connect_to("broker.test"), 0);
@@ -230,8 +219,7 @@ static void test_ca_by_name_and_resume()
     tls.base.close(&tls.base);
 }
 
-static void test_ca_by_ip()
-{
+static void test_ca_by_ip() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     CHECK_EQ(connect_to("127.0.0.1"), 0);
@@ -258,8 +246,7 @@ static void test_ca_by_ip()
     tls.base.close(&tls.base);
 }
 
-static void test_ca_wrong_name()
-{
+static void test_ca_wrong_name() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     CHECK_EQ(connect_to("other.test"), TRANSPORT_ERR_TLS);
@@ -268,8 +255,7 @@ static void test_ca_wrong_name()
     tls.base.close(&tls.base);
 }
 
-static void test_time_checks()
-{
+static void test_time_checks() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     const int64_t now = clock_s;
@@ -305,8 +291,7 @@ static void test_time_checks()
     tls.base.close(&tls.base);
 }
 
-static void test_pin_and_fingerprint()
-{
+static void test_pin_and_fingerprint() {
     base_config(TLS_MODE_PIN);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     clock_s = 0; /* pinning needs no clock */
@@ -330,8 +315,7 @@ static void test_pin_and_fingerprint()
     fingerprint[31] ^= 0x80;
 }
 
-static void test_session_blob()
-{
+static void test_session_blob() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     tls_saved_session blob;
@@ -363,8 +347,7 @@ static void test_session_blob()
     tls.base.close(&tls.base);
 }
 
-static void test_bad_config()
-{
+static void test_bad_config() {
     base_config(TLS_MODE_CA);
     CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, TLS_BUFFER_SIZE(512) - 1), TRANSPORT_ERR_CONFIG);
     CHECK_STR(tls.base.error_name(&tls.base), "TLS_BAD_CONFIG");
@@ -389,8 +372,7 @@ static void test_bad_config()
     tls.base.close(&tls.base);
 }
 
-static void test_old_tls_version()
-{
+static void test_old_tls_version() {
     /* A server that stops at TLS 1.1 answers our 1.2-only hello with its own version. */
     br_ssl_engine_set_versions(&srv.eng, BR_TLS10, BR_TLS11);
     base_config(TLS_MODE_CA);
@@ -406,8 +388,7 @@ static void test_old_tls_version()
 
 /* An empty name would reach BearSSL's minimal engine as "", which it treats like NULL: no
    name check at all, so any certificate of the CA would do. CA mode refuses it up front. */
-static void test_empty_server_name()
-{
+static void test_empty_server_name() {
     base_config(TLS_MODE_CA);
     CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf), 0);
     cfg.server_name = "";
@@ -431,8 +412,7 @@ static void test_empty_server_name()
 /* A CA with the same DN but another key (gen-certs run again, certs.h reflashed) must not be
    handed a session that was verified under the old CA: resuming skips the certificate check. */
 static tls_credentials other_ca;
-static void test_resume_needs_same_anchor()
-{
+static void test_resume_needs_same_anchor() {
     CHECK_EQ(other_ca.anchor_count, 1);
     CHECK(other_ca.anchors[0].dn.len == cli_creds.anchors[0].dn.len &&
           memcmp(other_ca.anchors[0].dn.data, cli_creds.anchors[0].dn.data, other_ca.anchors[0].dn.len) == 0);
@@ -476,11 +456,10 @@ static void test_resume_needs_same_anchor()
 
 /* By IP only an iPAddress SAN counts: not a dNSName that spells the IP, not the CN. */
 static tls_credentials dns_ip_creds, cn_ip_creds;
-static void test_ip_only_from_ip_san()
-{
+static void test_ip_only_from_ip_san() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
-    server_start_with(&dns_ip_creds); /* SAN DNS:127.0.0.1, DNS:broker.test; CN=127.0.0.1 */
+    server_start_with(&dns_ip_creds);       /* SAN DNS:127.0.0.1, DNS:broker.test; CN=127.0.0.1 */
     CHECK_EQ(connect_to("broker.test"), 0); /* control: a good certificate of the CA */
     tls.base.close(&tls.base);
     CHECK_EQ(connect_to("127.0.0.1"), TRANSPORT_ERR_TLS);
@@ -502,29 +481,26 @@ static void test_ip_only_from_ip_san()
 }
 
 /* A buffer between two sizes: the fragment the log announces is the one BearSSL asks for. */
-static void test_odd_buffer_size()
-{
+static void test_odd_buffer_size() {
     static uint8_t odd[2000]; /* more than TLS_BUFFER_SIZE(512), less than TLS_BUFFER_SIZE(1024) */
     base_config(TLS_MODE_CA);
     CHECK_EQ(tls_transport_init(&tls, &lower.base, &cfg, odd, sizeof odd), 0);
     CHECK_EQ(connect_to("broker.test"), 0);
     CHECK(strstr(last_log, "max fragment 512") != NULL);
-    CHECK_EQ(tls.cc.eng.max_frag_len, 512); /* what the client negotiated, as logged */
+    CHECK_EQ(tls.cc.eng.max_frag_len, 512);     /* what the client negotiated, as logged */
     CHECK_EQ(srv.eng.peer_log_max_frag_len, 9); /* the server was asked for 2^9 */
     CHECK_EQ(exchange(), 0);
     tls.base.close(&tls.base);
     server_start(); /* a BearSSL server keeps the negotiated fragment length across resets */
 }
 
-static int sh(const char *cmd)
-{
+static int sh(const char *cmd) {
     char full[1024];
     snprintf(full, sizeof full, "cd %s && { %s ; } >/dev/null 2>&1", dir, cmd); /* cmd may redirect itself */
     return system(full);
 }
 
-static void test_credentials_formats()
-{
+static void test_credentials_formats() {
     static tls_credentials c;
     char path[128], crt[128];
     /* PKCS#8 RSA key ("PRIVATE KEY", what openssl genpkey writes) */
@@ -548,8 +524,7 @@ static void test_credentials_formats()
           memcmp(c.anchors[0].dn.data, cli_creds.anchors[0].dn.data, c.anchors[0].dn.len) == 0);
 }
 
-static void test_credentials_errors()
-{
+static void test_credentials_errors() {
     static tls_credentials c;
     tls_credentials_init(&c);
     char path[128];
@@ -568,8 +543,7 @@ static void test_credentials_errors()
 
 /* A key that is refused must not stay behind in the credentials arena (it lives as long as the
    process): the scratch copy of its DER is wiped on every failure path, not only on success. */
-static void test_credentials_key_not_left_behind()
-{
+static void test_credentials_key_not_left_behind() {
     static tls_credentials c;
     char crt[128], key[128], der[128];
     CHECK_EQ(sh("openssl ecparam -name secp384r1 -genkey -noout -out p384.key"), 0);
@@ -602,8 +576,7 @@ static void test_credentials_key_not_left_behind()
    those bytes' decoded DER claimed in the arena (c->used not given back) on the "not a valid PEM
    file" path, although cert_hashes gives its room back on every other path. A failed read takes
    nothing from the arena. */
-static void test_credentials_failed_read_gives_arena_back()
-{
+static void test_credentials_failed_read_gives_arena_back() {
     static tls_credentials c;
     char path[128], ca[128];
     snprintf(path, sizeof path, "%s/bad-late.pem", dir);
@@ -630,8 +603,7 @@ static void test_credentials_failed_read_gives_arena_back()
 /* Renegotiation: Mosquitto never asks for one, and a second handshake on a live connection is
    only attack surface (a new certificate mid-connection, the triple-handshake class). The
    client refuses it (BR_OPT_NO_RENEGOTIATION). */
-static void test_no_renegotiation()
-{
+static void test_no_renegotiation() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     CHECK_EQ(connect_to("broker.test"), 0);
@@ -655,37 +627,64 @@ static void test_no_renegotiation()
 typedef struct {
     const char *what;
     const char *subject;
-    const char *ext;      /* openssl -extfile lines */
-    const char *host;     /* what the node connects to */
-    const char *expect;   /* error name, or "" for accepted */
+    const char *ext;    /* openssl -extfile lines */
+    const char *host;   /* what the node connects to */
+    const char *expect; /* error name, or "" for accepted */
     tls_credentials creds;
 } cert_case;
 
 static cert_case cert_cases[] = {
-    {"device certificate (clientAuth only)", "/CN=broker.test",
-     "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:broker.test\n", "broker.test", "X509_NOT_SERVER_CERT", {}},
-    {"device certificate without SAN", "/CN=broker.test", "extendedKeyUsage=clientAuth\n", "broker.test",
-     "X509_NOT_SERVER_CERT", {}},
-    {"anyExtendedKeyUsage only", "/CN=broker.test",
-     "extendedKeyUsage=anyExtendedKeyUsage\nsubjectAltName=DNS:broker.test\n", "broker.test", "X509_NOT_SERVER_CERT", {}},
-    {"serverAuth and clientAuth", "/CN=broker.test",
-     "extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:broker.test\n", "broker.test", "", {}},
+    {"device certificate (clientAuth only)",
+     "/CN=broker.test",
+     "extendedKeyUsage=clientAuth\nsubjectAltName=DNS:broker.test\n",
+     "broker.test",
+     "X509_NOT_SERVER_CERT",
+     {}},
+    {"device certificate without SAN",
+     "/CN=broker.test",
+     "extendedKeyUsage=clientAuth\n",
+     "broker.test",
+     "X509_NOT_SERVER_CERT",
+     {}},
+    {"anyExtendedKeyUsage only",
+     "/CN=broker.test",
+     "extendedKeyUsage=anyExtendedKeyUsage\nsubjectAltName=DNS:broker.test\n",
+     "broker.test",
+     "X509_NOT_SERVER_CERT",
+     {}},
+    {"serverAuth and clientAuth",
+     "/CN=broker.test",
+     "extendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=DNS:broker.test\n",
+     "broker.test",
+     "",
+     {}},
     {"no EKU at all (any purpose, RFC 5280)", "/CN=x", "subjectAltName=DNS:broker.test\n", "broker.test", "", {}},
-    {"leaf with CA:TRUE", "/CN=broker.test",
-     "basicConstraints=critical,CA:TRUE\nsubjectAltName=DNS:broker.test\n", "broker.test", "X509_LEAF_IS_CA", {}},
+    {"leaf with CA:TRUE",
+     "/CN=broker.test",
+     "basicConstraints=critical,CA:TRUE\nsubjectAltName=DNS:broker.test\n",
+     "broker.test",
+     "X509_LEAF_IS_CA",
+     {}},
     {"no SAN, name in the CN", "/CN=broker.test", "basicConstraints=CA:FALSE\n", "broker.test", "X509_NO_SAN", {}},
-    {"SAN for another name, name in the CN", "/CN=broker.test", "subjectAltName=DNS:other.test\n", "broker.test",
-     "X509_BAD_SERVER_NAME", {}},
+    {"SAN for another name, name in the CN",
+     "/CN=broker.test",
+     "subjectAltName=DNS:other.test\n",
+     "broker.test",
+     "X509_BAD_SERVER_NAME",
+     {}},
     {"wildcard for the first label", "/CN=x", "subjectAltName=DNS:*.test\n", "broker.test", "", {}},
-    {"wildcard one level too deep", "/CN=x", "subjectAltName=DNS:*.broker.test\n", "broker.test",
-     "X509_BAD_SERVER_NAME", {}},
+    {"wildcard one level too deep",
+     "/CN=x",
+     "subjectAltName=DNS:*.broker.test\n",
+     "broker.test",
+     "X509_BAD_SERVER_NAME",
+     {}},
     {"name in other case", "/CN=x", "subjectAltName=DNS:BROKER.Test\n", "broker.test", "", {}},
     {"name with a suffix", "/CN=x", "subjectAltName=DNS:broker.test.evil\n", "broker.test", "X509_BAD_SERVER_NAME", {}},
     {"name as a prefix", "/CN=x", "subjectAltName=DNS:broker.tes\n", "broker.test", "X509_BAD_SERVER_NAME", {}},
 };
 
-static int make_case_cert(cert_case *c, int i)
-{
+static int make_case_cert(cert_case *c, int i) {
     char path[160], cmd[512];
     snprintf(path, sizeof path, "%s/case%d.ext", dir, i);
     FILE *f = fopen(path, "w");
@@ -695,7 +694,8 @@ static int make_case_cert(cert_case *c, int i)
     snprintf(cmd, sizeof cmd,
              "openssl req -new -key server.key -subj %s -out case%d.csr && "
              "openssl x509 -req -in case%d.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 "
-             "-extfile case%d.ext -out case%d.crt", c->subject, i, i, i, i);
+             "-extfile case%d.ext -out case%d.crt",
+             c->subject, i, i, i, i);
     if (sh(cmd) != 0) return -1;
     char crt[160], key[160];
     snprintf(crt, sizeof crt, "%s/case%d.crt", dir, i);
@@ -704,8 +704,7 @@ static int make_case_cert(cert_case *c, int i)
     return tls_credentials_load_client(&c->creds, crt, key);
 }
 
-static void test_certificate_purpose()
-{
+static void test_certificate_purpose() {
     for (size_t i = 0; i < sizeof cert_cases / sizeof cert_cases[0]; i++) {
         cert_case *c = &cert_cases[i];
         base_config(TLS_MODE_CA);
@@ -723,8 +722,7 @@ static void test_certificate_purpose()
 
 /* Issue 8, defence in depth: a session that did not come from our own handshake (an overrun,
    a tampered RTC copy) is never offered, even with a correct-looking magic. */
-static void test_session_store_sealed()
-{
+static void test_session_store_sealed() {
     base_config(TLS_MODE_CA);
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
     CHECK_EQ(connect_to("broker.test"), 0);
@@ -765,8 +763,7 @@ static void test_session_store_sealed()
 /* Issue 12: the default profile carries only what a gen-certs broker needs (ECDHE_RSA over
    X25519, RSA signatures). The test server's key is EC: refused by name, with the way out in
    the hint; the compat profile (every other test here) connects. */
-static void test_default_profile_refuses_ec_broker()
-{
+static void test_default_profile_refuses_ec_broker() {
     base_config(TLS_MODE_CA);
     cfg.profile = TLS_PROFILE_DEFAULT;
     tls_transport_init(&tls, &lower.base, &cfg, cli_buf, sizeof cli_buf);
@@ -784,8 +781,7 @@ static void test_default_profile_refuses_ec_broker()
 
 /* ---------------------------------------------------------------- setup */
 
-int main()
-{
+int main() {
     snprintf(dir, sizeof dir, "/tmp/tls_transport_test.XXXXXX");
     if (mkdtemp(dir) == NULL) return 1;
     int r = 0;
@@ -799,7 +795,8 @@ int main()
     if (f == NULL) return 1;
     fputs("subjectAltName=DNS:broker.test,IP:127.0.0.1,IP:::1\n", f);
     fclose(f);
-    r |= sh("openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out server.crt");
+    r |= sh("openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out "
+            "server.crt");
     CHECK_EQ(r, 0);
 
     char ca[128], crt[128], key[128];
@@ -820,12 +817,14 @@ int main()
     fputs("subjectAltName=DNS:127.0.0.1,DNS:broker.test\n", f);
     fclose(f);
     r |= sh("openssl req -new -key server.key -subj /CN=127.0.0.1 -out ip.csr");
-    r |= sh("openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out dns-ip.crt");
+    r |= sh(
+        "openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out dns-ip.crt");
     f = fopen(ext, "w");
     if (f == NULL) return 1;
     fputs("basicConstraints=CA:FALSE\n", f);
     fclose(f);
-    r |= sh("openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out cn-ip.crt");
+    r |= sh(
+        "openssl x509 -req -in ip.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 60 -extfile ext -out cn-ip.crt");
     CHECK_EQ(r, 0);
     char other[128];
     snprintf(other, sizeof other, "%s/dns-ip.crt", dir);

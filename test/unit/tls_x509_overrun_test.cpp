@@ -29,15 +29,13 @@ typedef struct {
     size_t n, cap;
 } der_buf;
 
-static void put(der_buf *b, const void *data, size_t len)
-{
+static void put(der_buf *b, const void *data, size_t len) {
     if (b->n + len > b->cap) abort();
     memcpy(b->p + b->n, data, len);
     b->n += len;
 }
 
-static void put_tlv(der_buf *b, uint8_t tag, const uint8_t *content, size_t len)
-{
+static void put_tlv(der_buf *b, uint8_t tag, const uint8_t *content, size_t len) {
     uint8_t hdr[6];
     size_t h = 0;
     hdr[h++] = tag;
@@ -62,8 +60,7 @@ static void put_tlv(der_buf *b, uint8_t tag, const uint8_t *content, size_t len)
 
 /* A self-signed-looking RSA certificate whose modulus has `modulus_len` bytes (first 0x01,
    then `fill`). Only the structure matters: the node must refuse it while parsing. */
-static size_t make_cert(uint8_t *out, size_t cap, size_t modulus_len, uint8_t fill)
-{
+static size_t make_cert(uint8_t *out, size_t cap, size_t modulus_len, uint8_t fill) {
     static uint8_t scratch[6][64 * 1024];
     der_buf rsa = {scratch[0], 0, sizeof scratch[0]};
     {
@@ -77,8 +74,8 @@ static size_t make_cert(uint8_t *out, size_t cap, size_t modulus_len, uint8_t fi
     }
     der_buf spki = {scratch[2], 0, sizeof scratch[2]};
     {
-        static const uint8_t alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                      0x0d, 0x01, 0x01, 0x01, 0x05, 0x00}; /* rsaEncryption, NULL */
+        static const uint8_t alg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                      0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00}; /* rsaEncryption, NULL */
         put(&spki, alg, sizeof alg);
         der_buf bits = {scratch[3], 0, sizeof scratch[3]};
         uint8_t unused = 0;
@@ -88,13 +85,13 @@ static size_t make_cert(uint8_t *out, size_t cap, size_t modulus_len, uint8_t fi
     }
     static const uint8_t version[] = {0xa0, 0x03, 0x02, 0x01, 0x02};
     static const uint8_t serial[] = {0x02, 0x01, 0x07};
-    static const uint8_t sigalg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7,
-                                     0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00}; /* sha256WithRSA */
-    static const uint8_t name[] = {0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04, 0x03,
-                                   0x0c, 0x06, 'b', 'r', 'o', 'k', 'e', 'r'}; /* CN=broker */
-    static const uint8_t validity[] = {0x30, 0x1e, 0x17, 0x0d, '2', '5', '0', '1', '0', '1', '0', '0', '0',
-                                       '0', '0', '0', 'Z', 0x17, 0x0d, '3', '5', '0', '1', '0', '1', '0',
-                                       '0', '0', '0', '0', '0', 'Z'};
+    static const uint8_t sigalg[] = {0x30, 0x0d, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86,
+                                     0xf7, 0x0d, 0x01, 0x01, 0x0b, 0x05, 0x00}; /* sha256WithRSA */
+    static const uint8_t name[] = {0x30, 0x11, 0x31, 0x0f, 0x30, 0x0d, 0x06, 0x03, 0x55, 0x04,
+                                   0x03, 0x0c, 0x06, 'b',  'r',  'o',  'k',  'e',  'r'}; /* CN=broker */
+    static const uint8_t validity[] = {0x30, 0x1e, 0x17, 0x0d, '2', '5', '0',  '1',  '0', '1', '0',
+                                       '0',  '0',  '0',  '0',  '0', 'Z', 0x17, 0x0d, '3', '5', '0',
+                                       '1',  '0',  '1',  '0',  '0', '0', '0',  '0',  '0', 'Z'};
     der_buf tbs = {scratch[4], 0, sizeof scratch[4]};
     put(&tbs, version, sizeof version);
     put(&tbs, serial, sizeof serial);
@@ -118,8 +115,7 @@ static size_t make_cert(uint8_t *out, size_t cap, size_t modulus_len, uint8_t fi
 /* ---------------------------------------------------------------- the context under test */
 
 /* The context ends exactly where a PROT_NONE page begins. */
-static tls_x509_ctx *guarded_ctx(void)
-{
+static tls_x509_ctx *guarded_ctx(void) {
     const size_t page = (size_t)sysconf(_SC_PAGESIZE);
     const size_t body = (sizeof(tls_x509_ctx) + page - 1) / page * page;
     uint8_t *m = (uint8_t *)mmap(NULL, body + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -132,14 +128,10 @@ static const uint8_t CANARY = 0x5a;
 
 /* Where the decoder's context ends inside tls_x509_ctx: nothing after it may change in
    PIN / FINGERPRINT mode (the rest of the union is the unused CA-mode engine). */
-static size_t decoder_end(void)
-{
-    return offsetof(tls_x509_ctx, u) + sizeof(br_x509_decoder_context);
-}
+static size_t decoder_end(void) { return offsetof(tls_x509_ctx, u) + sizeof(br_x509_decoder_context); }
 
 /* Runs one certificate through the wrapper in pushes of `chunk` bytes; returns end_chain(). */
-static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *cert, size_t len, size_t chunk)
-{
+static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *cert, size_t len, size_t chunk) {
     static const uint8_t expected[32] = {1};
     static const unsigned char ta_n[] = {0xc3, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07};
     static const unsigned char ta_e[] = {0x01, 0x00, 0x01};
@@ -165,9 +157,7 @@ static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *
     const br_x509_class **v = &x->vtable;
     (*v)->start_chain(v, "broker.test");
     (*v)->start_cert(v, (uint32_t)len);
-    if (mode != TLS_MODE_CA) {
-        memset((uint8_t *)x + decoder_end(), CANARY, sizeof *x - decoder_end());
-    }
+    if (mode != TLS_MODE_CA) { memset((uint8_t *)x + decoder_end(), CANARY, sizeof *x - decoder_end()); }
     for (size_t off = 0; off < len; off += chunk) {
         size_t n = len - off < chunk ? len - off : chunk;
         (*v)->append(v, cert + off, n);
@@ -176,8 +166,7 @@ static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *
     return (*v)->end_chain(v);
 }
 
-static int canaries_intact(const tls_x509_ctx *x)
-{
+static int canaries_intact(const tls_x509_ctx *x) {
     const uint8_t *p = (const uint8_t *)x;
     for (size_t i = decoder_end(); i < sizeof *x; i++) {
         if (p[i] != CANARY) return 0;
@@ -188,8 +177,7 @@ static int canaries_intact(const tls_x509_ctx *x)
 static uint8_t cert_buf[64 * 1024];
 
 /* A modulus that would run past the whole context: the guard page catches a long overrun. */
-static void test_long_overrun_every_chunk_size()
-{
+static void test_long_overrun_every_chunk_size() {
     tls_x509_ctx *x = guarded_ctx();
     const size_t len = make_cert(cert_buf, sizeof cert_buf, sizeof(tls_x509_ctx) + 64, 0x41);
     const tls_mode *const modes[] = {TLS_MODE_PIN, TLS_MODE_FINGERPRINT, TLS_MODE_CA};
@@ -206,8 +194,7 @@ static void test_long_overrun_every_chunk_size()
 }
 
 /* Just over pkey_data (520 bytes): a few bytes of overrun, seen by the canaries. */
-static void test_short_overrun_every_chunk_size()
-{
+static void test_short_overrun_every_chunk_size() {
     tls_x509_ctx *x = guarded_ctx();
     for (size_t modulus = BR_X509_BUFSIZE_KEY - 4; modulus <= BR_X509_BUFSIZE_KEY + 80; modulus += 4) {
         const size_t len = make_cert(cert_buf, sizeof cert_buf, modulus, 0xff);
@@ -216,7 +203,8 @@ static void test_short_overrun_every_chunk_size()
             unsigned err = run_chain(x, TLS_MODE_PIN, cert_buf, len, chunk);
             /* n + e must fit pkey_data together; otherwise the refusal is LIMIT_EXCEEDED, and
                a certificate that fits is refused later (the pin does not match) */
-            if (modulus + 3 > BR_X509_BUFSIZE_KEY ? err != BR_ERR_X509_LIMIT_EXCEEDED : err != BR_ERR_X509_NOT_TRUSTED) wrong++;
+            if (modulus + 3 > BR_X509_BUFSIZE_KEY ? err != BR_ERR_X509_LIMIT_EXCEEDED : err != BR_ERR_X509_NOT_TRUSTED)
+                wrong++;
             if (!canaries_intact(x)) hit++;
         }
         CHECK_EQ(wrong, 0);
@@ -225,8 +213,7 @@ static void test_short_overrun_every_chunk_size()
 }
 
 /* The control: a modulus that fits is decoded, whatever the cut, and the pin is what decides. */
-static void test_fitting_key_decodes()
-{
+static void test_fitting_key_decodes() {
     tls_x509_ctx *x = guarded_ctx();
     const size_t len = make_cert(cert_buf, sizeof cert_buf, 256, 0x77);
     for (size_t chunk = 1; chunk <= len; chunk++) {
@@ -237,8 +224,7 @@ static void test_fitting_key_decodes()
     }
 }
 
-int main()
-{
+int main() {
     RUN(test_long_overrun_every_chunk_size);
     RUN(test_short_overrun_every_chunk_size);
     RUN(test_fitting_key_decodes);
