@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import mqtt, { MqttClient } from 'mqtt';
+import mqtt, { ErrorWithReasonCode, ErrorWithSubackPacket, MqttClient } from 'mqtt';
 import { createCa, issueClientCert, makePki, Pki, writeIssued } from '../helpers/pki';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 
@@ -66,6 +66,31 @@ async function connect(port: number, pki: Pki, username: string, password: strin
     ...extra,
   });
   return new Recorder(client);
+}
+
+/** MQTT 5 reason code 0x87: what Mosquitto 2 answers an ACL denial with (PUBACK and SUBACK). */
+const NOT_AUTHORIZED = 135;
+
+/** The PUBACK reason code of a QoS 1 publish (0 = accepted). */
+async function pubackCode(client: MqttClient, topic: string, payload: string): Promise<number> {
+  try {
+    const packet = await client.publishAsync(topic, payload, { qos: 1 });
+    return packet && 'reasonCode' in packet ? (packet.reasonCode ?? 0) : 0;
+  } catch (err) {
+    if (err instanceof ErrorWithReasonCode) return err.code;
+    throw err;
+  }
+}
+
+/** The SUBACK reason code for one topic filter (0 or 1 = granted QoS). */
+async function subackCode(client: MqttClient, topic: string): Promise<number> {
+  try {
+    const grants = await client.subscribeAsync(topic, { qos: 1 });
+    return grants[0].qos;
+  } catch (err) {
+    if (err instanceof ErrorWithSubackPacket) return err.packet.granted[0] as number;
+    throw err;
+  }
 }
 
 describe('gen-certs output in a real Mosquitto (server-only TLS, --migration)', function () {
@@ -159,6 +184,85 @@ describe('gen-certs output in a real Mosquitto (server-only TLS, --migration)', 
     } finally {
       await spy.client.endAsync();
     }
+  });
+
+  it('ACL (MQTT 5): node01 publishing to node02\'s control, alert, readings and status topics gets "not authorized" and nobody receives it', async function () {
+    const attacker = await connect(broker.port, pki, 'node01', pki.devices.node01.password, { protocolVersion: 5 });
+    const victim = await connect(broker.port, pki, 'node02', pki.devices.node02.password, { protocolVersion: 5 });
+    try {
+      await victim.client.subscribeAsync(['devices/node02/control', 'alerts/fall/node02'], { qos: 1 });
+      backend.messages.length = 0;
+      const forged = ['devices/node02/control', 'alerts/fall/node02', 'sensors/combined/node02', 'sensors/pir/node02', 'devices/node02/status'];
+      const codes: Record<string, number> = {};
+      for (const topic of forged) codes[topic] = await pubackCode(attacker.client, topic, '{"activate":true,"duration":30000}');
+      assert.deepEqual(codes, Object.fromEntries(forged.map((t) => [t, NOT_AUTHORIZED])));
+      // Markers sent after the forgeries arrive; nothing forged arrived before them.
+      assert.equal(await pubackCode(backend.client, 'devices/node02/control', 'marker'), 0);
+      assert.deepEqual((await victim.until('devices/node02/control')).map((m) => m.payload), ['marker']);
+      assert.equal(await pubackCode(attacker.client, 'devices/node01/status', 'online'), 0);
+      assert.deepEqual((await backend.until('devices/node01/status')).map((m) => m.topic), ['devices/node01/status']);
+    } finally {
+      await attacker.client.endAsync();
+      await victim.client.endAsync();
+    }
+  });
+
+  it('ACL (MQTT 5): node01 subscribing to node02\'s control, alert and readings topics never receives them', async function () {
+    const spy = await connect(broker.port, pki, 'node01', pki.devices.node01.password, { protocolVersion: 5 });
+    try {
+      const wanted = ['devices/node02/control', 'alerts/fall/node02', 'sensors/+/node02', 'devices/node02/status'];
+      // Mosquitto 2.0.11 grants these SUBSCRIBEs (SUBACK QoS 1, no reason code) and filters every
+      // message by the ACL on delivery; a later Mosquitto may refuse them with 0x87. Either way the
+      // proof is what arrives.
+      for (const topic of wanted) assert.ok([1, NOT_AUTHORIZED].includes(await subackCode(spy.client, topic)), topic);
+      assert.equal(await subackCode(spy.client, 'devices/node01/control'), 1);
+      const n2 = await connect(broker.port, pki, 'node02', pki.devices.node02.password, { protocolVersion: 5 });
+      try {
+        assert.equal(await pubackCode(n2.client, 'sensors/combined/node02', '{"seq":1}'), 0);
+        assert.equal(await pubackCode(n2.client, 'devices/node02/status', 'online'), 0);
+      } finally {
+        await n2.client.endAsync();
+      }
+      assert.equal(await pubackCode(backend.client, 'devices/node02/control', 'read_now'), 0);
+      assert.equal(await pubackCode(backend.client, 'alerts/fall/node02', '{"activate":true}'), 0);
+      await backend.until('sensors/combined/node02'); // node02's reading was delivered, to the backend
+      assert.equal(await pubackCode(backend.client, 'devices/node01/control', 'marker'), 0);
+      assert.deepEqual((await spy.until('devices/node01/control')).map((m) => `${m.topic} ${m.payload}`), ['devices/node01/control marker']);
+    } finally {
+      await spy.client.endAsync();
+    }
+  });
+
+  /** openssl s_client against the TLS listener: exit code, negotiated protocol and cipher, and its errors. */
+  function sClient(args: string[]): Promise<{ code: number; cipher: string; out: string }> {
+    return new Promise((resolve) => {
+      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${broker.port}`, '-CAfile', pki.caCrt, ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, cipher: /Cipher is (\S+)/.exec(stdout)?.[1] ?? '', out: `${stdout}\n${stderr}` });
+      });
+      child.stdin?.end(); // s_client quits at end of input, right after the handshake
+    });
+  }
+
+  it('refuses a client offering only TLS 1.0 or 1.1 (the broker answers with a protocol_version alert)', async function () {
+    for (const version of ['-tls1', '-tls1_1']) {
+      // SECLEVEL=0 lets this OpenSSL offer the old versions at all: the refusal must be the broker's.
+      const r = await sClient([version, '-cipher', 'DEFAULT@SECLEVEL=0']);
+      assert.notEqual(r.code, 0, `${version}: handshake succeeded with ${r.cipher}`);
+      assert.match(r.out, /alert protocol version/, version);
+    }
+  });
+
+  it('offers no CBC and no static-RSA (non-ECDHE) TLS 1.2 suite; the node\'s ECDHE-RSA-AES128-GCM-SHA256 works', async function () {
+    const weak = ['AES128-SHA', 'AES256-SHA256', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES256-SHA384', 'DHE-RSA-AES128-SHA', 'DHE-RSA-AES128-GCM-SHA256'];
+    const accepted: string[] = [];
+    for (const cipher of weak) {
+      const r = await sClient(['-tls1_2', '-cipher', cipher]);
+      if (r.code === 0 || r.cipher !== '(NONE)') accepted.push(`${cipher} (${r.cipher})`);
+    }
+    assert.deepEqual(accepted, []);
+    const good = await sClient(['-tls1_2', '-cipher', 'ECDHE-RSA-AES128-GCM-SHA256']);
+    assert.equal(good.cipher, 'ECDHE-RSA-AES128-GCM-SHA256', good.out);
   });
 
   it('--migration: the plain listener (1883 in the config) takes the same credentials and still refuses anonymous', async function () {
