@@ -281,7 +281,7 @@ describe('gen-certs --mtls in a real Mosquitto', function () {
   let creds: string[];
 
   before(async function () {
-    pki = await makePki({ devices: ['node01'], mtls: true });
+    pki = await makePki({ devices: ['node01', 'node02'], mtls: true });
     broker = await startMosquitto({ confFile: pki.mosquittoConf });
     creds = ['--cafile', pki.caCrt, '-u', 'node01', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node01', '-m', 'x'];
   });
@@ -305,6 +305,36 @@ describe('gen-certs --mtls in a real Mosquitto', function () {
   it("accepts the device's generated certificate and key", async function () {
     const r = await pub(broker.port, [...creds, '--cert', pki.devices.node01.crt, '--key', pki.devices.node01.key]);
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  it("ties the certificate to the MQTT user: node02's certificate with node01's username and password acts as node02 (publishing or reading node01's topics is denied)", async function () {
+    const tls = (id: 'node01' | 'node02'): mqtt.IClientOptions => ({ cert: fs.readFileSync(pki.devices[id].crt), key: fs.readFileSync(pki.devices[id].key), protocolVersion: 5 });
+    const backend = await connect(broker.port, pki, 'backend', pki.backendPassword, { cert: fs.readFileSync(pki.backendCrt), key: fs.readFileSync(pki.backendKey), protocolVersion: 5 });
+    const since = broker.logs().length;
+    const thief = await connect(broker.port, pki, 'node01', pki.devices.node01.password, { ...tls('node02'), clientId: 'thief' });
+    try {
+      await backend.client.subscribeAsync('sensors/#', { qos: 1 });
+      await thief.client.subscribeAsync(['devices/node01/control', 'alerts/fall/node01'], { qos: 1 });
+      assert.equal(await pubackCode(thief.client, 'sensors/combined/node01', '{"seq":1}'), NOT_AUTHORIZED);
+      assert.equal(await pubackCode(backend.client, 'devices/node01/control', 'reset'), 0);
+      assert.equal(await pubackCode(backend.client, 'alerts/fall/node01', '{"activate":true}'), 0);
+      // As node02 it may use node02's topics, which proves the session is live and who it is.
+      assert.equal(await pubackCode(thief.client, 'sensors/combined/node02', 'marker'), 0);
+      assert.deepEqual((await backend.until('sensors/combined/node02')).map((m) => m.topic), ['sensors/combined/node02']);
+      await thief.client.subscribeAsync('devices/node02/control', { qos: 1 });
+      assert.equal(await pubackCode(backend.client, 'devices/node02/control', 'marker'), 0);
+      assert.deepEqual((await thief.until('devices/node02/control')).map((m) => m.topic), ['devices/node02/control']);
+      assert.match(broker.logs().slice(since), /New client connected .* as thief \(p5, .*u'node02'\)/);
+    } finally {
+      await thief.client.endAsync();
+      await backend.client.endAsync();
+    }
+  });
+
+  it('a device certificate logs in as its CN whatever username and password the client sends', async function () {
+    const r = await pub(broker.port, ['--cafile', pki.caCrt, '--cert', pki.devices.node02.crt, '--key', pki.devices.node02.key, '-u', 'backend', '-P', 'wrong', '-i', 'as-cn', '-t', 'sensors/pir/node02', '-m', 'x']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(broker.logs(), /as as-cn \(p2, .*u'node02'\)/);
   });
 });
 
