@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import mqtt, { ErrorWithReasonCode, ErrorWithSubackPacket, MqttClient } from 'mqtt';
 import { createCa, issueClientCert, makePki, Pki, writeIssued } from '../helpers/pki';
-import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { freePort, Mosquitto, startMosquitto } from '../helpers/mosquitto';
 
 interface Exec {
   code: number;
@@ -335,6 +336,26 @@ describe('gen-certs --mtls in a real Mosquitto', function () {
     const r = await pub(broker.port, ['--cafile', pki.caCrt, '--cert', pki.devices.node02.crt, '--key', pki.devices.node02.key, '-u', 'backend', '-P', 'wrong', '-i', 'as-cn', '-t', 'sensors/pir/node02', '-m', 'x']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(broker.logs(), /as as-cn \(p2, .*u'node02'\)/);
+  });
+});
+
+describe('test helper startMosquitto: a port taken between picking and binding', function () {
+  it('picks new ports and starts (instead of failing with "Address already in use")', async function () {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    let calls = 0;
+    const broker = await startMosquitto({ conf: 'listener 1883\nallow_anonymous true', pickPort: () => (calls++ === 0 ? Promise.resolve(taken) : freePort()) });
+    try {
+      assert.notEqual(broker.port, taken);
+      assert.equal(calls, 2);
+      assert.match(broker.logs(), /Address already in use[\s\S]*picking new ports/);
+      const c = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 });
+      await c.endAsync();
+    } finally {
+      await broker.cleanup();
+      squatter.close();
+    }
   });
 });
 
