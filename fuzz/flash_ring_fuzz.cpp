@@ -4,7 +4,7 @@
  * bad sector or a region last used by something else.
  *
  * Input: byte 0 picks the geometry (3 to 10 sectors of 16 + 20 * 4 = 96 bytes, or one with unused
- * tail bytes), the rest is the region's content (padded with 0xff, erased flash). The flash is
+ * tail bytes) and the records' layout (the seeds' or another), the rest is the region's content (padded with 0xff, erased flash). The flash is
  * emulated as NOR: a write only clears bits, an erase sets a sector to 0xff. Asserted:
  *   - every flash call stays inside the region, writes are 4-byte aligned and sized;
  *   - open succeeds (the geometry is valid and the flash never fails) with head, cursor and
@@ -84,9 +84,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(f.mem, 0xff, sizeof f.mem);
     memcpy(f.mem, data + 1, size - 1 < region ? size - 1 : region);
     flash_io io = { &f, f.sector_size, f.sector_count, nor_read, nor_write, nor_erase };
+    /* The records' layout: the seeds' (legacy), or another one, whose open() erases those sectors. */
+    uint16_t layout = (data[0] & 0x40) ? 0x0001u : FLASH_LAYOUT_LEGACY;
 
     static flash_ring r;
-    if (flash_ring_open(&r, &io) != 0) fail("open failed on a valid geometry and working flash");
+    if (flash_ring_open(&r, &io, layout) != 0) fail("open failed on a valid geometry and working flash");
     check_ring(r);
     if (r.per_sector != 4) fail("records per sector");
 
@@ -124,7 +126,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (flash_ring_peek(&r, body, &slot) != 0) fail("more records than were appended");
 
     /* A reboot now: the newest record is the last one appended. */
-    if (flash_ring_open(&r, &io) != 0) fail("reopen failed");
+    if (flash_ring_open(&r, &io, layout) != 0) fail("reopen failed");
     check_ring(r);
     if (r.last_seq != top + 3) fail("reopen did not find the newest record");
     return 0;

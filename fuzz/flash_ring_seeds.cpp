@@ -19,7 +19,7 @@ int main(int, char **argv) {
   };
   for (auto &c : cases) {
     sc = 3 + c.sel % 8; memset(mem, 0xff, sizeof mem);
-    flash_io io = {0, ss, sc, rd, wr, er}; flash_ring r; flash_ring_open(&r, &io);
+    flash_io io = {0, ss, sc, rd, wr, er}; flash_ring r; flash_ring_open(&r, &io, FLASH_LAYOUT_LEGACY);
     uint8_t b[24]; uint32_t slot;
     for (int i = 0; i < c.n; i++) { unsigned long long boot = c.boot ? c.boot : 1 + i / 3; body(b, (boot << 32) | (i + 1), c.epoch ? c.epoch + i * 2000 : 0); flash_ring_append(&r, b, 0); }
     for (int i = 0; i < c.deliver && flash_ring_peek(&r, b, &slot) == 1; i++) { flash_ring_advance(&r); flash_ring_release(&r, slot, flash_body_seq(b)); }
