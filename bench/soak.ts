@@ -29,13 +29,13 @@ async function main(): Promise<void> {
     `- missing (logged, never delivered): **${r.totalMissing}**`,
     `- duplicates (at-least-once redeliveries): ${r.totalDuplicates}`,
     `- node RSS after warm-up: at most ${r.rssGrowthPct.toFixed(2)} % above its value at the end of the warm-up (bound 1 %)`,
-    `- node open fds after warm-up: at most ${r.fdGrowth} above the warm-up's highest (bound 0)`,
+    `- node open fds at the end (connected, idle): at most ${r.fdGrowth} above the warm-up's highest (bound 0)`,
     `- result: ${ok ? 'PASS' : 'FAIL'}`, '',
-    '| node | logged | delivered | duplicates | missing | RSS at warm-up | max RSS after | fds warm-up / after |',
+    '| node | logged | delivered | duplicates | missing | RSS at warm-up | max RSS after | fds warm-up / max after / end |',
     '|---|---|---|---|---|---|---|---|',
     ...r.accounts.map((a, i) => {
       const h = r.health[i];
-      return `| ${a.id} | ${a.logged} | ${a.delivered} | ${a.duplicates} | ${a.missing.length} | ${h.rssWarmKb} kB | ${h.rssMaxKb} kB | ${h.fdWarm} / ${h.fdMax} |`;
+      return `| ${a.id} | ${a.logged} | ${a.delivered} | ${a.duplicates} | ${a.missing.length} | ${h.rssWarmKb} kB | ${h.rssMaxKb} kB | ${h.fdWarm} / ${h.fdMax} / ${h.fdEnd} |`;
     }),
     '',
   ];

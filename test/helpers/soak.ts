@@ -33,7 +33,8 @@ export interface NodeHealth {
   rssWarmKb: number;   /* VmRSS at the end of the warm-up */
   rssMaxKb: number;    /* highest VmRSS after it */
   fdWarm: number;      /* highest open fd count during the warm-up */
-  fdMax: number;       /* highest after it */
+  fdMax: number;       /* highest after it (a reconnect may hold the old and the new socket a moment) */
+  fdEnd: number;       /* at the end, every node connected and idle: a leak shows here */
 }
 
 export interface SoakResult {
@@ -48,7 +49,7 @@ export interface SoakResult {
   totalDuplicates: number;
   /** Highest (max RSS after warm-up - RSS at warm-up) / RSS at warm-up over the nodes, in %. */
   rssGrowthPct: number;
-  /** Highest fd count growth over the nodes (after warm-up vs during it). */
+  /** Highest fd count growth over the nodes: at the end (connected, idle) against the warm-up's highest. */
   fdGrowth: number;
   wallMs: number;
 }
@@ -134,7 +135,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     for (const n of nodes.values()) await n.waitFor(/^mqtt: connected/, { timeoutMs: 60_000 });
     log(`${ids.length} nodes connected over TLS through the proxy; soaking for ${opts.minutes} min`);
 
-    const health = new Map<string, NodeHealth>(ids.map((id) => [id, { id, rssWarmKb: 0, rssMaxKb: 0, fdWarm: 0, fdMax: 0 }]));
+    const health = new Map<string, NodeHealth>(ids.map((id) => [id, { id, rssWarmKb: 0, rssMaxKb: 0, fdWarm: 0, fdMax: 0, fdEnd: 0 }]));
     let brokerKills = 0;
     let proxyDrops = 0;
     let subscriberRestarts = 0;
@@ -192,6 +193,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const deadline = Date.now() + 120_000;
     while (Date.now() < deadline && !ids.every((id) => (arrivals.get(id) ?? []).some((a) => a.seq === cutoff.get(id)))) await sleep(200);
     await sleep(1_000);
+    for (const [id, n] of nodes) {
+      const h = health.get(id);
+      if (h && n.pid !== undefined) h.fdEnd = sample(n.pid).fds;
+    }
     for (const n of nodes.values()) await n.stop();
     const accounts = accountNodes(ids, [...nodes.values()], arrivals, cutoff);
     const hs = [...health.values()];
@@ -206,7 +211,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       totalMissing: accounts.reduce((s, a) => s + a.missing.length, 0),
       totalDuplicates: accounts.reduce((s, a) => s + a.duplicates, 0),
       rssGrowthPct: Math.max(...hs.map((h) => (h.rssWarmKb > 0 ? ((h.rssMaxKb - h.rssWarmKb) / h.rssWarmKb) * 100 : Infinity))),
-      fdGrowth: Math.max(...hs.map((h) => h.fdMax - h.fdWarm)),
+      fdGrowth: Math.max(...hs.map((h) => h.fdEnd - h.fdWarm)),
       wallMs: Date.now() - t0,
     };
   } finally {
