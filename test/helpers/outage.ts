@@ -113,6 +113,12 @@ export function accountNodes(ids: string[], allNodes: NativeNode[], arrivals: Ma
   });
 }
 
+/** Sums over the nodes: readings logged, distinct ones delivered, missing, duplicates. */
+export function accountTotals(accounts: NodeAccount[]): { totalLogged: number; totalDelivered: number; totalMissing: number; totalDuplicates: number } {
+  const sum = (f: (a: NodeAccount) => number): number => accounts.reduce((s, a) => s + f(a), 0);
+  return { totalLogged: sum((a) => a.logged), totalDelivered: sum((a) => a.delivered), totalMissing: sum((a) => a.missing.length), totalDuplicates: sum((a) => a.duplicates) };
+}
+
 export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
   const log = opts.log ?? ((): void => undefined);
   const ids = Array.from({ length: opts.nodes }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
@@ -222,9 +228,7 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
       accounts,
       drainMs,
       caughtUpMs,
-      totalLogged: accounts.reduce((s, a) => s + a.logged, 0),
-      totalDelivered: accounts.reduce((s, a) => s + a.delivered, 0),
-      totalMissing: accounts.reduce((s, a) => s + a.missing.length, 0),
+      ...accountTotals(accounts),
     };
   } finally {
     for (const n of allNodes) await n.cleanup();

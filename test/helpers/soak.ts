@@ -15,7 +15,7 @@ import mqtt, { MqttClient } from 'mqtt';
 import { makePki, Pki } from './pki';
 import { Mosquitto, startMosquitto } from './mosquitto';
 import { NativeNode, startNode } from './native-node';
-import { accountNodes, Arrival, NodeAccount, parseSeq } from './outage';
+import { accountNodes, accountTotals, Arrival, NodeAccount, parseSeq } from './outage';
 
 export interface SoakOptions {
   nodes: number;
@@ -206,10 +206,7 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
       brokerKills,
       proxyDrops,
       subscriberRestarts,
-      totalLogged: accounts.reduce((s, a) => s + a.logged, 0),
-      totalDelivered: accounts.reduce((s, a) => s + a.delivered, 0),
-      totalMissing: accounts.reduce((s, a) => s + a.missing.length, 0),
-      totalDuplicates: accounts.reduce((s, a) => s + a.duplicates, 0),
+      ...accountTotals(accounts),
       rssGrowthPct: Math.max(...hs.map((h) => (h.rssWarmKb > 0 ? ((h.rssMaxKb - h.rssWarmKb) / h.rssWarmKb) * 100 : Infinity))),
       fdGrowth: Math.max(...hs.map((h) => h.fdEnd - h.fdWarm)),
       wallMs: Date.now() - t0,
