@@ -42,6 +42,7 @@ sources_for() {
     node_app_fuzz) echo lib/port/*.cpp lib/mqtt/*.cpp lib/node/*.cpp lib/sensors/*.cpp lib/store/*.cpp ;;
     scenario_fuzz) echo lib/hal_posix/scenario.cpp lib/hal_posix/sim_sensors.cpp lib/sensors/*.cpp lib/port/text_buf.cpp ;;
     credentials_fuzz) echo lib/hal_posix/credentials_posix.cpp lib/tls/tls_cert.cpp lib/tls/tls_client_auth.cpp ;;
+    flash_ring_fuzz) echo lib/store/flash_ring.cpp ;;
     *) echo "" ;;
   esac
 }

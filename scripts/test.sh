@@ -108,7 +108,7 @@ mkdir -p "$san_dir"
 MQTT_NODE_BIN="$PWD/build/asan/mqtt_node" DEMO_TEST_BUILD_DIR="${DEMO_TEST_BUILD_DIR:-$PWD/build/asan}" \
 ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$san_dir/asan" \
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$san_dir/ubsan" \
-  npx mocha 2>&1 | tee "$log_dir/mocha.log"
+  npx mocha 'test/host/**/*.test.ts' 2>&1 | tee "$log_dir/mocha.log"
 reports=$(find "$san_dir" -type f | wc -l)
 if [ "$reports" -gt 0 ]; then
   for r in "$san_dir"/*; do echo "--- $r"; head -40 "$r"; done

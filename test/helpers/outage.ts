@@ -63,18 +63,60 @@ export interface OutageResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-interface Arrival {
+export interface Arrival {
   seq: number;
   timestamp: number | null;
   at: number;
 }
 
-function parseSeq(text: string): { seq: number; timestamp: number | null } | null {
+export function parseSeq(text: string): { seq: number; timestamp: number | null } | null {
   const v: unknown = JSON.parse(text);
   if (typeof v !== 'object' || v === null) return null;
   const o = v as Record<string, unknown>;
   if (typeof o.seq !== 'number') return null;
   return { seq: o.seq, timestamp: typeof o.timestamp === 'number' ? o.timestamp : null };
+}
+
+/**
+ * The seq accounting per node: every reading each run of the node logged up to `cutoff` (its
+ * highest seq counted) against what arrived at the subscriber. `allNodes` holds every start of
+ * every node (a node killed -9 and restarted appears once per start, in start order).
+ */
+export function accountNodes(ids: string[], allNodes: NativeNode[], arrivals: Map<string, Arrival[]>, cutoff: Map<string, number>): NodeAccount[] {
+  return ids.map((id): NodeAccount => {
+    const mine = allNodes.filter((n) => n.lines.some((l) => l.includes(`node: started ${id}`)));
+    const got = arrivals.get(id) ?? [];
+    const counts = new Map<number, number>();
+    for (const a of got) counts.set(a.seq, (counts.get(a.seq) ?? 0) + 1);
+    const missing: number[] = [];
+    let cutAtKill = 0;
+    let logged = 0;
+    let flashWrites = 0;
+    mine.forEach((n, i) => {
+      const seqs = n.matching(/^sensor: reading seq=/).map((l) => Number(/seq=(\d+)/.exec(l)?.[1]))
+        .filter((s) => s <= (cutoff.get(id) ?? 0));
+      logged += seqs.length;
+      flashWrites += n.matching(/^store: broker unreachable, moved/).length;
+      const killed = i < mine.length - 1;
+      seqs.forEach((s, k) => {
+        if (counts.has(s)) return;
+        if (killed && k === seqs.length - 1) cutAtKill++;
+        else missing.push(s);
+      });
+    });
+    let maxLateMs = 0;
+    for (const a of got) if (a.timestamp !== null) maxLateMs = Math.max(maxLateMs, a.at - a.timestamp);
+    return {
+      id, boots: mine.length, logged, delivered: counts.size,
+      duplicates: got.length - counts.size, missing, cutAtKill, maxLateMs, flashWrites,
+    };
+  });
+}
+
+/** Sums over the nodes: readings logged, distinct ones delivered, missing, duplicates. */
+export function accountTotals(accounts: NodeAccount[]): { totalLogged: number; totalDelivered: number; totalMissing: number; totalDuplicates: number } {
+  const sum = (f: (a: NodeAccount) => number): number => accounts.reduce((s, a) => s + f(a), 0);
+  return { totalLogged: sum((a) => a.logged), totalDelivered: sum((a) => a.delivered), totalMissing: sum((a) => a.missing.length), totalDuplicates: sum((a) => a.duplicates) };
 }
 
 export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
@@ -179,43 +221,14 @@ export async function runOutage(opts: OutageOptions): Promise<OutageResult> {
     await sleep(1500);
     for (const n of running.values()) await n.stop();
 
-    const accounts: NodeAccount[] = ids.map((id) => {
-      const mine = allNodes.filter((n) => n.lines.some((l) => l.includes(`node: started ${id}`)));
-      const got = arrivals.get(id) ?? [];
-      const counts = new Map<number, number>();
-      for (const a of got) counts.set(a.seq, (counts.get(a.seq) ?? 0) + 1);
-      const missing: number[] = [];
-      let cutAtKill = 0;
-      let logged = 0;
-      let flashWrites = 0;
-      mine.forEach((n, i) => {
-        const seqs = n.matching(/^sensor: reading seq=/).map((l) => Number(/seq=(\d+)/.exec(l)?.[1]))
-          .filter((s) => s <= (cutoff.get(id) ?? 0));
-        logged += seqs.length;
-        flashWrites += n.matching(/^store: broker unreachable, moved/).length;
-        const killed = i < mine.length - 1;
-        seqs.forEach((s, k) => {
-          if (counts.has(s)) return;
-          if (killed && k === seqs.length - 1) cutAtKill++;
-          else missing.push(s);
-        });
-      });
-      let maxLateMs = 0;
-      for (const a of got) if (a.timestamp !== null) maxLateMs = Math.max(maxLateMs, a.at - a.timestamp);
-      return {
-        id, boots: mine.length, logged, delivered: counts.size,
-        duplicates: got.length - counts.size, missing, cutAtKill, maxLateMs, flashWrites,
-      };
-    });
+    const accounts = accountNodes(ids, allNodes, arrivals, cutoff);
     const brokerDrops = b.logs().split('\n').filter((l) => /being dropped/i.test(l));
     return {
       brokerDrops,
       accounts,
       drainMs,
       caughtUpMs,
-      totalLogged: accounts.reduce((s, a) => s + a.logged, 0),
-      totalDelivered: accounts.reduce((s, a) => s + a.delivered, 0),
-      totalMissing: accounts.reduce((s, a) => s + a.missing.length, 0),
+      ...accountTotals(accounts),
     };
   } finally {
     for (const n of allNodes) await n.cleanup();

@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { StatsJson } from '../../host-tools/lib/monitor/stats';
+import { leakedSecrets, pkiSecrets } from '../helpers/secrets';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const TS_NODE = path.join(ROOT, 'node_modules', '.bin', 'ts-node');
@@ -87,18 +88,22 @@ describe('demo: the whole system without hardware', function () {
     assert.match(r.stdout, /demo: stopped 3 nodes, monitor, mosquitto; removed /);
     assertCleanedUp(r.stdout);
     assert.ok(fs.existsSync(path.join(pkiDir, 'certs', 'devices', 'node03.crt')), 'the PKI stays for the next run');
+    assert.deepEqual(leakedSecrets(r.stdout + r.stderr, pkiSecrets(pkiDir)), [], 'the demo prints no password or private key');
   });
 
   it('with the in-process aedes broker, reusing the PKI', async () => {
+    // Run alone (mocha -g), the PKI is made here; after the Mosquitto test it is reused.
+    const existed = fs.existsSync(path.join(pkiDir, 'certs', 'ca.crt'));
     const r = await startDemo(['--seconds', '5', '--dir', pkiDir, '--http-port', '0', '--broker', 'aedes']).done;
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /^\[1\/5\] PKI +reusing /m);
+    assert.match(r.stdout, existed ? /^\[1\/5\] PKI +reusing /m : /^\[1\/5\] PKI +made /m);
     assert.match(r.stdout, /^\[3\/5\] broker +in-process aedes broker, TLS with the generated broker certificate/m);
     const s = finalStats(r.stdout);
     assert.equal(s.devices_online, 3);
     assert.equal(s.reliability_percentage, 100);
     assert.ok(s.readings_received >= 6);
     assertCleanedUp(r.stdout);
+    assert.deepEqual(leakedSecrets(r.stdout + r.stderr, pkiSecrets(pkiDir)), [], 'the demo prints no password or private key');
   });
 
   it('stops cleanly on Ctrl-C (SIGINT) with the stats printed', async () => {

@@ -27,6 +27,7 @@ import {
 } from '../../host-tools/lib/firmware';
 import { writeExampleConfig } from '../../host-tools/lib/firmware/project';
 import { ROOT } from '../helpers/firmware';
+import { certsHSecrets, leakedSecrets } from '../helpers/secrets';
 
 const INI = parseIni(fs.readFileSync(path.join(ROOT, 'platformio.ini'), 'utf8'));
 
@@ -147,6 +148,9 @@ describe('firmware: real builds with the ESP8266 kit', function () {
     assert.match(out, /^nodemcuv2_plain: .*firmware\.elf, .*firmware\.bin \([\d,]+ B\)/);
     assert.deepEqual(fs.readdirSync(path.join(ROOT, 'include')).sort(), includeBefore, 'include/ must not be written');
     assert.ok(fs.existsSync(path.join(tmp, 'generated', 'certs.h')) && fs.existsSync(path.join(tmp, 'generated', 'config.h')));
+    const secrets = certsHSecrets(fs.readFileSync(path.join(tmp, 'generated', 'certs.h'), 'utf8'));
+    assert.ok(secrets.length > 10, 'the test certs.h has a password and key bytes to look for');
+    assert.deepEqual(leakedSecrets(out + err, secrets), [], 'the firmware tool prints no password or private key');
   });
 
   it('-Werror: a warning in the project fails the build with exit 1 and the compiler message', async () => {

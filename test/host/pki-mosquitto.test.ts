@@ -6,9 +6,10 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import mqtt, { MqttClient } from 'mqtt';
+import net from 'node:net';
+import mqtt, { ErrorWithReasonCode, ErrorWithSubackPacket, MqttClient } from 'mqtt';
 import { createCa, issueClientCert, makePki, Pki, writeIssued } from '../helpers/pki';
-import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { freePort, Mosquitto, startMosquitto } from '../helpers/mosquitto';
 
 interface Exec {
   code: number;
@@ -66,6 +67,31 @@ async function connect(port: number, pki: Pki, username: string, password: strin
     ...extra,
   });
   return new Recorder(client);
+}
+
+/** MQTT 5 reason code 0x87: what Mosquitto 2 answers an ACL denial with (PUBACK and SUBACK). */
+const NOT_AUTHORIZED = 135;
+
+/** The PUBACK reason code of a QoS 1 publish (0 = accepted). */
+async function pubackCode(client: MqttClient, topic: string, payload: string): Promise<number> {
+  try {
+    const packet = await client.publishAsync(topic, payload, { qos: 1 });
+    return packet && 'reasonCode' in packet ? (packet.reasonCode ?? 0) : 0;
+  } catch (err) {
+    if (err instanceof ErrorWithReasonCode) return err.code;
+    throw err;
+  }
+}
+
+/** The SUBACK reason code for one topic filter (0 or 1 = granted QoS). */
+async function subackCode(client: MqttClient, topic: string): Promise<number> {
+  try {
+    const grants = await client.subscribeAsync(topic, { qos: 1 });
+    return grants[0].qos;
+  } catch (err) {
+    if (err instanceof ErrorWithSubackPacket) return err.packet.granted[0] as number;
+    throw err;
+  }
 }
 
 describe('gen-certs output in a real Mosquitto (server-only TLS, --migration)', function () {
@@ -161,6 +187,87 @@ describe('gen-certs output in a real Mosquitto (server-only TLS, --migration)', 
     }
   });
 
+  it('ACL (MQTT 5): node01 publishing to node02\'s control, alert, readings and status topics gets "not authorized" and nobody receives it', async function () {
+    const attacker = await connect(broker.port, pki, 'node01', pki.devices.node01.password, { protocolVersion: 5 });
+    const victim = await connect(broker.port, pki, 'node02', pki.devices.node02.password, { protocolVersion: 5 });
+    try {
+      await victim.client.subscribeAsync(['devices/node02/control', 'alerts/fall/node02'], { qos: 1 });
+      backend.messages.length = 0;
+      const forged = ['devices/node02/control', 'alerts/fall/node02', 'sensors/combined/node02', 'sensors/pir/node02', 'devices/node02/status'];
+      const codes: Record<string, number> = {};
+      for (const topic of forged) codes[topic] = await pubackCode(attacker.client, topic, '{"activate":true,"duration":30000}');
+      assert.deepEqual(codes, Object.fromEntries(forged.map((t) => [t, NOT_AUTHORIZED])));
+      // Markers sent after the forgeries arrive; nothing forged arrived before them.
+      assert.equal(await pubackCode(backend.client, 'devices/node02/control', 'marker'), 0);
+      assert.deepEqual((await victim.until('devices/node02/control')).map((m) => m.payload), ['marker']);
+      assert.equal(await pubackCode(attacker.client, 'devices/node01/status', 'online'), 0);
+      assert.deepEqual((await backend.until('devices/node01/status')).map((m) => m.topic), ['devices/node01/status']);
+    } finally {
+      await attacker.client.endAsync();
+      await victim.client.endAsync();
+    }
+  });
+
+  it('ACL (MQTT 5): node01 subscribing to node02\'s control, alert and readings topics never receives them', async function () {
+    const spy = await connect(broker.port, pki, 'node01', pki.devices.node01.password, { protocolVersion: 5 });
+    try {
+      const wanted = ['devices/node02/control', 'alerts/fall/node02', 'sensors/+/node02', 'devices/node02/status'];
+      // Mosquitto 2.0.11 grants these SUBSCRIBEs (SUBACK QoS 1, no reason code) and filters every
+      // message by the ACL on delivery; a later Mosquitto may refuse them with 0x87. Either way the
+      // proof is what arrives.
+      for (const topic of wanted) assert.ok([1, NOT_AUTHORIZED].includes(await subackCode(spy.client, topic)), topic);
+      assert.equal(await subackCode(spy.client, 'devices/node01/control'), 1);
+      const n2 = await connect(broker.port, pki, 'node02', pki.devices.node02.password, { protocolVersion: 5 });
+      try {
+        assert.equal(await pubackCode(n2.client, 'sensors/combined/node02', '{"seq":1}'), 0);
+        assert.equal(await pubackCode(n2.client, 'devices/node02/status', 'online'), 0);
+      } finally {
+        await n2.client.endAsync();
+      }
+      assert.equal(await pubackCode(backend.client, 'devices/node02/control', 'read_now'), 0);
+      assert.equal(await pubackCode(backend.client, 'alerts/fall/node02', '{"activate":true}'), 0);
+      await backend.until('sensors/combined/node02'); // node02's reading was delivered, to the backend
+      assert.equal(await pubackCode(backend.client, 'devices/node01/control', 'marker'), 0);
+      assert.deepEqual((await spy.until('devices/node01/control')).map((m) => `${m.topic} ${m.payload}`), ['devices/node01/control marker']);
+    } finally {
+      await spy.client.endAsync();
+    }
+  });
+
+  /** openssl s_client against the TLS listener: exit code, negotiated protocol and cipher, and its errors. */
+  function sClient(args: string[]): Promise<{ code: number; cipher: string; out: string }> {
+    return new Promise((resolve) => {
+      const child = execFile('openssl', ['s_client', '-connect', `127.0.0.1:${broker.port}`, '-CAfile', pki.caCrt, ...args], { timeout: 15_000 }, (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : -1) : 0;
+        resolve({ code, cipher: /Cipher is (\S+)/.exec(stdout)?.[1] ?? '', out: `${stdout}\n${stderr}` });
+      });
+      child.stdin?.end(); // s_client quits at end of input, right after the handshake
+    });
+  }
+
+  it('refuses a client offering only TLS 1.0 or 1.1 (the broker answers with a protocol_version alert)', async function () {
+    for (const version of ['-tls1', '-tls1_1']) {
+      // SECLEVEL=0 lets this OpenSSL offer the old versions at all: the refusal must be the broker's.
+      const r = await sClient([version, '-cipher', 'DEFAULT@SECLEVEL=0']);
+      assert.notEqual(r.code, 0, `${version}: handshake succeeded with ${r.cipher}`);
+      assert.match(r.out, /alert protocol version/, version);
+    }
+  });
+
+  it('offers no CBC and no static-RSA (non-ECDHE) TLS 1.2 suite; the node profiles\' ChaCha20 and AES-128-GCM suites work', async function () {
+    const weak = ['AES128-SHA', 'AES256-SHA256', 'AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'ECDHE-RSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA256', 'ECDHE-RSA-AES256-SHA384', 'DHE-RSA-AES128-SHA', 'DHE-RSA-AES128-GCM-SHA256'];
+    const accepted: string[] = [];
+    for (const cipher of weak) {
+      const r = await sClient(['-tls1_2', '-cipher', cipher]);
+      if (r.code === 0 || r.cipher !== '(NONE)') accepted.push(`${cipher} (${r.cipher})`);
+    }
+    assert.deepEqual(accepted, []);
+    for (const cipher of ['ECDHE-RSA-CHACHA20-POLY1305', 'ECDHE-RSA-AES128-GCM-SHA256']) {
+      const good = await sClient(['-tls1_2', '-cipher', cipher]);
+      assert.equal(good.cipher, cipher, good.out);
+    }
+  });
+
   it('--migration: the plain listener (1883 in the config) takes the same credentials and still refuses anonymous', async function () {
     assert.ok(broker.plainPort, 'no plain listener');
     let r = await run('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(broker.plainPort), '-q', '1', '-u', 'node01', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node01', '-m', 'plain']);
@@ -177,7 +284,7 @@ describe('gen-certs --mtls in a real Mosquitto', function () {
   let creds: string[];
 
   before(async function () {
-    pki = await makePki({ devices: ['node01'], mtls: true });
+    pki = await makePki({ devices: ['node01', 'node02'], mtls: true });
     broker = await startMosquitto({ confFile: pki.mosquittoConf });
     creds = ['--cafile', pki.caCrt, '-u', 'node01', '-P', pki.devices.node01.password, '-t', 'sensors/pir/node01', '-m', 'x'];
   });
@@ -201,6 +308,56 @@ describe('gen-certs --mtls in a real Mosquitto', function () {
   it("accepts the device's generated certificate and key", async function () {
     const r = await pub(broker.port, [...creds, '--cert', pki.devices.node01.crt, '--key', pki.devices.node01.key]);
     assert.equal(r.code, 0, r.stderr);
+  });
+
+  it("ties the certificate to the MQTT user: node02's certificate with node01's username and password acts as node02 (publishing or reading node01's topics is denied)", async function () {
+    const tls = (id: 'node01' | 'node02'): mqtt.IClientOptions => ({ cert: fs.readFileSync(pki.devices[id].crt), key: fs.readFileSync(pki.devices[id].key), protocolVersion: 5 });
+    const backend = await connect(broker.port, pki, 'backend', pki.backendPassword, { cert: fs.readFileSync(pki.backendCrt), key: fs.readFileSync(pki.backendKey), protocolVersion: 5 });
+    const since = broker.logs().length;
+    const thief = await connect(broker.port, pki, 'node01', pki.devices.node01.password, { ...tls('node02'), clientId: 'thief' });
+    try {
+      await backend.client.subscribeAsync('sensors/#', { qos: 1 });
+      await thief.client.subscribeAsync(['devices/node01/control', 'alerts/fall/node01'], { qos: 1 });
+      assert.equal(await pubackCode(thief.client, 'sensors/combined/node01', '{"seq":1}'), NOT_AUTHORIZED);
+      assert.equal(await pubackCode(backend.client, 'devices/node01/control', 'reset'), 0);
+      assert.equal(await pubackCode(backend.client, 'alerts/fall/node01', '{"activate":true}'), 0);
+      // As node02 it may use node02's topics, which proves the session is live and who it is.
+      assert.equal(await pubackCode(thief.client, 'sensors/combined/node02', 'marker'), 0);
+      assert.deepEqual((await backend.until('sensors/combined/node02')).map((m) => m.topic), ['sensors/combined/node02']);
+      await thief.client.subscribeAsync('devices/node02/control', { qos: 1 });
+      assert.equal(await pubackCode(backend.client, 'devices/node02/control', 'marker'), 0);
+      assert.deepEqual((await thief.until('devices/node02/control')).map((m) => m.topic), ['devices/node02/control']);
+      assert.match(broker.logs().slice(since), /New client connected .* as thief \(p5, .*u'node02'\)/);
+    } finally {
+      await thief.client.endAsync();
+      await backend.client.endAsync();
+    }
+  });
+
+  it('a device certificate logs in as its CN whatever username and password the client sends', async function () {
+    const r = await pub(broker.port, ['--cafile', pki.caCrt, '--cert', pki.devices.node02.crt, '--key', pki.devices.node02.key, '-u', 'backend', '-P', 'wrong', '-i', 'as-cn', '-t', 'sensors/pir/node02', '-m', 'x']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(broker.logs(), /as as-cn \(p2, .*u'node02'\)/);
+  });
+});
+
+describe('test helper startMosquitto: a port taken between picking and binding', function () {
+  it('picks new ports and starts (instead of failing with "Address already in use")', async function () {
+    const squatter = net.createServer();
+    await new Promise<void>((resolve) => squatter.listen(0, '127.0.0.1', resolve));
+    const taken = (squatter.address() as net.AddressInfo).port;
+    let calls = 0;
+    const broker = await startMosquitto({ conf: 'listener 1883\nallow_anonymous true', pickPort: () => (calls++ === 0 ? Promise.resolve(taken) : freePort()) });
+    try {
+      assert.notEqual(broker.port, taken);
+      assert.equal(calls, 2);
+      assert.match(broker.logs(), /Address already in use[\s\S]*picking new ports/);
+      const c = await mqtt.connectAsync({ host: '127.0.0.1', port: broker.port, reconnectPeriod: 0 });
+      await c.endAsync();
+    } finally {
+      await broker.cleanup();
+      squatter.close();
+    }
   });
 });
 

@@ -12,7 +12,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import mqtt, { MqttClient } from 'mqtt';
 
-import { makePki, Pki } from '../helpers/pki';
+import { makePki, Pki, TEST_HOSTS } from '../helpers/pki';
+import { generate } from '../../host-tools/lib/pki';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { NativeNode, startNode } from '../helpers/native-node';
 import { appDataFromClient, resumed, startTlsProxy, TlsProxy, until } from './tls-support';
@@ -27,6 +28,7 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
   let pki: Pki;
   let broker: Mosquitto;
   let mtlsBroker: Mosquitto;
+  let serverOnlyConf = ''; // gen-certs' config without --mtls (pki.mosquittoConf is the --mtls one after before())
   let backend: MqttClient;
   let proxy: TlsProxy;
   const readings: Reading[] = [];
@@ -53,9 +55,13 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
 
   before(async () => {
     pki = await makePki({ devices: ['node01', 'node02'] });
-    broker = await startMosquitto({ confFile: pki.mosquittoConf });
-    // The same config with client certificates required (what gen-certs --mtls writes).
-    mtlsBroker = await startMosquitto({ confFile: pki.mosquittoConf, extra: ['require_certificate true'] });
+    serverOnlyConf = fs.readFileSync(pki.mosquittoConf, 'utf8');
+    broker = await startMosquitto({ conf: serverOnlyConf });
+    // What gen-certs --mtls writes for the same PKI (a re-run keeps the CA, keys and passwords):
+    // client certificates required, and each certificate's CN is its MQTT user.
+    generate({ dir: pki.dir, hosts: TEST_HOSTS, devices: ['node01', 'node02'], mtls: true, gitGuard: false });
+    mtlsBroker = await startMosquitto({ confFile: pki.mosquittoConf });
+    assert.match(fs.readFileSync(mtlsBroker.confPath, 'utf8'), /^use_identity_as_username true$/m);
     backend = await mqtt.connectAsync(`mqtts://127.0.0.1:${broker.port}`, {
       ca: fs.readFileSync(pki.caCrt),
       username: 'backend',
@@ -116,7 +122,7 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
   });
 
   it('CA mode by IPv6 literal: ::1 is matched against the iPAddress SAN (16 bytes)', async () => {
-    const conf = fs.readFileSync(pki.mosquittoConf, 'utf8').replace(/^listener 8883$/m, 'listener 8883 ::1');
+    const conf = serverOnlyConf.replace(/^listener 8883$/m, 'listener 8883 ::1');
     assert.match(conf, /^listener 8883 ::1$/m);
     const b6 = await startMosquitto({ conf });
     try {
@@ -152,7 +158,7 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
     ]);
     await n.waitFor(/^tls: mode ca with client certificate/);
     await n.waitFor(/^mqtt: connected/);
-    await mtlsBroker.waitForLog(/New client connected from .* as node02/, { since: seen });
+    await mtlsBroker.waitForLog(/New client connected from .* as node02 \(.*u'node02'\)/, { since: seen }); // user = the certificate's CN
     // Readings: a backend on the mTLS broker (with the backend's own certificate).
     const b = await mqtt.connectAsync(`mqtts://127.0.0.1:${mtlsBroker.port}`, {
       ca: fs.readFileSync(pki.caCrt),

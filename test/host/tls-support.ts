@@ -15,7 +15,6 @@ import { ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 
 import { HelloStats, appDataFromClient, helloParsers, resumed } from '../../host-tools/lib/broker/tls-records';
-import { freePort } from '../helpers/mosquitto';
 
 /** What the proxy saw on one connection. */
 export interface ConnStats extends HelloStats {
@@ -64,11 +63,11 @@ export async function startTlsProxy(targetPort: number): Promise<TlsProxy> {
     down.on('error', end);
     up.on('error', end);
   });
-  const port = await freePort();
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, '127.0.0.1', () => { resolve(); });
+    server.listen(0, '127.0.0.1', () => { resolve(); });
   });
+  const port = (server.address() as net.AddressInfo).port;
   return {
     port,
     conns,
@@ -96,10 +95,10 @@ export interface SServer {
  * when stdin ends.
  */
 export async function startSServer(crt: string, key: string, extra: string[] = []): Promise<SServer> {
-  const port = await freePort();
+  // Port 0: s_server binds a free port itself and names it in its "ACCEPT 127.0.0.1:N" line.
   const proc: ChildProcess = spawn(
     'openssl',
-    ['s_server', '-accept', `127.0.0.1:${port}`, '-cert', crt, '-key', key, '-no_ticket', ...extra],
+    ['s_server', '-accept', '127.0.0.1:0', '-cert', crt, '-key', key, '-no_ticket', ...extra],
     { stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let out = '';
@@ -107,7 +106,8 @@ export async function startSServer(crt: string, key: string, extra: string[] = [
   proc.stderr?.on('data', (c: Buffer) => (out += c.toString('latin1')));
   const exited = new Promise<void>((resolve) => proc.on('exit', () => { resolve(); }));
   const t0 = Date.now();
-  while (!out.includes('ACCEPT')) {
+  let port = 0;
+  while ((port = Number(/ACCEPT 127\.0\.0\.1:(\d+)/.exec(out)?.[1] ?? 0)) === 0) {
     if (proc.exitCode !== null || Date.now() - t0 > 15000) {
       proc.kill('SIGKILL');
       throw new Error(`openssl s_server did not start: ${out}`);

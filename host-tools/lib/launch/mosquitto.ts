@@ -32,6 +32,8 @@ export interface MosquittoOptions {
   keepPorts?: boolean;
   /** Mosquitto's log_type lines (default ['all']). */
   logTypes?: string[];
+  /** Where free ports come from (default freePort; a test may hand out a taken one). */
+  pickPort?: () => Promise<number>;
 }
 
 export interface Mosquitto {
@@ -101,7 +103,8 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     if (owner) fs.chownSync(p, owner.uid, owner.gid);
   };
   const ports = new Map<number, number>();
-  const out: string[] = [];
+  // Listener lines are rendered by listenerLines() (real ports may be picked again, see start()).
+  const out: Array<string | { configured: number; bind: string }> = [];
   let copied = 0;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
@@ -110,10 +113,8 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     if (DROPPED_KEYS.has(key) && !(opts.keepAutosave && key === 'autosave_interval')) continue;
     if (key === 'listener') {
       const configured = Number(rest[0]);
-      const real = opts.keepPorts ? configured : await freePort();
-      ports.set(configured, real);
-      const bind = rest[1] ?? '127.0.0.1';
-      out.push(`listener ${real} ${bind}`);
+      ports.set(configured, configured);
+      out.push({ configured, bind: rest[1] ?? '127.0.0.1' });
     } else if (FILE_KEYS.has(key)) {
       const src = rest.join(' ');
       const dst = path.join(dir, `${copied++}-${path.basename(src)}`);
@@ -125,11 +126,8 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
       out.push(line);
     }
   }
-  let plainPort: number | undefined = ports.get(1883);
-  if (opts.plain) {
-    plainPort = await freePort();
-    out.push(`listener ${plainPort} 127.0.0.1`, 'protocol mqtt');
-  }
+  const PLAIN = -1; // the listener added by `plain`, in `ports` under this key
+  if (opts.plain) out.push({ configured: PLAIN, bind: '127.0.0.1' }, 'protocol mqtt');
   if (ports.size === 0 && !opts.plain) throw new Error('startMosquitto: the config has no listener');
   const dataDir = path.join(dir, 'data');
   fs.mkdirSync(dataDir);
@@ -139,10 +137,23 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
   if (opts.persistence !== false) head.push('persistence true', `persistence_location ${dataDir}`, ...(opts.keepAutosave ? [] : ['autosave_interval 0']));
   if (process.getuid?.() === 0 && !owner) head.push('user root');
   const confPath = path.join(dir, 'mosquitto.conf');
-  fs.writeFileSync(confPath, [...head, ...out, ...(opts.extra ?? [])].join('\n') + '\n', { mode: 0o644 });
-  own(confPath);
-
-  const tlsPort = ports.get(8883) ?? [...ports.values()].at(0) ?? plainPort ?? 0; // no listener at all was refused above
+  /**
+   * Picks the real ports (free ones unless keepPorts) and writes the config. A port is free when
+   * picked but only bound when Mosquitto starts, so start() picks again when another process took
+   * one in between ("Address already in use"): Mosquitto cannot bind port 0 and report it.
+   */
+  const writeConf = async (): Promise<void> => {
+    const lines: string[] = [];
+    for (const l of out) {
+      if (typeof l === 'string') { lines.push(l); continue; }
+      const real = opts.keepPorts && l.configured !== PLAIN ? l.configured : await (opts.pickPort ?? freePort)();
+      ports.set(l.configured, real);
+      lines.push(`listener ${real} ${l.bind}`);
+    }
+    fs.writeFileSync(confPath, [...head, ...lines, ...(opts.extra ?? [])].join('\n') + '\n', { mode: 0o644 });
+    own(confPath);
+  };
+  await writeConf();
   // The broker writes its log straight into a file (not a pipe we must drain), so a test may
   // block the event loop (spawnSync of mosquitto_pub) without stalling the broker.
   const logPath = path.join(dir, 'mosquitto.log');
@@ -188,7 +199,7 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
     // Mosquitto logs "Opening ipv4 listen socket on port N." before "running"; make sure each
     // listener really opened (a TCP probe would leave an "unexpected eof" line in the log).
     const opened = readLog().slice(since);
-    for (const real of [...ports.values(), ...(opts.plain && plainPort ? [plainPort] : [])]) {
+    for (const real of ports.values()) {
       if (!new RegExp(`listen socket on port ${real}\\.`).test(opened)) throw new Error(`mosquitto did not open port ${real}:\n${opened}`);
     }
   };
@@ -203,17 +214,31 @@ export async function startMosquitto(opts: MosquittoOptions): Promise<Mosquitto>
   };
 
   try {
-    await start();
+    for (let attempt = 1; ; attempt++) {
+      const since = readLog().length;
+      try {
+        await start();
+        break;
+      } catch (err) {
+        const taken = /Address already in use/.test(readLog().slice(since));
+        if (!taken || opts.keepPorts || attempt >= 5) throw err;
+        note(`a port was taken before mosquitto bound it; picking new ports (attempt ${attempt + 1})`);
+        await writeConf();
+      }
+    }
   } catch (err) {
     await stop('SIGKILL');
     fs.rmSync(dir, { recursive: true, force: true });
     throw err;
   }
+  const plainPort = ports.get(PLAIN) ?? ports.get(1883);
+  const configured = new Map([...ports].filter(([c]) => c !== PLAIN));
+  const tlsPort = configured.get(8883) ?? [...configured.values()].at(0) ?? plainPort ?? 0; // no listener at all was refused above
 
   return {
     port: tlsPort,
     plainPort,
-    ports,
+    ports: configured,
     dir,
     confPath,
     logs: readLog,

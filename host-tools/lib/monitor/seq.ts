@@ -51,7 +51,7 @@ export interface SeqAnomaly {
 }
 
 /** Gaps remembered individually (to recognise late arrivals); beyond this they stay counted. */
-const MAX_TRACKED_MISSING = 4096;
+export const MAX_TRACKED_MISSING = 4096;
 /** Earlier boots remembered (to tell a late message from an old boot from a wiped counter). */
 const MAX_PAST_BOOTS = 16;
 
