@@ -24,8 +24,7 @@
 
 namespace {
 
-void fail(const char *what)
-{
+void fail(const char *what) {
     fprintf(stderr, "flash_ring_fuzz: %s\n", what);
     abort();
 }
@@ -36,16 +35,14 @@ struct nor {
     uint32_t sector_count;
 };
 
-int nor_read(void *ctx, uint32_t addr, void *buf, uint32_t len)
-{
+int nor_read(void *ctx, uint32_t addr, void *buf, uint32_t len) {
     nor *f = static_cast<nor *>(ctx);
     if ((uint64_t)addr + len > (uint64_t)f->sector_size * f->sector_count) fail("read outside the region");
     memcpy(buf, f->mem + addr, len);
     return 0;
 }
 
-int nor_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
-{
+int nor_write(void *ctx, uint32_t addr, const void *buf, uint32_t len) {
     nor *f = static_cast<nor *>(ctx);
     if ((uint64_t)addr + len > (uint64_t)f->sector_size * f->sector_count) fail("write outside the region");
     if (addr % 4 || len % 4) fail("unaligned write");
@@ -54,28 +51,25 @@ int nor_write(void *ctx, uint32_t addr, const void *buf, uint32_t len)
     return 0;
 }
 
-int nor_erase(void *ctx, uint32_t sector)
-{
+int nor_erase(void *ctx, uint32_t sector) {
     nor *f = static_cast<nor *>(ctx);
     if (sector >= f->sector_count) fail("erase outside the region");
     memset(f->mem + sector * f->sector_size, 0xff, f->sector_size);
     return 0;
 }
 
-void put64(uint8_t *p, uint64_t v)
-{
+void put64(uint8_t *p, uint64_t v) {
     for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void check_ring(const flash_ring &r)
-{
-    if (r.head >= r.slots || r.cursor >= r.slots || r.pending > r.slots) fail("head, cursor or pending outside the ring");
+void check_ring(const flash_ring &r) {
+    if (r.head >= r.slots || r.cursor >= r.slots || r.pending > r.slots)
+        fail("head, cursor or pending outside the ring");
 }
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (size < 1) return 0;
     static nor f;
     f.sector_count = 3u + data[0] % 8u;
@@ -83,7 +77,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     uint32_t region = f.sector_size * f.sector_count;
     memset(f.mem, 0xff, sizeof f.mem);
     memcpy(f.mem, data + 1, size - 1 < region ? size - 1 : region);
-    flash_io io = { &f, f.sector_size, f.sector_count, nor_read, nor_write, nor_erase };
+    flash_io io = {&f, f.sector_size, f.sector_count, nor_read, nor_write, nor_erase};
     /* The records' layout: the seeds' (legacy), or another one, whose open() erases those sectors. */
     uint16_t layout = (data[0] & 0x40) ? 0x0001u : FLASH_LAYOUT_LEGACY;
 
@@ -114,7 +108,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (int i = 0; i < 3; i++) {
         memset(sent[i], 0, FLASH_BODY_SIZE);
         put64(sent[i], top + 1 + (uint64_t)i);
-        for (int k = 0; k < 8; k++) sent[i][8 + k] = (uint8_t)(data[0] * 31 + i * 7 + k); /* values; epoch 0: clock not set */
+        for (int k = 0; k < 8; k++)
+            sent[i][8 + k] = (uint8_t)(data[0] * 31 + i * 7 + k); /* values; epoch 0: clock not set */
         if (flash_ring_append(&r, sent[i], 0) != 0) fail("append failed on working flash");
         check_ring(r);
     }
