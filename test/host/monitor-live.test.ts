@@ -12,23 +12,9 @@ import { DeviceJson, StatsJson } from '../../host-tools/lib/monitor/stats';
 import { launchChromium } from '../helpers/chromium';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { Pki, makePki } from '../helpers/pki';
+import { until } from '../helpers/wait';
 
 const SEQ = (boot: number, counter: number): number => boot * 2 ** 32 + counter; // the firmware's layout
-
-async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last === undefined ? '' : `: ${last instanceof Error ? last.message : JSON.stringify(last)}`}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function getJson<T>(url: string): Promise<T> {
   const res = await fetch(url);
