@@ -75,7 +75,8 @@ describe('harness: the node against the mock broker (issue 13)', function () {
       [['--node', 'native', '--scenario', 'nope'], /^harness: --scenario: no scenario "nope"/],
       [['--listen', '127.0.0.1:8883'], /^harness: --listen needs --expect ID/],
       [['--listen', '127.0.0.1:99999', '--expect', 'node01'], /^harness: --listen: expected a port number/],
-      [['--node', 'native', '--serial', '/dev/ttyUSB0'], /^harness: --serial: /],
+      [['--node', 'native', '--serial', '/dev/ttyUSB0'], /^harness: --serial: only with --listen/],
+      [['--listen', '127.0.0.1:8883', '--expect', 'node01', '--baud', '9600'], /^harness: --baud: only with --serial/],
       [[], /^harness: nothing to run/],
     ] as Array<[string[], RegExp]>) {
       const r = await harness(args);
@@ -201,7 +202,7 @@ describe('harness: the node against the mock broker (issue 13)', function () {
     assert.equal(by['will-and-online'].status, 'pass', by['will-and-online'].observed);
     assert.equal(by['puback-withheld'].status, 'pass', by['puback-withheld'].observed);
     assert.equal(by['impostor-self-signed'].status, 'pass', by['impostor-self-signed'].observed);
-    // No serial log: the buzzer cannot be seen; a PIN-mode scenario does not apply to a CA-mode board.
+    // No serial log (no --serial): the buzzer cannot be seen; a PIN-mode scenario does not apply to a CA-mode board.
     assert.equal(by['fall-alert'].status, 'skip');
     assert.equal(by['impostor-re-keyed'].status, 'skip');
     assert.equal(r.code, 0, r.out);

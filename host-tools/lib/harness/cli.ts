@@ -10,6 +10,7 @@ import { harnessPki } from './pki';
 import { renderJson, renderRows } from './report';
 import { BOARD_TIMING, NATIVE_TIMING, Target, runScenarios } from './run';
 import { SCENARIOS } from './scenarios';
+import { SerialLog } from './serial';
 
 const ROOT = path.resolve(__dirname, '../../..');
 
@@ -41,6 +42,16 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     io.stdout(SCENARIOS.map((s) => `${s.name.padEnd(w)}  ${s.group.padEnd(10)}  ${s.faults ? 'fault ' : 'plain '}  ${s.expect}`).join('\n') + '\n');
     return EXIT_OK;
   }
+  // The serial port first: a wrong device is said before anything is set up or waited for.
+  const serial = o.serial !== null ? await SerialLog.open(o.serial, o.baud) : null;
+  try {
+    return await runWith(o, io, serial);
+  } finally {
+    await serial?.close();
+  }
+}
+
+async function runWith(o: HarnessOptions, io: Io, serial: SerialLog | null): Promise<ExitCode> {
   const pki = harnessPki(o.dir, [o.id]);
   try {
     if (!Object.hasOwn(pki.passwords, o.id)) throw new CliError(`--expect ${o.id}: ${pki.layout.credentials} has no password for it: npx ts-node host-tools/gen-certs.ts --device ${o.id}`, EXIT_BAD_INPUT);
@@ -48,13 +59,14 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
       ? { kind: 'native', id: o.id, timing: NATIVE_TIMING, tlsMode: 'ca', nodeBin: nodeBin() }
       : { kind: 'listen', id: o.id, timing: BOARD_TIMING, tlsMode: o.tlsMode, host: o.host, port: o.port };
     if (o.mode === 'listen') io.stderr(`${boardSteps(o, pki.hosts, pki.dir)}\n`);
+    if (o.serial !== null) io.stderr(`harness: reading the board's log from ${o.serial} at ${o.baud} baud\n`);
     // Security scenarios last: a board backs off after each refusal.
     const scenarios = o.mode === 'listen' ? [...o.scenarios.filter((s) => s.group !== 'security'), ...o.scenarios.filter((s) => s.group === 'security')] : o.scenarios;
     if (o.broker === 'mosquitto' && !mosquittoInstalled()) throw new CliError('--broker mosquitto: mosquitto is not installed (apt-get install mosquitto)', EXIT_BAD_INPUT);
     const rows = await runScenarios({
       broker: o.broker,
       target, pki, scenarios, jobs: o.mode === 'listen' ? 1 : o.jobs, traceDir: o.traceDir,
-      say: (l) => { io.stderr(`${l}\n`); }, firstWaitMs: o.waitMs,
+      say: (l) => { io.stderr(`${l}\n`); }, firstWaitMs: o.waitMs, serial,
     });
     io.stdout(o.json ? renderJson(rows, { node: o.mode === 'native' ? 'native' : `listen ${o.host}:${o.port}`, broker: o.broker, id: o.id, traceDir: o.traceDir }) : renderRows(rows));
     return rows.some((r) => r.status === 'fail') ? EXIT_CHECK_FAILED : EXIT_OK;

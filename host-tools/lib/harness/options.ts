@@ -29,8 +29,11 @@ impostor-broker scenarios, one report row each.
   --jobs N             native scenarios at a time (default 4)
   --trace-dir DIR      write each scenario's packet trace (DIR/<scenario>.jsonl) and node log
                        (default build/harness)
-  --serial DEVICE      read a board's log lines from a serial port: not available in this
-                       version (see docs/hil.md)`;
+  --serial DEVICE      --listen: read the board's log lines from its serial port (e.g.
+                       /dev/ttyUSB0): the node's side of the report (the backoff delays it
+                       chose, the buzzer, its errors) then comes from its own log, as with
+                       the native node, and the scenarios that need it run
+  --baud N             --serial: the port's speed (default 115200, the firmware's Serial.begin)`;
 
 export interface HarnessOptions {
   mode: 'native' | 'listen' | 'list';
@@ -45,6 +48,9 @@ export interface HarnessOptions {
   jobs: number;
   traceDir: string;
   broker: 'mock' | 'mosquitto';
+  /** --listen: the board's serial port, or null. */
+  serial: string | null;
+  baud: number;
 }
 
 export function parseHarnessArgs(argv: readonly string[], root: string): HarnessOptions {
@@ -64,6 +70,7 @@ export function parseHarnessArgs(argv: readonly string[], root: string): Harness
       jobs: { type: 'string' },
       'trace-dir': { type: 'string' },
       serial: { type: 'string' },
+      baud: { type: 'string' },
       broker: { type: 'string' },
     },
   });
@@ -75,9 +82,6 @@ export function parseHarnessArgs(argv: readonly string[], root: string): Harness
     const s = SCENARIOS.find((x) => x.name === n);
     if (!s) throw new UsageError(`--scenario: no scenario ${JSON.stringify(n)}: --list shows them`);
     if (!scenarios.includes(s)) scenarios.push(s);
-  }
-  if (values.serial !== undefined) {
-    throw new UsageError('--serial: reading a board\'s serial log is not available in this version: run without it (the node\'s side then comes from the broker only), see docs/hil.md');
   }
   const tlsMode = values['tls-mode'] ?? 'ca';
   if (tlsMode !== 'ca' && tlsMode !== 'pin' && tlsMode !== 'fingerprint') throw new UsageError(`--tls-mode: expected ca, pin or fingerprint, got ${JSON.stringify(tlsMode)}`);
@@ -106,8 +110,13 @@ export function parseHarnessArgs(argv: readonly string[], root: string): Harness
   const broker = values.broker ?? 'mock';
   if (broker !== 'mock' && broker !== 'mosquitto') throw new UsageError(`--broker: expected mock or mosquitto, got ${JSON.stringify(broker)}`);
   if (broker === 'mosquitto' && mode === 'listen') throw new UsageError('--broker mosquitto: only with --node native (a board is pointed at a real broker by its config.h)');
+  if (values.serial !== undefined && mode !== 'listen') throw new UsageError('--serial: only with --listen HOST:PORT --expect ID (a board); the native node\'s log is read without it');
+  if (values.serial === '') throw new UsageError('--serial: expected a device, e.g. /dev/ttyUSB0');
+  if (values.baud !== undefined && values.serial === undefined) throw new UsageError('--baud: only with --serial DEVICE');
   return {
     broker,
+    serial: mode === 'listen' ? values.serial ?? null : null,
+    baud: intArg('--baud', values.baud, 115200, 300, 4000000),
     mode,
     host,
     port,

@@ -13,6 +13,7 @@ import { startMosquittoView } from './mosquitto';
 import { countSeqs, ledger } from './ledger';
 import { HarnessPki } from './pki';
 import { Scenario, TlsMode } from './scenarios';
+import type { SerialLog } from './serial';
 
 export interface Row {
   name: string;
@@ -62,6 +63,8 @@ export interface RunSettings {
   say: (line: string) => void;
   /** Listen mode: how long to wait for the board's first connection, ms. */
   firstWaitMs: number;
+  /** Listen mode with --serial: the board's log, read from its serial port. */
+  serial?: SerialLog | null;
 }
 
 function genuineTls(pki: HarnessPki): BrokerTls {
@@ -79,7 +82,7 @@ function nativeArgs(s: Scenario, t: Target, pki: HarnessPki, port: number): stri
 }
 
 function skipReason(s: Scenario, t: Target, hasLog: boolean): string | null {
-  if (s.needsNodeLog && !hasLog) return 'needs the node\'s log (a board: --serial, not available in this version; check it by eye, see docs/hil.md)';
+  if (s.needsNodeLog && !hasLog) return 'needs the node\'s log (a board: --serial DEVICE, or check it by eye, see docs/hil.md)';
   if (t.kind === 'listen' && s.modes && !s.modes.includes(t.tlsMode)) return `applies to TLS mode ${s.modes.join('/')}, the board uses ${t.tlsMode} (--tls-mode)`;
   if (t.kind === 'listen' && s.nodeArgs) return 'needs node settings only the native node can be given';
   return null;
@@ -132,7 +135,7 @@ async function runOnMosquitto(s: Scenario, set: RunSettings): Promise<Row> {
 async function runOne(s: Scenario, set: RunSettings): Promise<Row> {
   if (set.broker === 'mosquitto') return runOnMosquitto(s, set);
   const t = set.target;
-  const hasLog = t.kind === 'native';
+  const hasLog = t.kind === 'native' || !!set.serial;
   const skip = skipReason(s, t, hasLog);
   if (skip) return rowOf(s, null, 'skip', skip, 0, null);
   const t0 = Date.now();
@@ -148,6 +151,8 @@ async function runOne(s: Scenario, set: RunSettings): Promise<Row> {
     const n = new NativeNode(t.nodeBin ?? '', nativeArgs(s, t, set.pki, broker.port), { env: { NODE_PASSWORD: set.pki.passwords[t.id] ?? '' } });
     node = n;
     log = { lines: n.lines, times: n.times, alive: () => n.exit() === undefined };
+  } else if (set.serial) {
+    log = set.serial.scenario();
   }
   const ctx = new Ctx(t.id, broker, set.pki, log, t.timing, t.kind === 'native');
   let status: Row['status'] = 'pass';
@@ -165,7 +170,7 @@ async function runOne(s: Scenario, set: RunSettings): Promise<Row> {
   if (set.traceDir !== null) {
     trace = path.join(set.traceDir, `${s.name}.jsonl`);
     broker.writeTrace(trace);
-    if (node) fs.writeFileSync(path.join(set.traceDir, `${s.name}.node.log`), node.lines.join('\n') + '\n');
+    if (log) fs.writeFileSync(path.join(set.traceDir, `${s.name}.node.log`), log.lines.join('\n') + '\n');
   }
   const row = rowOf(s, ctx, status, observed, Date.now() - t0, trace);
   if (node) await node.cleanup();
