@@ -26,12 +26,24 @@ cleanup() {
 trap cleanup EXIT
 npx ts-node host-tools/gen-certs.ts --dir "$tmp" --host localhost --host 127.0.0.1 --device bench01 >/dev/null
 certs="$tmp/certs"
+# The same device with a P-256 key (host-tools/lib/pki/ec.ts), issued by the same CA.
+npx ts-node -e '
+const fs = require("node:fs");
+const pki = require("./host-tools/lib/pki");
+const d = process.argv[1];
+const ca = { cert: pki.parseCertPem(fs.readFileSync(d + "/ca.crt", "utf8"), "CA"), key: pki.parseKeyPem(fs.readFileSync(d + "/ca.key", "utf8"), "CA key") };
+void pki.issueEcClientCert(ca, { id: "bench01" }).then((ec) => {
+  fs.writeFileSync(d + "/devices/bench01-ec.crt", ec.certPem);
+  fs.writeFileSync(d + "/devices/bench01-ec.key", ec.keyPem, { mode: 0o600 });
+});' "$certs"
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 # s_server closes the connection when its stdin ends: it reads a fifo we keep open on fd 3.
+# -serverpref: the server picks the curve from its own list (X25519 first), as Mosquitto does; a
+# ClientHello with an EC device key lists P-256 before X25519 (BearSSL writes them by id).
 mkfifo "$tmp/stdin"
 openssl s_server -accept "127.0.0.1:$port" -cert "$certs/server.crt" -key "$certs/server.key" \
-  -CAfile "$certs/ca.crt" -verify 2 -no_ticket -quiet <"$tmp/stdin" >"$tmp/s_server.log" 2>&1 &
+  -CAfile "$certs/ca.crt" -verify 2 -no_ticket -serverpref -quiet <"$tmp/stdin" >"$tmp/s_server.log" 2>&1 &
 server_pid=$!
 exec 3>"$tmp/stdin"
 for _ in $(seq 1 50); do (echo >/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break; sleep 0.1; done
@@ -101,6 +113,7 @@ echo "| handshake | full | resumed |"
 echo "|---|---|---|"
 row "server auth (CA mode): default profile, x25519 (the only curve it offers, so the one the server picks), RSA-2048 broker key"
 row "mutual TLS: x25519, RSA-2048 broker key, RSA-2048 device key (i15)" --cert "$certs/devices/bench01.crt" --key "$certs/devices/bench01.key"
+row "mutual TLS: RSA-2048 broker key, P-256 device key (ECDSA i15, m15); x25519, though the ClientHello then offers P-256 too" --cert "$certs/devices/bench01-ec.crt" --key "$certs/devices/bench01-ec.key"
 echo
 echo "Static RAM on the host (x86-64): ${ram#*static RAM: }; with --fragment 512: ${ram512#*static RAM: }."
 echo "On the ESP8266: tls_transport ${xt_sizeof} B + buffers 2458 B (max fragment 1024) or 1434 B (512)."

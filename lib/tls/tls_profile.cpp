@@ -57,7 +57,7 @@ static uint32_t ec_muladd(unsigned char *A, const unsigned char *B, size_t len, 
     return ec_for(curve)->muladd(A, B, len, x, xlen, y, ylen, curve);
 }
 /* const: function pointers never sit in writable memory next to a parsing buffer */
-static const br_ec_impl P256_X25519 = {
+const br_ec_impl tls_ec_p256_x25519 = {
     ((uint32_t)1 << BR_EC_secp256r1) | ((uint32_t)1 << BR_EC_curve25519),
     ec_generator,
     ec_order,
@@ -77,8 +77,12 @@ static const uint16_t COMPAT_SUITES[] = {
 };
 
 const tls_profile tls_profile_compat = {
-    "compat",     COMPAT_SUITES,           sizeof COMPAT_SUITES / sizeof COMPAT_SUITES[0],
-    &P256_X25519, &br_ecdsa_i15_vrfy_asn1, records_chapol_gcm,
+    "compat",
+    COMPAT_SUITES,
+    sizeof COMPAT_SUITES / sizeof COMPAT_SUITES[0],
+    &tls_ec_p256_x25519,
+    &br_ecdsa_i15_vrfy_asn1,
+    records_chapol_gcm,
 };
 
 const char *tls_suite_name(uint16_t suite) {

@@ -60,6 +60,8 @@ typedef struct tls_profile {
 } tls_profile;
 
 extern const tls_profile tls_profile_default, tls_profile_compat;
+/* X25519 and P-256 (the compat profile's curves; tls_client_auth_ec announces them too). */
+extern const br_ec_impl tls_ec_p256_x25519;
 #define TLS_PROFILE_DEFAULT (&tls_profile_default)
 #define TLS_PROFILE_COMPAT  (&tls_profile_compat)
 /* "default" or "compat" -> the profile; NULL for anything else. Links both. */

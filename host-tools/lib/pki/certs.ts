@@ -23,10 +23,10 @@ export const DEFAULT_KEY_BITS = 2048;
 export const CA_DAYS = 3650;
 export const SERVER_DAYS = 180;
 export const DEVICE_DAYS = 825;
-const ORG = 'esp8266-mqtt-tls';
-const DAY_MS = 86_400_000;
+export const ORG = 'esp8266-mqtt-tls';
+export const DAY_MS = 86_400_000;
 /** Devices learn the time from NTP and may be slightly behind: start validity a little in the past. */
-const BACKDATE_MS = 3_600_000;
+export const BACKDATE_MS = 3_600_000;
 
 /** RSA key pair; forge uses Node's native generator here, so 2048 bits take well under a second. */
 export function generateKey(bits: number = DEFAULT_KEY_BITS): PrivateKey {
@@ -86,7 +86,7 @@ export function keyMatchesCert(key: PrivateKey, cert: Certificate): boolean {
 }
 
 /** A positive, random, 16-byte serial (RFC 5280: unique per CA, at most 20 bytes, positive). */
-function randomSerial(): string {
+export function randomSerial(): string {
   const bytes = crypto.randomBytes(16);
   bytes[0] = (bytes[0] & 0x7f) | 0x01;
   return bytes.toString('hex');
@@ -219,7 +219,7 @@ export interface Signer {
  * and others skip an issuer whose SKI differs. A CA made elsewhere (the setup guide's openssl CA,
  * a company CA) may have computed its SKI another way, so take it from the certificate.
  */
-function caKeyId(ca: Signer): string {
+export function caKeyId(ca: Signer): string {
   const ext: { subjectKeyIdentifier?: string } | undefined = ca.cert.getExtension('subjectKeyIdentifier');
   const id = ext?.subjectKeyIdentifier;
   return id ? forge.util.hexToBytes(id) : ski(ca.key);

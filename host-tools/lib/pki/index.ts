@@ -13,3 +13,4 @@ export * from './generate';
 export * from './check';
 export * from './options';
 export * from './cli';
+export * from './ec';
