@@ -98,7 +98,9 @@ else
   step_fail "eslint"
 fi
 
-echo "== mocha (native node: build/asan/mqtt_node, sanitizer reports fail the run)"
+echo "== mocha, $jobs files at a time (native node: build/asan/mqtt_node, sanitizer reports fail the run)"
+# Files run in parallel (one per core): most of the suites wait on a broker, a node or a timer, and
+# every test binds its own ports and temp dirs, so each file also passes alone (npx mocha FILE).
 # Every native node the suites start is the sanitized one (test/helpers/native-node.ts honours
 # MQTT_NODE_BIN, the demo test DEMO_TEST_BUILD_DIR). Reports go to files, so one in a node whose
 # test did not look at its exit status still fails the run. detect_leaks=1: the node keeps its buffers in static storage and
@@ -108,7 +110,7 @@ mkdir -p "$san_dir"
 MQTT_NODE_BIN="$PWD/build/asan/mqtt_node" DEMO_TEST_BUILD_DIR="${DEMO_TEST_BUILD_DIR:-$PWD/build/asan}" \
 ASAN_OPTIONS="halt_on_error=1:detect_leaks=1:log_path=$san_dir/asan" \
 UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1:log_path=$san_dir/ubsan" \
-  npx mocha 'test/host/**/*.test.ts' 2>&1 | tee "$log_dir/mocha.log"
+  npx mocha --parallel --jobs "$jobs" 'test/host/**/*.test.ts' 2>&1 | tee "$log_dir/mocha.log"
 reports=$(find "$san_dir" -type f | wc -l)
 if [ "$reports" -gt 0 ]; then
   for r in "$san_dir"/*; do echo "--- $r"; head -40 "$r"; done
