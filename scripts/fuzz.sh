@@ -41,7 +41,7 @@ sources_for() {
     mqtt_session_fuzz) echo lib/mqtt/*.cpp lib/port/*.cpp ;;
     node_app_fuzz) echo lib/port/*.cpp lib/mqtt/*.cpp lib/node/*.cpp lib/sensors/*.cpp lib/store/*.cpp ;;
     scenario_fuzz) echo lib/hal_posix/scenario.cpp lib/hal_posix/sim_sensors.cpp lib/sensors/*.cpp lib/port/text_buf.cpp ;;
-    credentials_fuzz) echo lib/hal_posix/credentials_posix.cpp lib/tls/tls_cert.cpp lib/tls/tls_client_auth.cpp ;;
+    credentials_fuzz) echo lib/hal_posix/credentials_posix.cpp lib/tls/tls_cert.cpp lib/tls/tls_client_auth.cpp lib/tls/tls_profile.cpp ;;
     flash_ring_fuzz) echo lib/store/flash_ring.cpp ;;
     *) echo "" ;;
   esac
