@@ -16,7 +16,7 @@ import { makePki, Pki, TEST_HOSTS } from '../helpers/pki';
 import { generate } from '../../host-tools/lib/pki';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { NativeNode, startNode } from '../helpers/native-node';
-import { appDataFromClient, resumed, startTlsProxy, TlsProxy, until } from './tls-support';
+import { appDataFromClient, firstTopicAsBackend, resumed, startTlsProxy, TlsProxy, until } from './tls-support';
 
 interface Reading {
   topic: string;
@@ -160,21 +160,7 @@ describe('TLS node (lib/tls) with real Mosquitto over TLS', function () {
     await n.waitFor(/^mqtt: connected/);
     await mtlsBroker.waitForLog(/New client connected from .* as node02 \(.*u'node02'\)/, { since: seen }); // user = the certificate's CN
     // Readings: a backend on the mTLS broker (with the backend's own certificate).
-    const b = await mqtt.connectAsync(`mqtts://127.0.0.1:${mtlsBroker.port}`, {
-      ca: fs.readFileSync(pki.caCrt),
-      cert: fs.readFileSync(pki.backendCrt),
-      key: fs.readFileSync(pki.backendKey),
-      username: 'backend',
-      password: pki.backendPassword,
-      protocolVersion: 4,
-    });
-    try {
-      const got = new Promise<string>((resolve) => b.on('message', (topic) => { resolve(topic); }));
-      await b.subscribeAsync('sensors/combined/node02', { qos: 1 });
-      assert.equal(await got, 'sensors/combined/node02');
-    } finally {
-      b.end(true);
-    }
+    assert.equal(await firstTopicAsBackend(mtlsBroker.port, pki, 'sensors/combined/node02'), 'sensors/combined/node02');
   });
 
   it('mutual TLS: without a client certificate the broker refuses, by name, before any CONNECT', async () => {

@@ -12,7 +12,10 @@
  * The record parsing is host-tools/lib/broker/tls-records.ts (the mock broker's wire tap uses it too).
  */
 import { ChildProcess, spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import mqtt from 'mqtt';
+import { Pki } from '../helpers/pki';
 
 import { HelloStats, appDataFromClient, helloParsers, resumed } from '../../host-tools/lib/broker/tls-records';
 
@@ -130,5 +133,27 @@ export async function until(pred: () => boolean, what: string, timeoutMs = 15000
   while (!pred()) {
     if (Date.now() - t0 > timeoutMs) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * The backend (its own certificate, user and password, as the monitor connects) subscribes to
+ * `topic` on a TLS broker at 127.0.0.1:`port` and returns the topic of the first message that arrives.
+ */
+export async function firstTopicAsBackend(port: number, pki: Pki, topic: string): Promise<string> {
+  const b = await mqtt.connectAsync(`mqtts://127.0.0.1:${port}`, {
+    ca: fs.readFileSync(pki.caCrt),
+    cert: fs.readFileSync(pki.backendCrt),
+    key: fs.readFileSync(pki.backendKey),
+    username: 'backend',
+    password: pki.backendPassword,
+    protocolVersion: 4,
+  });
+  try {
+    const got = new Promise<string>((resolve) => b.on('message', (t) => { resolve(t); }));
+    await b.subscribeAsync(topic, { qos: 1 });
+    return await got;
+  } finally {
+    b.end(true);
   }
 }
