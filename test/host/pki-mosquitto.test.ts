@@ -4,6 +4,7 @@
  * that does not trust the CA), and the per-device ACL. Also the shared helper's restart().
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -305,7 +306,9 @@ describe('gen-certs --mtls in a real Mosquitto', function () {
     assert.notEqual(r.code, 0);
   });
 
-  it("accepts the device's generated certificate and key", async function () {
+  it("accepts the device's generated certificate and key (EC P-256: gen-certs' default for new devices with --mtls, issue 12)", async function () {
+    const key = new crypto.X509Certificate(fs.readFileSync(pki.devices.node01.crt)).publicKey;
+    assert.equal(`${key.asymmetricKeyType ?? '?'} ${key.asymmetricKeyDetails?.namedCurve ?? '?'}`, 'ec prime256v1');
     const r = await pub(broker.port, [...creds, '--cert', pki.devices.node01.crt, '--key', pki.devices.node01.key]);
     assert.equal(r.code, 0, r.stderr);
   });

@@ -1,15 +1,19 @@
 /**
  * --check: every certificate under DIR/certs with subject, SANs, notAfter and days left, and the
  * files that must agree with each other: the CA key with the CA certificate, credentials.json
- * with the device certificates, passwd with credentials.json. Reads only.
+ * with the device certificates, passwd with credentials.json, each device key with its certificate.
+ * Reads only. Device certificates and keys may be EC (P-256), which node-forge cannot parse: those
+ * are read with Node's crypto (device.ts).
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Certificate, keyMatchesCert, parseCertPem, parseKeyPem, sameNameOtherCa, sanOf, signedBy, subjectText } from './certs';
 import { verifyMosquittoHash } from './passwd';
 import { PkiError } from './errors';
 import { readInput } from './files';
-import { Layout, layout } from './layout';
+import { Layout, deviceKey, layout } from './layout';
+import { deviceKeyMatchesCert, deviceSignedBy, deviceSubjectText, notAfterOf, notBeforeOf, parseDeviceCertPem, parseDeviceKeyPem } from './device';
 
 const DAY_MS = 86_400_000;
 
@@ -100,27 +104,92 @@ function certFiles(l: Layout): string[] {
   return files;
 }
 
+/** One certificate's fields for the listing, and whether the CA signed it. */
+interface CertView {
+  subject: string;
+  sans: string[];
+  notBefore: Date;
+  notAfter: Date;
+  /** Null when `ca` signed it, else the problem. */
+  unsigned(ca: Certificate): string | null;
+}
+
+/** An EC device certificate (P-256, else a clear error), or null for any other file: node-forge reads those. */
+function ecDeviceCert(pem: string, file: string): crypto.X509Certificate | null {
+  let x: crypto.X509Certificate;
+  try {
+    x = new crypto.X509Certificate(pem);
+  } catch {
+    return null; // not a certificate: node-forge's parse below gives the usual error
+  }
+  return x.publicKey.asymmetricKeyType === 'ec' ? parseDeviceCertPem(pem, `certificate ${file}`) : null;
+}
+
+/** node-forge for the RSA certificates; Node's crypto for an EC device certificate, which node-forge cannot parse. */
+function viewCert(file: string, isDevice: boolean): CertView {
+  const pem = readInput(file, 'certificate');
+  const x = isDevice ? ecDeviceCert(pem, file) : null;
+  if (x !== null) {
+    return {
+      subject: deviceSubjectText(x),
+      sans: [],
+      notBefore: notBeforeOf(x),
+      notAfter: notAfterOf(x),
+      unsigned: (ca) => (deviceSignedBy(x, ca) ? null : `NOT SIGNED by ca.crt (issuer ${x.issuer.split('\n').join(', ')})`),
+    };
+  }
+  const cert = parseCertPem(pem, `certificate ${file}`);
+  const { dns, ips } = sanOf(cert);
+  return {
+    subject: subjectText(cert),
+    sans: [...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)],
+    notBefore: cert.validity.notBefore,
+    notAfter: cert.validity.notAfter,
+    unsigned: (ca) => {
+      if (signedBy(cert, ca)) return null;
+      const clash = sameNameOtherCa(cert, ca);
+      return clash !== null ? `NOT SIGNED by ca.crt (${clash})` : 'NOT SIGNED by ca.crt';
+    },
+  };
+}
+
+/** A device's key file, when present: readable, and the private half of its certificate (RSA or EC). */
+function checkDeviceKey(l: Layout, crtFile: string): CheckedFile | null {
+  const id = path.basename(crtFile, '.crt');
+  const keyFile = deviceKey(l, id);
+  if (!fs.existsSync(keyFile)) return null;
+  const problems: string[] = [];
+  try {
+    const key = parseDeviceKeyPem(readInput(keyFile, 'device key'), 'the file');
+    const cert = parseDeviceCertPem(readInput(crtFile, 'certificate'), `certificate ${crtFile}`);
+    if (!deviceKeyMatchesCert(key, cert)) problems.push(`DOES NOT MATCH ${id}.crt (restore the pair from certs/backup/, or give ${id} a new key: --device ${id} --renew)`);
+  } catch (err) {
+    problems.push(message(err));
+  }
+  return { file: keyFile, problems };
+}
+
 export function checkCertificates(dir: string, warnDays: number, now: Date = new Date()): CheckResult {
   const l = layout(dir);
   const files = certFiles(l);
   if (files.length === 0) throw new PkiError(`no certificates in ${l.certsDir} (run gen-certs first, or pass --dir)`);
   let ca: Certificate | undefined;
   if (fs.existsSync(l.caCrt)) ca = parseCertPem(readInput(l.caCrt, 'CA certificate'), `CA certificate ${l.caCrt}`);
+  const isDevice = (f: string): boolean => path.dirname(f) === l.devicesDir;
   const certs = files.map((file): CheckedCert => {
-    const cert = parseCertPem(readInput(file, 'certificate'), `certificate ${file}`);
-    const notAfter = cert.validity.notAfter;
+    const cert = viewCert(file, isDevice(file));
+    const notAfter = cert.notAfter;
     const daysLeft = Math.floor((notAfter.getTime() - now.getTime()) / DAY_MS);
     const problems: string[] = [];
     if (notAfter.getTime() <= now.getTime()) problems.push('EXPIRED');
     else if (daysLeft < warnDays) problems.push(`EXPIRES within ${warnDays} days`);
-    if (cert.validity.notBefore.getTime() > now.getTime()) problems.push('NOT YET VALID');
+    if (cert.notBefore.getTime() > now.getTime()) problems.push('NOT YET VALID');
     if (!ca) problems.push('no CA certificate to check it against');
-    else if (!signedBy(cert, ca)) {
-      const clash = sameNameOtherCa(cert, ca);
-      problems.push(clash !== null ? `NOT SIGNED by ca.crt (${clash})` : 'NOT SIGNED by ca.crt');
+    else {
+      const unsigned = cert.unsigned(ca);
+      if (unsigned !== null) problems.push(unsigned);
     }
-    const { dns, ips } = sanOf(cert);
-    return { file, subject: subjectText(cert), sans: [...dns.map((d) => `DNS:${d}`), ...ips.map((i) => `IP:${i}`)], notAfter, daysLeft, problems };
+    return { file, subject: cert.subject, sans: cert.sans, notAfter, daysLeft, problems };
   });
   const { creds, problems: credProblems } = readCredentials(l);
   if (creds !== undefined) {
@@ -130,7 +199,8 @@ export function checkCertificates(dir: string, warnDays: number, now: Date = new
       if (!(id in creds)) credProblems.push(`device ${id} has a certificate but no password (restore the file from certs/backup/)`);
     }
   }
-  const checked: CheckedFile[] = [checkCaKey(l, ca), { file: l.credentials, problems: credProblems }, checkPasswd(l, creds)];
+  const deviceKeys = files.filter(isDevice).map((f) => checkDeviceKey(l, f)).filter((f): f is CheckedFile => f !== null);
+  const checked: CheckedFile[] = [checkCaKey(l, ca), ...deviceKeys, { file: l.credentials, problems: credProblems }, checkPasswd(l, creds)];
   return { certs, files: checked, ok: certs.every((c) => c.problems.length === 0) && checked.every((f) => f.problems.length === 0) };
 }
 

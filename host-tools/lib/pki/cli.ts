@@ -44,6 +44,8 @@ export function genCerts(argv: readonly string[], io: Io, defaultDir: string): E
     `issued: ${r.issued.length > 0 ? r.issued.join(', ') : 'nothing (all certificates still valid)'}`,
     `broker names: ${describeHosts(r.hostsBefore, r.hosts)}`,
     `devices: ${r.devices.join(', ')} (passwords in ${rel(r.layout.credentials)})`,
+    `device keys: ${r.devices.map((d) => `${d} ${r.deviceKeys[d] === 'ec' ? 'EC P-256' : 'RSA-2048'}`).join(', ')}`,
+    ...r.keyNotes,
     `include/certs.h: device ${r.headerDevice} (${rel(r.layout.certsH)}; other device: --header-device ID)`,
     // gen-certs makes RSA keys only (node-forge), so its brokers always suit the smallest node image.
     'node TLS profile: default (RSA broker key, RSA CA: NODE_TLS_PROFILE_DEFAULT in include/config.h; an EC broker needs compat)',

@@ -7,9 +7,14 @@ import crypto from 'node:crypto';
 import forge from 'node-forge';
 // @peculiar/x509 needs a Reflect polyfill loaded before it (its README); reflect-metadata is the one it names first.
 import 'reflect-metadata';
-// @peculiar/x509: maintained, typed, builds certificates on Node's own webcrypto (no native code, no OpenSSL subprocess).
+// @peculiar/x509 (names, extensions) and its ASN.1 layer @peculiar/asn1-x509: maintained and typed. The
+// certificate is assembled with the ASN.1 classes and signed with Node's crypto.sign because
+// X509CertificateGenerator signs through webcrypto, which is async, and gen-certs runs synchronously under its lock.
 import * as x509 from '@peculiar/x509';
+import * as asn1X509 from '@peculiar/asn1-x509';
+import { AsnConvert } from '@peculiar/asn1-schema';
 import { BACKDATE_MS, DAY_MS, DEVICE_DAYS, ORG, Signer, caKeyId, keyToPem, randomSerial } from './certs';
+import { PkiError } from './errors';
 
 /** An EC device certificate with its P-256 key, as PEM text (the key in SEC1 form, "EC PRIVATE KEY"). */
 export interface EcIssued {
@@ -32,45 +37,50 @@ export interface EcClientCertOptions {
   days?: number;
 }
 
+/** sha256WithRSAEncryption with its NULL parameters (RFC 4055), as the CA signs every certificate. */
+const SHA256_WITH_RSA = (): asn1X509.AlgorithmIdentifier =>
+  new asn1X509.AlgorithmIdentifier({ algorithm: '1.2.840.113549.1.1.11', parameters: new Uint8Array([0x05, 0x00]).buffer });
+
+function derToPem(der: Buffer): string {
+  const lines = der.toString('base64').match(/.{1,64}/g) ?? [];
+  return `-----BEGIN CERTIFICATE-----\n${lines.join('\n')}\n-----END CERTIFICATE-----\n`;
+}
+
 /**
  * A client certificate for a P-256 key, signed (sha256WithRSAEncryption) by the RSA CA: CA:FALSE,
  * digitalSignature (an ECDSA key does no key encipherment), clientAuth, CN = id, OU devices.
  */
-export async function issueEcClientCert(ca: Signer, opts: EcClientCertOptions): Promise<EcIssued> {
+export function issueEcClientCert(ca: Signer, opts: EcClientCertOptions): EcIssued {
   const keyPem = opts.keyPem ?? generateEcKeyPem();
   const priv = crypto.createPrivateKey(keyPem);
-  if (priv.asymmetricKeyType !== 'ec' || priv.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new Error('an EC device key must be on P-256');
-  const subtle = crypto.webcrypto.subtle;
-  const spki = crypto.createPublicKey(priv).export({ type: 'spki', format: 'der' });
-  const publicKey = await subtle.importKey('spki', spki, { name: 'ECDSA', namedCurve: 'P-256' }, true, ['verify']);
-  const caPkcs8 = crypto.createPrivateKey(keyToPem(ca.key)).export({ type: 'pkcs8', format: 'der' });
-  const signingAlgorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
-  const signingKey = await subtle.importKey('pkcs8', caPkcs8, signingAlgorithm, false, ['sign']);
+  if (priv.asymmetricKeyType !== 'ec' || priv.asymmetricKeyDetails?.namedCurve !== 'prime256v1') throw new PkiError('an EC device key must be on P-256');
+  const spki = AsnConvert.parse(crypto.createPublicKey(priv).export({ type: 'spki', format: 'der' }), asn1X509.SubjectPublicKeyInfo);
+  // RFC 5280 4.2.1.2 method 1, as node-forge computes the other certificates' key ids.
+  const keyId = crypto.createHash('sha1').update(Buffer.from(spki.subjectPublicKey)).digest('hex');
   const caCert = new x509.X509Certificate(forge.pki.certificateToPem(ca.cert));
   const now = Date.now();
   const notBefore = opts.notBefore ?? new Date(now - BACKDATE_MS);
   const notAfter = opts.notAfter ?? new Date(now + (opts.days ?? DEVICE_DAYS) * DAY_MS);
   notBefore.setMilliseconds(0);
   notAfter.setMilliseconds(0);
-  const cert = await x509.X509CertificateGenerator.create(
-    {
-      serialNumber: randomSerial(),
-      subject: [{ O: [ORG] }, { OU: ['devices'] }, { CN: [opts.id] }],
-      issuer: caCert.subjectName, // the CA's name as it is encoded in ca.crt
-      notBefore,
-      notAfter,
-      publicKey,
-      signingKey,
-      signingAlgorithm,
-      extensions: [
-        new x509.BasicConstraintsExtension(false, undefined, true),
-        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-        new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
-        await x509.SubjectKeyIdentifierExtension.create(publicKey, false, crypto.webcrypto as unknown as Crypto),
-        new x509.AuthorityKeyIdentifierExtension(forge.util.bytesToHex(caKeyId(ca))) // repeats the CA's SKI byte for byte,
-      ],
-    },
-    crypto.webcrypto as unknown as Crypto,
-  );
-  return { certPem: `${cert.toString('pem').replace(/\r\n/g, '\n').trimEnd()}\n`, keyPem };
+  const extensions = [
+    new x509.BasicConstraintsExtension(false, undefined, true),
+    new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+    new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.clientAuth]),
+    new x509.SubjectKeyIdentifierExtension(keyId, false),
+    new x509.AuthorityKeyIdentifierExtension(forge.util.bytesToHex(caKeyId(ca))), // repeats the CA's SKI byte for byte
+  ];
+  const tbs = new asn1X509.TBSCertificate({
+    version: asn1X509.Version.v3,
+    serialNumber: new Uint8Array(Buffer.from(randomSerial(), 'hex')).buffer,
+    signature: SHA256_WITH_RSA(),
+    issuer: AsnConvert.parse(caCert.subjectName.toArrayBuffer(), asn1X509.Name), // the CA's name as it is encoded in ca.crt
+    validity: new asn1X509.Validity({ notBefore, notAfter }),
+    subject: AsnConvert.parse(new x509.Name([{ O: [ORG] }, { OU: ['devices'] }, { CN: [opts.id] }]).toArrayBuffer(), asn1X509.Name),
+    subjectPublicKeyInfo: spki,
+    extensions: new asn1X509.Extensions(extensions.map((e) => AsnConvert.parse(e.rawData, asn1X509.Extension))),
+  });
+  const signature = crypto.sign('sha256', Buffer.from(AsnConvert.serialize(tbs)), crypto.createPrivateKey(keyToPem(ca.key)));
+  const cert = new asn1X509.Certificate({ tbsCertificate: tbs, signatureAlgorithm: SHA256_WITH_RSA(), signatureValue: new Uint8Array(signature).buffer });
+  return { certPem: derToPem(Buffer.from(AsnConvert.serialize(cert))), keyPem };
 }

@@ -7,6 +7,7 @@
  * Idempotent on purpose: a second run with the same options changes no certificate, because
  * devices in the field hold the CA, the broker fingerprint and the SPKI pin in flash.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
@@ -45,6 +46,21 @@ import { passwdFile, randomPassword } from './passwd';
 import { render } from './render';
 import { resolveHosts } from './hosts';
 import { Layout, boardHeader, deviceCrt, deviceKey, layout } from './layout';
+import {
+  DeviceIssued,
+  DeviceKeyType,
+  deviceCommonName,
+  deviceFromPem,
+  deviceKeyMatchesCert,
+  deviceKeyType,
+  deviceSignedBy,
+  ecScalar,
+  issueDeviceCert,
+  notAfterOf,
+  notBeforeOf,
+  parseDeviceCertPem,
+  parseDeviceKeyPem,
+} from './device';
 import { classifyHost, parseDays, validateDeviceId } from './validate';
 import { BrokerSettings, describeChanges, inferSettings, loadSettings, mergeSettings, settingsJson } from './settings';
 
@@ -79,6 +95,11 @@ export interface GenerateOptions {
   newCa?: boolean;
   /** Re-issue broker, backend and device certificates, keeping their keys and the CA. */
   renew?: boolean;
+  /**
+   * Key type of new devices (default ec with mutual TLS, else rsa). A device that has a key keeps
+   * its type unless this is given with --renew (every device) or with --device naming it.
+   */
+  deviceKey?: DeviceKeyType;
   /**
    * Render the Mosquitto config for files installed under this prefix (e.g. /etc/mosquitto);
    * null clears a remembered prefix (files in certs/), undefined keeps it.
@@ -127,6 +148,10 @@ export interface GenerateResult {
   warnings: string[];
   /** Where the previous set was copied before this run changed the CA, a key or the credentials (null: no copy needed). */
   backup: string | null;
+  /** Each device's key type after this run. */
+  deviceKeys: Record<string, DeviceKeyType>;
+  /** Devices whose key type this run changed (they must be re-flashed), and devices that kept theirs against --device-key. */
+  keyNotes: string[];
 }
 
 export interface Existing {
@@ -142,6 +167,25 @@ function loadExisting(crtPath: string, keyPath: string, what: string): Existing 
   const out: Existing = {};
   if (exists(keyPath)) out.key = parseKeyPem(readInput(keyPath, `${what} key`), `${what} key ${keyPath}`);
   if (exists(crtPath)) out.cert = parseCertPem(readInput(crtPath, `${what} certificate`), `${what} certificate ${crtPath}`);
+  return out;
+}
+
+/** A device's certificate and key as on disk (either may be missing), read with Node's crypto (device.ts). */
+export interface ExistingDevice {
+  cert?: crypto.X509Certificate;
+  key?: crypto.KeyObject;
+  keyPem?: string;
+  keyType?: DeviceKeyType;
+}
+
+function loadExistingDevice(crtPath: string, keyPath: string, id: string): ExistingDevice {
+  const out: ExistingDevice = {};
+  if (exists(keyPath)) {
+    out.keyPem = readInput(keyPath, `device ${id} key`);
+    out.key = parseDeviceKeyPem(out.keyPem, `device ${id} key ${keyPath}`);
+    out.keyType = deviceKeyType(out.key, `device ${id} key ${keyPath}`);
+  }
+  if (exists(crtPath)) out.cert = parseDeviceCertPem(readInput(crtPath, `device ${id} certificate`), `device ${id} certificate ${crtPath}`);
   return out;
 }
 
@@ -259,10 +303,16 @@ function sameHosts(cert: Certificate, hosts: readonly string[]): boolean {
   return norm(want.dns, want.ips) === norm(have.dns, have.ips);
 }
 
+/** A certificate's validity period (node-forge's cert.validity, or read from a Node X509Certificate). */
+interface Period {
+  notBefore: Date;
+  notAfter: Date;
+}
+
 /** True unless `days` was asked for and the certificate was issued for another lifetime. */
-function lifetimeIs(cert: Certificate, days: number | undefined): boolean {
+function lifetimeIs(v: Period, days: number | undefined): boolean {
   if (days === undefined) return true;
-  return Math.round((cert.validity.notAfter.getTime() - cert.validity.notBefore.getTime()) / 86_400_000) === days;
+  return Math.round((v.notAfter.getTime() - v.notBefore.getTime()) / 86_400_000) === days;
 }
 
 function usable(e: Existing, ca: Signer, now: Date): e is Required<Existing> {
@@ -274,6 +324,19 @@ function usable(e: Existing, ca: Signer, now: Date): e is Required<Existing> {
     e.cert.validity.notAfter.getTime() > now.getTime()
   );
 }
+
+function usableDevice(e: ExistingDevice, ca: Signer, now: Date): e is Required<ExistingDevice> {
+  return (
+    e.cert !== undefined &&
+    e.key !== undefined &&
+    e.keyPem !== undefined &&
+    deviceKeyMatchesCert(e.key, e.cert) &&
+    deviceSignedBy(e.cert, ca.cert) &&
+    notAfterOf(e.cert).getTime() > now.getTime()
+  );
+}
+
+const KEY_NAME: Record<DeviceKeyType, string> = { ec: 'EC P-256', rsa: 'RSA-2048' };
 
 function unique<T>(items: readonly T[]): T[] {
   return [...new Set(items)];
@@ -394,6 +457,8 @@ function generateLocked(opts: GenerateOptions, l: Layout): GenerateResult {
     settings: p.settings,
     settingsChanged: describeChanges(disk.remembered, p.settings),
     warnings: p.warnings,
+    deviceKeys: Object.fromEntries(p.devices.map((id) => [id, p.deviceCerts[id].keyType])),
+    keyNotes: p.keyNotes,
   };
 }
 
@@ -409,8 +474,10 @@ export interface OnDisk {
   replacedCa: { crt?: string; key?: string };
   /** credentials.json: user -> MQTT password. */
   creds: Record<string, string>;
-  /** The existing certificate and key of the broker (`server`), the backend and each device, by name. */
+  /** The existing certificate and key of the broker (`server`) and the backend, by name. */
   certs: Map<string, Existing>;
+  /** Each device's existing certificate and key (RSA or EC), by id. */
+  devices: Map<string, ExistingDevice>;
   /** The files the last run rendered (config, passwd, acl, .env, certs.h, ...), by path: kept byte for byte when nothing in them changes. */
   previous: Map<string, string>;
 }
@@ -444,14 +511,15 @@ export function readOnDisk(l: Layout, opts: GenerateOptions): OnDisk {
   const certs = new Map<string, Existing>();
   certs.set('server', loadExisting(l.serverCrt, l.serverKey, 'server'));
   certs.set(BACKEND_USER, loadExisting(l.backendCrt, l.backendKey, BACKEND_USER));
+  const devices = new Map<string, ExistingDevice>();
   for (const id of deviceList(creds, opts).devices) {
     // An id that is not valid is refused by plan() before its files matter.
-    if (validDeviceId(id)) certs.set(id, loadExisting(deviceCrt(l, id), deviceKey(l, id), id));
+    if (validDeviceId(id)) devices.set(id, loadExistingDevice(deviceCrt(l, id), deviceKey(l, id), id));
   }
   const previous = new Map<string, string>();
   const boards = deviceList(creds, opts).devices.filter(validDeviceId).map((id) => boardHeader(l, id));
   for (const f of [l.mosquittoConf, l.passwd, l.acl, l.installSteps, l.env, l.certsH, ...boards]) if (regularFile(f)) previous.set(f, readInput(f, 'generated file'));
-  return { hosts, remembered, ca, replacedCa, creds, certs, previous };
+  return { hosts, remembered, ca, replacedCa, creds, certs, devices, previous };
 }
 
 function validDeviceId(id: string): boolean {
@@ -468,7 +536,7 @@ export interface IssuedFile {
   name: string;
   crt: string;
   key: string;
-  issued: Issued;
+  issued: Pick<Issued, 'certPem' | 'keyPem'>;
   newKey: boolean;
 }
 
@@ -485,7 +553,9 @@ export interface Plan {
   headerDevice: string;
   passwords: Record<string, string>;
   server: Issued;
-  deviceCerts: Record<string, Issued>;
+  deviceCerts: Record<string, DeviceIssued>;
+  /** Key types changed on request, and devices kept against --device-key (GenerateResult.keyNotes). */
+  keyNotes: string[];
   /** In the order issued: server, backend, devices. */
   issued: IssuedFile[];
   warnings: string[];
@@ -526,8 +596,8 @@ export function plan(disk: OnDisk, opts: GenerateOptions, l: Layout, now: Date):
     return { notAfter: new Date(caEnd.getTime()) };
   };
   /** The lifetime asked for, or cut short at the CA's end as validity() does. */
-  const fitsLifetime = (c: Certificate, days: number | undefined): boolean =>
-    lifetimeIs(c, days) || (days !== undefined && Math.abs(c.validity.notAfter.getTime() - caEnd.getTime()) < 1000 && c.validity.notBefore.getTime() + days * 86_400_000 > caEnd.getTime());
+  const fitsLifetime = (v: Period, days: number | undefined): boolean =>
+    lifetimeIs(v, days) || (days !== undefined && Math.abs(v.notAfter.getTime() - caEnd.getTime()) < 1000 && v.notBefore.getTime() + days * 86_400_000 > caEnd.getTime());
 
   // Who exists: devices from credentials.json plus the requested ones.
   const { known, devices } = deviceList(disk.creds, opts);
@@ -553,26 +623,39 @@ export function plan(disk: OnDisk, opts: GenerateOptions, l: Layout, now: Date):
     l.serverCrt,
     l.serverKey,
     (key) => issueServerCert(ca, { hosts, key, ...validity('server', opts.days ?? SERVER_DAYS) }),
-    (c) => sameHosts(c, hosts) && fitsLifetime(c, opts.days),
+    (c) => sameHosts(c, hosts) && fitsLifetime(c.validity, opts.days),
   );
   obtain(
     BACKEND_USER,
     l.backendCrt,
     l.backendKey,
     (key) => issueClientCert(ca, { id: BACKEND_USER, ou: 'backend', key, ...validity(BACKEND_USER, opts.deviceDays ?? DEVICE_DAYS) }),
-    (c) => commonNameOf(c) === BACKEND_USER && fitsLifetime(c, opts.deviceDays),
+    (c) => commonNameOf(c) === BACKEND_USER && fitsLifetime(c.validity, opts.deviceDays),
   );
-  const deviceCerts: Record<string, Issued> = {};
+  // Devices: a device keeps its key type (it is in the field); --device-key switches it only for
+  // the devices named with --device, or all with --renew. New devices: EC with mutual TLS.
+  const deviceCerts: Record<string, DeviceIssued> = {};
+  const keyNotes: string[] = [];
   for (const id of devices) {
-    deviceCerts[id] = obtain(
-      id,
-      deviceCrt(l, id),
-      deviceKey(l, id),
-      (key) => issueClientCert(ca, { id, key, ...validity(`device ${id}`, opts.deviceDays ?? DEVICE_DAYS) }),
-      (c) => commonNameOf(c) === id && fitsLifetime(c, opts.deviceDays),
-    );
+    const e = disk.devices.get(id) ?? {};
+    const asked = opts.deviceKey;
+    const switchAsked = asked !== undefined && (opts.renew === true || opts.devices?.includes(id) === true);
+    const keyType: DeviceKeyType = e.keyType === undefined || switchAsked ? asked ?? (settings.mtls ? 'ec' : 'rsa') : e.keyType;
+    const switched = e.keyType !== undefined && keyType !== e.keyType;
+    if (switched) keyNotes.push(`device ${id}: key changed from ${KEY_NAME[e.keyType ?? 'rsa']} to ${KEY_NAME[keyType]} (--device-key ${keyType}): re-flash ${id} with its new certs.h`);
+    else if (asked !== undefined && e.keyType !== undefined && e.keyType !== asked) {
+      keyNotes.push(`device ${id} keeps its ${KEY_NAME[e.keyType]} key (--device-key ${asked} applies to new devices; to switch it: --device ${id} --device-key ${asked}, then re-flash it)`);
+    }
+    const fits = (c: crypto.X509Certificate): boolean => deviceCommonName(c) === id && fitsLifetime({ notBefore: notBeforeOf(c), notAfter: notAfterOf(c) }, opts.deviceDays);
+    if (!forceIssue && !switched && usableDevice(e, ca, now) && fits(e.cert)) {
+      deviceCerts[id] = deviceFromPem(e.cert.toString(), e.keyPem, `device ${id}`);
+      continue;
+    }
+    const out = issueDeviceCert(ca, { id, keyType, keyPem: switched ? undefined : e.keyPem, ...validity(`device ${id}`, opts.deviceDays ?? DEVICE_DAYS) });
+    issued.push({ name: id, crt: deviceCrt(l, id), key: deviceKey(l, id), issued: out, newKey: switched || e.keyPem === undefined });
+    deviceCerts[id] = out;
   }
-  return { now, hosts, settings, ca, caCreated, replacedCa: disk.replacedCa, devices, headerDevice, passwords, server, deviceCerts, issued, warnings, boardHeaders: opts.boardHeaders === true, previous: disk.previous };
+  return { now, hosts, settings, ca, caCreated, replacedCa: disk.replacedCa, devices, headerDevice, passwords, server, deviceCerts, keyNotes, issued, warnings, boardHeaders: opts.boardHeaders === true, previous: disk.previous };
 }
 
 /** The date every template writes in its first lines ("generated by host-tools/gen-certs.ts on <ISO date>"). */
@@ -716,7 +799,7 @@ export function writeFiles(l: Layout, files: readonly OutputFile[], now: Date, o
 export interface CertsHInput {
   ca: Certificate;
   server: Certificate;
-  device: Issued;
+  device: DeviceIssued;
   deviceId: string;
   password: string;
   port: number;
@@ -728,7 +811,8 @@ export interface CertsHInput {
 export function renderCertsH(i: CertsHInput): string {
   const ta = trustAnchor(i.ca);
   const fp = fingerprints(certToDer(i.server));
-  const key = rsaComponents(i.device.key);
+  const ec = i.device.keyType === 'ec';
+  const key = ec ? undefined : rsaComponents(parseKeyPem(i.device.keyPem, `device ${i.deviceId} key`));
   const { dns, ips } = sanOf(i.server);
   const strList = (items: string[]): string => (items.length > 0 ? items.map((s) => `"${cString(s)}"`).join(', ') : '0');
   const secs = (d: Date): number => Math.floor(d.getTime() / 1000);
@@ -756,14 +840,18 @@ export function renderCertsH(i: CertsHInput): string {
     ips: strList(ips),
     brokerNotAfter: secs(i.server.validity.notAfter),
     brokerNotAfterIso: i.server.validity.notAfter.toISOString(),
-    clientNotAfter: secs(i.device.cert.validity.notAfter),
-    clientNotAfterIso: i.device.cert.validity.notAfter.toISOString(),
-    clientDer: cBytes(certToDer(i.device.cert)),
-    keyBits: key.nBits,
-    keyP: cBytes(key.p),
-    keyQ: cBytes(key.q),
-    keyDp: cBytes(key.dp),
-    keyDq: cBytes(key.dq),
-    keyIq: cBytes(key.iq),
+    clientNotAfter: secs(notAfterOf(i.device.cert)),
+    clientNotAfterIso: notAfterOf(i.device.cert).toISOString(),
+    clientDer: cBytes(i.device.cert.raw),
+    keyEc: ec ? 1 : 0,
+    keyEcX: ec ? cBytes(ecScalar(i.device.key)) : undefined,
+    rsa: key && {
+      bits: key.nBits,
+      p: cBytes(key.p),
+      q: cBytes(key.q),
+      dp: cBytes(key.dp),
+      dq: cBytes(key.dq),
+      iq: cBytes(key.iq),
+    },
   });
 }

@@ -14,3 +14,4 @@ export * from './check';
 export * from './options';
 export * from './cli';
 export * from './ec';
+export * from './device';
