@@ -279,6 +279,34 @@ static int key_failed(tls_credentials *c, size_t mark) {
     return -1;
 }
 
+/* Unsigned big-endian integers equal, ignoring leading zero bytes. */
+static int same_uint(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen) {
+    while (alen > 0 && *a == 0) { a++; alen--; }
+    while (blen > 0 && *b == 0) { b++; blen--; }
+    return alen == blen && memcmp(a, b, alen) == 0;
+}
+
+/* 1 when the loaded key is the private half of the leaf certificate's public key: a mismatch is
+   refused here, in one line, instead of as a broker alert after the handshake's signature. */
+static int key_matches_leaf(const tls_credentials *c) {
+    static br_x509_decoder_context dc; /* ~0.8 KB: static rather than on the stack */
+    br_x509_decoder_init(&dc, NULL, NULL);
+    br_x509_decoder_push(&dc, c->chain[0].data, c->chain[0].data_len);
+    const br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
+    if (br_x509_decoder_last_error(&dc) != 0 || pk == NULL || pk->key_type != c->key_type) return 0;
+    if (c->key_type == BR_KEYTYPE_EC) {
+        unsigned char q[BR_EC_KBUF_PUB_MAX_SIZE];
+        br_ec_public_key pub;
+        if (pk->key.ec.curve != c->ec.curve || br_ec_compute_pub(br_ec_get_default(), &pub, q, &c->ec) == 0) return 0;
+        return same_uint(pub.q, pub.qlen, pk->key.ec.q, pk->key.ec.qlen);
+    }
+    unsigned char n[512];
+    const br_rsa_compute_modulus modulus = br_rsa_compute_modulus_get_default();
+    if ((c->rsa.n_bitlen + 7) / 8 > sizeof n) return 0;
+    const size_t nlen = modulus(n, &c->rsa);
+    return nlen != 0 && same_uint(n, nlen, pk->key.rsa.n, pk->key.rsa.nlen);
+}
+
 int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const char *key_path) {
     pem_object objs[TLS_CRED_MAX_CHAIN];
     int n = read_pem(c, cert_path, objs, TLS_CRED_MAX_CHAIN);
@@ -340,6 +368,13 @@ int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const
         c->rsa.iq += shift;
     } else {
         c->ec.x += shift;
+    }
+    if (!key_matches_leaf(c)) {
+        snprintf(c->error, sizeof c->error, "%s: the private key does not match the certificate %s", key_path, cert_path);
+        c->key_type = 0;
+        memset(&c->rsa, 0, sizeof c->rsa);
+        memset(&c->ec, 0, sizeof c->ec);
+        return key_failed(c, mark);
     }
     return 0;
 }

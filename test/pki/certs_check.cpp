@@ -121,7 +121,33 @@ int main(int argc, char **argv) {
                    pk->key.rsa.elen == sizeof CERTS_TA_RSA_E && memcmp(pk->key.rsa.e, CERTS_TA_RSA_E, sizeof CERTS_TA_RSA_E) == 0);
     }
 
-    /* The client key components sign; the client certificate's public key verifies. */
+    /* The client key signs; the client certificate's public key verifies (EC P-256 or RSA). */
+#if defined(CERTS_CLIENT_KEY_EC) && CERTS_CLIENT_KEY_EC
+    {
+        br_ec_private_key sk;
+        sk.curve = CERTS_CLIENT_KEY_EC_CURVE;
+        sk.x = (unsigned char *)CERTS_CLIENT_KEY_EC_X;
+        sk.xlen = sizeof CERTS_CLIENT_KEY_EC_X;
+
+        br_x509_decoder_context dc;
+        br_x509_decoder_init(&dc, NULL, NULL);
+        br_x509_decoder_push(&dc, CERTS_CLIENT_CERT_DER, sizeof CERTS_CLIENT_CERT_DER);
+        br_x509_pkey *pk = br_x509_decoder_get_pkey(&dc);
+        int ok = br_x509_decoder_last_error(&dc) == 0 && pk != NULL && pk->key_type == BR_KEYTYPE_EC &&
+                 pk->key.ec.curve == BR_EC_secp256r1 && sk.curve == BR_EC_secp256r1;
+        printf("client_key_type=ec\nclient_key_curve=%d\nclient_key_x_len=%u\n", sk.curve, (unsigned)sk.xlen);
+
+        unsigned char hash[32], sig[80];
+        br_sha256_context h;
+        br_sha256_init(&h);
+        br_sha256_update(&h, "certs_check", 11);
+        br_sha256_out(&h, hash);
+        size_t sig_len = ok ? br_ecdsa_i31_sign_asn1(br_ec_get_default(), &br_sha256_vtable, hash, &sk, sig) : 0;
+        ok = ok && sig_len > 0;
+        ok = ok && br_ecdsa_i31_vrfy_asn1(br_ec_get_default(), hash, sizeof hash, &pk->key.ec, sig, sig_len) == 1;
+        printf("client_key_matches_cert=%d\n", ok);
+    }
+#else
     {
         br_rsa_private_key sk;
         sk.n_bitlen = CERTS_CLIENT_KEY_N_BITS;
@@ -147,8 +173,10 @@ int main(int argc, char **argv) {
         ok = ok && br_rsa_pkcs1_sign_get_default()(BR_HASH_OID_SHA256, hash, sizeof hash, &sk, sig) == 1;
         ok = ok && br_rsa_pkcs1_vrfy_get_default()(sig, sig_len, BR_HASH_OID_SHA256, sizeof back, &pk->key.rsa, back) == 1;
         ok = ok && memcmp(hash, back, sizeof hash) == 0;
+        printf("client_key_type=rsa\n");
         printf("client_key_matches_cert=%d\n", ok);
     }
+#endif
     free(chain);
     free(ca);
     return 0;
