@@ -127,9 +127,13 @@ describe('no tool prints a private key or a password', function () {
     assert.ok(secrets.length > 50, `too few secrets to search for (${secrets.length})`);
     const creds = JSON.parse(fs.readFileSync(path.join(dir, 'certs', 'credentials.json'), 'utf8')) as Record<string, string>;
     assert.deepEqual(leakedSecrets(`MQTT_PASSWORD=${creds.backend}`, secrets), ['password of backend']);
-    const keyLine = fs.readFileSync(path.join(dir, 'certs', 'devices', 'node01.key'), 'utf8').split('\n')[9];
-    assert.deepEqual(leakedSecrets(`x ${keyLine} y`, secrets), ['certs/devices/node01.key PEM line 9']);
+    // The devices have EC (P-256) keys (gen-certs --mtls, issue 12): a 3-line PEM body and the scalar d.
+    const keyLines = fs.readFileSync(path.join(dir, 'certs', 'devices', 'node01.key'), 'utf8').split('\n');
+    assert.equal(keyLines[0], '-----BEGIN EC PRIVATE KEY-----');
+    assert.deepEqual(leakedSecrets(`x ${keyLines[1]} y`, secrets), ['certs/devices/node01.key PEM line 1']);
+    const serverLine = fs.readFileSync(path.join(dir, 'certs', 'server.key'), 'utf8').split('\n')[9];
+    assert.deepEqual(leakedSecrets(`x ${serverLine} y`, secrets), ['certs/server.key PEM line 9']);
     const certsH = fs.readFileSync(path.join(dir, 'include', 'certs.h'), 'utf8');
-    assert.ok(leakedSecrets(certsH, secrets).some((n) => /node0\d\.key p \(C array\)/.test(n)), 'the key bytes in certs.h');
+    assert.ok(leakedSecrets(certsH, secrets).some((n) => /node0\d\.key d \(C array\)/.test(n)), 'the EC key bytes in certs.h');
   });
 });
