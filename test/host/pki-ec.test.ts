@@ -219,6 +219,24 @@ describe('EC device credentials from gen-certs --mtls: BearSSL, the native node 
     assert.equal(await firstTopicAsBackend(broker.port, pki, 'sensors/combined/node02'), 'sensors/combined/node02');
   });
 
+  it("another device's EC certificate with this device's id and password logs in as that device: its node01 readings are denied", async () => {
+    assert.ok(broker !== undefined, 'the broker of the previous test');
+    const since = broker.logs().length;
+    const thief = startNode(
+      ['--id', 'node01', '--port', String(broker.port), '--interval-ms', '400', '--publish-mode', 'combined',
+       '--host', 'localhost', '--tls', 'ca', '--ca', pki.caCrt, '--mtls', '--cert', pki.devices.node02.crt, '--key', pki.devices.node02.key],
+      { env: { NODE_PASSWORD: pki.devices.node01.password } },
+    );
+    try {
+      await thief.waitFor(/^mqtt: connected/);
+      // use_identity_as_username: the user is the certificate's CN, whatever username and password the node sends.
+      await broker.waitForLog(/New client connected from .* as node01 \(.*u'node02'\)/, { since });
+      await broker.waitForLog(/Denied PUBLISH from node01 \(.*'sensors\/combined\/node01'/, { since });
+    } finally {
+      await thief.cleanup();
+    }
+  });
+
   it('the native node refuses, in one line, an EC key that is not its certificate\'s', async () => {
     const r = await runNode(['--id', 'node01', '--port', '1', '--state-dir', pki.dir, '--tls', 'ca', '--ca', pki.caCrt,
       '--mtls', '--cert', pki.devices.node01.crt, '--key', pki.devices.node02.key]);
