@@ -11,7 +11,8 @@
  *     CA           trust anchor DN + RSA modulus + exponent   (~400 B for a 2048-bit CA)
  *     PIN          32 B SPKI hash
  *     FINGERPRINT  32 B certificate hash
- *     mutual TLS   client certificate DER + 5 RSA key parts  (~1.5 KB for RSA-2048)
+ *     mutual TLS   client certificate DER + the key: 32 B P-256 scalar (EC, gen-certs' default
+ *                  with --mtls) or 5 RSA key parts (~1.5 KB for RSA-2048 with the certificate)
  * The CA PEM and the SHA-1 fingerprint are never referenced, so --gc-sections drops them from
  * the image. The broker host/IP tables in certs.h are plain RAM pointers and are not needed:
  * the name the certificate must match is NODE_MQTT_HOST.
@@ -69,14 +70,25 @@ static uint8_t fingerprint_sha256[32];
 #endif
 
 #if NODE_TLS_MUTUAL
+/* A certs.h from before EC device keys has no CERTS_CLIENT_KEY_EC: its key is RSA. */
+#if !defined(CERTS_CLIENT_KEY_EC)
+#define CERTS_CLIENT_KEY_EC 0
+#endif
 static unsigned char client_der[sizeof(CERTS_CLIENT_CERT_DER)];
+static br_x509_certificate client_chain;
+#if CERTS_CLIENT_KEY_EC
+static_assert(CERTS_CLIENT_KEY_EC_CURVE == BR_EC_secp256r1 && sizeof(CERTS_CLIENT_KEY_EC_X) == 32,
+              "certs.h: the EC device key must be a P-256 scalar (32 bytes); run gen-certs again");
+static unsigned char key_x[sizeof(CERTS_CLIENT_KEY_EC_X)];
+static br_ec_private_key client_key;
+#else
 static unsigned char key_p[sizeof(CERTS_CLIENT_KEY_P)];
 static unsigned char key_q[sizeof(CERTS_CLIENT_KEY_Q)];
 static unsigned char key_dp[sizeof(CERTS_CLIENT_KEY_DP)];
 static unsigned char key_dq[sizeof(CERTS_CLIENT_KEY_DQ)];
 static unsigned char key_iq[sizeof(CERTS_CLIENT_KEY_IQ)];
-static br_x509_certificate client_chain;
 static br_rsa_private_key client_key;
+#endif
 #endif
 
 /* The session store: an object of its own (tls_transport.h). */
@@ -120,13 +132,23 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
 
 #if NODE_TLS_MUTUAL
     memcpy_P(client_der, CERTS_CLIENT_CERT_DER, sizeof(client_der));
+    client_chain.data = client_der;
+    client_chain.data_len = sizeof(client_der);
+    tls_cfg.client_chain = &client_chain;
+    tls_cfg.client_chain_len = 1;
+#if CERTS_CLIENT_KEY_EC
+    memcpy_P(key_x, CERTS_CLIENT_KEY_EC_X, sizeof(key_x));
+    client_key.curve = CERTS_CLIENT_KEY_EC_CURVE;
+    client_key.x = key_x;
+    client_key.xlen = sizeof(key_x);
+    tls_cfg.client_ec_key = &client_key;
+    tls_cfg.client_auth = tls_client_auth_ec; /* P-256 signing only: no RSA private-key code linked */
+#else
     memcpy_P(key_p, CERTS_CLIENT_KEY_P, sizeof(key_p));
     memcpy_P(key_q, CERTS_CLIENT_KEY_Q, sizeof(key_q));
     memcpy_P(key_dp, CERTS_CLIENT_KEY_DP, sizeof(key_dp));
     memcpy_P(key_dq, CERTS_CLIENT_KEY_DQ, sizeof(key_dq));
     memcpy_P(key_iq, CERTS_CLIENT_KEY_IQ, sizeof(key_iq));
-    client_chain.data = client_der;
-    client_chain.data_len = sizeof(client_der);
     client_key.n_bitlen = CERTS_CLIENT_KEY_N_BITS;
     client_key.p = key_p;
     client_key.plen = sizeof(key_p);
@@ -138,10 +160,9 @@ transport *node_certs_tls_begin(transport *tcp, const node_hal *hal, const char 
     client_key.dqlen = sizeof(key_dq);
     client_key.iq = key_iq;
     client_key.iqlen = sizeof(key_iq);
-    tls_cfg.client_chain = &client_chain;
-    tls_cfg.client_chain_len = 1;
     tls_cfg.client_rsa_key = &client_key;
     tls_cfg.client_auth = tls_client_auth_rsa; /* links the signing code only in mutual-TLS builds */
+#endif
 #endif
 
     tls_cfg.server_name = nullptr; /* each connection verifies the host it connects to */

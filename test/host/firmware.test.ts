@@ -64,11 +64,14 @@ describe('firmware: platformio.ini is the one source of the env settings', () =>
 describe('firmware: variants and command line', () => {
   it('the matrix is both envs and every TLS combination, each with its own folder', () => {
     const m = matrix();
-    assert.equal(m.length, 13);
-    assert.equal(new Set(m.map((v) => v.name)).size, 13);
+    assert.equal(m.length, 14);
+    assert.equal(new Set(m.map((v) => v.name)).size, 14);
     assert.deepEqual(m.slice(0, 3).map((v) => v.name), ['nodemcuv2_plain', 'nodemcuv2', 'nodemcuv2.rtc']);
     assert.ok(m.some((v) => v.name === 'nodemcuv2.fingerprint.mtls.rtc'));
     assert.deepEqual(switchDefines({ mode: 'pin', mtls: true, rtcSession: false }), ['-DNODE_TLS_MODE=NODE_TLS_MODE_PIN', '-DNODE_TLS_MUTUAL=1', '-DNODE_TLS_SESSION_IN_RTC=0']);
+    // Mutual TLS with an EC device key (issue 12): the test header with a P-256 key, through node_certs.cpp's header hook.
+    assert.equal(m.at(-1)?.name, 'nodemcuv2.mtls.ec');
+    assert.deepEqual(switchDefines(m.at(-1)?.tls), ['-DNODE_TLS_MODE=NODE_TLS_MODE_CA', '-DNODE_TLS_MUTUAL=1', '-DNODE_TLS_SESSION_IN_RTC=0', '-DNODE_CERTS_HEADER="certs-ec.h"']);
   });
 
   it('parses the options and refuses bad ones by name', () => {
@@ -79,6 +82,10 @@ describe('firmware: variants and command line', () => {
     assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2_plain', '--mtls']), /need --env nodemcuv2/);
     assert.throws(() => parseFirmwareArgs(['--matrix', '--env', 'nodemcuv2']), /--matrix/);
     assert.throws(() => parseFirmwareArgs(['--jobs', '0']), /--jobs/);
+    const ec = parseFirmwareArgs(['--env', 'nodemcuv2', '--mtls', '--device-key', 'ec']);
+    assert.ok(ec.options.ecKey && ec.options.exampleConfig);
+    assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2', '--device-key', 'ec']), /--device-key needs --mtls/);
+    assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2', '--mtls', '--device-key', 'dsa']), /--device-key dsa: unknown key type/);
   });
 
   it('without the kit: one line naming why, exit 2, or exit 0 with --skip-without-kit', async () => {

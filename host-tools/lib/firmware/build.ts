@@ -12,7 +12,7 @@ import { projectFlags } from './flags';
 import { Kit } from './kit';
 import { EnvSettings, envSettings, parseIni } from './platformio-ini';
 import { ConfigSource, ProjectLayout, chooseConfig, libFilesUsing, projectLayout, writeExampleConfig } from './project';
-import { EnvName, SWITCH_MACROS, Variant, switchDefines } from './variants';
+import { EnvName, SWITCH_MACROS, Variant, needsEcHeader, switchDefines } from './variants';
 
 export class BuildFailed extends Error {}
 
@@ -112,8 +112,10 @@ export async function buildVariants(o: BuildOptions): Promise<BuiltFirmware[]> {
   const config = chooseConfig(o.root, path.join(o.outRoot, 'generated'), o.exampleConfig);
   if (config.kind === 'example') {
     o.log(`config: include/config.example.h and a test certs.h made by gen-certs (in ${path.relative(o.root, config.dir) || config.dir})`);
-    await writeExampleConfig(o.root, config.dir);
+    await writeExampleConfig(o.root, config.dir, o.variants.some(needsEcHeader));
   } else {
+    const ec = o.variants.find(needsEcHeader);
+    if (ec !== undefined) throw new BuildFailed(`${ec.name}: --device-key ec builds with the test certs.h only (the key type of include/certs.h is gen-certs'): add --example-config`);
     o.log('config: include/config.h and include/certs.h');
   }
   const envs = new Map<EnvName, EnvContext>();

@@ -51,7 +51,7 @@ async function firmware(argv: readonly string[], io: Io, defaultRoot: string, en
   }
   const variants: Variant[] = o.matrix
     ? matrix()
-    : [variant(o.env, o.tlsMode !== undefined || o.mtls || o.rtcSession ? { mode: o.tlsMode ?? 'ca', mtls: o.mtls, rtcSession: o.rtcSession } : undefined)];
+    : [variant(o.env, o.tlsMode !== undefined || o.mtls || o.rtcSession ? { mode: o.tlsMode ?? 'ca', mtls: o.mtls, rtcSession: o.rtcSession, ecKey: o.ecKey } : undefined)];
   let kit;
   try {
     kit = loadKit(dir);

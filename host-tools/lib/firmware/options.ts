@@ -23,10 +23,14 @@ Options:
   --tls-mode MODE       ca, pin or fingerprint (sets NODE_TLS_MODE; default: config.h's)
   --mtls                NODE_TLS_MUTUAL=1 (with --tls-mode: 0 unless given)
   --rtc-session         NODE_TLS_SESSION_IN_RTC=1 (with --tls-mode: 0 unless given)
-                        Any of these three names the output build/esp8266/nodemcuv2[.pin|
-                        .fingerprint][.mtls][.rtc]; without them it is build/esp8266/<env>.
-  --matrix              build both envs and all 12 TLS combinations (3 modes x mutual TLS x RTC
-                        session) with config.example.h, the test certs.h and -Werror; each env's
+  --device-key ec|rsa   with --mtls: the test certs.h's device key (default rsa; ec builds
+                        with a P-256 key, as gen-certs --mtls gives new devices; needs the
+                        test certs.h, so include/config.h is not used)
+                        Any of these names the output build/esp8266/nodemcuv2[.pin|
+                        .fingerprint][.mtls[.ec]][.rtc]; without them it is build/esp8266/<env>.
+  --matrix              build both envs, all 12 TLS combinations (3 modes x mutual TLS x RTC
+                        session) and mutual TLS with an EC device key (CA mode), with
+                        config.example.h, the test certs.h and -Werror; each env's
                         libraries are compiled once when the switches cannot change them
   --example-config      use config.example.h and the test certs.h even if include/config.h exists
   --werror              -Werror on the project's files (the env already has -Wall -Wextra)
@@ -45,6 +49,8 @@ export interface FirmwareOptions {
   tlsMode?: TlsMode;
   mtls: boolean;
   rtcSession: boolean;
+  /** --device-key ec: the EC test certs.h (with --mtls). */
+  ecKey: boolean;
   matrix: boolean;
   exampleConfig: boolean;
   werror: boolean;
@@ -68,6 +74,7 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
       'tls-mode': { type: 'string' },
       mtls: { type: 'boolean' },
       'rtc-session': { type: 'boolean' },
+      'device-key': { type: 'string' },
       matrix: { type: 'boolean' },
       'example-config': { type: 'boolean' },
       werror: { type: 'boolean' },
@@ -89,6 +96,7 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
     tlsMode: mode as TlsMode | undefined,
     mtls: values.mtls === true,
     rtcSession: values['rtc-session'] === true,
+    ecKey: values['device-key'] === 'ec',
     matrix: values.matrix === true,
     exampleConfig: values['example-config'] === true,
     werror: values.werror === true,
@@ -98,8 +106,12 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
     root: values.root,
     json: values.json === true,
   };
+  const key = values['device-key'];
+  if (key !== undefined && key !== 'ec' && key !== 'rsa') throw new UsageError(`--device-key ${key}: unknown key type (use ec or rsa)`);
+  if (key !== undefined && !o.mtls) throw new UsageError('--device-key needs --mtls (the device key is used for mutual TLS only)');
+  if (o.ecKey) o.exampleConfig = true;
   const switches = o.tlsMode !== undefined || o.mtls || o.rtcSession;
-  if (o.matrix && (switches || values.env !== undefined)) throw new UsageError('--matrix builds every env and TLS combination: leave out --env, --tls-mode, --mtls and --rtc-session');
+  if (o.matrix && (switches || values.env !== undefined)) throw new UsageError('--matrix builds every env and TLS combination: leave out --env, --tls-mode, --mtls, --rtc-session and --device-key');
   if (switches && o.env !== 'nodemcuv2') throw new UsageError(`--tls-mode, --mtls and --rtc-session need --env nodemcuv2 (${o.env} has no TLS)`);
   return { kind: 'build', options: o };
 }

@@ -7,6 +7,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { EnvSettings } from './platformio-ini';
+import { EC_CERTS_HEADER } from './variants';
 
 export class ProjectError extends Error {}
 
@@ -111,8 +112,11 @@ export function chooseConfig(root: string, generatedDir: string, forceExample: b
  */
 export const EXAMPLE_CONFIG_OPT_OUT = '#define NODE_ALLOW_PLACEHOLDER_WIFI 1 /* written by host-tools/firmware: a build check, never flashed */\n';
 
-/** Writes <dir>/config.h (the example) and <dir>/certs.h (test PKI); the PKI's temp dir is removed. */
-export async function writeExampleConfig(root: string, dir: string): Promise<void> {
+/**
+ * Writes <dir>/config.h (the example) and <dir>/certs.h (test PKI, RSA device key), and with
+ * `ecHeader` <dir>/certs-ec.h (the same with an EC P-256 device key); the PKI's temp dir is removed.
+ */
+export async function writeExampleConfig(root: string, dir: string, ecHeader = false): Promise<void> {
   // Loaded here: the firmware tool's --help then starts without node-forge and handlebars.
   const { generate } = await import('../pki/generate');
   const example = path.join(root, 'include', 'config.example.h');
@@ -124,6 +128,11 @@ export async function writeExampleConfig(root: string, dir: string): Promise<voi
     fs.mkdirSync(dir, { recursive: true });
     fs.writeFileSync(path.join(dir, 'config.h'), EXAMPLE_CONFIG_OPT_OUT + fs.readFileSync(example, 'utf8'));
     fs.copyFileSync(r.layout.certsH, path.join(dir, 'certs.h'));
+    if (ecHeader) {
+      // A new device in the same PKI, with --device-key ec: only the device key type differs.
+      const ec = generate({ dir: tmp, devices: ['node02'], headerDevice: 'node02', deviceKey: 'ec', gitGuard: false });
+      fs.copyFileSync(ec.layout.certsH, path.join(dir, EC_CERTS_HEADER));
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

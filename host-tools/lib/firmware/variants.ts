@@ -1,7 +1,8 @@
 /**
  * What one firmware build is: a platformio.ini env, and for the TLS env the three switches of
  * include/config.h that change what is linked (NODE_TLS_MODE, NODE_TLS_MUTUAL,
- * NODE_TLS_SESSION_IN_RTC). `npm test` builds every combination (the matrix). Pure.
+ * NODE_TLS_SESSION_IN_RTC), plus, with mutual TLS, the device key type of the test certs.h (an EC
+ * key links P-256 signing instead of RSA's). `npm test` builds every combination (the matrix). Pure.
  */
 
 export const ENVS = ['nodemcuv2', 'nodemcuv2_plain'] as const;
@@ -15,7 +16,12 @@ export interface TlsSwitches {
   mode: TlsMode;
   mtls: boolean;
   rtcSession: boolean;
+  /** With mtls: the test certs.h has an EC (P-256) device key (gen-certs --device-key ec) instead of RSA. */
+  ecKey?: boolean;
 }
+
+/** The test header with an EC device key, next to certs.h in the generated config folder (project.ts). */
+export const EC_CERTS_HEADER = 'certs-ec.h';
 
 export interface Variant {
   /** Also the output folder: build/esp8266/<name>/. */
@@ -28,14 +34,17 @@ export interface Variant {
 /** The env that builds the node without TLS (its TLS switches mean nothing). */
 export const envHasTls = (env: EnvName): boolean => env === 'nodemcuv2';
 
-/** env[.pin|.fingerprint][.mtls][.rtc]: CA, server authentication only, no RTC session is the default. */
+/** env[.pin|.fingerprint][.mtls[.ec]][.rtc]: CA, server authentication only, no RTC session is the default. */
 export function variantName(env: EnvName, tls?: TlsSwitches): string {
   if (tls === undefined) return env;
-  return [env, tls.mode === 'ca' ? null : tls.mode, tls.mtls ? 'mtls' : null, tls.rtcSession ? 'rtc' : null].filter((p) => p !== null).join('.');
+  return [env, tls.mode === 'ca' ? null : tls.mode, tls.mtls ? 'mtls' : null, tls.mtls && tls.ecKey === true ? 'ec' : null, tls.rtcSession ? 'rtc' : null]
+    .filter((p) => p !== null)
+    .join('.');
 }
 
 export function variant(env: EnvName, tls?: TlsSwitches): Variant {
   if (tls !== undefined && !envHasTls(env)) throw new Error(`env ${env} has no TLS: --tls-mode, --mtls and --rtc-session need env nodemcuv2`);
+  if (tls?.ecKey === true && !tls.mtls) throw new Error('--device-key ec needs --mtls (the device key is used for mutual TLS only)');
   return { name: variantName(env, tls), env, tls };
 }
 
@@ -46,10 +55,23 @@ export const SWITCH_MACROS = ['NODE_TLS_MODE', 'NODE_TLS_MUTUAL', 'NODE_TLS_SESS
 
 export function switchDefines(tls: TlsSwitches | undefined): string[] {
   if (tls === undefined) return [];
-  return [`-DNODE_TLS_MODE=${MODE_MACRO[tls.mode]}`, `-DNODE_TLS_MUTUAL=${tls.mtls ? 1 : 0}`, `-DNODE_TLS_SESSION_IN_RTC=${tls.rtcSession ? 1 : 0}`];
+  return [
+    `-DNODE_TLS_MODE=${MODE_MACRO[tls.mode]}`,
+    `-DNODE_TLS_MUTUAL=${tls.mtls ? 1 : 0}`,
+    `-DNODE_TLS_SESSION_IN_RTC=${tls.rtcSession ? 1 : 0}`,
+    // node_certs.cpp's per-board header hook: only src/ reads it.
+    ...(tls.mtls && tls.ecKey === true ? [`-DNODE_CERTS_HEADER="${EC_CERTS_HEADER}"`] : []),
+  ];
 }
 
-/** Both envs and every TLS combination config.h allows: the plain env, then 3 modes x mTLS x RTC session. */
+/** True when a build needs the EC test header. */
+export const needsEcHeader = (v: Variant): boolean => v.tls?.mtls === true && v.tls.ecKey === true;
+
+/**
+ * Both envs and every TLS combination config.h allows: the plain env, then 3 modes x mTLS x RTC
+ * session (mutual TLS with an RSA device key), then mutual TLS with an EC device key in CA mode
+ * (gen-certs' default for new devices with --mtls: it links P-256 signing instead of RSA's).
+ */
 export function matrix(): Variant[] {
   const out: Variant[] = [variant('nodemcuv2_plain')];
   for (const mode of TLS_MODES) {
@@ -57,5 +79,6 @@ export function matrix(): Variant[] {
       for (const rtcSession of [false, true]) out.push(variant('nodemcuv2', { mode, mtls, rtcSession }));
     }
   }
+  out.push(variant('nodemcuv2', { mode: 'ca', mtls: true, rtcSession: false, ecKey: true }));
   return out;
 }
