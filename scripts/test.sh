@@ -60,8 +60,8 @@ else
   step_fail "fuzz"
 fi
 
-# The real ESP8266 image (kit in ../shared/esp8266-kit or $ESP8266_KIT): both envs and the 12 TLS
-# combinations with -Werror and no undefined symbol, then their sizes against bench/budgets.json.
+# The real ESP8266 image (kit in ../shared/esp8266-kit or $ESP8266_KIT): both envs, the 12 TLS
+# combinations and mutual TLS with an EC device key, with -Werror and no undefined symbol, then their sizes against bench/budgets.json.
 # Without the kit, one line says why it is skipped (users build with `pio run`).
 echo "== ESP8266 firmware: real link of every env and TLS combination (kit)"
 fw_dir=build/esp8266
