@@ -36,6 +36,8 @@ async function main(): Promise<number> {
       env: b.variant.env,
       mode: tls ? tls.mode : 'none',
       mutualTls: tls?.mtls ?? false,
+      /** The test certs.h's device key, with mutual TLS: rsa, or ec (P-256, gen-certs' default for new devices with --mtls). */
+      deviceKey: tls?.mtls === true ? (tls.ecKey === true ? 'ec' : 'rsa') : null,
       rtcSession: tls?.rtcSession ?? false,
       irom0: e.usage.irom,
       iram: e.usage.iram,
@@ -55,7 +57,7 @@ async function main(): Promise<number> {
     '',
     `The whole firmware (Arduino core 3.1.2, NONOS SDK, lwIP 2, the core's BearSSL, newlib) linked with the ESP8266 kit and`,
     `Debian's gcc-xtensa-lx106 12.2 (PlatformIO uses GCC 10.3: absolute sizes carry that difference, deltas between`,
-    `these builds are exact; kit README), config.example.h and a test certs.h (RSA-2048). Built by \`${FIRMWARE_CMD}\`;`,
+    `these builds are exact; kit README), config.example.h and a test certs.h (RSA-2048 device key; P-256 in the .ec build). Built by \`${FIRMWARE_CMD}\`;`,
     `each row measured by \`npx ts-node host-tools/flash-size.ts --elf ${BUILD}/<build>/firmware.elf\`.`,
     '',
     'flash = PlatformIO\'s "Flash" (irom0 + IRAM + data + rodata, of 1,044,464 B); DRAM = data + rodata + bss (of 81,920 B);',
@@ -66,7 +68,7 @@ async function main(): Promise<number> {
     '|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
     ...rows.map(
       (x) =>
-        `| ${x.build} | ${x.mode} | ${x.mutualTls ? 'yes' : 'no'} | ${x.rtcSession ? 'yes' : 'no'} | ${fmt(x.flashImage)} | ${fmt(x.irom0)} | ${fmt(x.iram)} | ${fmt(x.dramStatic)} | ${fmt(x.heapFreeAtBoot)} | ${
+        `| ${x.build} | ${x.mode} | ${x.mutualTls ? (x.deviceKey === 'ec' ? 'yes, EC key' : 'yes') : 'no'} | ${x.rtcSession ? 'yes' : 'no'} | ${fmt(x.flashImage)} | ${fmt(x.irom0)} | ${fmt(x.iram)} | ${fmt(x.dramStatic)} | ${fmt(x.heapFreeAtBoot)} | ${
           x.env === 'nodemcuv2_plain' ? '' : kb(x.tlsDeltaFlash)
         } | ${x.env === 'nodemcuv2_plain' ? '' : kb(x.tlsDeltaDramStatic)} | ${x.env === 'nodemcuv2_plain' ? '' : kb(x.tlsDeltaHeapFree)} |`,
     ),
