@@ -281,8 +281,14 @@ static int key_failed(tls_credentials *c, size_t mark) {
 
 /* Unsigned big-endian integers equal, ignoring leading zero bytes. */
 static int same_uint(const unsigned char *a, size_t alen, const unsigned char *b, size_t blen) {
-    while (alen > 0 && *a == 0) { a++; alen--; }
-    while (blen > 0 && *b == 0) { b++; blen--; }
+    while (alen > 0 && *a == 0) {
+        a++;
+        alen--;
+    }
+    while (blen > 0 && *b == 0) {
+        b++;
+        blen--;
+    }
     return alen == blen && memcmp(a, b, alen) == 0;
 }
 
@@ -370,7 +376,8 @@ int tls_credentials_load_client(tls_credentials *c, const char *cert_path, const
         c->ec.x += shift;
     }
     if (!key_matches_leaf(c)) {
-        snprintf(c->error, sizeof c->error, "%s: the private key does not match the certificate %s", key_path, cert_path);
+        snprintf(c->error, sizeof c->error, "%s: the private key does not match the certificate %s", key_path,
+                 cert_path);
         c->key_type = 0;
         memset(&c->rsa, 0, sizeof c->rsa);
         memset(&c->ec, 0, sizeof c->ec);
