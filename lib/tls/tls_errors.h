@@ -34,10 +34,23 @@ typedef enum tls_reason {
     TLS_REASON_HANDSHAKE_TIMEOUT     /* given up (connect timeout) in the middle of the handshake */
 } tls_reason;
 
+/* The hints (tls_hints.def) are linked where flash is plentiful (the native node) and left to the
+   host on the chip: there the log line names the failure and says where its fix is
+   (`doctor --explain NAME`), which saves about 3 KB of flash (bench/results.md). -DTLS_ERROR_HINTS=1
+   puts them back on the chip. */
+#ifndef TLS_ERROR_HINTS
+#if defined(ESP8266) && !defined(CORE_MOCK)
+#define TLS_ERROR_HINTS 0
+#else
+#define TLS_ERROR_HINTS 1
+#endif
+#endif
+
 /* Name for a failure: `reason`, and for TLS_REASON_BEARSSL the BearSSL error code. Names and
    hints are FLASH_STRs (lib/port/flash_str.h): in flash on the ESP8266, read with flash_char(). */
 const char *tls_error_name(tls_reason reason, int bearssl_err);
-/* One line telling the user what to do about it ("" if there is nothing useful to say). */
+/* One line telling the user what to do about it ("" if there is nothing useful to say, and
+   always "" without TLS_ERROR_HINTS). The hint of the failure's name, from tls_hints.def. */
 const char *tls_error_hint(tls_reason reason, int bearssl_err);
 
 #endif

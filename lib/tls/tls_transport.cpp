@@ -117,11 +117,17 @@ static int fail(tls_transport *t, int result, tls_reason reason, int bearssl_err
             tb_u64(&l.tb, (uint32_t)bearssl_err);
             tb_str(&l.tb, FLASH_STR(")"));
         }
+#if TLS_ERROR_HINTS
         const char *hint = tls_error_hint(reason, bearssl_err);
         if (flash_char(hint) != '\0') {
             tb_str(&l.tb, FLASH_STR(": "));
             tb_str(&l.tb, hint);
         }
+#else
+        /* The fix is on the host, from the same source (tls_hints.def). */
+        tb_str(&l.tb, FLASH_STR(": fix: npx ts-node host-tools/doctor.ts --explain "));
+        tb_str(&l.tb, tls_error_name(reason, bearssl_err));
+#endif
     } else {
         return result; /* plain I/O errors are named by the lower transport */
     }

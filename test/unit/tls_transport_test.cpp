@@ -279,7 +279,7 @@ static void test_time_checks() {
     clock_s = now + 61 * 86400;
     CHECK_EQ(connect_to("broker.test"), TRANSPORT_ERR_TLS);
     CHECK_STR(tls.base.error_name(&tls.base), "X509_EXPIRED");
-    CHECK(strstr(tls.base.error_hint(&tls.base), "broker certificate has expired") != NULL);
+    CHECK(strstr(tls.base.error_hint(&tls.base), "renew it with gen-certs") != NULL);
     /* the CA's own dates do not count: a trust anchor is a name and a key (BearSSL, as
        RFC 5280 6.1.1 (d)), so a broker certificate that outlives its CA is still accepted */
     clock_s = now + 40 * 86400;

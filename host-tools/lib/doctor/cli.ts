@@ -5,6 +5,7 @@ import { UsageError, intArg, parseOptions } from '../cli/args';
 import { EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool } from '../cli/run';
 import { EnvError, INSECURE_WARNING, PROJECT_ROOT, describeSettings, loadSettings } from '../env';
 import { ConfError, DEFAULT_CONF } from './local/conf';
+import { explainTlsFailure } from '../tls-hints';
 import { renderJson, renderText } from './render';
 
 export interface DoctorArgs {
@@ -20,6 +21,8 @@ export interface DoctorArgs {
   dir?: string;
   timeoutMs: number;
   warnDays: number;
+  /** --explain: a TLS failure name from a node's log (or the whole line): print its fix and stop. */
+  explain?: string;
 }
 
 export const DOCTOR_USAGE = `Usage: npx ts-node host-tools/doctor.ts [--host H] [--port P] [options]
@@ -46,6 +49,9 @@ Options:
                   error, and the installed passwd, acl and certificates match --dir's certs/.
                   Needs no .env
   --conf FILE     the installed Mosquitto config for --local (default ${DEFAULT_CONF})
+  --explain NAME  the fix for a TLS failure a node logged ("tls: handshake failed: NAME"; the
+                  chip logs the name only and points here): NAME or the whole log line; every
+                  name with a fix is in docs/tls-errors.md. Contacts no broker
   -h, --help      this text`;
 
 export { UsageError };
@@ -64,6 +70,7 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
       dir: { type: 'string' },
       timeout: { type: 'string' },
       'warn-days': { type: 'string' },
+      explain: { type: 'string' },
     },
     strict: true,
     allowPositionals: false,
@@ -79,11 +86,13 @@ export function parseDoctorArgs(argv: readonly string[]): DoctorArgs {
     dir: values.dir,
     timeoutMs: intArg('--timeout', values.timeout, 5000, 100, 120_000),
     warnDays: intArg('--warn-days', values['warn-days'], 30, 0, 3650),
+    explain: values.explain,
   };
 }
 
 async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   const args = parseDoctorArgs(argv);
+  if (args.explain !== undefined) return explain(args.explain, io);
   if (args.conf !== undefined && !args.local) throw new UsageError('--conf: only with --local');
   if (args.local) return local(args, io);
   // --host/--port win over .env and the environment, validated by the same rules; errors name the flag.
@@ -107,6 +116,16 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
   if (args.json) io.stdout(renderJson(results, describeSettings(settings)));
   else io.stdout(renderText(results, `doctor: ${describeSettings(settings)} (settings: ${settings.source})`, process.stdout.isTTY));
   return failed(results) ? EXIT_CHECK_FAILED : EXIT_OK;
+}
+
+/** `--explain`: the hint for a TLS failure name, from lib/tls/tls_hints.def (the chip does not carry them). */
+function explain(text: string, io: Io): ExitCode {
+  const found = explainTlsFailure(text);
+  if (found === null) {
+    throw new UsageError(`--explain: no fix known for "${text.trim()}": give a name from a node's "tls: handshake failed: NAME" line; docs/tls-errors.md lists every name with a fix (the others are BearSSL's own error names)`);
+  }
+  io.stdout(`${found.name}: ${found.hint}\n`);
+  return EXIT_OK;
 }
 
 /** `--local`: the broker machine's own checks; no .env, no network. */

@@ -43,7 +43,7 @@ async function main(argv: readonly string[], io: Io): Promise<ExitCode> {
     return EXIT_OK;
   }
   // The serial port first: a wrong device is said before anything is set up or waited for.
-  const serial = o.serial !== null ? await SerialLog.open(o.serial, o.baud) : null;
+  const serial = o.serial !== null ? await SerialLog.open(o.serial, o.baud, (l) => { io.stderr(`${l}\n`); }) : null;
   try {
     return await runWith(o, io, serial);
   } finally {
