@@ -104,7 +104,7 @@ xt_sizeof=$(grep -Eo 'size_is<[0-9]+>' <<<"$sz_err" | head -1 | grep -Eo '[0-9]+
 xt_rodata=$(rodata)
 xt_rodata_nohints=$(rodata -DTLS_ERROR_HINTS=0)
 
-echo "BearSSL $(dpkg-query -W -f='${Version}' libbearssl-dev 2>/dev/null || echo '?') (Debian libbearssl-dev), i15 RSA, m15 EC, chacha20_ct, poly1305_ctmul32 (the default profile)."
+echo "BearSSL $(dpkg-query -W -f='${Version}' libbearssl-dev 2>/dev/null || echo '?') (Debian libbearssl-dev), i15 RSA, m15 EC, chacha20_ct, poly1305_i15 (the default profile)."
 echo
 echo "Client instructions per handshake (valgrind --tool=callgrind, mean of $N, server: openssl s_server with"
 echo "the gen-certs broker certificate, ECDHE_RSA + ChaCha20-Poly1305, TLS 1.2, max fragment 1024):"

@@ -52,8 +52,8 @@ static void key_end_cert(tls_x509_ctx *) {}
 
 static void key_start_cert(tls_x509_ctx *x, unsigned index, uint32_t) {
     if (index != 0) return;
-    br_sha256_init(&x->cert_hash);
-    decoder_init(br_x509_decoder_init, &x->u.decoder);
+    br_sha256_init(&x->u.key.cert_hash);
+    decoder_init(br_x509_decoder_init, &x->u.key.decoder);
     x->decoder_stopped = 0;
 }
 
@@ -66,8 +66,8 @@ static void key_start_cert(tls_x509_ctx *x, unsigned index, uint32_t) {
  */
 static void decoder_feed(tls_x509_ctx *x, const unsigned char *buf, size_t len) {
     if (x->decoder_stopped) return;
-    br_x509_decoder_push(&x->u.decoder, buf, len);
-    if (br_x509_decoder_last_error(&x->u.decoder) != BR_ERR_X509_TRUNCATED) x->decoder_stopped = 1;
+    br_x509_decoder_push(&x->u.key.decoder, buf, len);
+    if (br_x509_decoder_last_error(&x->u.key.decoder) != BR_ERR_X509_TRUNCATED) x->decoder_stopped = 1;
 }
 
 static void pin_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len) {
@@ -76,12 +76,12 @@ static void pin_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf
 
 static void fingerprint_append(tls_x509_ctx *x, unsigned index, const unsigned char *buf, size_t len) {
     if (index != 0) return;
-    br_sha256_update(&x->cert_hash, buf, len);
+    br_sha256_update(&x->u.key.cert_hash, buf, len);
     decoder_feed(x, buf, len);
 }
 
 static unsigned pin_end_chain(tls_x509_ctx *x) {
-    int derr = br_x509_decoder_last_error(&x->u.decoder);
+    int derr = br_x509_decoder_last_error(&x->u.key.decoder);
     if (derr != 0) return (unsigned)derr;
     if (!x->walker.spki_done || !tls_sha256_equal(x->walker.spki_sha256, x->expected)) {
         x->reason = TLS_REASON_PIN_MISMATCH;
@@ -91,10 +91,10 @@ static unsigned pin_end_chain(tls_x509_ctx *x) {
 }
 
 static unsigned fingerprint_end_chain(tls_x509_ctx *x) {
-    int derr = br_x509_decoder_last_error(&x->u.decoder);
+    int derr = br_x509_decoder_last_error(&x->u.key.decoder);
     if (derr != 0) return (unsigned)derr;
     uint8_t fp[32];
-    br_sha256_out(&x->cert_hash, fp);
+    br_sha256_out(&x->u.key.cert_hash, fp);
     if (!tls_sha256_equal(fp, x->expected)) {
         x->reason = TLS_REASON_FINGERPRINT_MISMATCH;
         return BR_ERR_X509_NOT_TRUSTED;
@@ -105,7 +105,7 @@ static unsigned fingerprint_end_chain(tls_x509_ctx *x) {
 /* Pinned key: it may be used for key exchange and signing, as with br_x509_knownkey. */
 static const br_x509_pkey *key_get_pkey(const tls_x509_ctx *x, unsigned *usages) {
     if (usages != NULL) *usages = BR_KEYTYPE_KEYX | BR_KEYTYPE_SIGN;
-    return br_x509_decoder_get_pkey((br_x509_decoder_context *)&x->u.decoder);
+    return br_x509_decoder_get_pkey((br_x509_decoder_context *)&x->u.key.decoder);
 }
 
 const tls_mode tls_mode_pin = {

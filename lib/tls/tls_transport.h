@@ -16,7 +16,7 @@
  *     the chip); "compat" adds ECDHE_ECDSA, P-256, ECDSA signatures and AES-128-GCM for a broker
  *     or CA with an EC key or an older broker. A build links only the profile it names.
  *   - Mutual TLS code is linked only when cfg.client_auth names an installer (tls_client_auth.cpp).
- *   - i15 RSA, m15 EC, ChaCha20 ct, Poly1305 ctmul32 (compat: also aes_ct and ghash ctmul32) on both targets,
+ *   - i15 RSA, m15 EC, ChaCha20 ct, Poly1305 i15 (compat: also aes_ct and ghash ctmul32) on both targets,
  *     so instruction counts on the host track the work on the chip.
  *   - The buffer decides the maximum fragment (512, 1024, 2048 or 4096 bytes of plaintext
  *     per record); BearSSL then asks the broker for that maximum fragment length.

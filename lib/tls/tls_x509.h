@@ -86,14 +86,18 @@ typedef struct tls_x509_ctx {
     uint8_t ip_len;          /* 0: addressed by name */
     uint8_t decoder_stopped; /* PIN / FINGERPRINT: the decoder has its verdict; push no more */
     unsigned cert_index;
-    int64_t now;                 /* seconds since epoch (CA mode) */
-    tls_reason reason;           /* the wrapper's own verdict, when it has a better name */
-    br_sha256_context cert_hash; /* FINGERPRINT: over the end-entity DER */
-    tls_cert_walker walker;      /* names, usage, SPKI hash, validity of the end-entity cert */
-    /* Last, so that no parsing buffer lies before anything above (defence in depth). */
+    int64_t now;            /* seconds since epoch (CA mode) */
+    tls_reason reason;      /* the wrapper's own verdict, when it has a better name */
+    tls_cert_walker walker; /* names, usage, SPKI hash, validity of the end-entity cert */
+    /* Last, so that no parsing buffer lies before anything above (defence in depth). One mode
+       runs per transport, so its contexts share the space (112 B of DRAM less than a hash of
+       its own beside the union). */
     union {
         br_x509_minimal_context minimal; /* CA mode */
-        br_x509_decoder_context decoder; /* PIN / FINGERPRINT: the key of the end-entity cert */
+        struct {
+            br_sha256_context cert_hash;     /* FINGERPRINT: over the end-entity DER (first: no parser before it) */
+            br_x509_decoder_context decoder; /* PIN / FINGERPRINT: the key of the end-entity cert */
+        } key;
     } u;
 } tls_x509_ctx;
 

@@ -128,7 +128,7 @@ static const uint8_t CANARY = 0x5a;
 
 /* Where the decoder's context ends inside tls_x509_ctx: nothing after it may change in
    PIN / FINGERPRINT mode (the rest of the union is the unused CA-mode engine). */
-static size_t decoder_end(void) { return offsetof(tls_x509_ctx, u) + sizeof(br_x509_decoder_context); }
+static size_t decoder_end(void) { return offsetof(tls_x509_ctx, u.key.decoder) + sizeof(br_x509_decoder_context); }
 
 /* Runs one certificate through the wrapper in pushes of `chunk` bytes; returns end_chain(). */
 static unsigned run_chain(tls_x509_ctx *x, const tls_mode *mode, const uint8_t *cert, size_t len, size_t chunk) {
@@ -220,7 +220,7 @@ static void test_fitting_key_decodes() {
         CHECK_EQ(run_chain(x, TLS_MODE_PIN, cert_buf, len, chunk), BR_ERR_X509_NOT_TRUSTED);
         CHECK_EQ(x->reason, TLS_REASON_PIN_MISMATCH);
         CHECK_EQ(x->decoder_stopped, 1);
-        CHECK_EQ(br_x509_decoder_last_error(&x->u.decoder), 0);
+        CHECK_EQ(br_x509_decoder_last_error(&x->u.key.decoder), 0);
     }
 }
 
