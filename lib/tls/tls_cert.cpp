@@ -117,52 +117,37 @@ size_t tls_parse_ip(const char *text, uint8_t out[TLS_IP_MAX]) {
 /* ---------------------------------------------------------------- time */
 
 /* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's
-   days_from_civil): exact for every date a certificate can carry, no tables. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+   days_from_civil): exact for every date a certificate can carry (years 0 to 9999), no tables,
+   in 32-bit arithmetic (the ESP8266 has no 64-bit divide). */
+static int32_t days_from_civil(int32_t y, unsigned m, unsigned d) {
     y -= m <= 2;
-    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const int32_t era = (y >= 0 ? y : y - 399) / 400;
     const unsigned yoe = (unsigned)(y - era * 400);
     const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
     const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
-static int digits_at(const uint8_t *s, size_t n, unsigned *out) {
-    unsigned v = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (unsigned)(s[i] - '0');
-    }
-    *out = v;
-    return 0;
+    return era * 146097 + (int32_t)doe - 719468;
 }
 
 int tls_x509_time_to_epoch(uint8_t tag, const uint8_t *s, size_t len, int64_t *out) {
-    unsigned year, mon, day, hour, min, sec;
-    size_t off;
-
-    if (tag == 0x17 && len == 13) { /* UTCTime: YY >= 50 is 19YY (RFC 5280 4.1.2.5.1) */
-        if (digits_at(s, 2, &year) != 0) return -1;
-        year += year >= 50 ? 1900 : 2000;
-        off = 2;
-    } else if (tag == 0x18 && len == 15) { /* GeneralizedTime */
-        if (digits_at(s, 4, &year) != 0) return -1;
-        off = 4;
-    } else {
-        return -1;
+    /* UTCTime YYMMDDhhmmssZ (13 bytes) or GeneralizedTime YYYYMMDDhhmmssZ (15): one loop reads
+       the year, then five two-digit fields (one parser, not one per field: flash). */
+    const size_t ylen = tag == 0x17 ? 2 : 4;
+    if (!((tag == 0x17 && len == 13) || (tag == 0x18 && len == 15)) || s[len - 1] != 'Z') return -1;
+    unsigned v[6] = {0, 0, 0, 0, 0, 0}; /* year, month, day, hour, minute, second */
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (s[i] < '0' || s[i] > '9') return -1;
+        const size_t k = i < ylen ? 0 : 1 + (i - ylen) / 2;
+        v[k] = v[k] * 10 + (unsigned)(s[i] - '0');
     }
-    if (s[len - 1] != 'Z') return -1;
-    if (digits_at(s + off, 2, &mon) != 0 || digits_at(s + off + 2, 2, &day) != 0 ||
-        digits_at(s + off + 4, 2, &hour) != 0 || digits_at(s + off + 6, 2, &min) != 0 ||
-        digits_at(s + off + 8, 2, &sec) != 0) {
-        return -1;
-    }
+    unsigned year = v[0];
+    const unsigned mon = v[1], day = v[2];
+    if (ylen == 2) year += year >= 50 ? 1900 : 2000; /* UTCTime: YY >= 50 is 19YY (RFC 5280 4.1.2.5.1) */
     static const uint8_t mdays[12] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || hour > 23 || min > 59 || sec > 59) { return -1; }
+    if (mon < 1 || mon > 12 || day < 1 || day > mdays[mon - 1] || v[3] > 23 || v[4] > 59 || v[5] > 59) { return -1; }
     const int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
     if (mon == 2 && day == 29 && !leap) return -1;
 
-    *out = days_from_civil(year, mon, day) * 86400 + (int64_t)(hour * 3600 + min * 60 + sec);
+    *out = (int64_t)days_from_civil((int32_t)year, mon, day) * 86400 + (int32_t)(v[3] * 3600 + v[4] * 60 + v[5]);
     return 0;
 }
 

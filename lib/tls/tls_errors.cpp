@@ -106,35 +106,35 @@ static const char BEARSSL_NAMES[] FLASH_TABLE = BEARSSL_ERRORS(BEARSSL_NAME);
 static const uint8_t ALERT_CODES[] FLASH_TABLE = {SERVER_ALERTS(ALERT_CODE)};
 static const char ALERT_NAMES[] FLASH_TABLE = SERVER_ALERTS(ALERT_NAME);
 
+/* The transport's own reasons (tls_errors.h), named in the enum's order from TLS_REASON_CLOCK_NOT_SET
+   on: a packed list, not a switch (whose jump table would sit in DRAM on the chip). */
+static const char OWN_NAMES[] FLASH_TABLE = "CLOCK_NOT_SET\0X509_NOT_YET_VALID\0X509_EXPIRED\0X509_BAD_SERVER_IP\0"
+                                            "PIN_MISMATCH\0FINGERPRINT_MISMATCH\0TLS_VERSION_UNSUPPORTED\0"
+                                            "HANDSHAKE_CLOSED\0TLS_BAD_CONFIG\0X509_NOT_SERVER_CERT\0X509_NO_SAN\0"
+                                            "X509_LEAF_IS_CA\0X509_CERT_UNREADABLE\0SERVER_NOT_TLS\0SERVER_SILENT\0"
+                                            "HANDSHAKE_TIMEOUT";
+
+/* The i-th string of a packed list. */
+static const char *nth(const char *names, unsigned i) {
+    while (i-- > 0) {
+        while (flash_char(names++) != '\0') {}
+    }
+    return names;
+}
+
 /* The name of `code` in a packed list: codes[i] is named by the i-th string of names. */
 static const char *lookup(const uint8_t *codes, unsigned n, const char *names, int code) {
     for (unsigned i = 0; i < n; i++) {
-        if ((uint8_t)flash_char((const char *)&codes[i]) == code) return names;
-        while (flash_char(names++) != '\0') {}
+        if ((uint8_t)flash_char((const char *)&codes[i]) == code) return nth(names, i);
     }
     return 0;
 }
 
 const char *tls_error_name(tls_reason reason, int err) {
-    switch (reason) {
-        case TLS_REASON_NONE: return FLASH_STR("");
-        case TLS_REASON_CLOCK_NOT_SET: return FLASH_STR("CLOCK_NOT_SET");
-        case TLS_REASON_NOT_YET_VALID: return FLASH_STR("X509_NOT_YET_VALID");
-        case TLS_REASON_EXPIRED: return FLASH_STR("X509_EXPIRED");
-        case TLS_REASON_BAD_SERVER_IP: return FLASH_STR("X509_BAD_SERVER_IP");
-        case TLS_REASON_PIN_MISMATCH: return FLASH_STR("PIN_MISMATCH");
-        case TLS_REASON_FINGERPRINT_MISMATCH: return FLASH_STR("FINGERPRINT_MISMATCH");
-        case TLS_REASON_VERSION: return FLASH_STR("TLS_VERSION_UNSUPPORTED");
-        case TLS_REASON_CLOSED_IN_HANDSHAKE: return FLASH_STR("HANDSHAKE_CLOSED");
-        case TLS_REASON_BAD_CONFIG: return FLASH_STR("TLS_BAD_CONFIG");
-        case TLS_REASON_NOT_SERVER_CERT: return FLASH_STR("X509_NOT_SERVER_CERT");
-        case TLS_REASON_NO_SAN: return FLASH_STR("X509_NO_SAN");
-        case TLS_REASON_LEAF_IS_CA: return FLASH_STR("X509_LEAF_IS_CA");
-        case TLS_REASON_CERT_UNREADABLE: return FLASH_STR("X509_CERT_UNREADABLE");
-        case TLS_REASON_NOT_TLS: return FLASH_STR("SERVER_NOT_TLS");
-        case TLS_REASON_SERVER_SILENT: return FLASH_STR("SERVER_SILENT");
-        case TLS_REASON_HANDSHAKE_TIMEOUT: return FLASH_STR("HANDSHAKE_TIMEOUT");
-        case TLS_REASON_BEARSSL: break;
+    if (reason == TLS_REASON_NONE) return FLASH_STR("");
+    if (reason != TLS_REASON_BEARSSL) {
+        if (reason < TLS_REASON_CLOCK_NOT_SET || reason > TLS_REASON_HANDSHAKE_TIMEOUT) return FLASH_STR("TLS_ERROR");
+        return nth(OWN_NAMES, (unsigned)(reason - TLS_REASON_CLOCK_NOT_SET));
     }
     if (err == BR_ERR_OK) return FLASH_STR("");
     if (err >= BR_ERR_RECV_FATAL_ALERT && err < BR_ERR_SEND_FATAL_ALERT) {

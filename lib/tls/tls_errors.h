@@ -12,7 +12,8 @@
 
 #include <stdint.h>
 
-/* Failures the transport decides itself, on top of BearSSL's error codes. */
+/* Failures the transport decides itself, on top of BearSSL's error codes. tls_errors.cpp names
+   them by position (OWN_NAMES): a new reason goes last, with its name at the end of that list. */
 typedef enum tls_reason {
     TLS_REASON_NONE = 0,
     TLS_REASON_BEARSSL,              /* use the BearSSL error code */

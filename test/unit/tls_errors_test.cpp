@@ -20,6 +20,14 @@ static void test_own_reasons() {
     CHECK_STR(tls_error_name(TLS_REASON_VERSION, BR_ERR_UNSUPPORTED_VERSION), "TLS_VERSION_UNSUPPORTED");
     CHECK_STR(tls_error_name(TLS_REASON_CLOSED_IN_HANDSHAKE, 0), "HANDSHAKE_CLOSED");
     CHECK_STR(tls_error_name(TLS_REASON_BAD_CONFIG, 0), "TLS_BAD_CONFIG");
+    CHECK_STR(tls_error_name(TLS_REASON_NOT_SERVER_CERT, 0), "X509_NOT_SERVER_CERT");
+    CHECK_STR(tls_error_name(TLS_REASON_NO_SAN, 0), "X509_NO_SAN");
+    CHECK_STR(tls_error_name(TLS_REASON_LEAF_IS_CA, 0), "X509_LEAF_IS_CA");
+    CHECK_STR(tls_error_name(TLS_REASON_CERT_UNREADABLE, 0), "X509_CERT_UNREADABLE");
+    CHECK_STR(tls_error_name(TLS_REASON_NOT_TLS, 0), "SERVER_NOT_TLS");
+    CHECK_STR(tls_error_name(TLS_REASON_SERVER_SILENT, 0), "SERVER_SILENT");
+    CHECK_STR(tls_error_name(TLS_REASON_HANDSHAKE_TIMEOUT, 0), "HANDSHAKE_TIMEOUT");
+    CHECK_STR(tls_error_name((tls_reason)(TLS_REASON_HANDSHAKE_TIMEOUT + 1), 0), "TLS_ERROR"); /* past the list */
 
     /* the fixes the setup guide's troubleshooting gives, for the case at hand */
     CHECK(strstr(tls_error_hint(TLS_REASON_CLOCK_NOT_SET, 0), "NTP") != NULL);
