@@ -135,10 +135,15 @@ __attribute__((noinline)) int bench_resumed_handshakes(int n) {
 }
 
 static void usage(void) {
-    fprintf(stderr, "usage: tls_bench --port N [--host H] (--ca FILE | --pin HEX | --fingerprint HEX)\n"
-                    "                 [--cert FILE --key FILE] [--server-name NAME] [--fragment 512|1024|2048|4096]\n"
-                    "                 [--full N] [--resumed N] [--clock EPOCH_SECONDS] [--verbose]\n");
+    fprintf(stderr,
+            "usage: tls_bench --port N [--host H] (--ca FILE | --pin HEX | --fingerprint HEX)\n"
+            "                 [--cert FILE --key FILE] [--server-name NAME] [--fragment 512|1024|2048|4096]\n"
+            "                 [--full N] [--resumed N] [--clock EPOCH_SECONDS] [--x25519 m15|i15] [--verbose]\n");
 }
+
+/* The default profile with BearSSL's other X25519 (--x25519 i15): 3.7 KB less flash on the chip,
+   measured here for what it costs the handshake (issue 12; bench/results.md). */
+static tls_profile default_x25519_i15;
 
 int main(int argc, char **argv) {
     int full = 10, resumed = 10;
@@ -190,6 +195,15 @@ int main(int argc, char **argv) {
             }
             cfg.mode = TLS_MODE_PIN;
             cfg.pin_sha256 = pin;
+        } else if (strcmp(a, "--x25519") == 0) {
+            if (strcmp(v, "i15") == 0) {
+                default_x25519_i15 = tls_profile_default;
+                default_x25519_i15.ec = &br_ec_c25519_i15;
+                cfg.profile = &default_x25519_i15;
+            } else if (strcmp(v, "m15") != 0) {
+                fprintf(stderr, "tls_bench: --x25519: m15 or i15\n");
+                return 2;
+            }
         } else if (strcmp(a, "--fingerprint") == 0) {
             if (tls_parse_sha256_hex(v, fp) != 0) {
                 fprintf(stderr, "tls_bench: --fingerprint: not 64 hex digits\n");
