@@ -22,6 +22,7 @@
 
 #include "flash_str.h"
 #include "hal_esp8266.h"
+#include "log_line.h"
 #include "node_app.h"
 #include "node_certs.h"
 #include "wifi_tcp_transport.h"
@@ -61,8 +62,10 @@ static int link_up_with_clock(void *ctx) {
     if (!wifi_link_up(ctx)) { return 0; }
     if (!hal_esp8266_clock_is_set()) {
         if (!waiting_for_clock_logged) {
-            hal.log(hal.ctx, "tls: waiting for NTP to set the clock before the first TLS "
-                             "connection (certificate dates need the real time)");
+            /* In flash, copied into a log line only when said: a literal would sit in DRAM. */
+            log_text(hal.log, hal.ctx, FLASH_STR("tls: "),
+                     FLASH_STR("waiting for NTP to set the clock before the first TLS connection (certificate dates "
+                               "need the real time)"));
             waiting_for_clock_logged = 1;
         }
         return 0;
