@@ -14,6 +14,8 @@ import {
   EXIT_OK,
   IniError,
   UsageError,
+  chooseEnv,
+  defineValue,
   envSettings,
   getOption,
   kitDir,
@@ -77,15 +79,33 @@ describe('firmware: variants and command line', () => {
   it('parses the options and refuses bad ones by name', () => {
     const c = parseFirmwareArgs(['--env', 'nodemcuv2', '--tls-mode', 'pin', '--mtls']);
     assert.ok(c.kind === 'build' && c.options.tlsMode === 'pin' && c.options.mtls && !c.options.rtcSession && c.options.jobs === 2);
-    assert.throws(() => parseFirmwareArgs(['--env', 'esp32']), (e: unknown) => e instanceof UsageError && /--env esp32/.test(e.message));
+    assert.deepEqual(parseFirmwareArgs(['--env', 'node02', '--env', 'node03', '--env', 'node02']).options.envs, ['node02', 'node03']);
     assert.throws(() => parseFirmwareArgs(['--tls-mode', 'psk']), /--tls-mode psk/);
-    assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2_plain', '--mtls']), /need --env nodemcuv2/);
     assert.throws(() => parseFirmwareArgs(['--matrix', '--env', 'nodemcuv2']), /--matrix/);
     assert.throws(() => parseFirmwareArgs(['--jobs', '0']), /--jobs/);
     const ec = parseFirmwareArgs(['--env', 'nodemcuv2', '--mtls', '--device-key', 'ec']);
     assert.ok(ec.options.ecKey && ec.options.exampleConfig);
     assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2', '--device-key', 'ec']), /--device-key needs --mtls/);
     assert.throws(() => parseFirmwareArgs(['--env', 'nodemcuv2', '--mtls', '--device-key', 'dsa']), /--device-key dsa: unknown key type/);
+  });
+
+  it('an env is a built-in one or one that extends it; its TLS follows from NODE_USE_TLS (issue 14)', () => {
+    const ini = parseIni(
+      fs.readFileSync(path.join(ROOT, 'platformio.ini'), 'utf8') +
+        '\n[env:node02]\nextends = env:nodemcuv2\nbuild_flags =\n    ${env:nodemcuv2.build_flags}\n    -D NODE_LOCATION="\\"bedroom\\""\n' +
+        '[env:node05]\nextends = node02\n[env:node04]\nextends = env:nodemcuv2_plain\n[env:pico]\nextends = esp8266\n',
+    );
+    assert.deepEqual(chooseEnv(ini, 'nodemcuv2'), { env: 'nodemcuv2', hasTls: true });
+    assert.deepEqual(chooseEnv(ini, 'nodemcuv2_plain'), { env: 'nodemcuv2_plain', hasTls: false });
+    assert.deepEqual(chooseEnv(ini, 'node02'), { env: 'node02', hasTls: true });
+    assert.deepEqual(chooseEnv(ini, 'node05'), { env: 'node05', hasTls: true }, 'extends node02, which extends nodemcuv2');
+    assert.deepEqual(chooseEnv(ini, 'node04'), { env: 'node04', hasTls: false });
+    assert.throws(() => chooseEnv(ini, 'esp32'), (e: unknown) => e instanceof UsageError && e.message === '--env esp32: platformio.ini has no [env:esp32] (its envs: nodemcuv2, nodemcuv2_plain, native, node02, node05, node04, pico)');
+    assert.throws(() => chooseEnv(ini, 'native'), /^Error: --env native: \[env:native\] does not extend nodemcuv2 or nodemcuv2_plain/);
+    assert.throws(() => chooseEnv(ini, 'pico'), /\[env:pico\] does not extend/);
+    assert.equal(defineValue(['-D', 'NODE_USE_TLS=1', '-DNODE_USE_TLS=0'], 'NODE_USE_TLS'), '0');
+    assert.equal(defineValue(['-D', 'NODE_USE_TLS'], 'NODE_USE_TLS'), '1');
+    assert.equal(defineValue(['-D', 'NODE_USE_TLSX=0'], 'NODE_USE_TLS'), undefined);
   });
 
   it('without the kit: one line naming why, exit 2, or exit 0 with --skip-without-kit', async () => {
@@ -105,7 +125,10 @@ describe('firmware: variants and command line', () => {
     assert.equal(b.out.trim().split('\n').length, 1);
     const c = io();
     assert.equal((await runFirmware(['--env', 'esp32'], c.io, ROOT, env)).code, EXIT_BAD_INPUT);
-    assert.match(c.err, /^firmware: --env esp32/);
+    assert.match(c.err, /^firmware: --env esp32: platformio.ini has no \[env:esp32\] \(its envs: nodemcuv2, nodemcuv2_plain, native\)\n$/);
+    const d = io();
+    assert.equal((await runFirmware(['--env', 'nodemcuv2_plain', '--mtls'], d.io, ROOT, env)).code, EXIT_BAD_INPUT);
+    assert.match(d.err, /^firmware: --tls-mode, --mtls and --rtc-session need an env with TLS \(nodemcuv2_plain sets NODE_USE_TLS=0\)\n$/);
   });
 
   it('--help prints the usage and exits 0 (the real CLI)', () => {
@@ -150,7 +173,9 @@ describe('firmware: real builds with the ESP8266 kit', function () {
     assert.doesNotMatch(syms, /\b(br_ssl_client_init_full|tls_transport_init)\b/);
     assert.match(syms, /\bnode_app_init\b/);
     /* Progress on stderr, one line per compiled file; the summary on stdout. */
-    assert.match(err, /firmware: \[1\/\d+\] lib\//);
+    /* src/ first (a config.h mistake fails in seconds), then the libraries. */
+    assert.match(err, /firmware: \[1\/\d+\] src\//);
+    assert.match(err, /firmware: \[\d+\/\d+\] lib\//);
     assert.match(err, /firmware: linking /);
     assert.match(out, /^nodemcuv2_plain: .*firmware\.elf, .*firmware\.bin \([\d,]+ B\)/);
     assert.deepEqual(fs.readdirSync(path.join(ROOT, 'include')).sort(), includeBefore, 'include/ must not be written');

@@ -3,7 +3,8 @@
  * env's build_flags, links against the kit's Arduino core, SDK, lwIP and BearSSL, refuses any
  * undefined symbol and makes firmware.bin with the core's elf2bin.py, as `pio run` does. The
  * kit's example/build.sh does the same for one env; this one builds several variants and
- * compiles each env's libraries once when the variants' switches cannot change them.
+ * compiles the libraries once for all variants and envs whose switches and flags cannot change
+ * them (a board's own env differs from nodemcuv2 in NODE_* settings that only src/ reads).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -12,7 +13,7 @@ import { projectFlags } from './flags';
 import { Kit } from './kit';
 import { EnvSettings, envSettings, parseIni } from './platformio-ini';
 import { ConfigSource, ProjectLayout, chooseConfig, libFilesUsing, projectLayout, writeExampleConfig } from './project';
-import { EnvName, SWITCH_MACROS, Variant, needsEcHeader, switchDefines } from './variants';
+import { EnvName, SWITCH_MACROS, Variant, envHasTls, needsEcHeader, switchDefines } from './variants';
 
 export class BuildFailed extends Error {}
 
@@ -99,12 +100,40 @@ function run(cmd: readonly string[], what: string): string {
   return `${r.stdout}${r.stderr}`;
 }
 
+interface Archives {
+  dir: string;
+  files: string[];
+}
+
 interface EnvContext {
   settings: EnvSettings;
   layout: ProjectLayout;
   /** The variants' switches reach no library file: one set of archives serves them all. */
   shareLibs: boolean;
-  archives?: { dir: string; files: string[] };
+  /** With shareLibs: what the library objects depend on (libKey); envs with the same key share archives. */
+  libKey: string;
+}
+
+/**
+ * What the env's library objects depend on: which libraries, and the env's flags less the -D of
+ * NODE_* macros that no library file mentions (config.h's settings, which only src/ reads: a
+ * board env's NODE_CERTS_HEADER, NODE_LOCATION). Other macros may be read by the kit's headers,
+ * so they always count.
+ */
+function libKey(settings: EnvSettings, layout: ProjectLayout): string {
+  const f = settings.compileFlags;
+  const kept: string[] = [];
+  for (let i = 0; i < f.length; i++) {
+    const def = f[i] === '-D' ? f[i + 1] : f[i].startsWith('-D') ? f[i].slice(2) : undefined;
+    if (def === undefined) {
+      kept.push(f[i]);
+      continue;
+    }
+    if (f[i] === '-D') i++;
+    const name = def.split('=')[0];
+    if (!name.startsWith('NODE_') || libFilesUsing(layout.libs, [name]).length > 0) kept.push(`-D${def}`);
+  }
+  return JSON.stringify({ libs: layout.libs.map((l) => l.dir), flags: kept });
 }
 
 export async function buildVariants(o: BuildOptions): Promise<BuiltFirmware[]> {
@@ -119,6 +148,7 @@ export async function buildVariants(o: BuildOptions): Promise<BuiltFirmware[]> {
     o.log('config: include/config.h and include/certs.h');
   }
   const envs = new Map<EnvName, EnvContext>();
+  const archives = new Map<string, Archives>();
   const out: BuiltFirmware[] = [];
   for (const v of o.variants) {
     let ctx = envs.get(v.env);
@@ -127,15 +157,16 @@ export async function buildVariants(o: BuildOptions): Promise<BuiltFirmware[]> {
       const layout = projectLayout(o.root, settings);
       const users = libFilesUsing(layout.libs, SWITCH_MACROS);
       if (users.length > 0) o.log(`env ${v.env}: ${users.map((u) => path.relative(o.root, u)).join(', ')} read the TLS switches: libraries are compiled per variant`);
-      ctx = { settings, layout, shareLibs: users.length === 0 };
+      ctx = { settings, layout, shareLibs: users.length === 0, libKey: libKey(settings, layout) };
       envs.set(v.env, ctx);
     }
-    out.push(await buildOne(o, v, ctx, config));
+    if (v.tls !== undefined && !envHasTls(ctx.settings)) throw new BuildFailed(`${v.name}: env ${v.env} sets NODE_USE_TLS=0, so it has no TLS switches to set`);
+    out.push(await buildOne(o, v, ctx, config, archives));
   }
   return out;
 }
 
-async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: ConfigSource): Promise<BuiltFirmware> {
+async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: ConfigSource, shared: Map<string, Archives>): Promise<BuiltFirmware> {
   const t0 = Date.now();
   const dir = path.join(o.outRoot, v.name);
   fs.rmSync(dir, { recursive: true, force: true });
@@ -149,8 +180,14 @@ async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: Co
   const rel = (p: string): string => path.relative(o.root, p);
   o.log(`firmware ${v.name}: env ${v.env}${defines.length > 0 ? ` ${defines.join(' ')}` : ''}${o.werror ? ', -Werror' : ''}`);
 
-  const reuse = ctx.shareLibs && ctx.archives !== undefined ? ctx.archives : undefined;
+  const reuse = ctx.shareLibs ? shared.get(ctx.libKey) : undefined;
+  /* src/ first: a mistake in config.h or certs.h (a placeholder SSID, a missing header) shows in
+     src/ (the only code that includes them), so it fails in seconds, not after every library. */
   const jobs: Job[] = [];
+  for (const s of layout.srcSources) {
+    const object = objectFor(s, path.join(o.root, 'src'), path.join(dir, 'src'));
+    jobs.push({ label: rel(s), source: s, object, command: compileCommand(o.kit, s, object, [...base, ...defines, ...includes]) });
+  }
   if (reuse === undefined) {
     /* Libraries get the env's flags; the switches only when a library reads them (then shareLibs is false). */
     const libFlags = [...base, ...(ctx.shareLibs ? [] : defines), ...includes];
@@ -160,10 +197,6 @@ async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: Co
         jobs.push({ label: rel(s), source: s, object, command: compileCommand(o.kit, s, object, libFlags) });
       }
     }
-  }
-  for (const s of layout.srcSources) {
-    const object = objectFor(s, path.join(o.root, 'src'), path.join(dir, 'src'));
-    jobs.push({ label: rel(s), source: s, object, command: compileCommand(o.kit, s, object, [...base, ...defines, ...includes]) });
   }
   o.log(
     `compiling ${jobs.length} files` +
@@ -184,7 +217,7 @@ async function buildOne(o: BuildOptions, v: Variant, ctx: EnvContext, config: Co
       files.push(a);
     }
     archives = { dir, files };
-    if (ctx.shareLibs) ctx.archives = archives;
+    if (ctx.shareLibs) shared.set(ctx.libKey, archives);
   }
 
   const elf = path.join(dir, 'firmware.elf');

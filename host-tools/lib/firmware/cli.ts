@@ -1,12 +1,13 @@
 /** The firmware command as a function (tests call it in-process; firmware.ts is the shell). */
+import fs from 'node:fs';
 import path from 'node:path';
 import { CliError, EXIT_BAD_INPUT, EXIT_CHECK_FAILED, EXIT_OK, ExitCode, Io, Tool, runTool } from '../cli/run';
 import { BuildFailed, BuiltFirmware, buildVariants } from './build';
-import { IniError } from './platformio-ini';
+import { IniError, parseIni } from './platformio-ini';
 import { KitMissing, kitDir, kitProblem, loadKit } from './kit';
 import { ProjectError } from './project';
 import { HELP, UsageError, parseFirmwareArgs } from './options';
-import { Variant, matrix, variant } from './variants';
+import { Variant, chooseEnv, matrix, variant } from './variants';
 
 export type { Io };
 export { EXIT_OK, EXIT_BAD_INPUT, EXIT_CHECK_FAILED };
@@ -40,24 +41,30 @@ export async function runFirmware(argv: readonly string[], io: Io, defaultRoot: 
 async function firmware(argv: readonly string[], io: Io, defaultRoot: string, env: NodeJS.ProcessEnv, out: BuiltFirmware[]): Promise<ExitCode> {
   const o = parseFirmwareArgs(argv).options;
   const root = path.resolve(o.root ?? defaultRoot);
+  const iniFile = path.join(root, 'platformio.ini');
+  if (!fs.existsSync(iniFile)) throw new UsageError(`${iniFile} not found: is ${root} the project root (--root)?`);
+  const ini = parseIni(fs.readFileSync(iniFile, 'utf8'));
+  const switches = o.tlsMode !== undefined || o.mtls || o.rtcSession ? { mode: o.tlsMode ?? 'ca', mtls: o.mtls, rtcSession: o.rtcSession, ecKey: o.ecKey } : undefined;
+  const chosen = o.matrix ? [] : o.envs.map((name) => chooseEnv(ini, name));
+  const plain = chosen.find((c) => !c.hasTls);
+  if (switches !== undefined && plain !== undefined) throw new UsageError(`--tls-mode, --mtls and --rtc-session need an env with TLS (${plain.env} sets NODE_USE_TLS=0)`);
+  const envList = chosen.map((c) => c.env).join(' -e ') || 'nodemcuv2';
   const dir = kitDir(root, env);
   const problem = kitProblem(dir);
   if (problem !== null) {
     if (o.skipWithoutKit) {
-      io.stdout(`firmware: skipped, ${problem}; users build with PlatformIO (pio run -e ${o.env})\n`);
+      io.stdout(`firmware: skipped, ${problem}; users build with PlatformIO (pio run -e ${envList})\n`);
       return EXIT_OK;
     }
     throw new UsageError(`${problem}; without the kit, build with PlatformIO (pio run -e <env>)`);
   }
-  const variants: Variant[] = o.matrix
-    ? matrix()
-    : [variant(o.env, o.tlsMode !== undefined || o.mtls || o.rtcSession ? { mode: o.tlsMode ?? 'ca', mtls: o.mtls, rtcSession: o.rtcSession, ecKey: o.ecKey } : undefined)];
+  const variants: Variant[] = o.matrix ? matrix() : chosen.map((c) => variant(c.env, switches));
   let kit;
   try {
     kit = loadKit(dir);
   } catch (err) {
     if (!(err instanceof KitMissing) || !o.skipWithoutKit) throw err;
-    io.stdout(`firmware: skipped, ${err.message}; users build with PlatformIO (pio run -e ${o.env})\n`);
+    io.stdout(`firmware: skipped, ${err.message}; users build with PlatformIO (pio run -e ${envList})\n`);
     return EXIT_OK;
   }
   const t0 = Date.now();

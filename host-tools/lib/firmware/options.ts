@@ -1,10 +1,10 @@
 /** Command line of host-tools/firmware.ts. Pure: argv in, options or a UsageError out. */
 import { UsageError, intArg, parseOptions } from '../cli/args';
-import { ENVS, EnvName, TLS_MODES, TlsMode } from './variants';
+import { EnvName, TLS_MODES, TlsMode } from './variants';
 
 export { UsageError };
 
-export const HELP = `Usage: npm run firmware -- --env nodemcuv2|nodemcuv2_plain [options]
+export const HELP = `Usage: npm run firmware -- --env NAME [--env NAME ...] [options]
        npx ts-node host-tools/firmware.ts --matrix [options]
 
 Builds the real ESP8266 firmware (Arduino core 3.1.2, NONOS SDK, lwIP 2, the core's BearSSL)
@@ -19,14 +19,20 @@ include/config.h exists, else include/config.example.h and a test certs.h that g
 (written to build/esp8266/generated/, never to include/).
 
 Options:
-  --env NAME            nodemcuv2 (TLS, default) or nodemcuv2_plain
-  --tls-mode MODE       ca, pin or fingerprint (sets NODE_TLS_MODE; default: config.h's)
+  --env NAME            nodemcuv2 (TLS, default), nodemcuv2_plain, or a board's own env of
+                        platformio.ini that extends one of them ([env:node02] with
+                        extends = env:nodemcuv2: its certs.h, NODE_LOCATION, ...; README,
+                        "Several boards"); it has TLS unless its flags set NODE_USE_TLS=0.
+                        Give it more than once to build several boards in one run (the
+                        libraries are compiled once when the envs' flags cannot change them)
+  --tls-mode MODE       ca, pin or fingerprint (sets NODE_TLS_MODE; default: config.h's;
+                        this and the next two need envs with TLS)
   --mtls                NODE_TLS_MUTUAL=1 (with --tls-mode: 0 unless given)
   --rtc-session         NODE_TLS_SESSION_IN_RTC=1 (with --tls-mode: 0 unless given)
   --device-key ec|rsa   with --mtls: the test certs.h's device key (default rsa; ec builds
                         with a P-256 key, as gen-certs --mtls gives new devices; needs the
                         test certs.h, so include/config.h is not used)
-                        Any of these names the output build/esp8266/nodemcuv2[.pin|
+                        Any of these names the output build/esp8266/<env>[.pin|
                         .fingerprint][.mtls[.ec]][.rtc]; without them it is build/esp8266/<env>.
   --matrix              build both envs, all 12 TLS combinations (3 modes x mutual TLS x RTC
                         session) and mutual TLS with an EC device key (CA mode), with
@@ -45,7 +51,8 @@ Without the kit, users build with PlatformIO: pio run -e nodemcuv2.
 `;
 
 export interface FirmwareOptions {
-  env: EnvName;
+  /** The --env names, in order (checked against platformio.ini by chooseEnv). */
+  envs: EnvName[];
   tlsMode?: TlsMode;
   mtls: boolean;
   rtcSession: boolean;
@@ -70,7 +77,7 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
   const { values } = parseOptions({
     args: [...argv],
     options: {
-      env: { type: 'string' },
+      env: { type: 'string', multiple: true },
       'tls-mode': { type: 'string' },
       mtls: { type: 'boolean' },
       'rtc-session': { type: 'boolean' },
@@ -87,12 +94,11 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
     strict: true,
     allowPositionals: false,
   });
-  const env = values.env ?? 'nodemcuv2';
-  if (!(ENVS as readonly string[]).includes(env)) throw new UsageError(`--env ${env}: unknown env (use ${ENVS.join(' or ')})`);
+  const envs = values.env ?? ['nodemcuv2'];
   const mode = values['tls-mode'];
   if (mode !== undefined && !(TLS_MODES as readonly string[]).includes(mode)) throw new UsageError(`--tls-mode ${mode}: unknown mode (use ${TLS_MODES.join(', ')})`);
   const o: FirmwareOptions = {
-    env: env as EnvName,
+    envs: [...new Set(envs)],
     tlsMode: mode as TlsMode | undefined,
     mtls: values.mtls === true,
     rtcSession: values['rtc-session'] === true,
@@ -112,6 +118,5 @@ export function parseFirmwareArgs(argv: readonly string[]): FirmwareCommand {
   if (o.ecKey) o.exampleConfig = true;
   const switches = o.tlsMode !== undefined || o.mtls || o.rtcSession;
   if (o.matrix && (switches || values.env !== undefined)) throw new UsageError('--matrix builds every env and TLS combination: leave out --env, --tls-mode, --mtls, --rtc-session and --device-key');
-  if (switches && o.env !== 'nodemcuv2') throw new UsageError(`--tls-mode, --mtls and --rtc-session need --env nodemcuv2 (${o.env} has no TLS)`);
   return { kind: 'build', options: o };
 }

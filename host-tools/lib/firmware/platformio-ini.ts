@@ -57,6 +57,22 @@ function rawOption(ini: IniSections, section: string, option: string, seen: read
   return undefined;
 }
 
+/** The envs of the file ([env:NAME]), in file order. */
+export function envNames(ini: IniSections): string[] {
+  return [...ini.keys()].filter((s) => s.startsWith('env:')).map((s) => s.slice('env:'.length));
+}
+
+/** Every section `section` extends, directly or through others, nearest first. */
+export function extendedSections(ini: IniSections, section: string, seen: readonly string[] = []): string[] {
+  const out: string[] = [];
+  for (const base of (ini.get(section)?.get('extends') ?? '').split(/[\s,]+/).filter(Boolean)) {
+    const name = ini.has(base) ? base : `env:${base}`;
+    if (seen.includes(name)) throw new IniError(`platformio.ini: [${section}] extends itself through [${name}]`);
+    out.push(name, ...extendedSections(ini, name, [...seen, section]));
+  }
+  return out;
+}
+
 /** An option of a section, with `extends` followed and `${section.option}` substituted. */
 export function getOption(ini: IniSections, section: string, option: string): string {
   let v = rawOption(ini, section, option) ?? '';
@@ -130,4 +146,16 @@ export function envSettings(ini: IniSections, env: string): EnvSettings {
   const filter = getOption(ini, section, 'build_src_filter');
   const srcDirs = [...filter.matchAll(/\+<([^>]*)>/g)].map((m) => m[1].replace(/\/+$/, '')).filter((d) => d !== '*' && d !== '');
   return { env, compileFlags, linkFlags, libIgnore, srcDirs };
+}
+
+/** The value a -D flag gives a macro ("1" for a bare -D NAME), or undefined when none sets it; the last one wins, as in gcc. */
+export function defineValue(compileFlags: readonly string[], name: string): string | undefined {
+  let value: string | undefined;
+  compileFlags.forEach((f, i) => {
+    const def = f === '-D' ? compileFlags[i + 1] : f.startsWith('-D') ? f.slice(2) : undefined;
+    if (def === undefined) return;
+    const eq = def.indexOf('=');
+    if ((eq < 0 ? def : def.slice(0, eq)) === name) value = eq < 0 ? '1' : def.slice(eq + 1);
+  });
+  return value;
 }

@@ -2,11 +2,17 @@
  * What one firmware build is: a platformio.ini env, and for the TLS env the three switches of
  * include/config.h that change what is linked (NODE_TLS_MODE, NODE_TLS_MUTUAL,
  * NODE_TLS_SESSION_IN_RTC), plus, with mutual TLS, the device key type of the test certs.h (an EC
- * key links P-256 signing instead of RSA's). `npm test` builds every combination (the matrix). Pure.
+ * key links P-256 signing instead of RSA's). `npm test` builds every combination (the matrix).
+ * Besides the two built-in envs, any env of platformio.ini that extends one of them is built the
+ * same way (a board's own env: its certs.h and settings, README "Several boards"). Pure.
  */
+import { UsageError } from '../cli/args';
+import { EnvSettings, IniSections, defineValue, envNames, envSettings, extendedSections } from './platformio-ini';
 
+/** The ESP8266 envs of platformio.ini; an env that extends one of them is an ESP8266 env too. */
 export const ENVS = ['nodemcuv2', 'nodemcuv2_plain'] as const;
-export type EnvName = (typeof ENVS)[number];
+/** One of ENVS or an env of platformio.ini that extends one of them (chooseEnv checks it). */
+export type EnvName = string;
 
 export const TLS_MODES = ['ca', 'pin', 'fingerprint'] as const;
 export type TlsMode = (typeof TLS_MODES)[number];
@@ -31,8 +37,21 @@ export interface Variant {
   tls?: TlsSwitches;
 }
 
-/** The env that builds the node without TLS (its TLS switches mean nothing). */
-export const envHasTls = (env: EnvName): boolean => env === 'nodemcuv2';
+/** Whether an env builds the node with TLS: its NODE_USE_TLS flag, else config.h's default (1). */
+export const envHasTls = (settings: EnvSettings): boolean => defineValue(settings.compileFlags, 'NODE_USE_TLS') !== '0';
+
+/**
+ * An env this tool can build: a built-in one or an [env:NAME] that extends one (directly or
+ * through others); throws a one-line UsageError naming the envs the file has.
+ */
+export function chooseEnv(ini: IniSections, name: string): { env: EnvName; hasTls: boolean } {
+  const builtIn = (ENVS as readonly string[]).includes(name);
+  if (!ini.has(`env:${name}`)) throw new UsageError(`--env ${name}: platformio.ini has no [env:${name}] (its envs: ${envNames(ini).join(', ')})`);
+  if (!builtIn && !extendedSections(ini, `env:${name}`).some((s) => ENVS.some((e) => s === `env:${e}`))) {
+    throw new UsageError(`--env ${name}: [env:${name}] does not extend ${ENVS.join(' or ')} (extends = env:nodemcuv2 builds a board's own env)`);
+  }
+  return { env: name, hasTls: envHasTls(envSettings(ini, name)) };
+}
 
 /** env[.pin|.fingerprint][.mtls[.ec]][.rtc]: CA, server authentication only, no RTC session is the default. */
 export function variantName(env: EnvName, tls?: TlsSwitches): string {
@@ -42,8 +61,8 @@ export function variantName(env: EnvName, tls?: TlsSwitches): string {
     .join('.');
 }
 
+/** A build of `env`; whether the env has TLS for `tls` is checked where platformio.ini is read (chooseEnv, buildVariants). */
 export function variant(env: EnvName, tls?: TlsSwitches): Variant {
-  if (tls !== undefined && !envHasTls(env)) throw new Error(`env ${env} has no TLS: --tls-mode, --mtls and --rtc-session need env nodemcuv2`);
   if (tls?.ecKey === true && !tls.mtls) throw new Error('--device-key ec needs --mtls (the device key is used for mutual TLS only)');
   return { name: variantName(env, tls), env, tls };
 }
