@@ -51,10 +51,14 @@ describe(problem === null ? title : `${title} (skipped: ${problem})`, function (
     fs.writeFileSync(path.join(root, 'platformio.ini'), iniWithBoards(fs.readFileSync(path.join(ROOT, 'platformio.ini'), 'utf8')));
   });
 
-  it('an unknown env is one line naming the envs platformio.ini has, exit 2', async () => {
+  it('an unknown env is one line naming the envs platformio.ini has, exit 2; so is a board env with the EC test header', async () => {
     const r = io();
     assert.equal((await runFirmware(['--env', 'node09', '--root', root], r.io, ROOT, env)).code, EXIT_BAD_INPUT);
     assert.equal(r.err, 'firmware: --env node09: platformio.ini has no [env:node09] (its envs: nodemcuv2, node02, node03, nodemcuv2_plain, native)\n');
+ 
+    const ec = io();
+    assert.equal((await runFirmware(['--env', 'node02', '--mtls', '--device-key', 'ec', '--root', root], ec.io, ROOT, env)).code, EXIT_BAD_INPUT);
+    assert.equal(ec.err, 'firmware: --device-key ec builds with the test certs-ec.h, but node02 sets its own NODE_CERTS_HEADER: leave out --device-key\n');
   });
 
   it('--env node02 --env node03: each image holds its own device id, MQTT password and location, not the other board\'s', async () => {

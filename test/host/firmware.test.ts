@@ -92,14 +92,14 @@ describe('firmware: variants and command line', () => {
   it('an env is a built-in one or one that extends it; its TLS follows from NODE_USE_TLS (issue 14)', () => {
     const ini = parseIni(
       fs.readFileSync(path.join(ROOT, 'platformio.ini'), 'utf8') +
-        '\n[env:node02]\nextends = env:nodemcuv2\nbuild_flags =\n    ${env:nodemcuv2.build_flags}\n    -D NODE_LOCATION="\\"bedroom\\""\n' +
+        '\n[env:node02]\nextends = env:nodemcuv2\nbuild_flags =\n    ${env:nodemcuv2.build_flags}\n    -D NODE_CERTS_HEADER="\\"boards/node02/certs.h\\""\n    -D NODE_LOCATION="\\"bedroom\\""\n' +
         '[env:node05]\nextends = node02\n[env:node04]\nextends = env:nodemcuv2_plain\n[env:pico]\nextends = esp8266\n',
     );
-    assert.deepEqual(chooseEnv(ini, 'nodemcuv2'), { env: 'nodemcuv2', hasTls: true });
-    assert.deepEqual(chooseEnv(ini, 'nodemcuv2_plain'), { env: 'nodemcuv2_plain', hasTls: false });
-    assert.deepEqual(chooseEnv(ini, 'node02'), { env: 'node02', hasTls: true });
-    assert.deepEqual(chooseEnv(ini, 'node05'), { env: 'node05', hasTls: true }, 'extends node02, which extends nodemcuv2');
-    assert.deepEqual(chooseEnv(ini, 'node04'), { env: 'node04', hasTls: false });
+    assert.deepEqual(chooseEnv(ini, 'nodemcuv2'), { env: 'nodemcuv2', hasTls: true, ownCertsHeader: false });
+    assert.deepEqual(chooseEnv(ini, 'nodemcuv2_plain'), { env: 'nodemcuv2_plain', hasTls: false, ownCertsHeader: false });
+    assert.deepEqual(chooseEnv(ini, 'node02'), { env: 'node02', hasTls: true, ownCertsHeader: true });
+    assert.deepEqual(chooseEnv(ini, 'node05'), { env: 'node05', hasTls: true, ownCertsHeader: true }, 'extends node02, which extends nodemcuv2');
+    assert.deepEqual(chooseEnv(ini, 'node04'), { env: 'node04', hasTls: false, ownCertsHeader: false });
     assert.throws(() => chooseEnv(ini, 'esp32'), (e: unknown) => e instanceof UsageError && e.message === '--env esp32: platformio.ini has no [env:esp32] (its envs: nodemcuv2, nodemcuv2_plain, native, node02, node05, node04, pico)');
     assert.throws(() => chooseEnv(ini, 'native'), /^Error: --env native: \[env:native\] does not extend nodemcuv2 or nodemcuv2_plain/);
     assert.throws(() => chooseEnv(ini, 'pico'), /\[env:pico\] does not extend/);

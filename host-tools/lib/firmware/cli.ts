@@ -48,6 +48,8 @@ async function firmware(argv: readonly string[], io: Io, defaultRoot: string, en
   const chosen = o.matrix ? [] : o.envs.map((name) => chooseEnv(ini, name));
   const plain = chosen.find((c) => !c.hasTls);
   if (switches !== undefined && plain !== undefined) throw new UsageError(`--tls-mode, --mtls and --rtc-session need an env with TLS (${plain.env} sets NODE_USE_TLS=0)`);
+  const board = chosen.find((c) => c.ownCertsHeader);
+  if (o.ecKey && board !== undefined) throw new UsageError(`--device-key ec builds with the test certs-ec.h, but ${board.env} sets its own NODE_CERTS_HEADER: leave out --device-key`);
   const envList = chosen.map((c) => c.env).join(' -e ') || 'nodemcuv2';
   const dir = kitDir(root, env);
   const problem = kitProblem(dir);

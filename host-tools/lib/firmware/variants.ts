@@ -44,13 +44,14 @@ export const envHasTls = (settings: EnvSettings): boolean => defineValue(setting
  * An env this tool can build: a built-in one or an [env:NAME] that extends one (directly or
  * through others); throws a one-line UsageError naming the envs the file has.
  */
-export function chooseEnv(ini: IniSections, name: string): { env: EnvName; hasTls: boolean } {
+export function chooseEnv(ini: IniSections, name: string): { env: EnvName; hasTls: boolean; ownCertsHeader: boolean } {
   const builtIn = (ENVS as readonly string[]).includes(name);
   if (!ini.has(`env:${name}`)) throw new UsageError(`--env ${name}: platformio.ini has no [env:${name}] (its envs: ${envNames(ini).join(', ')})`);
   if (!builtIn && !extendedSections(ini, `env:${name}`).some((s) => ENVS.some((e) => s === `env:${e}`))) {
     throw new UsageError(`--env ${name}: [env:${name}] does not extend ${ENVS.join(' or ')} (extends = env:nodemcuv2 builds a board's own env)`);
   }
-  return { env: name, hasTls: envHasTls(envSettings(ini, name)) };
+  const settings = envSettings(ini, name);
+  return { env: name, hasTls: envHasTls(settings), ownCertsHeader: defineValue(settings.compileFlags, 'NODE_CERTS_HEADER') !== undefined };
 }
 
 /** env[.pin|.fingerprint][.mtls[.ec]][.rtc]: CA, server authentication only, no RTC session is the default. */
