@@ -81,6 +81,8 @@ bench_monitor_history() {
 # ---- start-up time of the host tools (bench/tool-startup.ts) -------------------------------
 bench_tool_startup() {
   npx ts-node bench/tool-startup.ts --runs 5
+  echo
+  npx ts-node bench/startup-profile.ts --runs 3
 }
 
 # ---- run every section, then write the results --------------------------------------------
