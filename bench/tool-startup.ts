@@ -81,6 +81,8 @@ function main(): void {
   console.log('| tool | --help wall | --help CPU | start with | start wall | start CPU |');
   console.log('|---|---|---|---|---|---|');
   for (const r of rows) console.log(r);
+  console.log();
+  console.log('Why --help stays at about 1 s, what was tried and what would reach it: bench/tool-startup.md.');
 }
 
 main();
