@@ -99,6 +99,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     memcpy(before, tls, sizeof *tls);
     store_before = store;
     const br_x509_class **v = &tls->x509.vtable;
+    /* PIN / FINGERPRINT use the certificate hash and the decoder at the start of the union (u.key):
+       nothing may be written past the decoder's end. */
     const size_t dec_end = offsetof(tls_x509_ctx, u.key.decoder) + sizeof(br_x509_decoder_context);
 
     (*v)->start_chain(v, host);

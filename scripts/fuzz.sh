@@ -5,24 +5,30 @@
 #                                        # (default: FUZZ_BUDGET, 140 s, shared out, at least 5 s each)
 #   bash scripts/fuzz.sh --seconds 600   # longer (npm run fuzz); fuzz/README.md records the last long run
 #   bash scripts/fuzz.sh tls_x509_fuzz   # one target
+#   bash scripts/fuzz.sh --runs 10000000 flash_ring_fuzz   # until N executions (no time limit)
 # Prints one line per target, "fuzz: NAME: N runs in S s, 0 crashes", and exits non-zero on a crash
 # (the crashing input is kept in build/fuzz/NAME/crash-* and printed as hex).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
 seconds=${FUZZ_SECONDS:-}
+runs_limit=
 targets=()
 while [ $# -gt 0 ]; do
   case "$1" in
     --seconds) seconds="$2"; shift 2 ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    --runs) runs_limit="$2"; shift 2 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
     *) targets+=("$1"); shift ;;
   esac
 done
 if [ ${#targets[@]} -eq 0 ]; then
   for f in fuzz/*_fuzz.cpp; do targets+=("$(basename "$f" .cpp)"); done
 fi
-if [ -z "$seconds" ]; then
+if [ -n "$runs_limit" ]; then
+  [[ "$runs_limit" =~ ^[1-9][0-9]*$ ]] || { echo "fuzz: --runs wants a positive number of executions, got '$runs_limit'"; exit 2; }
+  seconds=0   # libFuzzer: no time limit, stop after -runs executions
+elif [ -z "$seconds" ]; then
   # CI keeps all targets together within its budget however many there are (+ ~2 s to build each).
   seconds=$(( ${FUZZ_BUDGET:-140} / ${#targets[@]} ))
   [ "$seconds" -lt 5 ] && seconds=5
@@ -83,19 +89,24 @@ for t in "${targets[@]}"; do
   seeds=()
   if [ "$t" = credentials_fuzz ]; then key_seeds "$out/keys"; seeds=("keys"); fi
   log=$out/run.log
+  limit=(-max_total_time="$seconds")
+  [ -n "$runs_limit" ] && limit=(-runs="$runs_limit")
+  t0=$(date +%s)
   (cd "$out" && ASAN_OPTIONS=halt_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-     ./"$t" -max_total_time="$seconds" -max_len=8192 -timeout=10 -print_final_stats=1 \
+     ./"$t" "${limit[@]}" -max_len=8192 -timeout=10 -print_final_stats=1 \
      corpus "../../../fuzz/corpus/$t" "${seeds[@]}") >"$log" 2>&1
   rc=$?
+  took=$(( $(date +%s) - t0 ))
+  [ -z "$runs_limit" ] && took=$seconds
   runs=$(grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -Eo '[0-9]+$' | tail -1)
-  cov=$(grep -Eo 'cov: [0-9]+' "$log" | tail -1)
+  cov=$(grep -Eo 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -1)
   if [ $rc -ne 0 ]; then
     grep -E 'ERROR|SUMMARY|_fuzz: |runtime error|==[0-9]+==' "$log" | head -20
     for c in "$out"/crash-* "$out"/leak-* "$out"/timeout-*; do [ -f "$c" ] && { echo "input $c:"; od -An -tx1 "$c" | head -20; }; done
-    echo "fuzz: $t: ${runs:-?} runs in ${seconds} s, CRASH (log: $log)"
+    echo "fuzz: $t: ${runs:-?} runs in ${took} s, CRASH (log: $log)"
     failed=1
   else
-    echo "fuzz: $t: ${runs:-?} runs in ${seconds} s, 0 crashes (${cov:-cov: ?})"
+    echo "fuzz: $t: ${runs:-?} runs in ${took} s, 0 crashes (${cov:-cov: ?})"
   fi
 done
 exit $failed

@@ -38,7 +38,11 @@ export interface NodeHealth {
 }
 
 export interface SoakResult {
+  nodes: number;
+  minutes: number;
   accounts: NodeAccount[];
+  /** Per node, the n of its last counted reading (seq = boot << 32 | n): the node's own count. */
+  ownCounts: Map<string, number>;
   health: NodeHealth[];
   brokerKills: number;
   proxyDrops: number;
@@ -201,7 +205,10 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     const accounts = accountNodes(ids, [...nodes.values()], arrivals, cutoff);
     const hs = [...health.values()];
     return {
+      nodes: opts.nodes,
+      minutes: opts.minutes,
       accounts,
+      ownCounts: new Map([...cutoff].map(([id, seq]) => [id, seq % 2 ** 32])),
       health: hs,
       brokerKills,
       proxyDrops,
@@ -219,4 +226,36 @@ export async function runSoak(opts: SoakOptions): Promise<SoakResult> {
     pki?.cleanup();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * What the soak must show, the same for the 10-minute bench (bench/soak.ts) and the 2-minute run in
+ * `npm test` (test/soak/soak.test.ts): one line per problem, none when it passed. Mosquitto killed
+ * -9 once a minute, connections cut by the proxy, the subscriber restarted once; every reading a
+ * node logged delivered, the node's own count (the n of its seq) equal to what it logged; RSS within
+ * 1 % of the warm-up's and no fd growth.
+ */
+export function soakProblems(r: SoakResult): string[] {
+  const problems: string[] = [];
+  if (r.brokerKills !== r.minutes) problems.push(`Mosquitto was killed -9 ${r.brokerKills} times, expected ${r.minutes} (once a minute)`);
+  if (r.proxyDrops < 1) problems.push('the proxy cut no connection');
+  if (r.subscriberRestarts !== 1) problems.push(`the subscriber restarted ${r.subscriberRestarts} times, expected 1`);
+  // One reading a second: at least 50 a minute per node even on a loaded machine.
+  if (r.totalLogged < r.nodes * r.minutes * 50) problems.push(`only ${r.totalLogged} readings logged by ${r.nodes} nodes in ${r.minutes} min`);
+  for (const a of r.accounts) {
+    if (a.missing.length > 0) problems.push(`${a.id}: ${a.missing.length} readings logged and never delivered (first seq ${a.missing[0]})`);
+    if (a.boots !== 1) problems.push(`${a.id}: started ${a.boots} times, expected once`);
+    const own = r.ownCounts.get(a.id) ?? 0;
+    if (a.logged !== own) problems.push(`${a.id}: logged ${a.logged} readings but its own counter says ${own}`);
+  }
+  if (!(r.rssGrowthPct <= 1)) problems.push(`node RSS grew ${r.rssGrowthPct.toFixed(2)} % after warm-up (bound 1 %)`);
+  if (r.fdGrowth > 0) problems.push(`node open fds grew by ${r.fdGrowth} after warm-up`);
+  return problems;
+}
+
+/** One line: what the soak did and found (npm test prints it). */
+export function soakSummary(r: SoakResult): string {
+  return `soak: ${r.minutes} min, ${r.nodes} nodes: ${r.totalLogged} readings logged, ${r.totalMissing} missing, ` +
+    `${r.totalDuplicates} duplicates; Mosquitto killed -9 ${r.brokerKills}x, ${r.proxyDrops} proxy drops, ` +
+    `${r.subscriberRestarts} subscriber restart; RSS +${r.rssGrowthPct.toFixed(2)} % after warm-up (bound 1 %), fds +${r.fdGrowth}`;
 }

@@ -12,7 +12,8 @@ import { MqttSettings, loadSettings } from '../../host-tools/lib/env';
 import { checkNameResolution } from '../../host-tools/lib/doctor/dns';
 import { failed, runDoctor } from '../../host-tools/lib/doctor/run';
 import { CheckResult } from '../../host-tools/lib/doctor/types';
-import { Mosquitto, freePort, startMosquitto } from '../helpers/mosquitto';
+import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { closedPort } from '../helpers/ports';
 import { Pki, createCa, issueClientCert, issueServerCert, makePki, selfSignedServerCert, writeIssued } from '../helpers/pki';
 
 const DAY = 86_400_000;
@@ -101,7 +102,9 @@ describe('doctor: checks against real brokers', function () {
   });
 
   it('TCP connect refused: a closed port names the listener and the firewall', async () => {
-    const closed = await freePort();
+    const held = await closedPort();
+    cleanups.push(() => held.release());
+    const closed = held.port;
     const r = await diagnose(settings(pki, { MQTT_BROKER_HOST: '127.0.0.1', MQTT_BROKER_PORT: String(closed) }));
     const tcp = byId(r, 'tcp');
     assert.equal(tcp.status, 'fail');

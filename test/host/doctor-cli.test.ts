@@ -5,7 +5,8 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { Mosquitto, freePort, startMosquitto } from '../helpers/mosquitto';
+import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { closedPort } from '../helpers/ports';
 import { Pki, makePki } from '../helpers/pki';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -62,8 +63,9 @@ describe('doctor: command line', function () {
   });
 
   it('a failing check exits 1 and prints the fix', async () => {
-    const closed = await freePort();
-    const r = doctor(['--env', pki.env, '--host', '127.0.0.1', '--port', String(closed), '--dir', pki.dir]);
+    const held = await closedPort();
+    const r = doctor(['--env', pki.env, '--host', '127.0.0.1', '--port', String(held.port), '--dir', pki.dir]);
+    await held.release();
     assert.equal(r.code, 1);
     assert.match(r.stdout, /✘ TCP connect +connection refused by 127\.0\.0\.1:\d+/);
     assert.match(r.stdout, /fix: Is Mosquitto running and listening on \d+\?/);

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { runTool } from '../../host-tools/lib/cli/run';
 import { harnessTool } from '../../host-tools/lib/harness/cli';
 import type { Row } from '../../host-tools/lib/harness/run';
-import { freePort } from '../helpers/mosquitto';
+import { onFreePort } from '../helpers/ports';
 import { NativeNode, ensureNativeNode, startNode } from '../helpers/native-node';
 import { makePki, Pki } from '../helpers/pki';
 import { openPty, Pty } from '../helpers/pty';
@@ -50,32 +50,40 @@ describe('harness --listen --serial: the board\'s log from its serial port (issu
   it('the buzzer and the backoff delays the node chose come from the serial lines', async () => {
     pki = await makePki({ devices: ['node01'] });
     pty = await openPty();
-    const port = await freePort();
     const traceDir = path.join(tmp, 'trace');
     let out = '';
     let err = '';
-    const code = await runTool(harnessTool, [
-      '--listen', `127.0.0.1:${port}`, '--expect', 'node01', '--dir', pki.dir, '--serial', pty.path, '--json', '--trace-dir', traceDir,
-      '--scenario', 'fall-alert', 'connack-refused',
-    ], {
-      stdout: (t) => { out += t; },
-      stderr: (t) => {
-        err += t;
-        // The board is powered once the harness says where to point it; its log goes to the serial port.
-        if (node === undefined && /waiting for node01 on 127\.0\.0\.1:\d+/.test(t)) {
-          const n = startNode(['--id', 'node01', '--host', '127.0.0.1', '--port', String(port), '--tls', 'ca', '--ca', pki?.caCrt ?? ''], {
-            env: { NODE_PASSWORD: pki?.devices.node01.password ?? '' },
-          });
-          node = n;
-          let copied = 0;
-          copier = setInterval(() => {
-            const fresh = n.lines.slice(copied);
-            copied += fresh.length;
-            if (fresh.length > 0) pty?.write(fresh.map((l) => `${l}\r\n`).join(''));
-          }, 10);
-        }
-      },
-    });
+    // The harness binds the port it is given (a board's config.h names it); another suite may
+    // take it first: then the run is repeated on a new port (issue 15).
+    const code = await onFreePort(async (port) => {
+      clearInterval(copier);
+      await node?.cleanup();
+      node = undefined;
+      out = '';
+      err = '';
+      return runTool(harnessTool, [
+        '--listen', `127.0.0.1:${port}`, '--expect', 'node01', '--dir', pki?.dir ?? '', '--serial', pty?.path ?? '', '--json', '--trace-dir', traceDir,
+        '--scenario', 'fall-alert', 'connack-refused',
+      ], {
+        stdout: (t) => { out += t; },
+        stderr: (t) => {
+          err += t;
+          // The board is powered once the harness says where to point it; its log goes to the serial port.
+          if (node === undefined && /waiting for node01 on 127\.0\.0\.1:\d+/.test(t)) {
+            const n = startNode(['--id', 'node01', '--host', '127.0.0.1', '--port', String(port), '--tls', 'ca', '--ca', pki?.caCrt ?? ''], {
+              env: { NODE_PASSWORD: pki?.devices.node01.password ?? '' },
+            });
+            node = n;
+            let copied = 0;
+            copier = setInterval(() => {
+              const fresh = n.lines.slice(copied);
+              copied += fresh.length;
+              if (fresh.length > 0) pty?.write(fresh.map((l) => `${l}\r\n`).join(''));
+            }, 10);
+          }
+        },
+      });
+    }, () => /EADDRINUSE/.test(err));
     assert.match(err, new RegExp(`reading the board's log from ${pty.path} at 115200 baud`));
     const rows = (JSON.parse(out) as { scenarios: Row[] }).scenarios;
     const by = Object.fromEntries(rows.map((r) => [r.name, r]));

@@ -15,9 +15,9 @@ import { harnessTool } from '../../host-tools/lib/harness/cli';
 import type { Row } from '../../host-tools/lib/harness/run';
 import { SCENARIOS } from '../../host-tools/lib/harness/scenarios';
 import type { TraceEntry } from '../../host-tools/lib/broker';
-import { freePort } from '../helpers/mosquitto';
 import { NativeNode, ensureNativeNode, startNode } from '../helpers/native-node';
 import { makePki, Pki } from '../helpers/pki';
+import { onFreePort } from '../helpers/ports';
 
 interface Run {
   code: number;
@@ -180,22 +180,26 @@ describe('harness: the node against the mock broker (issue 13)', function () {
 
   it('--listen: runs the scenarios against a node started separately, as a board would be', async () => {
     pki = await makePki({ devices: ['node01'] });
-    const port = await freePort();
     let node: NativeNode | undefined;
-    const run = harness(
-      ['--listen', `127.0.0.1:${port}`, '--expect', 'node01', '--dir', pki.dir, '--json', '--trace-dir', path.join(tmp, 'listen'),
-        '--scenario', 'will-and-online', 'puback-withheld', 'fall-alert', 'impostor-self-signed', 'impostor-re-keyed'],
-      (t) => {
-        // The board is flashed and powered once the harness says where to point it.
-        if (node === undefined && /waiting for node01 on 127\.0\.0\.1:\d+/.test(t)) {
-          node = startNode(['--id', 'node01', '--host', '127.0.0.1', '--port', String(port), '--tls', 'ca', '--ca', pki?.caCrt ?? ''], {
-            env: { NODE_PASSWORD: pki?.devices.node01.password ?? '' },
-          });
-          nodes.push(node);
-        }
-      },
-    );
-    const r = await run;
+    // The harness binds the port it is given (a board's config.h names it); another suite may
+    // take it first: then the run is repeated on a new port (issue 15).
+    const r = await onFreePort(async (port) => {
+      await node?.cleanup();
+      node = undefined;
+      return harness(
+        ['--listen', `127.0.0.1:${port}`, '--expect', 'node01', '--dir', pki?.dir ?? '', '--json', '--trace-dir', path.join(tmp, 'listen'),
+          '--scenario', 'will-and-online', 'puback-withheld', 'fall-alert', 'impostor-self-signed', 'impostor-re-keyed'],
+        (t) => {
+          // The board is flashed and powered once the harness says where to point it.
+          if (node === undefined && /waiting for node01 on 127\.0\.0\.1:\d+/.test(t)) {
+            node = startNode(['--id', 'node01', '--host', '127.0.0.1', '--port', String(port), '--tls', 'ca', '--ca', pki?.caCrt ?? ''], {
+              env: { NODE_PASSWORD: pki?.devices.node01.password ?? '' },
+            });
+            nodes.push(node);
+          }
+        },
+      );
+    }, (run) => /EADDRINUSE/.test(run.err));
     assert.match(r.err, /include\/config\.h: broker address 127\.0\.0\.1, port \d+/);
     const report = JSON.parse(r.out) as Report;
     const by = Object.fromEntries(report.scenarios.map((s) => [s.name, s]));

@@ -3,7 +3,8 @@
 import { strict as assert } from 'assert';
 import { loadSettings } from '../../host-tools/lib/env';
 import { Monitor } from '../../host-tools/lib/monitor/client';
-import { Mosquitto, freePort, startMosquitto } from '../helpers/mosquitto';
+import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { closedPort } from '../helpers/ports';
 import { Pki, makePki } from '../helpers/pki';
 
 async function firstError(settings: ReturnType<typeof loadSettings>): Promise<string> {
@@ -41,8 +42,9 @@ describe('monitor: connection errors say what to fix (issue 9)', function () {
   });
 
   it('a broker that is down: names host and port and how to start it', async () => {
-    const port = await freePort();
-    const msg = await firstError(settings({ MQTT_BROKER_PORT: String(port) }));
+    const held = await closedPort();
+    const port = held.port;
+    const msg = await firstError(settings({ MQTT_BROKER_PORT: String(port) })).finally(() => held.release());
     assert.match(msg, new RegExp(`nothing listens on localhost:${port} .*: start Mosquitto .* or fix MQTT_BROKER_HOST / MQTT_BROKER_PORT`));
   });
 

@@ -12,6 +12,7 @@ import { DeviceJson, StatsJson } from '../../host-tools/lib/monitor/stats';
 import { launchChromium } from '../helpers/chromium';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { Pki, makePki } from '../helpers/pki';
+import { once } from '../helpers/steps';
 import { until } from '../helpers/wait';
 
 const SEQ = (boot: number, counter: number): number => boot * 2 ** 32 + counter; // the firmware's layout
@@ -79,7 +80,10 @@ describe('monitor: live against Mosquitto over TLS', function () {
     pki?.cleanup();
   });
 
-  it('reports the live TLS session and the nodes, with reliability from seq', async () => {
+  // The story the tests tell, one step each (test/helpers/steps.ts: a test run alone runs the
+  // steps before its own first).
+  /** node01 and node02 publish (node01 one redelivery, node02's seq 2 lost); all 13 messages counted. */
+  const readingsIn = once(async () => {
     const n1 = await node('node01');
     const n2 = await node('node02');
     for (let c = 0; c < 5; c++) await combined(n1, 'node01', SEQ(7, c));
@@ -87,11 +91,61 @@ describe('monitor: live against Mosquitto over TLS', function () {
     for (const c of [0, 1, 3]) await combined(n2, 'node02', SEQ(2, c)); // seq 2 lost
     await n2.publishAsync('sensors/pir/node02', '1', { qos: 1 });
     await n2.publishAsync('sensors/ultrasonic/node02', '-1', { qos: 1 });
-
     const stats = await until('all readings in the stats', async () => {
       const s = await getJson<StatsJson>(`${http.url}api/mqtt/stats`);
       return s.messages_received >= 13 ? s : undefined;
     });
+    return { n1, n2, stats };
+  });
+  /** node02 drops off without DISCONNECT: Mosquitto publishes its will, the monitor says offline. */
+  const node02Gone = once(async () => {
+    const { n2 } = await readingsIn();
+    n2.stream.destroy(); // no DISCONNECT: Mosquitto publishes the will
+    n2.end(true);
+    await until('node02 offline', async () => {
+      const d = await getJson<DeviceJson[]>(`${http.url}api/devices`);
+      return d.find((x) => x.device_id === 'node02' && !x.online);
+    });
+  });
+  /** Mosquitto restarted: node01 and the monitor reconnect by themselves; node01's next reading (22.5) arrives. */
+  const brokerRestarted = once(async () => {
+    const { n1 } = await readingsIn();
+    await node02Gone();
+    await broker.stop();
+    await until('monitor noticed', () => (monitor.stats().connected ? undefined : true));
+    await broker.restart();
+    await until('node01 reconnected', () => (n1.connected ? true : undefined));
+    await until('monitor reconnected', () => (monitor.stats().connected ? true : undefined));
+    await combined(n1, 'node01', SEQ(7, 5), 22.5);
+    return until('the next reading', () => {
+      const st = monitor.stats();
+      return st.devices.node01.last_seq === SEQ(7, 5) ? st : undefined;
+    });
+  });
+  /** A reading (19.0) published while a second monitor with a persistent session was away; what it saw once back. */
+  const awayReading = once(async () => {
+    const { n1 } = await readingsIn();
+    await brokerRestarted();
+    const settings = loadSettings({ file: pki.env, env: { MQTT_BROKER_PORT: String(broker.port) } });
+    const first = new Monitor(settings, { clientId: 'monitor-away' });
+    first.start();
+    await first.waitSubscribed(20_000);
+    await first.stop();
+    await combined(n1, 'node01', SEQ(7, 6), 19.0);
+    const again = new Monitor(settings, { clientId: 'monitor-away' });
+    again.start();
+    try {
+      return await until('the queued reading', () => {
+        const st = again.stats();
+        return st.devices.node01?.last_seq === SEQ(7, 6) ? st : undefined;
+      });
+    } finally {
+      await again.stop();
+    }
+  });
+
+  it('reports the live TLS session and the nodes, with reliability from seq', async () => {
+    const { stats } = await readingsIn();
     assert.equal(stats.connected, true);
     assert.equal(stats.tls_enabled, true);
     assert.equal(stats.tls_mutual, false, 'the broker (no --mtls) did not ask for the client certificate the backend has');
@@ -118,49 +172,21 @@ describe('monitor: live against Mosquitto over TLS', function () {
   });
 
   it('sees the will: a node that drops off is offline', async () => {
-    nodes[1].stream.destroy(); // no DISCONNECT: Mosquitto publishes the will
-    nodes[1].end(true);
-    await until('node02 offline', async () => {
-      const d = await getJson<DeviceJson[]>(`${http.url}api/devices`);
-      return d.find((x) => x.device_id === 'node02' && !x.online);
-    });
+    await node02Gone();
+    const d = await getJson<DeviceJson[]>(`${http.url}api/devices`);
+    assert.equal(d.find((x) => x.device_id === 'node02')?.online, false);
   });
 
   it('reconnects by itself after a broker restart', async () => {
-    await broker.stop();
-    await until('monitor noticed', () => (monitor.stats().connected ? undefined : true));
-    await broker.restart();
-    const n1 = nodes[0];
-    await until('node01 reconnected', () => (n1.connected ? true : undefined));
-    await until('monitor reconnected', () => (monitor.stats().connected ? true : undefined));
-    await combined(n1, 'node01', SEQ(7, 5), 22.5);
-    const s = await until('the next reading', () => {
-      const st = monitor.stats();
-      return st.devices.node01.last_seq === SEQ(7, 5) ? st : undefined;
-    });
+    const s = await brokerRestarted();
     assert.equal(s.reconnects, 1);
     assert.equal(s.devices.node01.reliability_percentage, 100);
     assert.equal(s.devices.node01.last_reading.temperature_c, 22.5);
   });
 
   it('keeps its session (clean session off): readings published while it was away arrive when it is back', async () => {
-    const settings = loadSettings({ file: pki.env, env: { MQTT_BROKER_PORT: String(broker.port) } });
-    const first = new Monitor(settings, { clientId: 'monitor-away' });
-    first.start();
-    await first.waitSubscribed(20_000);
-    await first.stop();
-    await combined(nodes[0], 'node01', SEQ(7, 6), 19.0);
-    const again = new Monitor(settings, { clientId: 'monitor-away' });
-    again.start();
-    try {
-      const s = await until('the queued reading', () => {
-        const st = again.stats();
-        return st.devices.node01?.last_seq === SEQ(7, 6) ? st : undefined;
-      });
-      assert.equal(s.devices.node01.last_reading.temperature_c, 19.0);
-    } finally {
-      await again.stop();
-    }
+    const s = await awayReading();
+    assert.equal(s.devices.node01.last_reading.temperature_c, 19.0);
   });
 
   it('reports tls_mutual false when it connects without a client certificate', async () => {
@@ -179,6 +205,8 @@ describe('monitor: live against Mosquitto over TLS', function () {
   });
 
   it('shows readings, online state and reliability on the live page (headless Chromium)', async () => {
+    const { n1 } = await readingsIn();
+    await awayReading();
     const browser = await launchChromium();
     try {
       const page = await browser.ctx.newPage();
@@ -202,7 +230,7 @@ describe('monitor: live against Mosquitto over TLS', function () {
       assert.match(await page.locator('#tls').textContent() ?? '', /^TLSv1\.[23] \(server only\)$/);
       assert.equal(await page.locator('#online').textContent(), '1 / 2');
       // It is live: a new reading shows up without a reload.
-      await combined(nodes[0], 'node01', SEQ(7, 7), 23.25);
+      await combined(n1, 'node01', SEQ(7, 7), 23.25);
       await page.locator('section.device[data-device="node01"] [data-field="temperature"]', { hasText: '23.3 °C' }).waitFor({ timeout: 10_000 });
       assert.deepEqual(errors, []);
     } finally {

@@ -19,6 +19,7 @@ import { DeviceJson, StatsJson } from '../../host-tools/lib/monitor/stats';
 import { Chromium, launchChromium } from '../helpers/chromium';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { Pki, makePki } from '../helpers/pki';
+import { once } from '../helpers/steps';
 import { until } from '../helpers/wait';
 
 const SEQ = (boot: number, counter: number): number => boot * 2 ** 32 + counter;
@@ -101,7 +102,11 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
     if (dir !== undefined) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  it('stores the readings and a fall alert, and serves them at /api/devices/<id>/readings?since=', async () => {
+  type Answer = { device_id: string; count: number; truncated: boolean; readings: StoredReading[] };
+  // The story the tests tell, one step each (test/helpers/steps.ts: a test run alone runs the
+  // steps before its own first).
+  /** node01 (subscribed to its alerts) publishes the six readings, the backend a fall alert; all stored. */
+  const stored = once(async () => {
     const n1 = await connect('node01');
     await n1.subscribeAsync('alerts/fall/node01', { qos: 1 });
     for (const p of published) {
@@ -114,12 +119,31 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
     const fall = await connect('backend-falls', { user: 'backend', password: pki.backendPassword, presence: false });
     await fall.publishAsync('alerts/fall/node01', JSON.stringify({ activate: true, duration: 2000 }), { qos: 1 });
     await until('the fall alert stored', () => (monitor.devices().find((d) => d.device_id === 'node01')?.fall_alerts === 1 ? true : undefined));
-
-    type Answer = { device_id: string; count: number; truncated: boolean; readings: StoredReading[] };
     const all = await until('six readings stored', async () => {
       const a = await get<Answer>(`${http.url}api/devices/node01/readings?since=${base}`);
       return a.count === 6 ? a : undefined;
     });
+    return { n1, all };
+  });
+  /** Two clients with node02's id throw each other off until the monitor flags the flapping, then stop. */
+  const node02Flapped = once(async () => {
+    await stored();
+    const a = connect('node02');
+    const b = connect('node02');
+    const d = await until('node02 flapping', async () => {
+      const list = await get<DeviceJson[]>(`${http.url}api/devices`);
+      return list.find((x) => x.device_id === 'node02' && x.flapping);
+    });
+    for (const c of await Promise.all([a, b])) c.end(true);
+    const chart = await until('the flapping event stored', async () => {
+      const cd = await get<ChartData>(`${http.url}api/devices/node02/chart?since=${base}`);
+      return cd.events.some((e) => e.kind === 'flapping') ? cd : undefined;
+    });
+    return { d, chart };
+  });
+
+  it('stores the readings and a fall alert, and serves them at /api/devices/<id>/readings?since=', async () => {
+    const { all } = await stored();
     assert.deepEqual(all.readings.map((r) => [r.seq, r.t, r.distance_cm, r.pir, r.temperature_c, r.humidity_percent]),
       published.map((p) => [p.seq, p.t, p.distance, p.motion, p.temp, p.hum]));
     assert.equal(all.truncated, false);
@@ -172,6 +196,7 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
   }
 
   it('charts the published readings, motion, reliability and the fall alert; desktop and phone screenshots without sideways scrolling', async () => {
+    await stored();
     // MONITOR_SCREENSHOT_DIR keeps them for a look; by default they go with the suite's temp dir.
     const shots = process.env.MONITOR_SCREENSHOT_DIR ?? dir;
     fs.mkdirSync(shots, { recursive: true });
@@ -209,7 +234,7 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
   });
 
   it('test buzzer: refused for a node that is not online, sent (QoS 1, the backend\'s credentials) to one that is', async () => {
-    const n1 = clients[0];
+    const { n1 } = await stored();
     const got = new Promise<string>((resolve) => n1.on('message', (t, p) => { if (t === 'alerts/fall/node01' && p.includes('"test":true')) resolve(p.toString()); }));
     const page = await browser.ctx.newPage();
     try {
@@ -236,22 +261,13 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
   });
 
   it('flags a device whose session flaps: two clients with one id throw each other off', async () => {
-    const a = connect('node02');
-    const b = connect('node02');
-    const d = await until('node02 flapping', async () => {
-      const list = await get<DeviceJson[]>(`${http.url}api/devices`);
-      return list.find((x) => x.device_id === 'node02' && x.flapping);
-    });
+    const { d, chart } = await node02Flapped();
     assert.match(d.flap_hint ?? '', /two nodes flashed with the same id/);
-    for (const c of await Promise.all([a, b])) c.end(true);
-    const chart = await until('the flapping event stored', async () => {
-      const cd = await get<ChartData>(`${http.url}api/devices/node02/chart?since=${base}`);
-      return cd.events.some((e) => e.kind === 'flapping') ? cd : undefined;
-    });
     assert.ok(chart.events.filter((e) => e.kind === 'online').length >= 3);
   });
 
   it('shows devices as unknown, with the reason, while the broker is down', async () => {
+    await node02Flapped();
     await broker.stop();
     const s = await until('ECONNREFUSED seen', async () => {
       const st = await get<StatsJson>(`${http.url}api/mqtt/stats`);
@@ -289,6 +305,7 @@ describe('monitor page: charts, history, test buzzer (headless Chromium, Mosquit
   });
 
   it('keeps the history across a monitor restart', async () => {
+    await stored();
     await stopMonitor();
     await startMonitor();
     const after = await get<{ readings: StoredReading[] }>(`${http.url}api/devices/node01/readings?since=${base}`);

@@ -8,7 +8,8 @@ import os from 'node:os';
 import path from 'node:path';
 
 import { makePki, Pki } from '../helpers/pki';
-import { freePort, Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
+import { ClosedPort, closedPort } from '../helpers/ports';
 import { spawn } from 'node:child_process';
 
 import { ensureNativeNode, NativeNode, runNode, startNode } from '../helpers/native-node';
@@ -17,12 +18,14 @@ describe('native node command line', function () {
   this.timeout(60000);
   let tmp: string;
   const nodes: NativeNode[] = [];
+  const released: ClosedPort[] = [];
 
   before(() => {
     tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'node-cli-'));
   });
   afterEach(async () => {
     for (const n of nodes.splice(0)) await n.cleanup();
+    for (const p of released.splice(0)) await p.release();
   });
   after(() => { fs.rmSync(tmp, { recursive: true, force: true }); });
 
@@ -107,7 +110,9 @@ describe('native node command line', function () {
     const env: NodeJS.ProcessEnv = Object.fromEntries(
       Object.entries({ ...process.env, HOME: home }).filter(([k]) => k !== 'XDG_STATE_HOME' && (!k.startsWith('NODE_') || k === 'NODE_OPTIONS' || k === 'NODE_PATH')),
     );
-    const port = await freePort(); // nothing listens: the node starts and keeps retrying
+    const held = await closedPort(); // nothing listens: the node starts and keeps retrying
+    released.push(held);
+    const port = held.port;
     const proc = spawn(ensureNativeNode(), ['--id', 'freshnode', '--plain', '--port', String(port)], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     const started = await new Promise<boolean>((resolve) => {
@@ -130,7 +135,9 @@ describe('native node command line', function () {
   });
 
   it('takes settings from the environment, flags win', async () => {
-    const port = await freePort(); // nothing listens: the node reports ECONNREFUSED and keeps trying
+    const held = await closedPort(); // nothing listens: the node reports ECONNREFUSED and keeps trying
+    released.push(held);
+    const port = held.port;
     const n = startNode(['--port', String(port), '--publish-mode', 'combined'], {
       env: { NODE_ID: 'envnode', NODE_PLAIN: '1', NODE_PORT: '1', NODE_INTERVAL_MS: '250', NODE_BACKOFF_MIN_MS: '100', NODE_BACKOFF_MAX_MS: '400', NODE_PUBLISH_MODE: 'both' },
     });

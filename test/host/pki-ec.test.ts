@@ -16,6 +16,7 @@ import { generate, issueEcClientCert } from '../../host-tools/lib/pki';
 import { checkLocalPki } from '../../host-tools/lib/doctor/local-pki';
 import { Mosquitto, startMosquitto } from '../helpers/mosquitto';
 import { runNode, startNode } from '../helpers/native-node';
+import { once } from '../helpers/steps';
 import { firstTopicAsBackend } from './tls-support';
 
 const ROOT = path.resolve(__dirname, '..', '..');
@@ -142,37 +143,43 @@ describe('gen-certs: EC (P-256) device keys for mutual TLS (issue 12)', function
     assert.match(out, /^client_key_matches_cert=1$/m);
   });
 
-  it('the native node authenticates with the generated EC files to Mosquitto (gen-certs --mtls config) and its readings arrive', async () => {
+  /** Mosquitto with this PKI's generated --mtls config, started once by the first test that needs it. */
+  const mtlsBroker = once(async () => {
     broker = await startMosquitto({ confFile: pki.mosquittoConf });
+    return broker;
+  });
+
+  it('the native node authenticates with the generated EC files to Mosquitto (gen-certs --mtls config) and its readings arrive', async () => {
+    const b = await mtlsBroker();
     const d = pki.devices.node02;
     const node = startNode(
-      ['--id', 'node02', '--port', String(broker.port), '--interval-ms', '400', '--publish-mode', 'combined',
+      ['--id', 'node02', '--port', String(b.port), '--interval-ms', '400', '--publish-mode', 'combined',
        '--host', 'localhost', '--tls', 'ca', '--ca', pki.caCrt, '--mtls', '--cert', d.crt, '--key', d.key],
       { env: { NODE_PASSWORD: d.password } },
     );
     try {
       await node.waitFor(/^tls: mode ca with client certificate/);
       await node.waitFor(/^mqtt: connected/);
-      await broker.waitForLog(/New client connected from .* as node02 \(.*u'node02'\)/); // user = the EC certificate's CN
-      assert.equal(await firstTopicAsBackend(broker.port, pki, 'sensors/combined/node02'), 'sensors/combined/node02');
+      await b.waitForLog(/New client connected from .* as node02 \(.*u'node02'\)/); // user = the EC certificate's CN
+      assert.equal(await firstTopicAsBackend(b.port, pki, 'sensors/combined/node02'), 'sensors/combined/node02');
     } finally {
       await node.cleanup();
     }
   });
 
   it("another device's EC certificate with this device's id and password logs in as that device: its node01 readings are denied", async () => {
-    assert.ok(broker !== undefined, 'the broker of the previous test');
-    const since = broker.logs().length;
+    const b = await mtlsBroker();
+    const since = b.logs().length;
     const thief = startNode(
-      ['--id', 'node01', '--port', String(broker.port), '--interval-ms', '400', '--publish-mode', 'combined',
+      ['--id', 'node01', '--port', String(b.port), '--interval-ms', '400', '--publish-mode', 'combined',
        '--host', 'localhost', '--tls', 'ca', '--ca', pki.caCrt, '--mtls', '--cert', pki.devices.node02.crt, '--key', pki.devices.node02.key],
       { env: { NODE_PASSWORD: pki.devices.node01.password } },
     );
     try {
       await thief.waitFor(/^mqtt: connected/);
       // use_identity_as_username: the user is the certificate's CN, whatever username and password the node sends.
-      await broker.waitForLog(/New client connected from .* as node01 \(.*u'node02'\)/, { since });
-      await broker.waitForLog(/Denied PUBLISH from node01 \(.*'sensors\/combined\/node01'/, { since });
+      await b.waitForLog(/New client connected from .* as node01 \(.*u'node02'\)/, { since });
+      await b.waitForLog(/Denied PUBLISH from node01 \(.*'sensors\/combined\/node01'/, { since });
     } finally {
       await thief.cleanup();
     }

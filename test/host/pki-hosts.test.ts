@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { dirSnapshot, genCertsInProcess, GenCertsRun, openssl } from '../helpers/pki';
+import { chain } from '../helpers/steps';
 import { suiteTempDirs } from '../helpers/tmp';
 
 function san(dir: string): string[] {
@@ -32,41 +33,43 @@ describe('gen-certs: broker names are added, dropped only when asked', function 
   this.timeout(120_000);
   const tmp = suiteTempDirs('pki-hosts-');
   let dir: string;
+  // Each test builds on the names the tests before it left: alone, it runs them first (chain()).
+  const test = chain();
 
   before(function () {
     dir = tmp();
     ok(genCertsInProcess(['--dir', dir, '--host', 'localhost', '--host', '127.0.0.1']));
   });
 
-  it('a later --host adds the name: localhost and 127.0.0.1 stay; the names before and after are printed', function () {
+  test('a later --host adds the name: localhost and 127.0.0.1 stay; the names before and after are printed', function () {
     const r = ok(genCertsInProcess(['--dir', dir, '--host', '192.168.1.10']));
     assert.deepEqual(san(dir), ['DNS:localhost', 'IP Address:127.0.0.1', 'IP Address:192.168.1.10']);
     assert.match(r.stdout, /^broker names: localhost, 127\.0\.0\.1, 192\.168\.1\.10 \(before: localhost, 127\.0\.0\.1; added 192\.168\.1\.10\)$/m);
   });
 
-  it('a run that changes no name says so', function () {
+  test('a run that changes no name says so', function () {
     const r = ok(genCertsInProcess(['--dir', dir, '--host', 'localhost']));
     assert.match(r.stdout, /^broker names: localhost, 127\.0\.0\.1, 192\.168\.1\.10 \(unchanged\)$/m);
   });
 
-  it('--remove-host drops one name', function () {
+  test('--remove-host drops one name', function () {
     const r = ok(genCertsInProcess(['--dir', dir, '--remove-host', '127.0.0.1']));
     assert.deepEqual(san(dir), ['DNS:localhost', 'IP Address:192.168.1.10']);
     assert.match(r.stdout, /^broker names: localhost, 192\.168\.1\.10 \(before: localhost, 127\.0\.0\.1, 192\.168\.1\.10; dropped 127\.0\.0\.1\)$/m);
   });
 
-  it('refuses to drop the name the .env uses (MQTT_BROKER_HOST), by --remove-host or --replace-hosts; nothing changes', function () {
+  test('refuses to drop the name the .env uses (MQTT_BROKER_HOST), by --remove-host or --replace-hosts; nothing changes', function () {
     refused(dir, ['--remove-host', 'localhost'], /^gen-certs: this run would drop broker name "localhost", which \.env uses \(MQTT_BROKER_HOST\): keep it, or move the backend to another name with --env-host NAME$/);
     refused(dir, ['--replace-hosts', '--host', 'pi.lan', '--host', '192.168.1.10'], /would drop broker name "localhost", which \.env uses/);
   });
 
-  it('--replace-hosts with --env-host moves .env along: the names are exactly the given ones', function () {
+  test('--replace-hosts with --env-host moves .env along: the names are exactly the given ones', function () {
     const r = ok(genCertsInProcess(['--dir', dir, '--replace-hosts', '--host', 'pi.lan', '--host', '192.168.1.10', '--env-host', 'pi.lan']));
     assert.deepEqual(san(dir), ['DNS:pi.lan', 'IP Address:192.168.1.10']);
     assert.match(r.stdout, /\(before: localhost, 192\.168\.1\.10; added pi\.lan; dropped localhost\)/);
   });
 
-  it('bad uses: a name that is not there, --replace-hosts without --host, no name left', function () {
+  test('bad uses: a name that is not there, --replace-hosts without --host, no name left', function () {
     refused(dir, ['--remove-host', 'nas.lan'], /^gen-certs: --remove-host nas\.lan: not among the broker names \(pi\.lan, 192\.168\.1\.10\)$/);
     refused(dir, ['--replace-hosts'], /^gen-certs: --replace-hosts needs the new names as --host/);
     refused(dir, ['--remove-host', '192.168.1.10', '--remove-host', 'pi.lan', '--env-host', 'localhost'], /^gen-certs: no broker name left/);

@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createCa, dirSnapshot, genCertsInProcess, parseCertPem } from '../helpers/pki';
+import { chain } from '../helpers/steps';
 import { suiteTempDirs } from '../helpers/tmp';
 
 
@@ -40,6 +41,9 @@ const DAY_MS = 86_400_000;
 
 describe('gen-certs: remembered broker settings (certs/settings.json)', function () {
   let dir = '';
+  // Each test builds on the settings the tests before it left in `dir`: alone, it runs them
+  // first (chain()). --help reads nothing and stays a plain it().
+  const test = chain();
   before(function () {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pki-settings-'));
   });
@@ -54,7 +58,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.doesNotMatch(r.stdout, /this run only|again on every run/);
   });
 
-  it('a first run with --mtls writes settings.json (0644, no secrets) and prints no change line', function () {
+  test('a first run with --mtls writes settings.json (0644, no secrets) and prints no change line', function () {
     const err = ok(dir, '--mtls');
     assert.deepEqual(err, []);
     assert.equal(requireCert(dir), 'true');
@@ -65,7 +69,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.doesNotMatch(fs.readFileSync(file, 'utf8'), /password|PRIVATE/i);
   });
 
-  it('a later --device node02 keeps require_certificate true and CERTS_MTLS 1', function () {
+  test('a later --device node02 keeps require_certificate true and CERTS_MTLS 1', function () {
     const err = ok(dir, '--device', 'node02', '--header-device', 'node02');
     assert.deepEqual(err, [], 'nothing changed, so no change line');
     assert.equal(requireCert(dir), 'true');
@@ -73,7 +77,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.equal(certsMtls(dir), '1');
   });
 
-  it('--no-mtls turns it off and says so in one line; the next plain run keeps it off', function () {
+  test('--no-mtls turns it off and says so in one line; the next plain run keeps it off', function () {
     const err = ok(dir, '--no-mtls');
     assert.deepEqual(err, ['gen-certs: mutual TLS now off (was on); reinstall mosquitto_tls.conf and re-flash include/certs.h (CERTS_MTLS)']);
     assert.equal(requireCert(dir), 'false');
@@ -82,7 +86,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.equal(requireCert(dir), 'false');
   });
 
-  it('a settings-only run re-issues no certificate', function () {
+  test('a settings-only run re-issues no certificate', function () {
     const before = read(dir, 'certs/server.crt');
     const r = genCertsInProcess(['--dir', dir, '--host', 'localhost', '--mtls']);
     assert.equal(r.code, 0, r.stderr);
@@ -92,7 +96,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.deepEqual(ok(dir, '--no-mtls'), ['gen-certs: mutual TLS now off (was on); reinstall mosquitto_tls.conf and re-flash include/certs.h (CERTS_MTLS)']);
   });
 
-  it('--install-prefix /etc/mosquitto is kept by later runs; --no-install-prefix and --install-prefix "" clear it', function () {
+  test('--install-prefix /etc/mosquitto is kept by later runs; --no-install-prefix and --install-prefix "" clear it', function () {
     const own = path.join(dir, 'certs', 'ca.crt');
     assert.equal(cafile(dir), own);
     assert.deepEqual(ok(dir, '--install-prefix', '/etc/mosquitto'), [
@@ -116,7 +120,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.equal(cafile(dir), own);
   });
 
-  it('--migration is kept; --no-migration removes the 1883 listener', function () {
+  test('--migration is kept; --no-migration removes the 1883 listener', function () {
     assert.deepEqual(listeners(dir), ['8883']);
     assert.deepEqual(ok(dir, '--migration'), ['gen-certs: plain MQTT listener on 1883 (--migration) now on (was off); reinstall mosquitto_tls.conf']);
     assert.deepEqual(listeners(dir), ['8883', '1883']);
@@ -126,7 +130,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.deepEqual(listeners(dir), ['8883']);
   });
 
-  it('--port and --env-host are kept in the config, certs.h and .env', function () {
+  test('--port and --env-host are kept in the config, certs.h and .env', function () {
     const err = ok(dir, '--port', '8884', '--env-host', 'broker.lan');
     assert.deepEqual(err, [
       'gen-certs: TLS port now 8884 (was 8883); reinstall mosquitto_tls.conf, re-flash include/certs.h and restart the backend (.env)',
@@ -140,7 +144,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.match(env, /^MQTT_BROKER_HOST=broker\.lan$/m);
   });
 
-  it('contradicting flags: one line, exit 2, nothing changed', function () {
+  test('contradicting flags: one line, exit 2, nothing changed', function () {
     const before = dirSnapshot(dir);
     for (const [args, re] of [
       [['--mtls', '--no-mtls'], /--mtls and --no-mtls contradict/],
@@ -156,7 +160,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     assert.deepEqual(dirSnapshot(dir), before);
   });
 
-  it('a broken settings.json is refused in one line, nothing changed', function () {
+  test('a broken settings.json is refused in one line, nothing changed', function () {
     const file = path.join(dir, 'certs', 'settings.json');
     const good = fs.readFileSync(file, 'utf8');
     fs.writeFileSync(file, '{"mtls": "yes"}\n');
@@ -168,7 +172,7 @@ describe('gen-certs: remembered broker settings (certs/settings.json)', function
     fs.writeFileSync(file, good);
   });
 
-  it('a set-up from before settings.json keeps what its mosquitto_tls.conf and .env say', function () {
+  test('a set-up from before settings.json keeps what its mosquitto_tls.conf and .env say', function () {
     ok(dir, '--mtls', '--migration', '--install-prefix', '/etc/mosquitto');
     fs.rmSync(path.join(dir, 'certs', 'settings.json'));
     assert.deepEqual(ok(dir, '--device', 'node06'), []);
