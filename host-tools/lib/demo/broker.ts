@@ -5,7 +5,7 @@
  */
 import * as fs from 'fs';
 import { MockBroker } from '../broker';
-import { freePort, mosquittoInstalled, startMosquitto } from '../launch/mosquitto';
+import { mosquittoInstalled, startMosquitto } from '../launch/mosquitto';
 import { BrokerChoice } from './options';
 import { DemoPki } from './pki';
 
@@ -17,7 +17,7 @@ export interface DemoBroker {
   stop(): Promise<void>;
 }
 
-export { freePort, mosquittoInstalled };
+export { mosquittoInstalled };
 
 const FILE_KEYS = new Set(['cafile', 'certfile', 'keyfile', 'password_file', 'acl_file']);
 const TLS_KEYS = new Set(['cafile', 'certfile', 'keyfile', 'tls_version', 'require_certificate']);
@@ -51,18 +51,19 @@ export function demoMosquittoConf(text: string, port: number, plain: boolean, co
 
 async function startMosquittoBroker(pki: DemoPki, port: number, plain: boolean): Promise<DemoBroker> {
   // The shared launcher (lib/launch/mosquitto.ts) copies the files into its temp dir and chowns
-  // them to the mosquitto user when we are root.
+  // them to the mosquitto user when we are root. Port 0 (any): Mosquitto cannot bind 0 and report
+  // it, so the launcher picks the port and picks again if another process takes it first.
   const m = await startMosquitto({
-    conf: demoMosquittoConf(fs.readFileSync(pki.layout.mosquittoConf, 'utf8'), port, plain),
-    keepPorts: true,
+    conf: demoMosquittoConf(fs.readFileSync(pki.layout.mosquittoConf, 'utf8'), port !== 0 ? port : 8883, plain),
+    keepPorts: port !== 0,
     persistence: false,
     logTypes: ['error', 'warning', 'notice', 'information'],
   });
   const version = /mosquitto version (\S+)/.exec(m.logs())?.[1] ?? '';
   return {
     kind: 'mosquitto',
-    port,
-    describe: `Mosquitto ${version} with the generated config (certs/mosquitto/mosquitto_tls.conf), ${plain ? 'plain MQTT' : 'TLS'} on 127.0.0.1:${port}`,
+    port: m.port,
+    describe: `Mosquitto ${version} with the generated config (certs/mosquitto/mosquitto_tls.conf), ${plain ? 'plain MQTT' : 'TLS'} on 127.0.0.1:${m.port}`,
     logs: () => m.logs(),
     stop: () => m.cleanup(),
   };
@@ -88,6 +89,6 @@ async function startAedes(pki: DemoPki, port: number, plain: boolean): Promise<D
 export async function startDemoBroker(choice: BrokerChoice, pki: DemoPki, port: number, plain: boolean): Promise<DemoBroker> {
   const useMosquitto = choice === 'mosquitto' || (choice === 'auto' && mosquittoInstalled());
   if (choice === 'mosquitto' && !mosquittoInstalled()) throw new Error('--broker mosquitto: mosquitto is not installed (apt-get install mosquitto)');
-  const p = port !== 0 ? port : await freePort();
-  return useMosquitto ? startMosquittoBroker(pki, p, plain) : startAedes(pki, p, plain);
+  // Port 0: the broker binds any free port itself and reports it (no pick-release-bind race).
+  return useMosquitto ? startMosquittoBroker(pki, port, plain) : startAedes(pki, port, plain);
 }
